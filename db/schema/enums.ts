@@ -1,0 +1,22 @@
+import { pgEnum } from 'drizzle-orm/pg-core';
+import { API_KEY_KINDS } from '../../functions/core/api-keys/kinds.ts';
+import { LEDGER_KINDS, PAYMENT_KINDS, PAYMENT_STATES } from '../../functions/core/billing/kinds.ts';
+import { MODEL_CATEGORIES } from '../../functions/core/catalog/categories.ts';
+import { COMPUTE_PROVIDERS, ENGINES } from '../../functions/core/compute.ts';
+import { JOB_KINDS, JOB_STATES } from '../../functions/core/jobs/states.ts';
+import { ROLES } from '../../functions/core/orgs/roles.ts';
+import { REPLICA_STATES } from '../../functions/core/replicas/states.ts';
+
+export const roleEnum = pgEnum('role', ROLES);
+export const apiKeyKindEnum = pgEnum('api_key_kind', API_KEY_KINDS);
+export const modelCategoryEnum = pgEnum('model_category', MODEL_CATEGORIES);
+export const engineEnum = pgEnum('engine', ENGINES);
+export const computeProviderEnum = pgEnum('compute_provider', COMPUTE_PROVIDERS);
+export const replicaStateEnum = pgEnum('replica_state', REPLICA_STATES);
+export const jobStateEnum = pgEnum('job_state', JOB_STATES);
+export const jobKindEnum = pgEnum('job_kind', JOB_KINDS);
+export const ledgerKindEnum = pgEnum('ledger_kind', LEDGER_KINDS);
+export const paymentStateEnum = pgEnum('payment_state', PAYMENT_STATES);
+export const paymentKindEnum = pgEnum('payment_kind', PAYMENT_KINDS);
+export const endpointStateEnum = pgEnum('endpoint_state', ['active', 'stopped']);
+export const actorTypeEnum = pgEnum('actor_type', ['user', 'api_key', 'worker', 'system']);

@@ -1,0 +1,24 @@
+import { sql } from 'drizzle-orm';
+import { pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { prefixedId, timestamps } from './columns.ts';
+import { users } from './users.ts';
+
+export const orgs = pgTable(
+  'orgs',
+  {
+    id: prefixedId('org'),
+    name: text('name').notNull(),
+    slug: text('slug').notNull(),
+    /** Set for the org created with a user's account; it cannot be deleted while the user exists. */
+    personalOfUserId: text('personal_of_user_id').references(() => users.id, { onDelete: 'set null' }),
+    stripeCustomerId: text('stripe_customer_id'),
+    ...timestamps(),
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('orgs_slug_key').on(t.slug),
+    uniqueIndex('orgs_stripe_customer_key')
+      .on(t.stripeCustomerId)
+      .where(sql`${t.stripeCustomerId} is not null`),
+  ],
+);

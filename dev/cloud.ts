@@ -1,0 +1,148 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { migrateAndSeed } from '../db/migrate.ts';
+import { startLocalCompute } from './compute/server.ts';
+import { startNeonProxy } from './neon-proxy/server.ts';
+import { assertPortFree } from './ports.ts';
+import { startPostgres } from './postgres/index.ts';
+import { startQStash } from './qstash/server.ts';
+import { selectRedisBackend } from './redis-rest/select.ts';
+import { startRedisRest } from './redis-rest/server.ts';
+import { generateSecrets, loadOrCreateSecrets } from './secrets.ts';
+
+export interface LocalCloudOptions {
+  /** Persist Postgres, Redis, QStash and secrets here; null keeps everything ephemeral (tests). */
+  dataDir: string | null;
+  /** Where the edge will listen: QStash delivers to it and workers poll it. */
+  edgeUrl: string;
+  databaseUrl?: string | undefined;
+  redisUrl?: string | undefined;
+  /** 0 picks a free port. */
+  ports: {
+    postgres: number;
+    neonProxy: number;
+    redisRest: number;
+    qstash: number;
+    compute: number;
+    redis: number;
+  };
+  allowMemoryRedis?: boolean;
+  onWorkerOutput?: (replicaId: string, line: string) => void;
+}
+
+export interface LocalCloud {
+  /** The vars the edge needs to use this cloud (wrangler `--var`s, or route tests' env). */
+  edgeEnv: Record<string, string>;
+  services: { name: string; url: string; detail: string }[];
+  stop(): Promise<void>;
+}
+
+const AGENT_ENTRY = fileURLToPath(new URL('../gpu-workers/agent/main.ts', import.meta.url));
+
+/**
+ * Brings up everything the edge depends on, on loopback: Postgres behind a Neon-compatible proxy, Redis
+ * behind an Upstash-compatible REST endpoint, a QStash stand-in and the local compute daemon.
+ * Migrations and the catalog seed are applied before it returns.
+ */
+export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
+  const named: [number, string, string][] = [
+    [options.ports.neonProxy, 'Neon proxy', 'NEON_PROXY_PORT'],
+    [options.ports.redisRest, 'Redis REST', 'REDIS_REST_PORT'],
+    [options.ports.qstash, 'QStash', 'QSTASH_PORT'],
+    [options.ports.compute, 'local compute', 'COMPUTE_PORT'],
+  ];
+  if (!options.databaseUrl) named.push([options.ports.postgres, 'embedded Postgres', 'POSTGRES_PORT']);
+  for (const [port, name, variable] of named) if (port !== 0) await assertPortFree(port, name, variable);
+
+  const secrets = options.dataDir
+    ? loadOrCreateSecrets(join(options.dataDir, 'secrets.json'))
+    : generateSecrets();
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const close of stops.reverse()) await close().catch(() => {});
+  };
+  try {
+    const postgres = await startPostgres({
+      databaseUrl: options.databaseUrl,
+      dataDir: options.dataDir ?? '',
+      port: options.ports.postgres,
+    });
+    stops.push(postgres.stop);
+    await migrateAndSeed(postgres.url);
+    const neonProxy = await startNeonProxy({
+      target: { host: postgres.host, port: postgres.port },
+      port: options.ports.neonProxy,
+    });
+    stops.push(neonProxy.close);
+
+    const redis = await selectRedisBackend({
+      redisUrl: options.redisUrl,
+      dataDir: options.dataDir ? join(options.dataDir, 'redis') : null,
+      port: options.ports.redis,
+      allowMemory: options.allowMemoryRedis ?? true,
+    });
+    stops.push(redis.stop);
+    const redisRest = await startRedisRest({
+      backend: redis.backend,
+      token: secrets.redisToken,
+      port: options.ports.redisRest,
+    });
+    stops.push(redisRest.close);
+
+    const qstash = await startQStash({
+      port: options.ports.qstash,
+      token: secrets.qstashToken,
+      currentSigningKey: secrets.qstashCurrentSigningKey,
+      nextSigningKey: secrets.qstashNextSigningKey,
+      ...(options.dataDir ? { dataFile: join(options.dataDir, 'qstash.json') } : {}),
+    });
+    stops.push(qstash.close);
+
+    const compute = await startLocalCompute({
+      port: options.ports.compute,
+      token: secrets.computeToken,
+      launch: (spec) => ({
+        command: process.execPath,
+        args: [AGENT_ENTRY],
+        env: {
+          CONTROL_PLANE_URL: spec.controlPlaneUrl,
+          WORKER_TOKEN: spec.workerToken,
+          REPLICA_ID: spec.replicaId,
+          ENGINE: spec.engine,
+          MODEL: spec.model ?? '',
+        },
+      }),
+      ...(options.onWorkerOutput ? { onOutput: options.onWorkerOutput } : {}),
+    });
+    stops.push(compute.close);
+
+    return {
+      edgeEnv: {
+        ENVIRONMENT: 'development',
+        PUBLIC_URL: options.edgeUrl,
+        DATABASE_URL: postgres.url,
+        NEON_PROXY_URL: neonProxy.url,
+        UPSTASH_REDIS_REST_URL: redisRest.url,
+        UPSTASH_REDIS_REST_TOKEN: secrets.redisToken,
+        QSTASH_URL: qstash.url,
+        QSTASH_TOKEN: secrets.qstashToken,
+        QSTASH_CURRENT_SIGNING_KEY: secrets.qstashCurrentSigningKey,
+        QSTASH_NEXT_SIGNING_KEY: secrets.qstashNextSigningKey,
+        COMPUTE_PROVIDER: 'local',
+        LOCAL_COMPUTE_URL: compute.url,
+        LOCAL_COMPUTE_TOKEN: secrets.computeToken,
+      },
+      services: [
+        { name: 'Postgres', url: postgres.url.replace(/:[^:@/]+@/, ':***@'), detail: postgres.source },
+        { name: 'Neon proxy', url: neonProxy.url, detail: 'WebSocket /v2 and HTTP /sql' },
+        { name: 'Redis REST', url: redisRest.url, detail: redis.description },
+        { name: 'QStash', url: qstash.url, detail: 'publish, retries, schedules, signed deliveries' },
+        { name: 'Compute', url: compute.url, detail: 'local provider (worker processes)' },
+      ],
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

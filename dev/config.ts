@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+const port = (fallback: number) =>
+  z.coerce
+    .number({ error: 'must be a port number (1-65535)' })
+    .int('must be a port number (1-65535)')
+    .min(1, 'must be a port number (1-65535)')
+    .max(65_535, 'must be a port number (1-65535)')
+    .default(fallback);
+
+/** Settings of `npm run dev`. Everything has a default; what is set must be well-formed. */
+export const devEnvSchema = z.object({
+  EDGE_PORT: port(8787),
+  NEON_PROXY_PORT: port(4444),
+  REDIS_REST_PORT: port(8079),
+  QSTASH_PORT: port(8080),
+  COMPUTE_PORT: port(8081),
+  POSTGRES_PORT: port(5488),
+  REDIS_PORT: port(6390),
+  DATA_DIR: z.string().min(1).default('.data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/[^/]+\/[^/?]+/, 'must look like postgres://user:password@host:5432/database')
+    .optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must look like redis://host:6379')
+    .optional(),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export type DevConfig = z.infer<typeof devEnvSchema>;
+
+export function parseDevConfig(env: NodeJS.ProcessEnv): DevConfig {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const result = devEnvSchema.safeParse(present);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `  - ${issue.path.join('.')} ${issue.message}`);
+  throw new Error(`Invalid development settings:\n${lines.join('\n')}`);
+}

@@ -1,0 +1,160 @@
+/**
+ * `npm run dev`: the whole platform on this machine. Builds the web app, starts the local cloud
+ * (Postgres, Neon proxy, Redis REST, QStash, compute), applies migrations and the catalog seed, then
+ * runs the edge in workerd with `wrangler dev`. Ctrl-C stops everything; data stays under DATA_DIR.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type LocalCloud, startLocalCloud } from './cloud.ts';
+import { parseDevConfig } from './config.ts';
+import { assertPortFree } from './ports.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const WRANGLER = resolve(ROOT, 'node_modules/wrangler/bin/wrangler.js');
+const VITE = resolve(ROOT, 'node_modules/vite/bin/vite.js');
+
+const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 12)) {
+  console.error(
+    `Node ${process.versions.node} is too old: run through npm (npm run dev), which uses the Node 22 the project installs.`,
+  );
+  process.exit(1);
+}
+
+const prefixLines = (prefix: string, stream: NodeJS.ReadableStream | null) => {
+  stream?.setEncoding('utf8');
+  let buffered = '';
+  stream?.on('data', (chunk: string) => {
+    buffered += chunk;
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) if (line.trim()) console.log(`${prefix} ${line}`);
+  });
+};
+
+async function waitForEdge(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode}`);
+    try {
+      await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) });
+      return;
+    } catch {
+      await new Promise((done) => setTimeout(done, 200));
+    }
+  }
+  throw new Error(`the edge did not answer on ${url} within ${timeoutMs / 1000} s`);
+}
+
+async function main() {
+  const config = parseDevConfig(process.env);
+  const dataDir = resolve(ROOT, config.DATA_DIR);
+  const edgeUrl = `http://127.0.0.1:${config.EDGE_PORT}`;
+  await assertPortFree(config.EDGE_PORT, 'edge', 'EDGE_PORT');
+
+  console.log('building web app…');
+  const build = spawnSync(
+    process.execPath,
+    [VITE, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+    },
+  );
+  if (build.status !== 0) throw new Error('web build failed');
+
+  console.log('starting local cloud…');
+  let cloud: LocalCloud | undefined;
+  let edge: ChildProcess | undefined;
+  let stopping = false;
+
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nstopping…');
+    if (edge && edge.exitCode === null) {
+      const exited = new Promise((done) => edge?.once('exit', done));
+      edge.kill('SIGTERM');
+      await Promise.race([exited, new Promise((done) => setTimeout(done, 5_000))]);
+      if (edge.exitCode === null) edge.kill('SIGKILL');
+    }
+    await cloud?.stop();
+    console.log('stopped.');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  cloud = await startLocalCloud({
+    dataDir,
+    edgeUrl,
+    databaseUrl: config.DATABASE_URL,
+    redisUrl: config.REDIS_URL,
+    ports: {
+      postgres: config.POSTGRES_PORT,
+      neonProxy: config.NEON_PROXY_PORT,
+      redisRest: config.REDIS_REST_PORT,
+      qstash: config.QSTASH_PORT,
+      compute: config.COMPUTE_PORT,
+      redis: config.REDIS_PORT,
+    },
+    onWorkerOutput: (replicaId, line) => console.log(`[worker ${replicaId}] ${line}`),
+  });
+
+  const vars = Object.entries({ ...cloud.edgeEnv, LOG_LEVEL: config.LOG_LEVEL }).flatMap(([name, value]) => [
+    '--var',
+    `${name}:${value}`,
+  ]);
+  edge = spawn(
+    process.execPath,
+    [
+      WRANGLER,
+      'dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(config.EDGE_PORT),
+      '--persist-to',
+      resolve(dataDir, 'wrangler'),
+      '--show-interactive-dev-session=false',
+      '--log-level',
+      'warn',
+      ...vars,
+    ],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        WRANGLER_SEND_METRICS: 'false',
+        WRANGLER_HIDE_BANNER: 'true',
+        CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  prefixLines('[edge]', edge.stdout);
+  prefixLines('[edge]', edge.stderr);
+  edge.once('exit', (code) => {
+    if (!stopping) {
+      console.error(`wrangler dev exited (code ${code})`);
+      void shutdown(1);
+    }
+  });
+  await waitForEdge(edgeUrl, edge);
+
+  console.log('\nAI Cloud is running locally:');
+  console.log(`  Edge (workerd)   ${edgeUrl}`);
+  console.log(`  Web app          ${edgeUrl}/`);
+  console.log(`  Health           ${edgeUrl}/health`);
+  console.log(`  OpenAPI          ${edgeUrl}/openapi.json`);
+  for (const service of cloud.services)
+    console.log(`  ${service.name.padEnd(16)} ${service.url}  (${service.detail})`);
+  console.log(`  Data             ${dataDir}`);
+  console.log('Press Ctrl-C to stop.');
+}
+
+main().catch((error: unknown) => {
+  console.error(`\nnpm run dev failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,185 @@
+import { createHash } from 'node:crypto';
+import RedisMock from 'ioredis-mock';
+import { type CommandOutcome, type RedisBackend, RedisReplyError, type Reply } from './backend.ts';
+
+const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
+const POLL_MS = 10;
+
+/** The type a command's first key must hold (a real Redis refuses the others with WRONGTYPE). */
+const KEY_TYPE: Record<string, string> = {};
+const family = (type: string, names: string) => {
+  for (const name of names.split(' ')) KEY_TYPE[name] = type;
+};
+family('string', 'get getdel getex getrange append incr incrby incrbyfloat decr decrby strlen setrange');
+family(
+  'list',
+  'lpush rpush lpushx rpushx lpop rpop lrange llen lindex lset lrem ltrim linsert lmove lpos rpoplpush',
+);
+family(
+  'hash',
+  'hset hsetnx hget hmget hgetall hdel hlen hkeys hvals hexists hincrby hincrbyfloat hstrlen hscan',
+);
+family('set', 'sadd srem smembers sismember smismember scard spop srandmember sscan');
+family(
+  'zset',
+  'zadd zrem zrange zrangebyscore zrevrange zrevrangebyscore zscore zmscore zcard zcount zincrby zrank zrevrank zpopmin zpopmax zremrangebyscore zremrangebyrank zscan',
+);
+family('stream', 'xadd xlen xrange xrevrange xdel xtrim xgroup xack xpending xclaim xautoclaim xinfo');
+
+const NUMERIC_REPLY = new Set(['incr', 'incrby', 'decr', 'decrby', 'hincrby']);
+
+type MockFn = (...args: string[]) => Promise<unknown>;
+
+/** ioredis-mock answers HGETALL with an object; Redis (and so Upstash) with a flat field/value list. */
+function toReply(value: unknown): Reply {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'number' || typeof value === 'string' || Buffer.isBuffer(value)) return value;
+  if (Array.isArray(value)) return value.map(toReply);
+  if (typeof value === 'object')
+    return Object.entries(value).flatMap(([field, item]) => [field, toReply(item)]);
+  return String(value);
+}
+
+/** Serialises commands so a MULTI or a script is never interleaved with another client's command. */
+class Mutex {
+  #tail: Promise<void> = Promise.resolve();
+
+  run<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(work);
+    this.#tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+}
+
+/**
+ * The in-process stand-in used when no Redis server is available: ioredis-mock (with a Lua VM for
+ * EVAL) adapted to answer like Redis does: type errors, script cache, blocking pops with timeouts.
+ */
+export function createMemoryBackend(): RedisBackend {
+  const mock = new RedisMock();
+  const scripts = new Map<string, string>();
+  const mutex = new Mutex();
+
+  const fn = (name: string): MockFn => {
+    const candidate = (mock as unknown as Record<string, unknown>)[name];
+    if (typeof candidate !== 'function') {
+      throw new RedisReplyError(`ERR unknown command '${name}', with args beginning with: `);
+    }
+    return (candidate as MockFn).bind(mock);
+  };
+
+  const immediate = async (args: string[]): Promise<Reply> => {
+    const [rawName = '', ...rest] = args;
+    const name = rawName.toLowerCase();
+    if (name === 'script') return script(rest);
+    if (name === 'evalsha' || name === 'evalsha_ro') {
+      const source = scripts.get((rest[0] ?? '').toLowerCase());
+      if (source === undefined) throw new RedisReplyError('NOSCRIPT No matching script. Please use EVAL.');
+      return immediate(['eval', source, ...rest.slice(1)]);
+    }
+    if (name === 'eval' || name === 'eval_ro') scripts.set(sha1(rest[0] ?? ''), rest[0] ?? '');
+    const expected = KEY_TYPE[name];
+    if (expected && rest[0] !== undefined) {
+      const actual = await mock.type(rest[0]);
+      if (actual !== 'none' && actual !== expected) throw new RedisReplyError(WRONGTYPE);
+    }
+    let value: unknown;
+    try {
+      value = await fn(name === 'eval_ro' ? 'eval' : name)(...rest);
+    } catch (error) {
+      if (error instanceof RedisReplyError) throw error;
+      throw new RedisReplyError(`ERR ${(error as Error).message}`);
+    }
+    if (NUMERIC_REPLY.has(name) && Number.isNaN(value)) {
+      throw new RedisReplyError('ERR value is not an integer or out of range');
+    }
+    return toReply(value);
+  };
+
+  const script = (args: string[]): Reply => {
+    const sub = (args[0] ?? '').toLowerCase();
+    if (sub === 'load') {
+      const source = args[1] ?? '';
+      const hash = sha1(source);
+      scripts.set(hash, source);
+      return hash;
+    }
+    if (sub === 'exists') return args.slice(1).map((hash) => (scripts.has(hash.toLowerCase()) ? 1 : 0));
+    if (sub === 'flush') {
+      scripts.clear();
+      return 'OK';
+    }
+    throw new RedisReplyError(`ERR unknown subcommand '${args[0] ?? ''}'.`);
+  };
+
+  /** The non-blocking form of a blocking command, or null when it has nothing to return yet. */
+  const attemptBlocking = async (name: string, args: string[]): Promise<Reply> => {
+    const keys = args.slice(0, -1);
+    if (name === 'blpop' || name === 'brpop' || name === 'bzpopmin' || name === 'bzpopmax') {
+      const pop = { blpop: 'lpop', brpop: 'rpop', bzpopmin: 'zpopmin', bzpopmax: 'zpopmax' }[name];
+      for (const key of keys) {
+        const value = await immediate([pop, key]);
+        if (Array.isArray(value) ? value.length > 0 : value !== null) {
+          return Array.isArray(value) ? [key, ...value] : [key, value];
+        }
+      }
+      return null;
+    }
+    if (name === 'blmove') return immediate(['lmove', ...args.slice(0, 4)]);
+    if (name === 'brpoplpush') return immediate(['lmove', args[0] ?? '', args[1] ?? '', 'RIGHT', 'LEFT']);
+    throw new RedisReplyError(`ERR blocking command '${name}' is not supported by the in-memory stand-in`);
+  };
+
+  const blocking = async (name: string, args: string[]): Promise<Reply> => {
+    const timeoutSeconds = Number(args.at(-1));
+    if (!Number.isFinite(timeoutSeconds) || timeoutSeconds < 0) {
+      throw new RedisReplyError('ERR timeout is not a float or out of range');
+    }
+    const deadline = timeoutSeconds === 0 ? Number.POSITIVE_INFINITY : Date.now() + timeoutSeconds * 1000;
+    for (;;) {
+      const value = await mutex.run(() => attemptBlocking(name, args));
+      if (value !== null) return value;
+      if (Date.now() >= deadline) return null;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_MS, deadline - Date.now())));
+    }
+  };
+
+  return {
+    kind: 'memory',
+    command(args) {
+      const name = (args[0] ?? '').toLowerCase();
+      if (['blpop', 'brpop', 'blmove', 'brpoplpush', 'bzpopmin', 'bzpopmax'].includes(name)) {
+        return blocking(name, args.slice(1));
+      }
+      // XREAD … BLOCK waits inside ioredis-mock; holding the mutex would stall every other client.
+      if (name === 'xread' && args.some((arg) => arg.toUpperCase() === 'BLOCK')) return immediate(args);
+      return mutex.run(() => immediate(args));
+    },
+    transaction(commands) {
+      return mutex.run(async () => {
+        for (const [name = ''] of commands) {
+          fn(name.toLowerCase() === 'script' ? 'eval' : name.toLowerCase());
+        }
+        const outcomes: CommandOutcome[] = [];
+        for (const command of commands) {
+          try {
+            outcomes.push({ result: await immediate(command) });
+          } catch (error) {
+            outcomes.push({ error: (error as Error).message });
+          }
+        }
+        return outcomes;
+      });
+    },
+    async close() {
+      mock.disconnect();
+    },
+  };
+}
+
+function sha1(source: string): string {
+  return createHash('sha1').update(source).digest('hex');
+}

@@ -1,0 +1,61 @@
+import { requestId } from 'hono/request-id';
+import { health } from './api/health/index.ts';
+import { ConfigurationError } from './core/errors.ts';
+import { newId } from './core/ids.ts';
+import { errorBody, responseHeadersFor, statusOf, toServiceError } from './lib/http-errors.ts';
+import { init } from './lib/init.ts';
+import { createLogger } from './lib/logger.ts';
+import { createRouter } from './lib/openapi.ts';
+import { v1 } from './v1/index.ts';
+
+export const API_VERSION = '0.1.0';
+
+/** Logs before the per-request logger exists (e.g. the configuration itself is broken). */
+const fallbackLogger = createLogger('info');
+
+export function createApp() {
+  const app = createRouter();
+
+  app.use('*', requestId({ headerName: 'x-request-id', generator: () => newId('request') }));
+  app.use('*', async (c, next) => {
+    await next();
+    c.header('x-request-id', c.get('requestId'));
+  });
+
+  app.onError((thrown, c) => {
+    const error = toServiceError(thrown);
+    const status = statusOf(error.code);
+    const logger = c.get('services')?.logger ?? fallbackLogger.child({ requestId: c.get('requestId') });
+    if (status >= 500) {
+      logger.error(error.message, { code: error.code, cause: String(error.cause ?? ''), path: c.req.path });
+    }
+    // Configuration problems are spelled out in development; production users see a generic 500.
+    const hide = error instanceof ConfigurationError && c.env?.ENVIRONMENT === 'production';
+    const message = hide ? 'The server is misconfigured. The operators have been alerted.' : error.message;
+    for (const [name, value] of Object.entries(responseHeadersFor(error))) c.header(name, value);
+    return c.json(errorBody(error.code, message, error.param), status);
+  });
+
+  app.notFound((c) => c.json(errorBody('not_found', `Unknown route: ${c.req.method} ${c.req.path}`), 404));
+
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'AI Cloud API',
+      version: API_VERSION,
+      description: 'Serverless GPU endpoints with an OpenAI-compatible API, billed per second of GPU time.',
+    },
+  });
+
+  app.use('/health', init());
+  app.use('/api/*', init());
+  app.use('/v1/*', init());
+  app.use('/internal/*', init());
+
+  app.route('/health', health);
+  app.route('/v1', v1);
+
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

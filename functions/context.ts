@@ -1,0 +1,32 @@
+import type { Clock } from './core/clock.ts';
+import type { ComputeProvider } from './core/compute.ts';
+import type { Logger } from './core/logger.ts';
+import type { EdgeConfig } from './env.ts';
+import type { Database } from './lib/db.ts';
+import type { Queue } from './lib/qstash.ts';
+import type { Redis } from './lib/redis.ts';
+
+/**
+ * Everything a handler or domain operation may touch, built once per request by the `init` middleware.
+ * Auth (issue: accounts) adds `org` and `actor`.
+ */
+export interface ServiceContext {
+  config: EdgeConfig;
+  db: Database;
+  redis: Redis;
+  queue: Queue;
+  compute: ComputeProvider;
+  clock: Clock;
+  logger: Logger;
+  requestId: string;
+}
+
+/** Static web assets (wrangler's `[assets]` binding); absent in route tests. */
+export interface AssetsBinding {
+  fetch(request: Request): Promise<Response>;
+}
+
+export type AppEnv = {
+  Bindings: { ASSETS?: AssetsBinding } & Record<string, unknown>;
+  Variables: { services: ServiceContext; requestId: string };
+};

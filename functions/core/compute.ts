@@ -1,0 +1,66 @@
+/**
+ * The seam between the orchestrator and GPU capacity. One implementation per backend:
+ * `ecs` (RunTask on EC2 capacity providers), `ec2` (RunInstances from a GPU launch template) and
+ * `local` (worker-agent processes on this machine, for development and tests).
+ */
+export const COMPUTE_PROVIDERS = ['ecs', 'ec2', 'local'] as const;
+export type ComputeProviderName = (typeof COMPUTE_PROVIDERS)[number];
+
+export const ENGINES = ['vllm', 'whisper', 'diffusers', 'tts'] as const;
+export type Engine = (typeof ENGINES)[number];
+
+export interface ReplicaSpec {
+  replicaId: string;
+  orgId: string;
+  endpointId: string;
+  /** GPU SKU slug, e.g. `a10g`; the provider maps it to an instance family or capacity provider. */
+  gpuType: string;
+  gpuCount: number;
+  engine: Engine;
+  /** Container image for custom endpoints; catalog models use the engine's image. */
+  image: string | null;
+  /** Model weights reference (e.g. a Hugging Face repo) for catalog models. */
+  model: string | null;
+  env: Readonly<Record<string, string>>;
+  /**
+   * Per-replica credential the worker agent presents to the edge's worker API. It only allows this
+   * endpoint's jobs, so a compromised container cannot read other tenants' work.
+   */
+  workerToken: string;
+  /** Base URL of the edge's worker API that the agent long-polls. */
+  controlPlaneUrl: string;
+}
+
+/** What the backend says about a replica it runs, independent of what the database believes. */
+export type ProviderReplicaStatus = 'pending' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+export interface ProviderReplica {
+  replicaId: string;
+  /** Backend handle: an ECS task ARN, an EC2 instance id, a local process id. */
+  providerRef: string;
+  status: ProviderReplicaStatus;
+  startedAt: Date | null;
+  /** Why the backend stopped or failed it, when it says. */
+  reason: string | null;
+}
+
+/** Thrown when the backend has no capacity for the GPU type: the orchestrator tries the next fallback. */
+export class CapacityUnavailableError extends Error {
+  readonly gpuType: string;
+
+  constructor(gpuType: string, detail: string) {
+    super(`No capacity for ${gpuType}: ${detail}`);
+    this.name = 'CapacityUnavailableError';
+    this.gpuType = gpuType;
+  }
+}
+
+export interface ComputeProvider {
+  readonly name: ComputeProviderName;
+  /** Idempotent per replicaId: starting the same replica twice returns the first start. */
+  start(spec: ReplicaSpec): Promise<ProviderReplica>;
+  /** Idempotent: stopping an already stopped replica succeeds. */
+  stop(providerRef: string): Promise<void>;
+  /** Every replica the backend runs for this platform, for reconciliation against the database. */
+  list(): Promise<ProviderReplica[]>;
+}

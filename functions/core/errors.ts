@@ -1,0 +1,103 @@
+/**
+ * The one error taxonomy of the platform. Domain operations throw these; the edge renders every one of
+ * them in OpenAI's error shape through a single status table (functions/lib/http-errors.ts).
+ */
+export type ErrorCode =
+  | 'invalid_request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'conflict'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'insufficient_quota'
+  | 'rate_limited'
+  | 'timeout'
+  | 'service_unavailable'
+  | 'invalid_configuration'
+  | 'internal';
+
+export interface ServiceErrorOptions {
+  /** The request field the error is about (OpenAI's `param`), e.g. `messages[0].content`. */
+  param?: string | null;
+  cause?: unknown;
+}
+
+export class ServiceError extends Error {
+  readonly code: ErrorCode;
+  readonly param: string | null;
+
+  constructor(code: ErrorCode, message: string, options: ServiceErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.param = options.param ?? null;
+  }
+}
+
+export class InvalidRequestError extends ServiceError {
+  constructor(message: string, options?: ServiceErrorOptions) {
+    super('invalid_request', message, options);
+  }
+}
+
+export class UnauthorizedError extends ServiceError {
+  constructor(message = 'Missing or invalid API key or session.', options?: ServiceErrorOptions) {
+    super('unauthorized', message, options);
+  }
+}
+
+export class ForbiddenError extends ServiceError {
+  constructor(message = 'You do not have permission to do this.', options?: ServiceErrorOptions) {
+    super('forbidden', message, options);
+  }
+}
+
+export class NotFoundError extends ServiceError {
+  constructor(message: string, options?: ServiceErrorOptions) {
+    super('not_found', message, options);
+  }
+}
+
+export class ConflictError extends ServiceError {
+  constructor(message: string, options?: ServiceErrorOptions) {
+    super('conflict', message, options);
+  }
+}
+
+export class InsufficientQuotaError extends ServiceError {
+  constructor(message = 'Your balance is exhausted. Add funds to continue.', options?: ServiceErrorOptions) {
+    super('insufficient_quota', message, options);
+  }
+}
+
+export class RateLimitedError extends ServiceError {
+  readonly retryAfterSeconds: number;
+
+  constructor(retryAfterSeconds: number, message = 'Rate limit reached. Retry later.') {
+    super('rate_limited', message);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+export type Dependency = 'db' | 'redis' | 'qstash' | 'compute' | 'stripe' | 'storage';
+
+/** A backing service (database, Redis, QStash, …) is unreachable or failing: the request gets a 503. */
+export class DependencyUnavailableError extends ServiceError {
+  readonly dependency: Dependency;
+
+  constructor(dependency: Dependency, options?: ServiceErrorOptions) {
+    super('service_unavailable', `The ${dependency} service is unavailable. Retry shortly.`, options);
+    this.dependency = dependency;
+  }
+}
+
+export class ConfigurationError extends ServiceError {
+  readonly issues: readonly string[];
+
+  constructor(issues: readonly string[]) {
+    super('invalid_configuration', `Invalid configuration:\n  - ${issues.join('\n  - ')}`);
+    this.issues = issues;
+  }
+}

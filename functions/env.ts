@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { ConfigurationError } from './core/errors.ts';
+
+const url = (example: string) =>
+  z.url({ protocol: /^https?$/, error: `must be an http(s) URL, e.g. ${example}` });
+
+const secret = (what: string) => z.string({ error: `is required (${what})` }).min(1, `is required (${what})`);
+
+/**
+ * Everything the edge reads from its environment (wrangler vars and secrets). Parsed once per isolate;
+ * a bad value stops the request with a message naming the variable instead of failing somewhere deep.
+ */
+export const edgeEnvSchema = z.object({
+  ENVIRONMENT: z.enum(['development', 'test', 'production'], {
+    error: 'must be one of development, test, production',
+  }),
+  PUBLIC_URL: url('https://api.aicloud.dev'),
+  DATABASE_URL: z
+    .string({ error: 'is required, e.g. postgres://user:password@host/db' })
+    .regex(/^postgres(ql)?:\/\/[^/]+\/[^/?]+/, 'must look like postgres://user:password@host:5432/database'),
+  /**
+   * Development only: the Neon-compatible proxy in `dev/` that stands in front of a local Postgres.
+   * Unset in production, where the driver talks to Neon directly over TLS.
+   */
+  NEON_PROXY_URL: url('http://127.0.0.1:4444').optional(),
+  UPSTASH_REDIS_REST_URL: url('https://eu1-example.upstash.io'),
+  UPSTASH_REDIS_REST_TOKEN: secret('the Upstash Redis REST token'),
+  QSTASH_URL: url('https://qstash.upstash.io').default('https://qstash.upstash.io'),
+  QSTASH_TOKEN: secret('the QStash token'),
+  QSTASH_CURRENT_SIGNING_KEY: secret('the QStash current signing key'),
+  QSTASH_NEXT_SIGNING_KEY: secret('the QStash next signing key'),
+  COMPUTE_PROVIDER: z.enum(['local'], {
+    error: 'must be "local" (the ecs and ec2 providers arrive with the orchestrator)',
+  }),
+  LOCAL_COMPUTE_URL: url('http://127.0.0.1:8081').optional(),
+  LOCAL_COMPUTE_TOKEN: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export type EdgeConfig = z.infer<typeof edgeEnvSchema>;
+
+function describeIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${issue.path.join('.') || '(root)'} ${issue.message}`);
+}
+
+export function parseEdgeConfig(env: Record<string, unknown>): EdgeConfig {
+  const result = edgeEnvSchema.safeParse(env);
+  if (!result.success) throw new ConfigurationError(describeIssues(result.error));
+  const config = result.data;
+  const issues: string[] = [];
+  if (config.COMPUTE_PROVIDER === 'local' && !config.LOCAL_COMPUTE_URL) {
+    issues.push('LOCAL_COMPUTE_URL is required when COMPUTE_PROVIDER=local, e.g. http://127.0.0.1:8081');
+  }
+  if (config.ENVIRONMENT === 'production' && config.NEON_PROXY_URL) {
+    issues.push('NEON_PROXY_URL must not be set in production (it disables TLS to the database)');
+  }
+  if (issues.length > 0) throw new ConfigurationError(issues);
+  return config;
+}
+
+const cache = new WeakMap<object, EdgeConfig>();
+
+/** Workers hand the same env object to every request of an isolate, so it is parsed once. */
+export function edgeConfigFor(env: object): EdgeConfig {
+  const cached = cache.get(env);
+  if (cached) return cached;
+  const config = parseEdgeConfig(env as Record<string, unknown>);
+  cache.set(env, config);
+  return config;
+}

@@ -1,0 +1,54 @@
+import { neonConfig, Pool } from '@neondatabase/serverless';
+import { drizzle, type NeonDatabase } from 'drizzle-orm/neon-serverless';
+import * as schema from '../../db/schema/index.ts';
+import { DependencyUnavailableError } from '../core/errors.ts';
+
+export type Database = NeonDatabase<typeof schema>;
+
+export interface DriverSettings {
+  /** Base URL of a Neon-compatible proxy (development); omitted in production. */
+  proxyUrl?: string | undefined;
+  /** Node has no global WebSocket before v22; Node callers pass `ws`. Workers have one built in. */
+  webSocketConstructor?: unknown;
+}
+
+/**
+ * The one place that sets the Neon driver's (global) configuration. With a proxy URL it speaks plain
+ * ws:// and http:// to the local proxy in `dev/`; without, it uses Neon's TLS defaults.
+ */
+export function configureNeonDriver(settings: DriverSettings): void {
+  if (settings.webSocketConstructor) {
+    neonConfig.webSocketConstructor = settings.webSocketConstructor as typeof neonConfig.webSocketConstructor;
+  }
+  if (!settings.proxyUrl) return;
+  const proxy = new URL(settings.proxyUrl);
+  neonConfig.wsProxy = (host, port) => `${proxy.host}/v2?address=${host}:${port}`;
+  neonConfig.useSecureWebSocket = proxy.protocol === 'https:';
+  neonConfig.pipelineConnect = false;
+  neonConfig.pipelineTLS = false;
+  neonConfig.fetchEndpoint = () => new URL('/sql', proxy).toString();
+}
+
+export interface DatabaseHandle {
+  db: Database;
+  /** Workers must close the pool at the end of the request (WebSockets cannot outlive it). */
+  close(): Promise<void>;
+}
+
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/** A Pool per request, as Workers require; connection failures surface as DependencyUnavailableError('db'). */
+export function createDatabase(databaseUrl: string): DatabaseHandle {
+  const pool = new Pool({ connectionString: databaseUrl, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  // Errors on idle clients would otherwise crash the isolate; the next query reports them instead.
+  pool.on('error', () => {});
+  const connect = pool.connect.bind(pool);
+  // Transactions check out a client first; a refused connection there is an outage, not a bug.
+  pool.connect = ((callback?: unknown) =>
+    callback
+      ? connect(callback as Parameters<typeof connect>[0])
+      : connect().catch((cause: unknown) => {
+          throw new DependencyUnavailableError('db', { cause });
+        })) as typeof pool.connect;
+  return { db: drizzle({ client: pool, schema }), close: () => pool.end() };
+}

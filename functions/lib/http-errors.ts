@@ -1,0 +1,77 @@
+import { DrizzleQueryError } from 'drizzle-orm/errors';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import {
+  DependencyUnavailableError,
+  type ErrorCode,
+  RateLimitedError,
+  ServiceError,
+} from '../core/errors.ts';
+
+/** OpenAI's error body: the one shape every error of every route is rendered in. */
+export interface ErrorBody {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
+/** The one table from error code to HTTP status and OpenAI error `type`. */
+const STATUS_TABLE: Record<ErrorCode, { status: ContentfulStatusCode; type: string }> = {
+  invalid_request: { status: 400, type: 'invalid_request_error' },
+  unauthorized: { status: 401, type: 'authentication_error' },
+  insufficient_quota: { status: 402, type: 'insufficient_quota' },
+  forbidden: { status: 403, type: 'permission_error' },
+  not_found: { status: 404, type: 'not_found_error' },
+  method_not_allowed: { status: 405, type: 'invalid_request_error' },
+  timeout: { status: 408, type: 'timeout_error' },
+  conflict: { status: 409, type: 'conflict_error' },
+  payload_too_large: { status: 413, type: 'invalid_request_error' },
+  unsupported_media_type: { status: 415, type: 'invalid_request_error' },
+  rate_limited: { status: 429, type: 'rate_limit_error' },
+  internal: { status: 500, type: 'server_error' },
+  invalid_configuration: { status: 500, type: 'server_error' },
+  service_unavailable: { status: 503, type: 'service_unavailable_error' },
+};
+
+export function statusOf(code: ErrorCode): ContentfulStatusCode {
+  return STATUS_TABLE[code].status;
+}
+
+export function errorBody(code: ErrorCode, message: string, param: string | null = null): ErrorBody {
+  return { error: { message, type: STATUS_TABLE[code].type, param, code } };
+}
+
+/** PostgreSQL SQLSTATE classes that mean "cannot talk to the database" rather than "bad query". */
+const UNAVAILABLE_SQLSTATE = /^(08|53|57P)/;
+
+function rootCause(error: unknown): unknown {
+  let current = error;
+  for (let depth = 0; depth < 8 && current instanceof Error && current.cause !== undefined; depth++) {
+    current = current.cause;
+  }
+  return current;
+}
+
+/**
+ * Turns anything thrown into a ServiceError. A failed database query whose cause is not a SQL error (no
+ * SQLSTATE), or is a connection-class one, is an outage: 503 naming the database.
+ */
+export function toServiceError(error: unknown): ServiceError {
+  if (error instanceof ServiceError) return error;
+  if (error instanceof DrizzleQueryError) {
+    const cause = rootCause(error);
+    const sqlState =
+      cause && typeof cause === 'object' && 'code' in cause && typeof cause.code === 'string'
+        ? cause.code
+        : null;
+    if (!sqlState || !/^[0-9A-Z]{5}$/.test(sqlState) || UNAVAILABLE_SQLSTATE.test(sqlState)) {
+      return new DependencyUnavailableError('db', { cause: error });
+    }
+  }
+  return new ServiceError('internal', 'The server had an error while processing your request.', {
+    cause: error,
+  });
+}
+
+export function responseHeadersFor(error: ServiceError): Record<string, string> {
+  if (error instanceof RateLimitedError) return { 'retry-after': String(error.retryAfterSeconds) };
+  if (error instanceof DependencyUnavailableError) return { 'retry-after': '5' };
+  return {};
+}

@@ -1,0 +1,51 @@
+import type { MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../context.ts';
+import { systemClock } from '../core/clock.ts';
+import { edgeConfigFor } from '../env.ts';
+import { createLocalCompute } from './compute/local.ts';
+import { configureNeonDriver, createDatabase } from './db.ts';
+import { createLogger } from './logger.ts';
+import { createQueue } from './qstash.ts';
+import { createRedis } from './redis.ts';
+
+let driverConfiguredFor: string | undefined;
+
+/** Builds the request's ServiceContext from the zod-checked env: the only place bindings are created. */
+export function init(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const config = edgeConfigFor(c.env);
+    const driverKey = config.NEON_PROXY_URL ?? 'neon';
+    if (driverConfiguredFor !== driverKey) {
+      configureNeonDriver({ proxyUrl: config.NEON_PROXY_URL });
+      driverConfiguredFor = driverKey;
+    }
+    const requestId = c.get('requestId');
+    const database = createDatabase(config.DATABASE_URL);
+    c.set('services', {
+      config,
+      db: database.db,
+      redis: createRedis({ url: config.UPSTASH_REDIS_REST_URL, token: config.UPSTASH_REDIS_REST_TOKEN }),
+      queue: createQueue({
+        url: config.QSTASH_URL,
+        token: config.QSTASH_TOKEN,
+        currentSigningKey: config.QSTASH_CURRENT_SIGNING_KEY,
+        nextSigningKey: config.QSTASH_NEXT_SIGNING_KEY,
+      }),
+      compute: createLocalCompute(config.LOCAL_COMPUTE_URL ?? '', config.LOCAL_COMPUTE_TOKEN),
+      clock: systemClock,
+      logger: createLogger(config.LOG_LEVEL, { requestId }),
+      requestId,
+    });
+    try {
+      await next();
+    } finally {
+      const closing = database.close().catch(() => {});
+      try {
+        c.executionCtx.waitUntil(closing);
+      } catch {
+        // No execution context outside workerd (route tests): close before returning.
+        await closing;
+      }
+    }
+  };
+}

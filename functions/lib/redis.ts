@@ -1,0 +1,30 @@
+import { Redis } from '@upstash/redis/cloudflare';
+import { guardDependency } from './guard.ts';
+
+/** Redis answered with an error about the command itself (a bug to fix, not an outage). */
+const REDIS_REPLY_ERROR = /^(ERR|WRONGTYPE|NOSCRIPT|BUSYGROUP|NOGROUP|EXECABORT|BUSYKEY|NOPERM)\b/;
+
+function isCommandError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'UpstashError' && REDIS_REPLY_ERROR.test(error.message);
+}
+
+export interface RedisSettings {
+  url: string;
+  token: string;
+}
+
+/**
+ * The real @upstash/redis REST client. Retries are kept short: a request must fail fast with a 503
+ * when Redis is down rather than hang in backoff.
+ */
+export function createRedis(settings: RedisSettings): Redis {
+  const redis = new Redis({
+    url: settings.url,
+    token: settings.token,
+    retry: { retries: 1, backoff: () => 50 },
+    enableTelemetry: false,
+  });
+  return guardDependency('redis', redis, isCommandError);
+}
+
+export type { Redis };

@@ -1,0 +1,39 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type LocalCloud, startLocalCloud } from '../../dev/cloud.ts';
+import { freePort } from '../../dev/ports.ts';
+
+/**
+ * The local cloud on free ports with throw-away data, as the tests use it. Postgres is DATABASE_URL's
+ * server when set, otherwise embedded; Redis is REDIS_URL or a spawned redis-server (required on CI).
+ */
+export async function startTestCloud(
+  edgeUrl = 'http://127.0.0.1:9',
+): Promise<LocalCloud & { dataDir: string }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'aicloud-test-'));
+  const ports = {
+    postgres: await freePort(),
+    neonProxy: await freePort(),
+    redisRest: await freePort(),
+    qstash: await freePort(),
+    compute: await freePort(),
+    redis: await freePort(),
+  };
+  const cloud = await startLocalCloud({
+    dataDir,
+    edgeUrl,
+    databaseUrl: process.env.TEST_DATABASE_URL,
+    redisUrl: process.env.REDIS_URL,
+    ports,
+    allowMemoryRedis: process.env.CI !== 'true',
+  });
+  return {
+    ...cloud,
+    dataDir,
+    async stop() {
+      await cloud.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,15 @@
+import type { TestProject } from 'vitest/node';
+import { startTestCloud } from './cloud.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    edgeEnv: Record<string, string>;
+  }
+}
+
+/** One local cloud for the whole run; every test file reads its env with `inject('edgeEnv')`. */
+export default async function setup(project: TestProject) {
+  const cloud = await startTestCloud();
+  project.provide('edgeEnv', cloud.edgeEnv);
+  return () => cloud.stop();
+}
