@@ -37,3 +37,16 @@ export interface RedisBackend {
   transaction(commands: string[][]): Promise<CommandOutcome[]>;
   close(): Promise<void>;
 }
+
+/**
+ * Client libraries reshape some replies (ioredis and ioredis-mock turn HGETALL into an object); Redis,
+ * and so Upstash, answer with a flat field/value list. This puts replies back into Redis's shape.
+ */
+export function toReply(value: unknown): Reply {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'number' || typeof value === 'string' || Buffer.isBuffer(value)) return value;
+  if (Array.isArray(value)) return value.map(toReply);
+  if (typeof value === 'object')
+    return Object.entries(value).flatMap(([field, item]) => [field, toReply(item)]);
+  return String(value);
+}

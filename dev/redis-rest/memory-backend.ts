@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import RedisMock from 'ioredis-mock';
-import { type CommandOutcome, type RedisBackend, RedisReplyError, type Reply } from './backend.ts';
+import { type CommandOutcome, type RedisBackend, RedisReplyError, type Reply, toReply } from './backend.ts';
 
 const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 const POLL_MS = 10;
@@ -24,21 +24,54 @@ family(
   'zset',
   'zadd zrem zrange zrangebyscore zrevrange zrevrangebyscore zscore zmscore zcard zcount zincrby zrank zrevrank zpopmin zpopmax zremrangebyscore zremrangebyrank zscan',
 );
-family('stream', 'xadd xlen xrange xrevrange xdel xtrim xgroup xack xpending xclaim xautoclaim xinfo');
+// Streams are not type-checked: ioredis-mock reports a stream's TYPE as `list`, so the two cannot be told apart.
+
+/**
+ * Where each command's option keywords start. ioredis-mock only understands upper-case options
+ * (`PX`, `LEFT`, `WITHSCORES`) while clients such as @upstash/redis send lower case; values before
+ * that position are never touched.
+ */
+const OPTIONS_FROM: Record<string, number> = {
+  set: 3,
+  lmove: 3,
+  blmove: 3,
+  zrange: 4,
+  zadd: 2,
+  zrangebyscore: 4,
+};
+const OPTION_WORDS = new Set([
+  'EX',
+  'PX',
+  'EXAT',
+  'PXAT',
+  'NX',
+  'XX',
+  'GT',
+  'LT',
+  'CH',
+  'INCR',
+  'KEEPTTL',
+  'GET',
+  'LEFT',
+  'RIGHT',
+  'WITHSCORES',
+  'LIMIT',
+  'BYSCORE',
+  'BYLEX',
+  'REV',
+]);
+
+function normaliseOptions(name: string, args: string[]): string[] {
+  const from = OPTIONS_FROM[name];
+  if (from === undefined) return args;
+  return args.map((arg, index) =>
+    index >= from - 1 && OPTION_WORDS.has(arg.toUpperCase()) ? arg.toUpperCase() : arg,
+  );
+}
 
 const NUMERIC_REPLY = new Set(['incr', 'incrby', 'decr', 'decrby', 'hincrby']);
 
 type MockFn = (...args: string[]) => Promise<unknown>;
-
-/** ioredis-mock answers HGETALL with an object; Redis (and so Upstash) with a flat field/value list. */
-function toReply(value: unknown): Reply {
-  if (value === undefined || value === null) return null;
-  if (typeof value === 'number' || typeof value === 'string' || Buffer.isBuffer(value)) return value;
-  if (Array.isArray(value)) return value.map(toReply);
-  if (typeof value === 'object')
-    return Object.entries(value).flatMap(([field, item]) => [field, toReply(item)]);
-  return String(value);
-}
 
 /** Serialises commands so a MULTI or a script is never interleaved with another client's command. */
 class Mutex {
@@ -72,8 +105,9 @@ export function createMemoryBackend(): RedisBackend {
   };
 
   const immediate = async (args: string[]): Promise<Reply> => {
-    const [rawName = '', ...rest] = args;
+    const [rawName = '', ...given] = args;
     const name = rawName.toLowerCase();
+    const rest = normaliseOptions(name, given);
     if (name === 'script') return script(rest);
     if (name === 'evalsha' || name === 'evalsha_ro') {
       const source = scripts.get((rest[0] ?? '').toLowerCase());

@@ -5,7 +5,7 @@ import {
   type RedisBackend,
   RedisReplyError,
   RedisUnavailableError,
-  type Reply,
+  toReply,
 } from './backend.ts';
 
 const MAX_IDLE_BLOCKING_CONNECTIONS = 16;
@@ -51,9 +51,9 @@ export async function connectRealBackend(url: string): Promise<RedisBackend> {
       const [name, ...rest] = args;
       if (!name) throw new RedisReplyError('ERR empty command');
       if (!isBlocking(args)) {
-        return main.callBuffer(name, ...rest).catch((error: unknown) => {
+        return main.callBuffer(name, ...rest).then(toReply, (error: unknown) => {
           throw translate(error);
-        }) as Promise<Reply>;
+        });
       }
       let connection: IORedis;
       try {
@@ -62,7 +62,7 @@ export async function connectRealBackend(url: string): Promise<RedisBackend> {
         throw translate(error);
       }
       try {
-        return (await connection.callBuffer(name, ...rest)) as Reply;
+        return toReply(await connection.callBuffer(name, ...rest));
       } catch (error) {
         throw translate(error);
       } finally {
@@ -80,7 +80,7 @@ export async function connectRealBackend(url: string): Promise<RedisBackend> {
       }
       if (!results) throw new RedisReplyError('EXECABORT Transaction discarded');
       return results.map(
-        ([error, result]): CommandOutcome => (error ? { error: error.message } : { result: result as Reply }),
+        ([error, result]): CommandOutcome => (error ? { error: error.message } : { result: toReply(result) }),
       );
     },
     async close() {
