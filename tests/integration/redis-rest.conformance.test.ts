@@ -1,10 +1,10 @@
 import { Redis } from '@upstash/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../dev/ports.ts';
 import type { RedisBackend } from '../../dev/redis-rest/backend.ts';
 import { createMemoryBackend } from '../../dev/redis-rest/memory-backend.ts';
 import { selectRedisBackend } from '../../dev/redis-rest/select.ts';
 import { type RedisRestServer, startRedisRest } from '../../dev/redis-rest/server.ts';
-import { freePort } from '../../dev/ports.ts';
 
 const TOKEN = 'conformance-token';
 
@@ -27,7 +27,10 @@ const backends: BackendUnderTest[] = [
       return { backend: selected.backend, stop: selected.stop };
     },
   },
-  { name: 'in-process stand-in', start: async () => ({ backend: createMemoryBackend(), stop: async () => {} }) },
+  {
+    name: 'in-process stand-in',
+    start: async () => ({ backend: createMemoryBackend(), stop: async () => {} }),
+  },
 ];
 
 describe.each(backends)('Upstash REST endpoint over $name', ({ start }) => {
