@@ -1,0 +1,117 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../dev/ports.ts';
+
+/** `npm run dev` itself, as a developer runs it: boot, serve, refuse a second copy, stop, restart. */
+describe('npm run dev', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'aicloud-dev-'));
+  let env: NodeJS.ProcessEnv;
+  let edge: string;
+  let postgresPort: number;
+
+  const start = () => {
+    const child = spawn(process.execPath, ['dev/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout?.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.stderr?.on('data', (chunk) => {
+      output += chunk;
+    });
+    const ready = new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (output.includes('Press Ctrl-C to stop.')) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 100);
+      child.once('exit', (code) => {
+        clearInterval(timer);
+        reject(new Error(`npm run dev exited with ${code}:\n${output}`));
+      });
+    });
+    return { child, ready, output: () => output };
+  };
+
+  const stop = (child: ChildProcess) =>
+    new Promise<number | null>((resolve) => {
+      child.once('exit', (code) => resolve(code));
+      child.kill('SIGINT');
+    });
+
+  beforeAll(async () => {
+    postgresPort = await freePort();
+    const edgePort = await freePort();
+    edge = `http://127.0.0.1:${edgePort}`;
+    env = {
+      ...process.env,
+      DATABASE_URL: '',
+      REDIS_URL: '',
+      DATA_DIR: dataDir,
+      EDGE_PORT: String(edgePort),
+      POSTGRES_PORT: String(postgresPort),
+      NEON_PROXY_PORT: String(await freePort()),
+      REDIS_REST_PORT: String(await freePort()),
+      REDIS_PORT: String(await freePort()),
+      QSTASH_PORT: String(await freePort()),
+      COMPUTE_PORT: String(await freePort()),
+    };
+  });
+
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('serves health, the OpenAPI document, the web app and JSON 404s; keeps data across restarts', async () => {
+    const first = start();
+    await first.ready;
+    try {
+      const health = await fetch(`${edge}/health`);
+      expect(health.status).toBe(200);
+      expect((await health.json()).status).toBe('ok');
+
+      const openapi = await fetch(`${edge}/openapi.json`);
+      expect((await openapi.json()).openapi).toBe('3.1.0');
+
+      const page = await fetch(`${edge}/`);
+      expect(page.headers.get('content-type')).toContain('text/html');
+      expect(await page.text()).toContain('<div id="root">');
+
+      const missing = await fetch(`${edge}/v1/does-not-exist`);
+      expect(missing.status).toBe(404);
+      expect((await missing.json()).error.type).toBe('not_found_error');
+
+      const second = start();
+      await expect(second.ready).rejects.toThrow(/is already in use/);
+
+      const db = new pg.Client({
+        connectionString: `postgres://postgres:postgres@127.0.0.1:${postgresPort}/aicloud`,
+      });
+      await db.connect();
+      await db.query(`insert into orgs (id, name, slug) values ('org_persisted', 'Persisted', 'persisted')`);
+      const { rows } = await db.query('select count(*)::int as n from models');
+      expect(rows[0].n).toBeGreaterThanOrEqual(8);
+      await db.end();
+    } finally {
+      expect(await stop(first.child)).toBe(0);
+    }
+    expect(first.output()).toContain('stopped.');
+    await expect(fetch(`${edge}/health`)).rejects.toThrow();
+
+    const again = start();
+    await again.ready;
+    try {
+      const db = new pg.Client({
+        connectionString: `postgres://postgres:postgres@127.0.0.1:${postgresPort}/aicloud`,
+      });
+      await db.connect();
+      const { rows } = await db.query(`select name from orgs where id = 'org_persisted'`);
+      await db.end();
+      expect(rows).toEqual([{ name: 'Persisted' }]);
+    } finally {
+      expect(await stop(again.child)).toBe(0);
+    }
+  });
+});
