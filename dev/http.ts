@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
 export async function readBody(request: IncomingMessage, limitBytes = 32 * 1024 * 1024): Promise<Buffer> {
@@ -30,6 +31,13 @@ export function bearerToken(request: IncomingMessage): string | null {
   const header = request.headers.authorization;
   if (!header?.startsWith('Bearer ')) return null;
   return header.slice('Bearer '.length).trim();
+}
+
+/** Constant-time check of the request's bearer token, so the local services leak nothing by timing. */
+export function hasBearerToken(request: IncomingMessage, expected: string): boolean {
+  const given = Buffer.from(bearerToken(request) ?? '');
+  const wanted = Buffer.from(expected);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
 }
 
 export function listen(server: Server, port: number, host = '127.0.0.1'): Promise<number> {

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { ProviderReplica, ReplicaSpec } from '../../functions/core/compute.ts';
-import { bearerToken, closeServer, listen, readBody, sendJson } from '../http.ts';
+import { closeServer, hasBearerToken, listen, readBody, sendJson } from '../http.ts';
 
 export interface WorkerLaunch {
   command: string;
@@ -117,7 +117,7 @@ export async function startLocalCompute(options: LocalComputeOptions): Promise<L
     [...replicas.values()].find((replica) => replica.state.providerRef === providerRef);
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
-    if (options.token && bearerToken(request) !== options.token) {
+    if (options.token && !hasBearerToken(request, options.token)) {
       return sendJson(response, 401, { error: 'Unauthorized' });
     }
     const path = (request.url ?? '/').split('?')[0] ?? '/';

@@ -1,8 +1,8 @@
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Cron } from 'croner';
-import { bearerToken, closeServer, listen, readBody, sendJson } from '../http.ts';
+import { closeServer, hasBearerToken, listen, readBody, sendJson } from '../http.ts';
 import { DeliveryEngine } from './engine.ts';
 import type { StoredMessage, StoredSchedule } from './model.ts';
 import {
@@ -103,11 +103,6 @@ export async function startQStash(options: QStashOptions): Promise<QStashServer>
       // No saved state yet.
     }
   }
-  const expectedToken = Buffer.from(options.token);
-  const authorised = (request: IncomingMessage) => {
-    const token = Buffer.from(bearerToken(request) ?? '');
-    return token.length === expectedToken.length && timingSafeEqual(token, expectedToken);
-  };
 
   /** The destination is everything after the route prefix, as the SDK puts the raw URL in the path. */
   const destinationAfter = (path: string, prefix: string) =>
@@ -121,10 +116,10 @@ export async function startQStash(options: QStashOptions): Promise<QStashServer>
         : (rawPath.split('?')[0] ?? '/');
     const method = request.method ?? 'GET';
     if (method === 'GET' && path === '/v2/keys') {
-      if (!authorised(request)) return sendJson(response, 401, { error: 'Unauthorized' });
+      if (!hasBearerToken(request, options.token)) return sendJson(response, 401, { error: 'Unauthorized' });
       return sendJson(response, 200, { current: options.currentSigningKey, next: options.nextSigningKey });
     }
-    if (!authorised(request)) return sendJson(response, 401, { error: 'Unauthorized' });
+    if (!hasBearerToken(request, options.token)) return sendJson(response, 401, { error: 'Unauthorized' });
 
     if (method === 'POST' && path.startsWith('/v2/publish/')) {
       const destination = destinationAfter(path, '/v2/publish/');

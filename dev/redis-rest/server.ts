@@ -1,6 +1,5 @@
-import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { bearerToken, closeServer, listen, readBody, sendJson } from '../http.ts';
+import { closeServer, hasBearerToken, listen, readBody, sendJson } from '../http.ts';
 import {
   type CommandOutcome,
   type RedisBackend,
@@ -46,13 +45,7 @@ const asStrings = (command: unknown[]): string[] => command.map((part) => String
 export async function startRedisRest(options: RedisRestOptions): Promise<RedisRestServer> {
   const { backend } = options;
   const scripts = new ScriptRewriter(backend.kind === 'memory');
-  const expectedToken = Buffer.from(options.token);
   let syncToken = 0;
-
-  const authorised = (request: IncomingMessage) => {
-    const token = Buffer.from(bearerToken(request) ?? '');
-    return token.length === expectedToken.length && timingSafeEqual(token, expectedToken);
-  };
 
   const run = async (command: string[], base64: boolean): Promise<CommandOutcome> => {
     try {
@@ -68,7 +61,7 @@ export async function startRedisRest(options: RedisRestOptions): Promise<RedisRe
     if (request.method !== 'POST') {
       return sendJson(response, 405, { error: 'ERR only POST requests are supported' });
     }
-    if (!authorised(request)) return sendJson(response, 401, { error: 'Unauthorized' });
+    if (!hasBearerToken(request, options.token)) return sendJson(response, 401, { error: 'Unauthorized' });
     let body: unknown;
     try {
       body = JSON.parse((await readBody(request)).toString('utf8'));
