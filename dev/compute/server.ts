@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { ProviderReplica, ReplicaSpec } from '../../functions/core/compute.ts';
+import { type ProviderReplica, type ReplicaSpec, replicaSpecSchema } from '../../functions/core/compute.ts';
 import { closeServer, hasBearerToken, listen, readBody, sendJson } from '../http.ts';
 
 export interface WorkerLaunch {
@@ -30,22 +30,6 @@ interface LocalReplica {
   child: ChildProcess;
   state: ProviderReplica;
   stopping: boolean;
-}
-
-const REQUIRED_SPEC_FIELDS = [
-  'replicaId',
-  'orgId',
-  'endpointId',
-  'gpuType',
-  'engine',
-  'workerToken',
-  'controlPlaneUrl',
-];
-
-function isReplicaSpec(value: unknown): value is ReplicaSpec {
-  if (typeof value !== 'object' || value === null) return false;
-  const record = value as Record<string, unknown>;
-  return REQUIRED_SPEC_FIELDS.every((field) => typeof record[field] === 'string' && record[field] !== '');
 }
 
 /**
@@ -125,18 +109,18 @@ export async function startLocalCompute(options: LocalComputeOptions): Promise<L
       return sendJson(response, 200, { replicas: [...replicas.values()].map((replica) => replica.state) });
     }
     if (request.method === 'POST' && path === '/replicas') {
-      let spec: unknown;
+      let body: unknown;
       try {
-        spec = JSON.parse((await readBody(request)).toString('utf8'));
+        body = JSON.parse((await readBody(request)).toString('utf8'));
       } catch {
         return sendJson(response, 400, { error: 'body must be JSON' });
       }
-      if (!isReplicaSpec(spec)) {
-        return sendJson(response, 400, {
-          error: `body must be a replica spec with ${REQUIRED_SPEC_FIELDS.join(', ')}`,
-        });
+      const spec = replicaSpecSchema.safeParse(body);
+      if (!spec.success) {
+        const fields = spec.error.issues.map((issue) => issue.path.join('.')).join(', ');
+        return sendJson(response, 400, { error: `invalid replica spec: check ${fields}` });
       }
-      return sendJson(response, 201, start(spec));
+      return sendJson(response, 201, start(spec.data));
     }
     const match = /^\/replicas\/([^/]+)$/.exec(path);
     if (request.method === 'DELETE' && match?.[1]) {

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * The seam between the orchestrator and GPU capacity. One implementation per backend:
  * `ecs` (RunTask on EC2 capacity providers), `ec2` (RunInstances from a GPU launch template) and
@@ -9,27 +11,32 @@ export type ComputeProviderName = (typeof COMPUTE_PROVIDERS)[number];
 export const ENGINES = ['vllm', 'whisper', 'diffusers', 'tts'] as const;
 export type Engine = (typeof ENGINES)[number];
 
-export interface ReplicaSpec {
-  replicaId: string;
-  orgId: string;
-  endpointId: string;
+const nonEmpty = z.string().min(1);
+
+/** What the orchestrator asks a backend to run; validated again wherever it crosses a process boundary. */
+export const replicaSpecSchema = z.object({
+  replicaId: nonEmpty,
+  orgId: nonEmpty,
+  endpointId: nonEmpty,
   /** GPU SKU slug, e.g. `a10g`; the provider maps it to an instance family or capacity provider. */
-  gpuType: string;
-  gpuCount: number;
-  engine: Engine;
+  gpuType: nonEmpty,
+  gpuCount: z.number().int().min(1).max(8),
+  engine: z.enum(ENGINES),
   /** Container image for custom endpoints; catalog models use the engine's image. */
-  image: string | null;
+  image: nonEmpty.nullable(),
   /** Model weights reference (e.g. a Hugging Face repo) for catalog models. */
-  model: string | null;
-  env: Readonly<Record<string, string>>;
+  model: nonEmpty.nullable(),
+  env: z.record(z.string(), z.string()),
   /**
    * Per-replica credential the worker agent presents to the edge's worker API. It only allows this
    * endpoint's jobs, so a compromised container cannot read other tenants' work.
    */
-  workerToken: string;
+  workerToken: nonEmpty,
   /** Base URL of the edge's worker API that the agent long-polls. */
-  controlPlaneUrl: string;
-}
+  controlPlaneUrl: z.url({ protocol: /^https?$/ }),
+});
+
+export type ReplicaSpec = z.infer<typeof replicaSpecSchema>;
 
 /** What the backend says about a replica it runs, independent of what the database believes. */
 export type ProviderReplicaStatus = 'pending' | 'running' | 'stopping' | 'stopped' | 'failed';
