@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Cron } from 'croner';
 import { closeServer, hasBearerToken, listen, readBody, sendJson } from '../http.ts';
@@ -81,7 +81,10 @@ export async function startQStash(options: QStashOptions): Promise<QStashServer>
       ['CREATED', 'ACTIVE', 'RETRY'].includes(m.state),
     );
     const state: Persisted = { messages: pending, schedules: [...engine.schedules.values()] };
-    writeFileSync(options.dataFile, JSON.stringify(state));
+    // Write-then-rename: a crash mid-write leaves the previous state, never half a file.
+    const temporary = `${options.dataFile}.tmp`;
+    writeFileSync(temporary, JSON.stringify(state));
+    renameSync(temporary, options.dataFile);
   };
   const save = () => {
     if (!options.dataFile || saveTimer) return;
@@ -95,13 +98,17 @@ export async function startQStash(options: QStashOptions): Promise<QStashServer>
     dedupWindowMs: options.dedupWindowMs ?? 10 * 60_000,
     onChange: save,
   });
-  if (options.dataFile) {
+  if (options.dataFile && existsSync(options.dataFile)) {
+    let persisted: Persisted;
     try {
-      const persisted = JSON.parse(readFileSync(options.dataFile, 'utf8')) as Persisted;
-      engine.restore(persisted.messages, persisted.schedules);
-    } catch {
-      // No saved state yet.
+      persisted = JSON.parse(readFileSync(options.dataFile, 'utf8')) as Persisted;
+    } catch (error) {
+      // Never start empty over saved schedules and undelivered messages: say which file is unreadable.
+      throw new Error(
+        `QStash state in ${options.dataFile} is unreadable (${(error as Error).message}); move it away to start empty`,
+      );
     }
+    engine.restore(persisted.messages, persisted.schedules);
   }
 
   /** The destination is everything after the route prefix, as the SDK puts the raw URL in the path. */
