@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrateAndSeed } from '../db/migrate.ts';
 import { startLocalCompute } from './compute/server.ts';
+import { startMailOutbox } from './mail/server.ts';
 import { startNeonProxy } from './neon-proxy/server.ts';
 import { assertPortFree } from './ports.ts';
 import { startPostgres } from './postgres/index.ts';
@@ -26,6 +27,7 @@ export interface LocalCloudOptions {
     redisRest: number;
     qstash: number;
     compute: number;
+    mail: number;
     redis: number;
   };
   allowMemoryRedis?: boolean;
@@ -35,6 +37,8 @@ export interface LocalCloudOptions {
 export interface LocalCloud {
   /** The vars the edge needs to use this cloud (wrangler `--var`s, or route tests' env). */
   edgeEnv: Record<string, string>;
+  /** Where the emails sent through this cloud can be read (`GET /outbox?to=`). */
+  mailOutboxUrl: string;
   services: { name: string; url: string; detail: string }[];
   stop(): Promise<void>;
 }
@@ -52,6 +56,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     [options.ports.redisRest, 'Redis REST', 'REDIS_REST_PORT'],
     [options.ports.qstash, 'QStash', 'QSTASH_PORT'],
     [options.ports.compute, 'local compute', 'COMPUTE_PORT'],
+    [options.ports.mail, 'mail outbox', 'MAIL_PORT'],
   ];
   if (!options.databaseUrl) named.push([options.ports.postgres, 'embedded Postgres', 'POSTGRES_PORT']);
   for (const [port, name, variable] of named) if (port !== 0) await assertPortFree(port, name, variable);
@@ -125,6 +130,13 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     });
     stops.push(compute.close);
 
+    const mail = await startMailOutbox({
+      port: options.ports.mail,
+      apiKey: secrets.mailApiKey,
+      ...(options.dataDir ? { dataFile: join(options.dataDir, 'mail.json') } : {}),
+    });
+    stops.push(mail.close);
+
     return {
       edgeEnv: {
         ENVIRONMENT: 'development',
@@ -140,13 +152,19 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         COMPUTE_PROVIDER: 'local',
         LOCAL_COMPUTE_URL: compute.url,
         LOCAL_COMPUTE_TOKEN: secrets.computeToken,
+        AUTH_SECRET: secrets.authSecret,
+        RESEND_API_URL: mail.url,
+        RESEND_API_KEY: secrets.mailApiKey,
+        EMAIL_FROM: 'AI Cloud <no-reply@aicloud.localhost>',
       },
+      mailOutboxUrl: mail.url,
       services: [
         { name: 'Postgres', url: postgres.url.replace(/:[^:@/]+@/, ':***@'), detail: postgres.source },
         { name: 'Neon proxy', url: neonProxy.url, detail: 'WebSocket /v2 and HTTP /sql' },
         { name: 'Redis REST', url: redisRest.url, detail: redis.description },
         { name: 'QStash', url: qstash.url, detail: 'publish, retries, schedules, signed deliveries' },
         { name: 'Compute', url: compute.url, detail: 'local provider (worker processes)' },
+        { name: 'Mail outbox', url: mail.url, detail: 'every email sent locally; JSON at /outbox' },
       ],
       stop,
     };

@@ -15,6 +15,7 @@ export const devEnvSchema = z.object({
   REDIS_REST_PORT: port(8079),
   QSTASH_PORT: port(8080),
   COMPUTE_PORT: port(8081),
+  MAIL_PORT: port(8082),
   POSTGRES_PORT: port(5488),
   REDIS_PORT: port(6390),
   DATA_DIR: z.string().min(1).default('.data'),

@@ -99,6 +99,7 @@ async function main() {
       redisRest: config.REDIS_REST_PORT,
       qstash: config.QSTASH_PORT,
       compute: config.COMPUTE_PORT,
+      mail: config.MAIL_PORT,
       redis: config.REDIS_PORT,
     },
     onWorkerOutput: (replicaId, line) => console.log(`[worker ${replicaId}] ${line}`),

@@ -8,6 +8,10 @@ export interface LocalSecrets {
   qstashCurrentSigningKey: string;
   qstashNextSigningKey: string;
   computeToken: string;
+  /** Signs session JWTs. */
+  authSecret: string;
+  /** The key the edge presents to the local mail outbox (Resend's API). */
+  mailApiKey: string;
 }
 
 const random = (prefix: string) => `${prefix}_${randomBytes(24).toString('base64url')}`;
@@ -19,14 +23,19 @@ export function generateSecrets(): LocalSecrets {
     qstashCurrentSigningKey: random('sig'),
     qstashNextSigningKey: random('sig'),
     computeToken: random('compute'),
+    authSecret: randomBytes(48).toString('base64url'),
+    mailApiKey: random('re'),
   };
 }
 
 /** Local credentials, generated once per data directory so restarts keep signatures and tokens valid. */
 export function loadOrCreateSecrets(file: string): LocalSecrets {
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as LocalSecrets;
-  const secrets = generateSecrets();
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  const saved = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<LocalSecrets>) : {};
+  // Secrets added by a newer version are generated once and saved beside the existing ones.
+  const secrets = { ...generateSecrets(), ...saved };
+  if (Object.keys(secrets).length !== Object.keys(saved).length) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  }
   return secrets;
 }

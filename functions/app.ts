@@ -1,14 +1,24 @@
+import { csrf } from 'hono/csrf';
 import { requestId } from 'hono/request-id';
+import { apiKeysRouter } from './api/api-keys/index.ts';
+import { auditRouter } from './api/audit/index.ts';
+import { auth } from './api/auth/index.ts';
+import { docsPage } from './api/docs.ts';
 import { health } from './api/health/index.ts';
+import { orgsRouter } from './api/orgs/index.ts';
 import { ConfigurationError } from './core/errors.ts';
 import { newId } from './core/ids.ts';
 import { errorBody, responseHeadersFor, statusOf, toServiceError } from './lib/http-errors.ts';
 import { init } from './lib/init.ts';
+import { jsonBody } from './lib/json-body.ts';
 import { createLogger } from './lib/logger.ts';
 import { createRouter } from './lib/openapi.ts';
 import { v1 } from './v1/index.ts';
 
 export const API_VERSION = '0.1.0';
+
+/** Management requests are small JSON documents; large uploads go to inference routes. */
+const MAX_API_BODY_BYTES = 64 * 1024;
 
 /** Logs before the per-request logger exists (e.g. the configuration itself is broken). */
 const fallbackLogger = createLogger('info');
@@ -32,7 +42,7 @@ export function createApp() {
     // Configuration problems are spelled out in development; production users see a generic 500.
     const hide = error instanceof ConfigurationError && c.env?.ENVIRONMENT === 'production';
     const message = hide ? 'The server is misconfigured. The operators have been alerted.' : error.message;
-    for (const [name, value] of Object.entries(responseHeadersFor(error))) c.header(name, value);
+    for (const [name, value] of Object.entries(responseHeadersFor(error, new Date()))) c.header(name, value);
     return c.json(errorBody(error.code, message, error.param), status);
   });
 
@@ -47,12 +57,26 @@ export function createApp() {
     },
   });
 
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API key (`sk_live_…`, `sk_dep_…`) or an access token from `POST /api/auth/login`.',
+  });
+  app.get('/docs', (c) => c.html(docsPage('/openapi.json')));
+
   app.use('/health', init());
   app.use('/api/*', init());
+  // Browsers send the session cookie cross-site on simple form posts; refuse those (JSON needs CORS).
+  app.use('/api/*', (c, next) => csrf({ origin: c.get('services').config.PUBLIC_URL })(c, next));
+  app.use('/api/*', jsonBody(MAX_API_BODY_BYTES));
   app.use('/v1/*', init());
   app.use('/internal/*', init());
 
   app.route('/health', health);
+  app.route('/api/auth/api-keys', apiKeysRouter);
+  app.route('/api/auth', auth);
+  app.route('/api/audit', auditRouter);
+  app.route('/api', orgsRouter);
   app.route('/v1', v1);
 
   return app;

@@ -1,6 +1,8 @@
+import type { Caller, RequestOrigin } from './core/actor.ts';
 import type { Clock } from './core/clock.ts';
 import type { ComputeProvider } from './core/compute.ts';
 import type { Logger } from './core/logger.ts';
+import type { Mailer } from './core/mail/mailer.ts';
 import type { EdgeConfig } from './env.ts';
 import type { Database } from './lib/db.ts';
 import type { Queue } from './lib/qstash.ts';
@@ -8,7 +10,7 @@ import type { Redis } from './lib/redis.ts';
 
 /**
  * Everything a handler or domain operation may touch, built once per request by the `init` middleware.
- * Auth (issue: accounts) adds `org` and `actor`.
+ * `caller` is set by the `authenticate` middleware on routes that need a credential.
  */
 export interface ServiceContext {
   config: EdgeConfig;
@@ -16,9 +18,12 @@ export interface ServiceContext {
   redis: Redis;
   queue: Queue;
   compute: ComputeProvider;
+  mailer: Mailer;
   clock: Clock;
   logger: Logger;
   requestId: string;
+  origin: RequestOrigin;
+  caller: Caller | null;
 }
 
 /** Static web assets (wrangler's `[assets]` binding); absent in route tests. */

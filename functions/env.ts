@@ -34,6 +34,19 @@ export const edgeEnvSchema = z.object({
   }),
   LOCAL_COMPUTE_URL: url('http://127.0.0.1:8081').optional(),
   LOCAL_COMPUTE_TOKEN: z.string().min(1).optional(),
+  /** Signs session JWTs (HS256). 32+ random characters; rotating it signs everyone out. */
+  AUTH_SECRET: z
+    .string({ error: 'is required (the session signing secret, 32+ random characters)' })
+    .min(32, 'must be at least 32 characters (e.g. openssl rand -base64 48)'),
+  /** Resend's API; `npm run dev` points it at the local outbox, which speaks the same protocol. */
+  RESEND_API_URL: url('https://api.resend.com').default('https://api.resend.com'),
+  RESEND_API_KEY: secret('the Resend API key'),
+  EMAIL_FROM: z
+    .string({ error: 'is required, e.g. AI Cloud <no-reply@aicloud.dev>' })
+    .regex(
+      /^(.+<)?[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+>?$/,
+      'must be an address, e.g. AI Cloud <no-reply@aicloud.dev>',
+    ),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 

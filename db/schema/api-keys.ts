@@ -1,7 +1,8 @@
-import { index, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { check, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { createdAt, prefixedId } from './columns.ts';
 import { endpoints } from './endpoints.ts';
-import { apiKeyKindEnum } from './enums.ts';
+import { apiKeyKindEnum, roleEnum } from './enums.ts';
 import { orgs } from './orgs.ts';
 import { users } from './users.ts';
 
@@ -19,6 +20,10 @@ export const apiKeys = pgTable(
     kind: apiKeyKindEnum('kind').notNull(),
     /** Set for deployment keys: the one endpoint they may call. */
     endpointId: text('endpoint_id').references(() => endpoints.id),
+    /** Set for account keys: what the key may do in its org, never more than its creator could. */
+    role: roleEnum('role'),
+    /** Requests per minute; null means the default for the key's kind. */
+    rateLimitPerMinute: integer('rate_limit_per_minute'),
     name: text('name').notNull(),
     hash: text('hash').notNull(),
     prefix: text('prefix').notNull(),
@@ -33,5 +38,13 @@ export const apiKeys = pgTable(
     uniqueIndex('api_keys_hash_key').on(t.hash),
     index('api_keys_org_idx').on(t.orgId, t.createdAt),
     index('api_keys_endpoint_idx').on(t.endpointId),
+    check(
+      'api_keys_kind_scope',
+      sql`(${t.kind} = 'account' and ${t.role} is not null and ${t.endpointId} is null) or (${t.kind} = 'deployment' and ${t.role} is null and ${t.endpointId} is not null)`,
+    ),
+    check(
+      'api_keys_rate_limit_positive',
+      sql`${t.rateLimitPerMinute} is null or ${t.rateLimitPerMinute} > 0`,
+    ),
   ],
 );

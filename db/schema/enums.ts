@@ -1,5 +1,6 @@
 import { pgEnum } from 'drizzle-orm/pg-core';
 import { API_KEY_KINDS } from '../../functions/core/api-keys/kinds.ts';
+import { EMAIL_TOKEN_PURPOSES } from '../../functions/core/auth/email-tokens.ts';
 import { LEDGER_KINDS, PAYMENT_KINDS, PAYMENT_STATES } from '../../functions/core/billing/kinds.ts';
 import { MODEL_CATEGORIES } from '../../functions/core/catalog/categories.ts';
 import { COMPUTE_PROVIDERS, ENGINES } from '../../functions/core/compute.ts';
@@ -20,3 +21,4 @@ export const paymentStateEnum = pgEnum('payment_state', PAYMENT_STATES);
 export const paymentKindEnum = pgEnum('payment_kind', PAYMENT_KINDS);
 export const endpointStateEnum = pgEnum('endpoint_state', ['active', 'stopped']);
 export const actorTypeEnum = pgEnum('actor_type', ['user', 'api_key', 'worker', 'system']);
+export const emailTokenPurposeEnum = pgEnum('email_token_purpose', EMAIL_TOKEN_PURPOSES);

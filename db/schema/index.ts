@@ -1,8 +1,10 @@
 export * from './api-keys.ts';
 export * from './audit-log.ts';
+export * from './email-tokens.ts';
 export * from './endpoints.ts';
 export * from './enums.ts';
 export * from './gpu-types.ts';
+export * from './invitations.ts';
 export * from './jobs.ts';
 export * from './ledger.ts';
 export * from './memberships.ts';
@@ -10,4 +12,5 @@ export * from './models.ts';
 export * from './orgs.ts';
 export * from './payments.ts';
 export * from './replicas.ts';
+export * from './sessions.ts';
 export * from './users.ts';

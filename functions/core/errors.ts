@@ -74,14 +74,21 @@ export class InsufficientQuotaError extends ServiceError {
 
 export class RateLimitedError extends ServiceError {
   readonly retryAfterSeconds: number;
+  /** The limit that was hit, for `x-ratelimit-*` headers on the 429. */
+  readonly window: { limit: number; remaining: number; reset: number } | null;
 
-  constructor(retryAfterSeconds: number, message = 'Rate limit reached. Retry later.') {
+  constructor(
+    retryAfterSeconds: number,
+    message = 'Rate limit reached. Retry later.',
+    window: RateLimitedError['window'] = null,
+  ) {
     super('rate_limited', message);
     this.retryAfterSeconds = retryAfterSeconds;
+    this.window = window;
   }
 }
 
-export type Dependency = 'db' | 'redis' | 'qstash' | 'compute' | 'stripe' | 'storage';
+export type Dependency = 'db' | 'redis' | 'qstash' | 'compute' | 'stripe' | 'storage' | 'email';
 
 /** A backing service (database, Redis, QStash, …) is unreachable or failing: the request gets a 503. */
 export class DependencyUnavailableError extends ServiceError {

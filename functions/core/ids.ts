@@ -18,6 +18,10 @@ export const ID_PREFIXES = {
   ledgerEntry: 'ent',
   payment: 'pay',
   auditEvent: 'aud',
+  session: 'ses',
+  refreshToken: 'rtk',
+  emailToken: 'etk',
+  invitation: 'inv',
   request: 'req',
 } as const;
 

@@ -4,6 +4,8 @@ import * as schema from '../../db/schema/index.ts';
 import { DependencyUnavailableError } from '../core/errors.ts';
 
 export type Database = NeonDatabase<typeof schema>;
+/** What `db.transaction` hands its callback: every write of an operation goes through one. */
+export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 export interface DriverSettings {
   /** Base URL of a Neon-compatible proxy (development); omitted in production. */

@@ -1,4 +1,5 @@
 import { DrizzleQueryError } from 'drizzle-orm/errors';
+import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import {
   DependencyUnavailableError,
@@ -6,6 +7,7 @@ import {
   RateLimitedError,
   ServiceError,
 } from '../core/errors.ts';
+import { rateLimitHeaders } from './ratelimit.ts';
 
 /** OpenAI's error body: the one shape every error of every route is rendered in. */
 export interface ErrorBody {
@@ -53,8 +55,23 @@ function rootCause(error: unknown): unknown {
  * Turns anything thrown into a ServiceError. A failed database query whose cause is not a SQL error (no
  * SQLSTATE), or is a connection-class one, is an outage: 503 naming the database.
  */
+/** Hono's own rejections (malformed JSON, body limit) carry a status; keep it, in our shape. */
+const HTTP_EXCEPTION_CODES: Partial<Record<number, ErrorCode>> = {
+  400: 'invalid_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+};
+
 export function toServiceError(error: unknown): ServiceError {
   if (error instanceof ServiceError) return error;
+  if (error instanceof HTTPException) {
+    const code = HTTP_EXCEPTION_CODES[error.status];
+    if (code) return new ServiceError(code, error.message || 'Invalid request.', { cause: error });
+  }
   if (error instanceof DrizzleQueryError) {
     const cause = rootCause(error);
     const sqlState =
@@ -70,8 +87,13 @@ export function toServiceError(error: unknown): ServiceError {
   });
 }
 
-export function responseHeadersFor(error: ServiceError): Record<string, string> {
-  if (error instanceof RateLimitedError) return { 'retry-after': String(error.retryAfterSeconds) };
+export function responseHeadersFor(error: ServiceError, now: Date): Record<string, string> {
+  if (error instanceof RateLimitedError) {
+    return {
+      'retry-after': String(error.retryAfterSeconds),
+      ...(error.window ? rateLimitHeaders(error.window, now) : {}),
+    };
+  }
   if (error instanceof DependencyUnavailableError) return { 'retry-after': '5' };
   return {};
 }

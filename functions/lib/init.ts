@@ -5,6 +5,7 @@ import { edgeConfigFor } from '../env.ts';
 import { createLocalCompute } from './compute/local.ts';
 import { configureNeonDriver, createDatabase } from './db.ts';
 import { createLogger } from './logger.ts';
+import { createResendMailer } from './mail.ts';
 import { createQueue } from './qstash.ts';
 import { createRedis } from './redis.ts';
 
@@ -32,9 +33,17 @@ export function init(): MiddlewareHandler<AppEnv> {
         nextSigningKey: config.QSTASH_NEXT_SIGNING_KEY,
       }),
       compute: createLocalCompute(config.LOCAL_COMPUTE_URL ?? '', config.LOCAL_COMPUTE_TOKEN),
+      mailer: createResendMailer({
+        apiUrl: config.RESEND_API_URL,
+        apiKey: config.RESEND_API_KEY,
+        from: config.EMAIL_FROM,
+      }),
       clock: systemClock,
       logger: createLogger(config.LOG_LEVEL, { requestId }),
       requestId,
+      // Cloudflare sets cf-connecting-ip itself; a client cannot forge it past the edge.
+      origin: { ip: c.req.header('cf-connecting-ip') ?? null, userAgent: c.req.header('user-agent') ?? null },
+      caller: null,
     });
     try {
       await next();

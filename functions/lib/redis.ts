@@ -2,7 +2,8 @@ import { Redis } from '@upstash/redis/cloudflare';
 import { guardDependency } from './guard.ts';
 
 /** Redis answered with an error about the command itself (a bug to fix, not an outage). */
-const REDIS_REPLY_ERROR = /^(ERR|WRONGTYPE|NOSCRIPT|BUSYGROUP|NOGROUP|EXECABORT|BUSYKEY|NOPERM)\b/;
+const REDIS_REPLY_ERROR =
+  /^(Command failed: )?(ERR|WRONGTYPE|NOSCRIPT|BUSYGROUP|NOGROUP|EXECABORT|BUSYKEY|NOPERM)\b/;
 
 function isCommandError(error: unknown): boolean {
   return error instanceof Error && error.name === 'UpstashError' && REDIS_REPLY_ERROR.test(error.message);

@@ -18,6 +18,7 @@ export async function startTestCloud(
     redisRest: await freePort(),
     qstash: await freePort(),
     compute: await freePort(),
+    mail: await freePort(),
     redis: await freePort(),
   };
   const cloud = await startLocalCloud({

@@ -4,6 +4,7 @@ import { startTestCloud } from './cloud.ts';
 declare module 'vitest' {
   export interface ProvidedContext {
     edgeEnv: Record<string, string>;
+    mailOutboxUrl: string;
   }
 }
 
@@ -11,5 +12,6 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const cloud = await startTestCloud();
   project.provide('edgeEnv', cloud.edgeEnv);
+  project.provide('mailOutboxUrl', cloud.mailOutboxUrl);
   return () => cloud.stop();
 }

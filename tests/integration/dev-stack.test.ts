@@ -59,6 +59,7 @@ describe('npm run dev', () => {
       REDIS_PORT: String(await freePort()),
       QSTASH_PORT: String(await freePort()),
       COMPUTE_PORT: String(await freePort()),
+      MAIL_PORT: String(await freePort()),
     };
   });
 

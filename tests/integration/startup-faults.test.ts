@@ -9,6 +9,7 @@ const ports = async () => ({
   redisRest: await freePort(),
   qstash: await freePort(),
   compute: await freePort(),
+  mail: await freePort(),
   redis: await freePort(),
 });
 

@@ -1,0 +1,61 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { listAudit } from '../../core/audit/list.ts';
+import { authenticate } from '../../lib/auth/authenticate.ts';
+import { createRouter } from '../../lib/openapi.ts';
+import { authErrors, bearerSecurity, jsonResponse, listQuery } from '../schemas.ts';
+
+const AuditEventSchema = z
+  .object({
+    id: z.string(),
+    object: z.literal('audit_event'),
+    action: z.string().openapi({ example: 'api_key.revoke' }),
+    actor: z.object({ type: z.string(), id: z.string() }),
+    target: z.object({ type: z.string(), id: z.string() }),
+    ip: z.string().nullable(),
+    user_agent: z.string().nullable(),
+    metadata: z.record(z.string(), z.unknown()),
+    created_at: z.string(),
+  })
+  .openapi('AuditEvent');
+
+export const auditRouter = createRouter();
+auditRouter.use('*', authenticate());
+
+auditRouter.openapi(
+  createRoute({
+    method: 'get',
+    path: '/',
+    tags: ['Audit log'],
+    summary: "The organization's audit log",
+    description: 'Every change, newest first, with who made it and from where. Owners and admins.',
+    security: bearerSecurity,
+    request: {
+      query: listQuery.extend({
+        action: z.string().max(64).optional(),
+        actor_id: z.string().max(64).optional(),
+        target_id: z.string().max(64).optional(),
+      }),
+    },
+    responses: {
+      200: jsonResponse(
+        'A page of events',
+        z.object({ data: z.array(AuditEventSchema), has_more: z.boolean() }).openapi('AuditEventList'),
+      ),
+      ...authErrors,
+    },
+  }),
+  async (c) => {
+    const query = c.req.valid('query');
+    const page = await listAudit({
+      ctx: c.get('services'),
+      input: {
+        limit: query.limit,
+        after: query.after,
+        action: query.action,
+        actorId: query.actor_id,
+        targetId: query.target_id,
+      },
+    });
+    return c.json(page, 200);
+  },
+);

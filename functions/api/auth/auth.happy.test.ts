@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import {
+  call,
+  freshIp,
+  linkToken,
+  outbox,
+  PASSWORD,
+  signUp,
+  uniqueEmail,
+} from '../../../tests/harness/edge.ts';
+
+describe('sign up, verify, log in, refresh, log out', () => {
+  it('walks the whole account lifecycle', async () => {
+    const email = uniqueEmail('lifecycle');
+    const headers = { 'cf-connecting-ip': freshIp() };
+    const registered = await call('POST', '/api/auth/register', {
+      body: { email: email.toUpperCase(), password: PASSWORD, name: 'Ada' },
+      headers,
+    });
+    expect(registered.status).toBe(202);
+    expect(registered.body.status).toBe('accepted');
+
+    const [verification] = await outbox(email);
+    expect(verification?.subject).toBe('Verify your AI Cloud email address');
+
+    const login = await call('POST', '/api/auth/login', { body: { email, password: PASSWORD }, headers });
+    expect(login.status).toBe(200);
+    expect(login.body).toMatchObject({ token_type: 'Bearer', expires_in: 900 });
+    expect(login.headers.get('cache-control')).toBe('no-store');
+    const cookies = login.headers.get('set-cookie') ?? '';
+    expect(cookies).toContain('aic_session=');
+    expect(cookies).toMatch(/aic_refresh=[^;]+;.*HttpOnly/i);
+
+    const me = await call('GET', '/api/auth/me', { token: login.body.access_token });
+    expect(me.status).toBe(200);
+    expect(me.body.user).toMatchObject({ email, name: 'Ada', email_verified: false });
+    expect(me.body.role).toBe('owner');
+    expect(me.headers.get('x-ratelimit-limit-requests')).toBe('600');
+    expect(Number(me.headers.get('x-ratelimit-remaining-requests'))).toBeLessThan(600);
+    expect(me.headers.get('x-ratelimit-reset-requests')).toMatch(/^(\d+m)?\d+s$/);
+
+    const verified = await call('POST', '/api/auth/verify-email', {
+      body: { token: await linkToken(email, '/verify-email') },
+    });
+    expect(verified.status).toBe(200);
+    const after = await call('GET', '/api/auth/me', { token: login.body.access_token });
+    expect(after.body.user.email_verified).toBe(true);
+
+    const refreshed = await call('POST', '/api/auth/refresh', {
+      body: { refresh_token: login.body.refresh_token },
+    });
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.body.refresh_token).not.toBe(login.body.refresh_token);
+    expect(refreshed.body.session_id).toBe(login.body.session_id);
+    expect((await call('GET', '/api/auth/me', { token: refreshed.body.access_token })).status).toBe(200);
+
+    const out = await call('POST', '/api/auth/logout', { body: {}, token: refreshed.body.access_token });
+    expect(out.status).toBe(204);
+    // The session is gone: its access token and its refresh token both stop working.
+    expect((await call('GET', '/api/auth/me', { token: refreshed.body.access_token })).status).toBe(401);
+    expect(
+      (await call('POST', '/api/auth/refresh', { body: { refresh_token: refreshed.body.refresh_token } }))
+        .status,
+    ).toBe(401);
+  });
+
+  it('resets a forgotten password by emailed link and signs out every session', async () => {
+    const user = await signUp('reset');
+    const requested = await call('POST', '/api/auth/password-reset', { body: { email: user.email } });
+    expect(requested.status).toBe(202);
+    const token = await linkToken(user.email, '/reset-password');
+    const newPassword = 'a much better passphrase';
+    const reset = await call('POST', '/api/auth/password-reset/confirm', {
+      body: { token, password: newPassword },
+    });
+    expect(reset.status).toBe(200);
+
+    expect((await call('GET', '/api/auth/me', { token: user.token })).status).toBe(401);
+    const headers = { 'cf-connecting-ip': user.ip };
+    expect(
+      (await call('POST', '/api/auth/login', { body: { email: user.email, password: PASSWORD }, headers }))
+        .status,
+    ).toBe(401);
+    expect(
+      (await call('POST', '/api/auth/login', { body: { email: user.email, password: newPassword }, headers }))
+        .status,
+    ).toBe(200);
+    // The link works once.
+    expect(
+      (await call('POST', '/api/auth/password-reset/confirm', { body: { token, password: newPassword } }))
+        .status,
+    ).toBe(400);
+  });
+});

@@ -1,0 +1,27 @@
+import type { ServiceContext } from '../../context.ts';
+import { createRateLimiter } from '../../lib/ratelimit.ts';
+
+/**
+ * Brute-force brakes on the public auth routes: per address (slows guessing one account's password)
+ * and per client IP (slows spraying many accounts). Limits are per 15 minutes unless stated.
+ */
+const POLICIES = {
+  login_email: { limit: 10, windowSeconds: 900 },
+  login_ip: { limit: 100, windowSeconds: 900 },
+  register_ip: { limit: 20, windowSeconds: 3600 },
+  email_link: { limit: 5, windowSeconds: 3600 },
+} as const;
+
+export async function throttle(
+  ctx: ServiceContext,
+  policy: keyof typeof POLICIES,
+  subject: string,
+): Promise<void> {
+  const { limit, windowSeconds } = POLICIES[policy];
+  await createRateLimiter(ctx.redis, `auth:${policy}`, limit, windowSeconds).consume(
+    subject,
+    ctx.clock.now(),
+  );
+}
+
+export const clientIp = (ctx: ServiceContext) => ctx.origin.ip ?? 'unknown';

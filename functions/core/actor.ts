@@ -1,0 +1,37 @@
+import { ForbiddenError } from './errors.ts';
+import type { Role } from './orgs/roles.ts';
+
+/** Who is making a request, once their credential has been checked. */
+export type Actor =
+  | { type: 'user'; userId: string; sessionId: string; role: Role; emailVerified: boolean }
+  | { type: 'api_key'; keyId: string; kind: 'account'; role: Role; createdByUserId: string | null }
+  | { type: 'api_key'; keyId: string; kind: 'deployment'; endpointId: string };
+
+/** An authenticated request acting in one org. Every org-scoped query filters by `orgId`. */
+export interface Caller {
+  orgId: string;
+  actor: Actor;
+}
+
+/** Where a request came from, for audit rows and throttling. */
+export interface RequestOrigin {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** The id written to audit rows for an actor. */
+export const actorId = (actor: Actor) => (actor.type === 'user' ? actor.userId : actor.keyId);
+
+/** The role the actor holds in its org; deployment keys hold none. */
+export const actorRole = (actor: Actor): Role | null =>
+  actor.type === 'user' || actor.kind === 'account' ? actor.role : null;
+
+/**
+ * Actions that create credentials or reach other people need a verified address, so an account made
+ * with someone else's email cannot act in their name.
+ */
+export function assertVerified(actor: Actor): void {
+  if (actor.type === 'user' && !actor.emailVerified) {
+    throw new ForbiddenError('Verify your email address first: follow the link we sent you.');
+  }
+}

@@ -1,0 +1,107 @@
+import { and, eq, isNull } from 'drizzle-orm';
+import { z } from 'zod';
+import { apiKeys, endpoints } from '../../../db/schema/index.ts';
+import type { ServiceContext } from '../../context.ts';
+import { assertVerified } from '../actor.ts';
+import { auditActorOf, recordAudit } from '../audit/record.ts';
+import { sha256Hex } from '../auth/secrets.ts';
+import { NotFoundError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { authorize } from '../orgs/authorize.ts';
+import { assertCanGrant } from '../orgs/permissions.ts';
+import { ROLES } from '../orgs/roles.ts';
+import { generateApiKey } from './format.ts';
+import { type ApiKeyView, toApiKeyView } from './view.ts';
+
+export const createApiKeyInput = z
+  .object({
+    name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+    kind: z.enum(['account', 'deployment']).default('account'),
+    /** Account keys: what the key may do; defaults to the creator's own role. */
+    role: z.enum(ROLES).optional(),
+    /** Deployment keys: the endpoint the key may call. */
+    endpoint_id: z.string().max(64).optional(),
+    rate_limit_per_minute: z.number().int().min(1).max(100_000).optional(),
+    expires_in_days: z.number().int().min(1).max(3650).optional(),
+  })
+  .strict()
+  .superRefine((input, issues) => {
+    if (input.kind === 'deployment' && !input.endpoint_id) {
+      issues.addIssue({ code: 'custom', path: ['endpoint_id'], message: 'is required for deployment keys' });
+    }
+    if (input.kind === 'deployment' && input.role) {
+      issues.addIssue({ code: 'custom', path: ['role'], message: 'only applies to account keys' });
+    }
+    if (input.kind === 'account' && input.endpoint_id) {
+      issues.addIssue({ code: 'custom', path: ['endpoint_id'], message: 'only applies to deployment keys' });
+    }
+  });
+
+export type CreateApiKeyInput = z.input<typeof createApiKeyInput>;
+
+/** Creates a key; the secret is in the result and nowhere else, ever. */
+export async function createApiKey({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: CreateApiKeyInput;
+}): Promise<ApiKeyView & { key: string }> {
+  const parsed = createApiKeyInput.parse(input);
+  const { caller, role: callerRole } = authorize(ctx.caller, 'api_key.manage');
+  assertVerified(caller.actor);
+  const role = parsed.kind === 'account' ? (parsed.role ?? callerRole) : null;
+  if (role) assertCanGrant(callerRole, role);
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    if (parsed.endpoint_id) {
+      const [endpoint] = await tx
+        .select({ id: endpoints.id })
+        .from(endpoints)
+        .where(
+          and(
+            eq(endpoints.id, parsed.endpoint_id),
+            eq(endpoints.orgId, caller.orgId),
+            isNull(endpoints.deletedAt),
+          ),
+        );
+      if (!endpoint) throw new NotFoundError('Endpoint not found.', { param: 'endpoint_id' });
+    }
+    const generated = generateApiKey(parsed.kind);
+    const [row] = await tx
+      .insert(apiKeys)
+      .values({
+        id: newId('apiKey'),
+        orgId: caller.orgId,
+        kind: parsed.kind,
+        endpointId: parsed.endpoint_id ?? null,
+        role,
+        rateLimitPerMinute: parsed.rate_limit_per_minute ?? null,
+        name: parsed.name,
+        hash: await sha256Hex(generated.secret),
+        prefix: generated.displayPrefix,
+        lastFour: generated.lastFour,
+        createdByUserId:
+          caller.actor.type === 'user'
+            ? caller.actor.userId
+            : caller.actor.kind === 'account'
+              ? caller.actor.createdByUserId
+              : null,
+        expiresAt: parsed.expires_in_days
+          ? new Date(now.getTime() + parsed.expires_in_days * 86_400_000)
+          : null,
+      })
+      .returning();
+    if (!row) throw new Error('insert returned no row');
+    await recordAudit(tx, {
+      orgId: caller.orgId,
+      actor: auditActorOf(caller.actor),
+      action: 'api_key.create',
+      targetType: 'api_key',
+      targetId: row.id,
+      origin: ctx.origin,
+      metadata: { kind: row.kind, role: row.role, endpointId: row.endpointId, name: row.name },
+    });
+    return { ...toApiKeyView(row), key: generated.secret };
+  });
+}

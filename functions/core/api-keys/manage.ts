@@ -1,0 +1,145 @@
+import { and, desc, eq, isNull, lt } from 'drizzle-orm';
+import { apiKeys } from '../../../db/schema/index.ts';
+import type { ServiceContext } from '../../context.ts';
+import { assertVerified } from '../actor.ts';
+import { auditActorOf, recordAudit } from '../audit/record.ts';
+import { sha256Hex } from '../auth/secrets.ts';
+import { NotFoundError } from '../errors.ts';
+import { isId, newId } from '../ids.ts';
+import { authorize } from '../orgs/authorize.ts';
+import { assertCanGrant } from '../orgs/permissions.ts';
+import { dropCachedKeys } from './cache.ts';
+import { generateApiKey } from './format.ts';
+import { type ApiKeyView, toApiKeyView } from './view.ts';
+
+const notFound = () => new NotFoundError('API key not found.', { param: 'id' });
+
+export interface ListApiKeysInput {
+  kind?: 'account' | 'deployment' | undefined;
+  endpointId?: string | undefined;
+  includeRevoked?: boolean | undefined;
+  limit: number;
+  /** Id of the last key of the previous page (ids sort by creation time). */
+  after?: string | undefined;
+}
+
+export async function listApiKeys({ ctx, input }: { ctx: ServiceContext; input: ListApiKeysInput }) {
+  const { caller } = authorize(ctx.caller, 'api_key.read');
+  const rows = await ctx.db
+    .select()
+    .from(apiKeys)
+    .where(
+      and(
+        eq(apiKeys.orgId, caller.orgId),
+        input.kind ? eq(apiKeys.kind, input.kind) : undefined,
+        input.endpointId ? eq(apiKeys.endpointId, input.endpointId) : undefined,
+        input.includeRevoked ? undefined : isNull(apiKeys.revokedAt),
+        input.after ? lt(apiKeys.id, input.after) : undefined,
+      ),
+    )
+    .orderBy(desc(apiKeys.id))
+    .limit(input.limit + 1);
+  return { data: rows.slice(0, input.limit).map(toApiKeyView), has_more: rows.length > input.limit };
+}
+
+/** A live key of the caller's org; revoked keys and other orgs' keys are "not found" alike. */
+async function findLiveKey(ctx: ServiceContext, orgId: string, id: string) {
+  if (!isId('apiKey', id)) throw notFound();
+  const [row] = await ctx.db
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.id, id), eq(apiKeys.orgId, orgId), isNull(apiKeys.revokedAt)));
+  if (!row) throw notFound();
+  return row;
+}
+
+export async function getApiKey({ ctx, id }: { ctx: ServiceContext; id: string }): Promise<ApiKeyView> {
+  const { caller } = authorize(ctx.caller, 'api_key.read');
+  return toApiKeyView(await findLiveKey(ctx, caller.orgId, id));
+}
+
+/**
+ * Revokes in the database, then drops the cached resolution so the key stops working at once (the
+ * cache's 30-second lifetime bounds it if that delete is lost).
+ */
+export async function revokeApiKey({ ctx, id }: { ctx: ServiceContext; id: string }): Promise<ApiKeyView> {
+  const { caller, role } = authorize(ctx.caller, 'api_key.manage');
+  const existing = await findLiveKey(ctx, caller.orgId, id);
+  // Nobody removes a key more powerful than themselves (an admin cannot revoke an owner's key).
+  if (existing.role) assertCanGrant(role, existing.role);
+  const now = ctx.clock.now();
+  const revoked = await ctx.db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(apiKeys)
+      .set({ revokedAt: now })
+      .where(and(eq(apiKeys.id, id), eq(apiKeys.orgId, caller.orgId), isNull(apiKeys.revokedAt)))
+      .returning();
+    if (!row) throw notFound();
+    await recordAudit(tx, {
+      orgId: caller.orgId,
+      actor: auditActorOf(caller.actor),
+      action: 'api_key.revoke',
+      targetType: 'api_key',
+      targetId: row.id,
+      origin: ctx.origin,
+      metadata: { kind: row.kind, name: row.name },
+    });
+    return row;
+  });
+  await dropCachedKeys(ctx, [revoked.hash]);
+  return toApiKeyView(revoked);
+}
+
+/** Replaces a key with a fresh secret and the same settings; the old one stops working now. */
+export async function regenerateApiKey({
+  ctx,
+  id,
+}: {
+  ctx: ServiceContext;
+  id: string;
+}): Promise<ApiKeyView & { key: string }> {
+  const { caller, role } = authorize(ctx.caller, 'api_key.manage');
+  assertVerified(caller.actor);
+  const existing = await findLiveKey(ctx, caller.orgId, id);
+  if (existing.role) assertCanGrant(role, existing.role);
+  const now = ctx.clock.now();
+  const generated = generateApiKey(existing.kind);
+  const created = await ctx.db.transaction(async (tx) => {
+    const [old] = await tx
+      .update(apiKeys)
+      .set({ revokedAt: now })
+      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+      .returning({ id: apiKeys.id });
+    if (!old) throw notFound();
+    const [row] = await tx
+      .insert(apiKeys)
+      .values({
+        id: newId('apiKey'),
+        orgId: existing.orgId,
+        kind: existing.kind,
+        endpointId: existing.endpointId,
+        role: existing.role,
+        rateLimitPerMinute: existing.rateLimitPerMinute,
+        name: existing.name,
+        hash: await sha256Hex(generated.secret),
+        prefix: generated.displayPrefix,
+        lastFour: generated.lastFour,
+        createdByUserId: caller.actor.type === 'user' ? caller.actor.userId : existing.createdByUserId,
+        expiresAt: existing.expiresAt,
+      })
+      .returning();
+    if (!row) throw new Error('insert returned no row');
+    await recordAudit(tx, {
+      orgId: caller.orgId,
+      actor: auditActorOf(caller.actor),
+      action: 'api_key.regenerate',
+      targetType: 'api_key',
+      targetId: row.id,
+      origin: ctx.origin,
+      metadata: { replaces: existing.id, kind: row.kind, name: row.name },
+    });
+    return row;
+  });
+  await dropCachedKeys(ctx, [existing.hash]);
+  return { ...toApiKeyView(created), key: generated.secret };
+}

@@ -1,0 +1,86 @@
+import { and, eq, isNull } from 'drizzle-orm';
+import { apiKeys, orgs } from '../../../db/schema/index.ts';
+import type { ServiceContext } from '../../context.ts';
+import type { Caller } from '../actor.ts';
+import { sha256Hex } from '../auth/secrets.ts';
+import { UnauthorizedError } from '../errors.ts';
+import type { Role } from '../orgs/roles.ts';
+import { KEY_CACHE_TTL_SECONDS, keyCacheKey } from './cache.ts';
+import { parseApiKey } from './format.ts';
+
+/** `last_used_at` is written at most this often per key, keeping the hot path free of writes. */
+const LAST_USED_RESOLUTION_SECONDS = 60;
+
+interface CachedKey {
+  keyId: string;
+  orgId: string;
+  kind: 'account' | 'deployment';
+  role: Role | null;
+  endpointId: string | null;
+  createdByUserId: string | null;
+  rateLimitPerMinute: number | null;
+  expiresAt: string | null;
+}
+
+export interface ResolvedKey {
+  caller: Caller;
+  rateLimitPerMinute: number | null;
+}
+
+async function load(ctx: ServiceContext, hash: string): Promise<CachedKey | null> {
+  const [row] = await ctx.db
+    .select({ key: apiKeys })
+    .from(apiKeys)
+    .innerJoin(orgs, and(eq(orgs.id, apiKeys.orgId), isNull(orgs.deletedAt)))
+    .where(and(eq(apiKeys.hash, hash), isNull(apiKeys.revokedAt)));
+  if (!row) return null;
+  const { key } = row;
+  return {
+    keyId: key.id,
+    orgId: key.orgId,
+    kind: key.kind,
+    role: key.role,
+    endpointId: key.endpointId,
+    createdByUserId: key.createdByUserId,
+    rateLimitPerMinute: key.rateLimitPerMinute,
+    expiresAt: key.expiresAt?.toISOString() ?? null,
+  };
+}
+
+/** Turns a presented `sk_…` secret into its caller, or a 401 that does not say which check failed. */
+export async function resolveApiKey(ctx: ServiceContext, secret: string): Promise<ResolvedKey> {
+  // A mistyped or truncated key fails its checksum here, before any lookup.
+  if (!parseApiKey(secret)) throw new UnauthorizedError('Invalid API key.');
+  const hash = await sha256Hex(secret);
+  const cacheKey = keyCacheKey(hash);
+  const cached = await ctx.redis.get<CachedKey | { missing: true }>(cacheKey);
+  let key: CachedKey | null;
+  if (cached) {
+    key = 'missing' in cached ? null : cached;
+  } else {
+    key = await load(ctx, hash);
+    await ctx.redis.set(cacheKey, key ?? { missing: true }, { ex: KEY_CACHE_TTL_SECONDS });
+  }
+  const now = ctx.clock.now();
+  if (!key || (key.expiresAt && new Date(key.expiresAt) <= now))
+    throw new UnauthorizedError('Invalid API key.');
+
+  const firstUseThisMinute = await ctx.redis.set(`apikey:used:${key.keyId}`, 1, {
+    nx: true,
+    ex: LAST_USED_RESOLUTION_SECONDS,
+  });
+  if (firstUseThisMinute)
+    await ctx.db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, key.keyId));
+
+  const actor: Caller['actor'] =
+    key.kind === 'deployment'
+      ? { type: 'api_key', keyId: key.keyId, kind: 'deployment', endpointId: key.endpointId ?? '' }
+      : {
+          type: 'api_key',
+          keyId: key.keyId,
+          kind: 'account',
+          role: key.role ?? 'viewer',
+          createdByUserId: key.createdByUserId,
+        };
+  return { caller: { orgId: key.orgId, actor }, rateLimitPerMinute: key.rateLimitPerMinute };
+}

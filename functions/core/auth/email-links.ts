@@ -1,0 +1,48 @@
+import { and, eq, gt, isNull } from 'drizzle-orm';
+import { emailTokens } from '../../../db/schema/index.ts';
+import type { Transaction } from '../../lib/db.ts';
+import { InvalidRequestError } from '../errors.ts';
+import { EMAIL_TOKEN_TTL_SECONDS, type EmailTokenPurpose } from './email-tokens.ts';
+import { randomToken, sha256Hex } from './secrets.ts';
+
+/** Creates a one-time link token for `purpose`; returns the secret to put in the email. */
+export async function createEmailToken(
+  tx: Transaction,
+  input: { userId: string; email: string; purpose: EmailTokenPurpose },
+  now: Date,
+): Promise<string> {
+  const token = randomToken(32);
+  await tx.insert(emailTokens).values({
+    ...input,
+    tokenHash: await sha256Hex(token),
+    expiresAt: new Date(now.getTime() + EMAIL_TOKEN_TTL_SECONDS[input.purpose] * 1000),
+  });
+  return token;
+}
+
+/**
+ * Marks the token used and returns its row, or fails with one message whatever was wrong (unknown,
+ * used, expired, other purpose) so a probe learns nothing. The update is conditional, so two
+ * concurrent uses of one link cannot both succeed.
+ */
+export async function consumeEmailToken(
+  tx: Transaction,
+  token: string,
+  purpose: EmailTokenPurpose,
+  now: Date,
+) {
+  const [row] = await tx
+    .update(emailTokens)
+    .set({ usedAt: now })
+    .where(
+      and(
+        eq(emailTokens.tokenHash, await sha256Hex(token)),
+        eq(emailTokens.purpose, purpose),
+        isNull(emailTokens.usedAt),
+        gt(emailTokens.expiresAt, now),
+      ),
+    )
+    .returning();
+  if (!row) throw new InvalidRequestError('This link is invalid or has expired.', { param: 'token' });
+  return row;
+}

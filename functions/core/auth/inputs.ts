@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './passwords.ts';
+
+/** Addresses are compared and stored lower-cased and trimmed. */
+export const emailInput = z
+  .string()
+  .trim()
+  .max(254, 'must be at most 254 characters')
+  .pipe(z.email({ error: 'must be a valid email address' }))
+  .transform((email) => email.toLowerCase());
+
+export const passwordInput = z
+  .string()
+  .min(PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`)
+  .max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`);
+
+/** Opaque one-time tokens from emailed links and refresh tokens: base64url, bounded. */
+export const tokenInput = z
+  .string()
+  .min(16, 'is not a valid token')
+  .max(256, 'is not a valid token')
+  .regex(/^[A-Za-z0-9_-]+$/, 'is not a valid token');
+
+export const displayNameInput = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(100, 'must be at most 100 characters');

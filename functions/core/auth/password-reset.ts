@@ -1,0 +1,72 @@
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { sessions, users } from '../../../db/schema/index.ts';
+import type { ServiceContext } from '../../context.ts';
+import { recordAudit } from '../audit/record.ts';
+import { InvalidRequestError } from '../errors.ts';
+import { sendBestEffort } from '../mail/send.ts';
+import { passwordResetEmail } from '../mail/templates.ts';
+import { consumeEmailToken, createEmailToken } from './email-links.ts';
+import { passwordInput, tokenInput } from './inputs.ts';
+import { hashPassword } from './passwords.ts';
+
+/** Emails a reset link if the address has an account; answers the same either way. */
+export async function requestPasswordReset({
+  ctx,
+  email,
+}: {
+  ctx: ServiceContext;
+  email: string;
+}): Promise<void> {
+  const now = ctx.clock.now();
+  const token = await ctx.db.transaction(async (tx) => {
+    const [user] = await tx
+      .select({ id: users.id })
+      .from(users)
+      .where(and(sql`lower(${users.email}) = ${email}`, isNull(users.deletedAt)));
+    if (!user) return null;
+    return createEmailToken(tx, { userId: user.id, email, purpose: 'reset_password' }, now);
+  });
+  if (token) await sendBestEffort(ctx, passwordResetEmail(ctx.config.PUBLIC_URL, email, token));
+}
+
+export const resetPasswordInput = z.object({ token: tokenInput, password: passwordInput });
+
+/**
+ * Sets the new password and signs out every session: whoever knew the old password is locked out.
+ * Following the link also proves control of the mailbox, so the address counts as verified.
+ */
+export async function resetPassword({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: z.input<typeof resetPasswordInput>;
+}) {
+  const { token, password } = resetPasswordInput.parse(input);
+  const now = ctx.clock.now();
+  const passwordHash = await hashPassword(password);
+  await ctx.db.transaction(async (tx) => {
+    const link = await consumeEmailToken(tx, token, 'reset_password', now);
+    const [user] = await tx
+      .update(users)
+      .set({ passwordHash, emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now})` })
+      .where(
+        and(eq(users.id, link.userId), sql`lower(${users.email}) = ${link.email}`, isNull(users.deletedAt)),
+      )
+      .returning({ id: users.id });
+    if (!user) throw new InvalidRequestError('This link is invalid or has expired.', { param: 'token' });
+    await tx
+      .update(sessions)
+      .set({ revokedAt: now })
+      .where(and(eq(sessions.userId, user.id), isNull(sessions.revokedAt)));
+    await recordAudit(tx, {
+      orgId: null,
+      actor: { type: 'user', id: user.id },
+      action: 'user.reset_password',
+      targetType: 'user',
+      targetId: user.id,
+      origin: ctx.origin,
+    });
+  });
+}

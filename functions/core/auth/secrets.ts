@@ -1,0 +1,24 @@
+/** Web Crypto helpers shared by keys, sessions and emailed links (the same global in workerd and Node). */
+
+const encoder = new TextEncoder();
+
+/** `bytes` of randomness, base64url-encoded: refresh tokens, email links, invitation links. */
+export function randomToken(bytes = 32): string {
+  const buffer = crypto.getRandomValues(new Uint8Array(bytes));
+  let binary = '';
+  for (const byte of buffer) binary += String.fromCharCode(byte);
+  return btoa(binary).replaceAll('+', '-').replaceAll('/', '_').replaceAll('=', '');
+}
+
+/** What is stored for a secret: its SHA-256, so a database leak yields nothing usable. */
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)));
+  return Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+/** Compares two byte strings in time independent of where they differ. */
+export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  let difference = a.length ^ b.length;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) difference |= (a[i] ?? 0) ^ (b[i] ?? 0);
+  return difference === 0;
+}

@@ -1,0 +1,56 @@
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import { users } from '../../../db/schema/index.ts';
+import type { ServiceContext } from '../../context.ts';
+import { recordAudit } from '../audit/record.ts';
+import { ConflictError, InvalidRequestError } from '../errors.ts';
+import { sendBestEffort } from '../mail/send.ts';
+import { verificationEmail } from '../mail/templates.ts';
+import { consumeEmailToken, createEmailToken } from './email-links.ts';
+
+/** Marks the address verified, provided it is still the address the link was sent to. */
+export async function verifyEmail({ ctx, token }: { ctx: ServiceContext; token: string }): Promise<void> {
+  const now = ctx.clock.now();
+  await ctx.db.transaction(async (tx) => {
+    const link = await consumeEmailToken(tx, token, 'verify_email', now);
+    const [user] = await tx
+      .update(users)
+      .set({ emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now})` })
+      .where(
+        and(eq(users.id, link.userId), sql`lower(${users.email}) = ${link.email}`, isNull(users.deletedAt)),
+      )
+      .returning({ id: users.id });
+    if (!user) throw new InvalidRequestError('This link is invalid or has expired.', { param: 'token' });
+    await recordAudit(tx, {
+      orgId: null,
+      actor: { type: 'user', id: user.id },
+      action: 'user.verify_email',
+      targetType: 'user',
+      targetId: user.id,
+      origin: ctx.origin,
+    });
+  });
+}
+
+/** Sends a fresh verification link to the signed-in user. */
+export async function resendVerification({
+  ctx,
+  userId,
+}: {
+  ctx: ServiceContext;
+  userId: string;
+}): Promise<void> {
+  const now = ctx.clock.now();
+  const token = await ctx.db.transaction(async (tx) => {
+    const [user] = await tx
+      .select({ email: users.email, verifiedAt: users.emailVerifiedAt })
+      .from(users)
+      .where(eq(users.id, userId));
+    if (!user) throw new InvalidRequestError('Unknown user.');
+    if (user.verifiedAt) throw new ConflictError('This email address is already verified.');
+    return {
+      email: user.email,
+      secret: await createEmailToken(tx, { userId, email: user.email, purpose: 'verify_email' }, now),
+    };
+  });
+  await sendBestEffort(ctx, verificationEmail(ctx.config.PUBLIC_URL, token.email, token.secret));
+}

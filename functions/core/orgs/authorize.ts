@@ -1,0 +1,25 @@
+import type { Caller } from '../actor.ts';
+import { ForbiddenError, UnauthorizedError } from '../errors.ts';
+import { type Permission, roleAllows } from './permissions.ts';
+import type { Role } from './roles.ts';
+
+/** The caller must hold `permission` in its org; returns the caller and the role it acts with. */
+export function authorize(caller: Caller | null, permission: Permission): { caller: Caller; role: Role } {
+  if (!caller) throw new UnauthorizedError();
+  const { actor } = caller;
+  if (actor.type === 'api_key' && actor.kind === 'deployment') {
+    throw new ForbiddenError('Deployment keys can only call inference on their own endpoint.');
+  }
+  if (!roleAllows(actor.role, permission)) {
+    throw new ForbiddenError(`Your role (${actor.role}) does not allow ${permission}.`);
+  }
+  return { caller, role: actor.role };
+}
+
+/** Routes about a person's own account (their orgs, invitations) need a signed-in user, not a key. */
+export function requireUser(caller: Caller | null) {
+  if (!caller) throw new UnauthorizedError();
+  if (caller.actor.type !== 'user')
+    throw new ForbiddenError('This route needs a signed-in user, not an API key.');
+  return caller.actor;
+}
