@@ -16,8 +16,9 @@ export function jsonBody(maxBytes: number): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (!WITH_BODY.has(c.req.method)) return next();
     const hasBody = c.req.header('content-length') !== '0' && c.req.raw.body !== null;
-    const type = c.req.header('content-type') ?? '';
-    if (hasBody && !/^application\/json\s*(;|$)/i.test(type)) {
+    const type = c.req.header('content-type');
+    // A declared non-JSON type is refused even with an empty body: that is what a cross-site form sends.
+    if ((hasBody || type !== undefined) && !/^application\/json\s*(;|$)/i.test(type ?? '')) {
       throw new ServiceError(
         'unsupported_media_type',
         'Send the request body as JSON with "Content-Type: application/json".',

@@ -70,8 +70,9 @@ const pathId = (name: string, example: string) =>
  * or for a session the org named by `x-org-id` (default: the personal org).
  */
 export const orgsRouter = createRouter();
-// Mounted at /api: authenticate only these paths, so the public auth routes stay public.
-for (const path of ['/orgs', '/org', '/org/*', '/invitations/*']) orgsRouter.use(path, authenticate());
+// Mounted at /api: authenticate only these paths, so the public auth routes stay public (`/org/*`
+// matches `/org` too).
+for (const path of ['/orgs', '/org/*', '/invitations/*']) orgsRouter.use(path, authenticate());
 
 orgsRouter.openapi(
   createRoute({

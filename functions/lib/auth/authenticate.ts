@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../../context.ts';
+import type { Caller } from '../../core/actor.ts';
 import { looksLikeApiKey } from '../../core/api-keys/format.ts';
 import { rateLimitFor } from '../../core/api-keys/limits.ts';
 import { resolveApiKey } from '../../core/api-keys/resolve.ts';
@@ -31,13 +32,15 @@ function credentialOf(header: string | undefined, cookie: string | null): string
 export function authenticate(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const services = c.get('services');
+    // Once per request, even where two mounted paths both match: each request counts once.
+    if (services.caller) return next();
     const credential = credentialOf(c.req.header('authorization'), accessCookie(c));
     const requestedOrg = c.req.header(ORG_HEADER) ?? null;
     if (requestedOrg !== null && !isId('org', requestedOrg)) {
       throw new NotFoundError('Organization not found.', { param: ORG_HEADER });
     }
 
-    let caller: NonNullable<typeof services.caller>;
+    let caller: Caller;
     let ownLimit: number | null = null;
     if (looksLikeApiKey(credential)) {
       const resolved = await resolveApiKey(services, credential);

@@ -1,0 +1,85 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { insertEndpoint, testDatabase } from '../../../tests/harness/db.ts';
+import { call, signUp } from '../../../tests/harness/edge.ts';
+import { generateApiKey } from '../../core/api-keys/format.ts';
+
+const database = testDatabase();
+afterAll(() => database.close());
+
+describe('API keys with bad input', () => {
+  it('refuses malformed creations with the offending field named, and stores no key', async () => {
+    const owner = await signUp('badkeys');
+    const cases: [unknown, string][] = [
+      [{}, 'name'],
+      [{ name: '' }, 'name'],
+      [{ name: 'x'.repeat(101) }, 'name'],
+      [{ name: 'd', kind: 'deployment' }, 'endpoint_id'],
+      [{ name: 'd', kind: 'account', endpoint_id: 'ep_x' }, 'endpoint_id'],
+      [{ name: 'd', kind: 'deployment', endpoint_id: 'ep_x', role: 'admin' }, 'role'],
+      [{ name: 'd', role: 'superuser' }, 'role'],
+      [{ name: 'd', rate_limit_per_minute: 0 }, 'rate_limit_per_minute'],
+      [{ name: 'd', kind: 'root' }, 'kind'],
+      [{ name: 'd', surprise: true }, ''],
+    ];
+    for (const [body, param] of cases) {
+      const response = await call('POST', '/api/auth/api-keys', { token: owner.token, body });
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      expect(response.body.error.type).toBe('invalid_request_error');
+      if (param) expect(response.body.error.param).toBe(param);
+    }
+    expect((await call('GET', '/api/auth/api-keys', { token: owner.token })).body.data).toEqual([]);
+  });
+
+  it('answers 404 for an endpoint of another org or a deleted one', async () => {
+    const owner = await signUp('foreign-endpoint');
+    const stranger = await signUp('stranger');
+    const strangerOrg = (await call('GET', '/api/auth/me', { token: stranger.token })).body.org_id;
+    const ownOrg = (await call('GET', '/api/auth/me', { token: owner.token })).body.org_id;
+    for (const endpointId of [
+      await insertEndpoint(database.db, strangerOrg),
+      await insertEndpoint(database.db, ownOrg, true),
+    ]) {
+      const response = await call('POST', '/api/auth/api-keys', {
+        token: owner.token,
+        body: { name: 'x', kind: 'deployment', endpoint_id: endpointId },
+      });
+      expect(response.status).toBe(404);
+      expect(response.body.error.param).toBe('endpoint_id');
+    }
+  });
+
+  it('tells a mistyped or unknown key from nothing, without saying which', async () => {
+    const owner = await signUp('typo');
+    const { key } = (await call('POST', '/api/auth/api-keys', { token: owner.token, body: { name: 'k' } }))
+      .body;
+    const typo = `${key.slice(0, 20)}${key[20] === 'a' ? 'b' : 'a'}${key.slice(21)}`;
+    for (const candidate of [typo, generateApiKey('account').secret, 'sk_live_short']) {
+      const response = await call('GET', '/api/org', { token: candidate });
+      expect(response.status).toBe(401);
+      expect(response.body.error.message).toBe('Invalid API key.');
+    }
+  });
+
+  it('does not let a key grant more than its own role, nor an admin revoke an owner key', async () => {
+    const owner = await signUp('escalate');
+    const developerKey = (
+      await call('POST', '/api/auth/api-keys', {
+        token: owner.token,
+        body: { name: 'dev', role: 'developer' },
+      })
+    ).body.key;
+    const escalation = await call('POST', '/api/auth/api-keys', {
+      token: developerKey,
+      body: { name: 'up', role: 'owner' },
+    });
+    expect(escalation.status).toBe(403);
+    const adminKey = (
+      await call('POST', '/api/auth/api-keys', { token: owner.token, body: { name: 'adm', role: 'admin' } })
+    ).body.key;
+    const ownerKey = (
+      await call('POST', '/api/auth/api-keys', { token: owner.token, body: { name: 'own', role: 'owner' } })
+    ).body;
+    expect((await call('DELETE', `/api/auth/api-keys/${ownerKey.id}`, { token: adminKey })).status).toBe(403);
+    expect((await call('GET', '/api/org', { token: ownerKey.key })).status).toBe(200);
+  });
+});

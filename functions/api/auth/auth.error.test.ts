@@ -1,0 +1,201 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import {
+  call,
+  env,
+  freshIp,
+  linkToken,
+  outbox,
+  PASSWORD,
+  signUp,
+  uniqueEmail,
+} from '../../../tests/harness/edge.ts';
+import { configureNeonDriver, createDatabase } from '../../lib/db.ts';
+
+configureNeonDriver({ proxyUrl: env.NEON_PROXY_URL, webSocketConstructor: WebSocket });
+const database = createDatabase(env.DATABASE_URL ?? '');
+afterAll(() => database.close());
+
+const usersWithEmail = async (email: string) => {
+  const result = await database.db.execute(
+    sql`select count(*)::int as n from users where lower(email) = ${email}`,
+  );
+  return (result.rows[0] as { n: number }).n;
+};
+
+const openAiError = (type: string) => ({
+  error: {
+    message: expect.any(String),
+    type,
+    param: expect.toBeOneOf([expect.any(String), null]),
+    code: expect.any(String),
+  },
+});
+
+describe('registration with bad input', () => {
+  const cases: [string, { body?: unknown; raw?: string; contentType?: string }, number, string | null][] = [
+    ['malformed JSON', { raw: '{"email": ', contentType: 'application/json' }, 400, null],
+    [
+      'a form post',
+      { raw: 'email=a%40b.c&password=x', contentType: 'application/x-www-form-urlencoded' },
+      415,
+      null,
+    ],
+    ['a missing password', { body: { email: 'missing-password@example.com' } }, 400, 'password'],
+    ['an invalid email', { body: { email: 'not-an-email', password: PASSWORD } }, 400, 'email'],
+    [
+      'an over-long email',
+      { body: { email: `${'a'.repeat(260)}@example.com`, password: PASSWORD } },
+      400,
+      'email',
+    ],
+    ['a short password', { body: { email: 'short@example.com', password: 'short' } }, 400, 'password'],
+    [
+      'an over-long name',
+      { body: { email: 'long-name@example.com', password: PASSWORD, name: 'x'.repeat(101) } },
+      400,
+      'name',
+    ],
+    [
+      'a wrongly typed field',
+      { body: { email: 'typed@example.com', password: 1234567890123 } },
+      400,
+      'password',
+    ],
+  ];
+  for (const [what, request, status, param] of cases) {
+    it(`answers ${status} for ${what} and stores nothing`, async () => {
+      const response = await call('POST', '/api/auth/register', {
+        body: request.raw ?? request.body,
+        headers: { 'content-type': request.contentType ?? 'application/json', 'cf-connecting-ip': freshIp() },
+      });
+      expect(response.status).toBe(status);
+      expect(response.body).toEqual(openAiError('invalid_request_error'));
+      if (param) expect(response.body.error.param).toBe(param);
+    });
+  }
+
+  it('refuses a body over 64 KiB with 413', async () => {
+    const response = await call('POST', '/api/auth/register', {
+      body: { email: 'big@example.com', password: PASSWORD, name: 'x'.repeat(70_000) },
+    });
+    expect(response.status).toBe(413);
+    expect(response.body.error.code).toBe('payload_too_large');
+    expect(await usersWithEmail('big@example.com')).toBe(0);
+  });
+
+  it('answers an existing address exactly like a new one, and emails its owner instead', async () => {
+    const user = await signUp('existing');
+    const again = await call('POST', '/api/auth/register', {
+      body: { email: user.email, password: 'someone else entirely' },
+      headers: { 'cf-connecting-ip': freshIp() },
+    });
+    expect(again.status).toBe(202);
+    const fresh = await call('POST', '/api/auth/register', {
+      body: { email: uniqueEmail('fresh'), password: PASSWORD },
+      headers: { 'cf-connecting-ip': freshIp() },
+    });
+    expect(again.body).toEqual(fresh.body);
+    expect(await usersWithEmail(user.email)).toBe(1);
+    const [latest] = await outbox(user.email);
+    expect(latest?.subject).toBe('You already have an AI Cloud account');
+  });
+});
+
+describe('logging in', () => {
+  it('gives one generic answer for an unknown address and a wrong password', async () => {
+    const user = await signUp('generic');
+    const headers = { 'cf-connecting-ip': freshIp() };
+    const wrong = await call('POST', '/api/auth/login', {
+      body: { email: user.email, password: 'wrong password!' },
+      headers,
+    });
+    const unknown = await call('POST', '/api/auth/login', {
+      body: { email: uniqueEmail('nobody'), password: 'wrong password!' },
+      headers,
+    });
+    expect(wrong.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    expect(wrong.body).toEqual(unknown.body);
+    expect(wrong.body.error.message).toBe('Incorrect email or password.');
+  });
+
+  it('throttles guessing on one address with 429 and retry-after, even with the right password', async () => {
+    const user = await signUp('throttle');
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const response = await call('POST', '/api/auth/login', {
+        body: { email: user.email, password: `guess number ${attempt}` },
+        headers: { 'cf-connecting-ip': freshIp() },
+      });
+      statuses.push(response.status);
+    }
+    // signUp's own login counted once: the 10th guess is already over the limit of 10.
+    expect(statuses.slice(0, 9)).toEqual(Array(9).fill(401));
+    const blocked = await call('POST', '/api/auth/login', {
+      body: { email: user.email, password: PASSWORD },
+      headers: { 'cf-connecting-ip': freshIp() },
+    });
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(blocked.body.error.type).toBe('rate_limit_error');
+  });
+});
+
+describe('tokens', () => {
+  it('refuses expired-looking, tampered and missing credentials with 401', async () => {
+    const user = await signUp('tokens');
+    const [header, payload] = user.token.split('.');
+    for (const token of [`${header}.${payload}.invalidsignature`, 'garbage', `${user.token}x`]) {
+      const response = await call('GET', '/api/auth/me', { token });
+      expect(response.status).toBe(401);
+      expect(response.body.error.type).toBe('authentication_error');
+    }
+    expect((await call('GET', '/api/auth/me')).status).toBe(401);
+    expect(
+      (await call('GET', '/api/auth/me', { headers: { authorization: 'Basic dXNlcjpwYXNz' } })).status,
+    ).toBe(401);
+  });
+
+  it('revokes the whole session when a used refresh token comes back', async () => {
+    const user = await signUp('reuse');
+    const first = await call('POST', '/api/auth/refresh', { body: { refresh_token: user.refreshToken } });
+    expect(first.status).toBe(200);
+    const replay = await call('POST', '/api/auth/refresh', { body: { refresh_token: user.refreshToken } });
+    expect(replay.status).toBe(401);
+    // The thief's replay ended the legitimate holder's session too.
+    expect(
+      (await call('POST', '/api/auth/refresh', { body: { refresh_token: first.body.refresh_token } })).status,
+    ).toBe(401);
+    expect((await call('GET', '/api/auth/me', { token: first.body.access_token })).status).toBe(401);
+  });
+
+  it('accepts an emailed link once, and never a made-up one', async () => {
+    const user = await signUp('links', { verify: false });
+    const token = await linkToken(user.email, '/verify-email');
+    expect((await call('POST', '/api/auth/verify-email', { body: { token } })).status).toBe(200);
+    const again = await call('POST', '/api/auth/verify-email', { body: { token } });
+    expect(again.status).toBe(400);
+    expect(again.body.error.param).toBe('token');
+    expect((await call('POST', '/api/auth/verify-email', { body: { token: 'A'.repeat(43) } })).status).toBe(
+      400,
+    );
+    expect((await call('POST', '/api/auth/verify-email', { body: { token: 'bad token!' } })).status).toBe(
+      400,
+    );
+  });
+
+  it('keeps unverified accounts from minting keys, orgs or invitations', async () => {
+    const user = await signUp('unverified', { verify: false });
+    for (const [path, body] of [
+      ['/api/auth/api-keys', { name: 'ci' }],
+      ['/api/orgs', { name: 'Team' }],
+      ['/api/org/invitations', { email: uniqueEmail('friend'), role: 'viewer' }],
+    ] as const) {
+      const response = await call('POST', path, { token: user.token, body });
+      expect(response.status).toBe(403);
+      expect(response.body.error.message).toContain('Verify your email address');
+    }
+  });
+});
