@@ -12,6 +12,8 @@ describe('npm run dev', () => {
   let env: NodeJS.ProcessEnv;
   let edge: string;
   let postgresPort: number;
+  let mailOutbox: string;
+  let accessToken = '';
 
   const start = () => {
     const child = spawn(process.execPath, ['dev/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -46,6 +48,8 @@ describe('npm run dev', () => {
   beforeAll(async () => {
     postgresPort = await freePort();
     const edgePort = await freePort();
+    const mailPort = await freePort();
+    mailOutbox = `http://127.0.0.1:${mailPort}`;
     edge = `http://127.0.0.1:${edgePort}`;
     env = {
       ...process.env,
@@ -59,7 +63,7 @@ describe('npm run dev', () => {
       REDIS_PORT: String(await freePort()),
       QSTASH_PORT: String(await freePort()),
       COMPUTE_PORT: String(await freePort()),
-      MAIL_PORT: String(await freePort()),
+      MAIL_PORT: String(mailPort),
     };
   });
 
@@ -79,6 +83,31 @@ describe('npm run dev', () => {
       const page = await fetch(`${edge}/`);
       expect(page.headers.get('content-type')).toContain('text/html');
       expect(await page.text()).toContain('<div id="root">');
+
+      const docs = await fetch(`${edge}/docs`);
+      expect(await docs.text()).toContain('SwaggerUIBundle');
+      expect((await fetch(`${edge}/docs/swagger-ui-bundle.js`)).status).toBe(200);
+
+      // The account flow in workerd: Argon2id, the Resend-compatible outbox, JWT sessions.
+      const email = `dev-${Date.now()}@example.com`;
+      const post = (path: string, body: unknown) =>
+        fetch(`${edge}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      expect(
+        (await post('/api/auth/register', { email, password: 'correct horse battery staple' })).status,
+      ).toBe(202);
+      const mail = await (await fetch(`${mailOutbox}/outbox?to=${encodeURIComponent(email)}`)).json();
+      const token = /verify-email\?token=([\w-]+)/.exec(mail.data[0].text)?.[1];
+      expect((await post('/api/auth/verify-email', { token })).status).toBe(200);
+      const login = await post('/api/auth/login', { email, password: 'correct horse battery staple' });
+      expect(login.status).toBe(200);
+      accessToken = (await login.json()).access_token;
+      const me = await fetch(`${edge}/api/auth/me`, { headers: { authorization: `Bearer ${accessToken}` } });
+      expect((await me.json()).user).toMatchObject({ email, email_verified: true });
+      expect(await (await fetch(`${mailOutbox}/`)).text()).toContain('Verify your AI Cloud email address');
 
       const missing = await fetch(`${edge}/v1/does-not-exist`);
       expect(missing.status).toBe(404);
@@ -111,6 +140,9 @@ describe('npm run dev', () => {
       const { rows } = await db.query(`select name from orgs where id = 'org_persisted'`);
       await db.end();
       expect(rows).toEqual([{ name: 'Persisted' }]);
+      // The session signing secret persisted too: a token from before the restart still works.
+      const me = await fetch(`${edge}/api/auth/me`, { headers: { authorization: `Bearer ${accessToken}` } });
+      expect(me.status).toBe(200);
     } finally {
       expect(await stop(again.child)).toBe(0);
     }

@@ -1,0 +1,271 @@
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memberships, users } from '../../db/schema/index.ts';
+import { insertEndpoint, testDatabase } from '../../tests/harness/db.ts';
+import { app, call, PASSWORD, signUp, uniqueEmail } from '../../tests/harness/edge.ts';
+import { hashPassword } from '../core/auth/passwords.ts';
+import { newId } from '../core/ids.ts';
+import { type Permission, roleAllows } from '../core/orgs/permissions.ts';
+import { ROLES, type Role } from '../core/orgs/roles.ts';
+
+/**
+ * Every authenticated route × every kind of caller × own / foreign / deleted ids. A caller gets 2xx
+ * only where the permission table allows its role and the id is its own org's; everything else is the
+ * precise refusal (401 no or dead credential, 403 role or key kind, 404 other org's or deleted ids).
+ */
+const database = testDatabase();
+afterAll(() => database.close());
+
+type IdKind = 'apiKey' | 'member' | 'invitation';
+type Variant = 'own' | 'foreign' | 'deleted';
+
+interface RouteSpec {
+  /** What the caller needs: a permission of the table, or a signed-in person (`user`). */
+  needs: Permission | 'user';
+  id?: IdKind;
+  body?: () => unknown;
+  /** The allowed call is refused by a business rule here (a made-up token, already verified). */
+  allowedStatus?: number;
+  /** Would destroy the shared fixture: only the refusals are checked (the happy tests cover it). */
+  destructive?: boolean;
+}
+
+const ROUTES: Record<string, RouteSpec> = {
+  'GET /api/auth/me': { needs: 'user' },
+  'POST /api/auth/verify-email/resend': { needs: 'user', allowedStatus: 409 },
+  'GET /api/auth/api-keys': { needs: 'api_key.read' },
+  'POST /api/auth/api-keys': { needs: 'api_key.manage', body: () => ({ name: 'matrix', role: 'viewer' }) },
+  'GET /api/auth/api-keys/{id}': { needs: 'api_key.read', id: 'apiKey' },
+  'DELETE /api/auth/api-keys/{id}': { needs: 'api_key.manage', id: 'apiKey' },
+  'POST /api/auth/api-keys/{id}/regenerate': { needs: 'api_key.manage', id: 'apiKey' },
+  'GET /api/orgs': { needs: 'user' },
+  'POST /api/orgs': { needs: 'user', body: () => ({ name: 'Matrix team' }) },
+  'GET /api/org': { needs: 'org.read' },
+  'PATCH /api/org': { needs: 'org.update', body: () => ({ name: 'Matrix org' }) },
+  'DELETE /api/org': { needs: 'org.delete', destructive: true },
+  'GET /api/org/members': { needs: 'member.read' },
+  'PATCH /api/org/members/{user_id}': {
+    needs: 'member.manage',
+    id: 'member',
+    body: () => ({ role: 'viewer' }),
+  },
+  'DELETE /api/org/members/{user_id}': { needs: 'member.manage', id: 'member' },
+  'GET /api/org/invitations': { needs: 'invitation.read' },
+  'POST /api/org/invitations': {
+    needs: 'invitation.manage',
+    body: () => ({ email: uniqueEmail('matrix-invite'), role: 'viewer' }),
+  },
+  'DELETE /api/org/invitations/{id}': { needs: 'invitation.manage', id: 'invitation' },
+  'POST /api/invitations/accept': {
+    needs: 'user',
+    body: () => ({ token: 'A'.repeat(43) }),
+    allowedStatus: 400,
+  },
+  'GET /api/audit': { needs: 'audit.read' },
+};
+
+/** Routes anyone may call: they authenticate by what they are sent (password, emailed token). */
+const PUBLIC = new Set([
+  'POST /api/auth/register',
+  'POST /api/auth/login',
+  'POST /api/auth/refresh',
+  'POST /api/auth/logout',
+  'POST /api/auth/verify-email',
+  'POST /api/auth/password-reset',
+  'POST /api/auth/password-reset/confirm',
+  'GET /health',
+]);
+
+type Caller =
+  | { label: string; kind: 'session'; role: Role; token: string; org?: string }
+  | { label: string; kind: 'account_key'; role: Role; token: string }
+  | {
+      label: string;
+      kind: 'deployment_key' | 'revoked_key' | 'none' | 'foreign_org';
+      token?: string;
+      org?: string;
+    };
+
+interface Fixture {
+  orgA: string;
+  ownerToken: string;
+  callers: Caller[];
+  foreign: Record<IdKind, string>;
+  deleted: Record<IdKind, string>;
+}
+
+let fixture: Fixture;
+let passwordHash: string;
+
+/** A user who is a member of `orgId` with `role`, made directly in the database (no emails needed). */
+async function addMember(orgId: string, role: Role) {
+  const userId = newId('user');
+  const email = uniqueEmail(`member-${role}`);
+  await database.db.insert(users).values({ id: userId, email, passwordHash, emailVerifiedAt: new Date() });
+  await database.db.insert(memberships).values({ orgId, userId, role });
+  return { userId, email };
+}
+
+async function login(email: string) {
+  const response = await call('POST', '/api/auth/login', {
+    body: { email, password: PASSWORD },
+    headers: { 'cf-connecting-ip': `192.0.2.${Math.floor(Math.random() * 250) + 1}` },
+  });
+  return response.body.access_token as string;
+}
+
+async function freshOwnId(kind: IdKind): Promise<string> {
+  const { orgA, ownerToken } = fixture;
+  if (kind === 'apiKey') {
+    return (
+      await call('POST', '/api/auth/api-keys', {
+        token: ownerToken,
+        org: orgA,
+        body: { name: 'target', role: 'viewer' },
+      })
+    ).body.id;
+  }
+  if (kind === 'invitation') {
+    return (
+      await call('POST', '/api/org/invitations', {
+        token: ownerToken,
+        org: orgA,
+        body: { email: uniqueEmail('target'), role: 'viewer' },
+      })
+    ).body.id;
+  }
+  return (await addMember(orgA, 'viewer')).userId;
+}
+
+beforeAll(async () => {
+  passwordHash = await hashPassword(PASSWORD);
+  const ownerA = await signUp('matrix-owner-a');
+  const ownerB = await signUp('matrix-owner-b');
+  const orgA = (await call('POST', '/api/orgs', { token: ownerA.token, body: { name: 'Org A' } })).body.id;
+  const orgB = (await call('POST', '/api/orgs', { token: ownerB.token, body: { name: 'Org B' } })).body.id;
+
+  const callers: Caller[] = [];
+  for (const role of ROLES) {
+    const token = role === 'owner' ? ownerA.token : await login((await addMember(orgA, role)).email);
+    callers.push({ label: `session:${role}`, kind: 'session', role, token, org: orgA });
+    const key = await call('POST', '/api/auth/api-keys', {
+      token: ownerA.token,
+      org: orgA,
+      body: { name: `k-${role}`, role },
+    });
+    callers.push({ label: `sk_live:${role}`, kind: 'account_key', role, token: key.body.key });
+  }
+  const endpointId = await insertEndpoint(database.db, orgA);
+  const deployment = await call('POST', '/api/auth/api-keys', {
+    token: ownerA.token,
+    org: orgA,
+    body: { name: 'dep', kind: 'deployment', endpoint_id: endpointId },
+  });
+  callers.push({ label: 'sk_dep', kind: 'deployment_key', token: deployment.body.key });
+  const revoked = await call('POST', '/api/auth/api-keys', {
+    token: ownerA.token,
+    org: orgA,
+    body: { name: 'dead' },
+  });
+  await call('DELETE', `/api/auth/api-keys/${revoked.body.id}`, { token: ownerA.token, org: orgA });
+  callers.push({ label: 'revoked sk_live', kind: 'revoked_key', token: revoked.body.key });
+  callers.push({ label: 'no credential', kind: 'none' });
+  callers.push({ label: 'owner of A acting in B', kind: 'foreign_org', token: ownerA.token, org: orgB });
+
+  const foreignKey = (
+    await call('POST', '/api/auth/api-keys', { token: ownerB.token, org: orgB, body: { name: 'b' } })
+  ).body.id;
+  const foreignInvitation = (
+    await call('POST', '/api/org/invitations', {
+      token: ownerB.token,
+      org: orgB,
+      body: { email: uniqueEmail('b'), role: 'viewer' },
+    })
+  ).body.id;
+  const foreignMember = (await addMember(orgB, 'viewer')).userId;
+  const goneInvitation = (
+    await call('POST', '/api/org/invitations', {
+      token: ownerA.token,
+      org: orgA,
+      body: { email: uniqueEmail('gone'), role: 'viewer' },
+    })
+  ).body.id;
+  await call('DELETE', `/api/org/invitations/${goneInvitation}`, { token: ownerA.token, org: orgA });
+  const goneMember = (await addMember(orgA, 'viewer')).userId;
+  await database.db
+    .delete(memberships)
+    .where(and(eq(memberships.orgId, orgA), eq(memberships.userId, goneMember)));
+
+  fixture = {
+    orgA,
+    ownerToken: ownerA.token,
+    callers,
+    foreign: { apiKey: foreignKey, invitation: foreignInvitation, member: foreignMember },
+    deleted: { apiKey: revoked.body.id, invitation: goneInvitation, member: goneMember },
+  };
+}, 120_000);
+
+function expectedStatus(caller: Caller, spec: RouteSpec, variant: Variant, successStatus: number): number {
+  if (caller.kind === 'none' || caller.kind === 'revoked_key') return 401;
+  if (caller.kind === 'foreign_org') return 404;
+  if (caller.kind !== 'session' && caller.kind !== 'account_key') return 403;
+  if (spec.needs === 'user' ? caller.kind !== 'session' : !roleAllows(caller.role, spec.needs)) return 403;
+  if (variant !== 'own') return 404;
+  return spec.allowedStatus ?? successStatus;
+}
+
+describe('authorization matrix', () => {
+  it('classifies every route of the OpenAPI document', () => {
+    const document = app.getOpenAPI31Document({ openapi: '3.1.0', info: { title: 't', version: '1' } });
+    const routes = Object.entries(document.paths ?? {}).flatMap(([path, item]) =>
+      Object.keys(item ?? {}).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    const unclassified = routes.filter((route) => !(route in ROUTES) && !PUBLIC.has(route));
+    expect(unclassified).toEqual([]);
+  });
+
+  it('gives 2xx exactly where the role, key kind and org allow it', async () => {
+    const unexpected: string[] = [];
+    let checked = 0;
+    for (const [route, spec] of Object.entries(ROUTES)) {
+      const [method = 'GET', template = ''] = route.split(' ');
+      const variants: Variant[] = spec.id ? ['own', 'foreign', 'deleted'] : ['own'];
+      for (const caller of fixture.callers) {
+        for (const variant of variants) {
+          const successStatus =
+            method === 'POST' && !route.includes('accept') && !route.includes('resend') ? 201 : 200;
+          const noContent = method === 'DELETE' && spec.id !== 'apiKey' ? 204 : successStatus;
+          const expected = expectedStatus(
+            caller,
+            spec,
+            variant,
+            method === 'DELETE' ? noContent : successStatus,
+          );
+          if (spec.destructive && expected < 300) continue;
+          let path = template;
+          if (spec.id) {
+            const id = variant === 'own' ? await freshOwnId(spec.id) : fixture[variant][spec.id];
+            path = template.replace(/\{[a-z_]+\}/, id);
+          }
+          const response = await call(method, path, {
+            token: caller.token,
+            org: 'org' in caller ? caller.org : undefined,
+            body: spec.body?.() ?? (method === 'POST' || method === 'PATCH' ? {} : undefined),
+          });
+          checked++;
+          if (response.status !== expected) {
+            unexpected.push(
+              `${route} as ${caller.label} (${variant} id): ${response.status}, expected ${expected}`,
+            );
+          }
+          if (response.status < 300 && expected >= 300)
+            unexpected.push(`UNEXPECTED 2xx: ${route} as ${caller.label}`);
+          if (response.status >= 400)
+            expect(response.body.error).toMatchObject({ type: expect.any(String), code: expect.any(String) });
+        }
+      }
+    }
+    expect(unexpected).toEqual([]);
+    expect(checked).toBeGreaterThan(400);
+  }, 300_000);
+});
