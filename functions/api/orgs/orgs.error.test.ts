@@ -1,0 +1,122 @@
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { call, linkToken, PASSWORD, signUp, uniqueEmail } from '../../../tests/harness/edge.ts';
+
+describe('teams with bad input', () => {
+  it('refuses malformed org, role and invitation bodies with the field named', async () => {
+    const owner = await signUp('team-bad');
+    const org = (await call('POST', '/api/orgs', { token: owner.token, body: { name: 'Bad inputs' } })).body
+      .id;
+    const cases: [string, string, unknown, string][] = [
+      ['POST', '/api/orgs', { name: '' }, 'name'],
+      ['POST', '/api/orgs', { name: 'x'.repeat(101) }, 'name'],
+      ['PATCH', '/api/org', { title: 'x' }, ''],
+      ['POST', '/api/org/invitations', { email: 'not-an-email', role: 'viewer' }, 'email'],
+      ['POST', '/api/org/invitations', { email: 'a@example.com', role: 'god' }, 'role'],
+      ['PATCH', `/api/org/members/${owner.userId}`, { role: 'emperor' }, 'role'],
+    ];
+    for (const [method, path, body, param] of cases) {
+      const response = await call(method, path, { token: owner.token, org, body });
+      expect(response.status, `${method} ${path} ${JSON.stringify(body)}`).toBe(400);
+      if (param) expect(response.body.error.param).toBe(param);
+    }
+    for (const id of ['nonsense', 'usr_', `usr_${'1'.repeat(22)}`]) {
+      expect((await call('DELETE', `/api/org/members/${id}`, { token: owner.token, org })).status).toBe(404);
+    }
+    expect((await call('GET', '/api/org', { token: owner.token, org: 'not-an-org-id' })).status).toBe(404);
+    const members = await call('GET', '/api/org/members', { token: owner.token, org });
+    expect(members.body.data).toHaveLength(1);
+  });
+
+  it('lets only the invited, verified address accept an invitation', async () => {
+    const owner = await signUp('invite-owner');
+    const invitee = await signUp('invitee', { verify: false });
+    const bystander = await signUp('bystander');
+    const org = (await call('POST', '/api/orgs', { token: owner.token, body: { name: 'Exclusive' } })).body
+      .id;
+    await call('POST', '/api/org/invitations', {
+      token: owner.token,
+      org,
+      body: { email: invitee.email, role: 'admin' },
+    });
+    const token = await linkToken(invitee.email, '/invitations/accept');
+
+    const forwarded = await call('POST', '/api/invitations/accept', {
+      token: bystander.token,
+      body: { token },
+    });
+    expect(forwarded.status).toBe(403);
+    expect(forwarded.body.error.message).toContain(invitee.email);
+    const unverified = await call('POST', '/api/invitations/accept', {
+      token: invitee.token,
+      body: { token },
+    });
+    expect(unverified.status).toBe(403);
+    expect((await call('GET', '/api/org', { token: bystander.token, org })).status).toBe(404);
+
+    // Inviting again replaces the open link: the first one stops working.
+    await call('POST', '/api/org/invitations', {
+      token: owner.token,
+      org,
+      body: { email: invitee.email, role: 'viewer' },
+    });
+    await call('POST', '/api/auth/verify-email', {
+      body: { token: await linkToken(invitee.email, '/verify-email') },
+    });
+    expect(
+      (await call('POST', '/api/invitations/accept', { token: invitee.token, body: { token } })).status,
+    ).toBe(400);
+    const fresh = await linkToken(invitee.email, '/invitations/accept');
+    const joined = await call('POST', '/api/invitations/accept', {
+      token: invitee.token,
+      body: { token: fresh },
+    });
+    expect(joined.body).toMatchObject({ org_id: org, role: 'viewer' });
+    const already = await call('POST', '/api/org/invitations', {
+      token: owner.token,
+      org,
+      body: { email: invitee.email, role: 'viewer' },
+    });
+    expect(already.status).toBe(409);
+  });
+});
+
+describe('secrets stay out of logs', () => {
+  const lines: string[] = [];
+  const capture = (...args: unknown[]) => {
+    lines.push(args.map(String).join(' '));
+  };
+  const spies = [
+    vi.spyOn(console, 'log').mockImplementation(capture),
+    vi.spyOn(console, 'warn').mockImplementation(capture),
+    vi.spyOn(console, 'error').mockImplementation(capture),
+  ];
+  afterAll(() => {
+    for (const spy of spies) spy.mockRestore();
+  });
+
+  it('never logs a password, an API key or a token, even on failures', async () => {
+    const user = await signUp('logs');
+    const key = (
+      await call('POST', '/api/auth/api-keys', { token: user.token, body: { name: 'secret key' } })
+    ).body.key;
+    await call('GET', '/api/org', { token: `${key.slice(0, -1)}x` });
+    await call('POST', '/api/auth/login', {
+      body: { email: user.email, password: 'wrong-but-secret-password' },
+    });
+    await call('POST', '/api/auth/register', { body: { email: uniqueEmail('logs'), password: 'short' } });
+    await call('POST', '/api/auth/refresh', { body: { refresh_token: user.refreshToken } });
+    await call('POST', '/api/auth/refresh', { body: { refresh_token: user.refreshToken } });
+    const all = lines.join('\n');
+    for (const secret of [
+      PASSWORD,
+      'wrong-but-secret-password',
+      key,
+      key.slice(8, -6),
+      user.token,
+      user.refreshToken,
+    ]) {
+      expect(all).not.toContain(secret);
+    }
+    expect(all).toContain('refresh token reused');
+  });
+});
