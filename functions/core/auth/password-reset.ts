@@ -25,6 +25,15 @@ export async function requestPasswordReset({
       .from(users)
       .where(and(sql`lower(${users.email}) = ${email}`, isNull(users.deletedAt)));
     if (!user) return null;
+    // Anyone may ask for a reset link, so the request is recorded without claiming who asked.
+    await recordAudit(tx, {
+      orgId: null,
+      actor: { type: 'system', id: 'anonymous' },
+      action: 'user.request_password_reset',
+      targetType: 'user',
+      targetId: user.id,
+      origin: ctx.origin,
+    });
     return createEmailToken(tx, { userId: user.id, email, purpose: 'reset_password' }, now);
   });
   if (token) await sendBestEffort(ctx, passwordResetEmail(ctx.config.PUBLIC_URL, email, token));

@@ -47,6 +47,14 @@ export async function resendVerification({
       .where(eq(users.id, userId));
     if (!user) throw new InvalidRequestError('Unknown user.');
     if (user.verifiedAt) throw new ConflictError('This email address is already verified.');
+    await recordAudit(tx, {
+      orgId: null,
+      actor: { type: 'user', id: userId },
+      action: 'user.resend_verification',
+      targetType: 'user',
+      targetId: userId,
+      origin: ctx.origin,
+    });
     return {
       email: user.email,
       secret: await createEmailToken(tx, { userId, email: user.email, purpose: 'verify_email' }, now),
