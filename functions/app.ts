@@ -7,7 +7,7 @@ import { health } from './api/health/index.ts';
 import { orgsRouter } from './api/orgs/index.ts';
 import { ConfigurationError } from './core/errors.ts';
 import { newId } from './core/ids.ts';
-import { errorBody, responseHeadersFor, statusOf, toServiceError } from './lib/http-errors.ts';
+import { describeCause, errorBody, responseHeadersFor, statusOf, toServiceError } from './lib/http-errors.ts';
 import { init } from './lib/init.ts';
 import { jsonBody } from './lib/json-body.ts';
 import { createLogger } from './lib/logger.ts';
@@ -36,7 +36,7 @@ export function createApp() {
     const status = statusOf(error.code);
     const logger = c.get('services')?.logger ?? fallbackLogger.child({ requestId: c.get('requestId') });
     if (status >= 500) {
-      logger.error(error.message, { code: error.code, cause: String(error.cause ?? ''), path: c.req.path });
+      logger.error(error.message, { code: error.code, cause: describeCause(error.cause), path: c.req.path });
     }
     // Configuration problems are spelled out in development; production users see a generic 500.
     const hide = error instanceof ConfigurationError && c.env?.ENVIRONMENT === 'production';

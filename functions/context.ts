@@ -24,6 +24,11 @@ export interface ServiceContext {
   requestId: string;
   origin: RequestOrigin;
   caller: Caller | null;
+  /**
+   * Runs `task` after the response is sent (Workers' waitUntil): work whose duration must not show in
+   * the response time, such as mail that would tell a stranger an address has an account.
+   */
+  defer(task: Promise<unknown>): void;
 }
 
 /** Static web assets (wrangler's `[assets]` binding); absent in route tests. */

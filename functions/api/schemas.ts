@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { NO_NUL } from '../core/auth/inputs.ts';
 
 /** OpenAI's error body, the one shape of every error response. */
 export const ErrorSchema = z
@@ -47,7 +48,14 @@ export const jsonResponse = <T extends z.ZodType>(description: string, schema: T
 /** Credentials accepted by authenticated routes, for the OpenAPI document. */
 export const bearerSecurity = [{ bearer: [] }];
 
+/** A short filter value from the query string (ids, action names). */
+export const queryText = () =>
+  z
+    .string()
+    .max(64)
+    .refine(...NO_NUL);
+
 export const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  after: z.string().max(64).optional().openapi({ description: 'Id of the last item of the previous page' }),
+  after: queryText().optional().openapi({ description: 'Id of the last item of the previous page' }),
 });

@@ -51,10 +51,6 @@ function rootCause(error: unknown): unknown {
   return current;
 }
 
-/**
- * Turns anything thrown into a ServiceError. A failed database query whose cause is not a SQL error (no
- * SQLSTATE), or is a connection-class one, is an outage: 503 naming the database.
- */
 /** Hono's own rejections (malformed JSON, body limit) carry a status; keep it, in our shape. */
 const HTTP_EXCEPTION_CODES: Partial<Record<number, ErrorCode>> = {
   400: 'invalid_request',
@@ -66,6 +62,14 @@ const HTTP_EXCEPTION_CODES: Partial<Record<number, ErrorCode>> = {
   415: 'unsupported_media_type',
 };
 
+const sqlStateOf = (cause: unknown) =>
+  cause && typeof cause === 'object' && 'code' in cause && typeof cause.code === 'string' ? cause.code : null;
+
+/**
+ * Turns anything thrown into a ServiceError. A failed database query whose cause is not a SQL error (no
+ * SQLSTATE), or is a connection-class one, is an outage: 503 naming the database. A unique violation
+ * is two requests racing for the same thing: 409.
+ */
 export function toServiceError(error: unknown): ServiceError {
   if (error instanceof ServiceError) return error;
   if (error instanceof HTTPException) {
@@ -73,13 +77,14 @@ export function toServiceError(error: unknown): ServiceError {
     if (code) return new ServiceError(code, error.message || 'Invalid request.', { cause: error });
   }
   if (error instanceof DrizzleQueryError) {
-    const cause = rootCause(error);
-    const sqlState =
-      cause && typeof cause === 'object' && 'code' in cause && typeof cause.code === 'string'
-        ? cause.code
-        : null;
+    const sqlState = sqlStateOf(rootCause(error));
     if (!sqlState || !/^[0-9A-Z]{5}$/.test(sqlState) || UNAVAILABLE_SQLSTATE.test(sqlState)) {
       return new DependencyUnavailableError('db', { cause: error });
+    }
+    if (sqlState === '23505') {
+      return new ServiceError('conflict', 'This conflicts with a change made at the same time. Retry.', {
+        cause: error,
+      });
     }
   }
   return new ServiceError('internal', 'The server had an error while processing your request.', {
@@ -96,4 +101,18 @@ export function responseHeadersFor(error: ServiceError, now: Date): Record<strin
   }
   if (error instanceof DependencyUnavailableError) return { 'retry-after': '5' };
   return {};
+}
+
+/**
+ * What may be logged about an error's cause. A failed query's text is kept but never its parameters,
+ * which can hold password hashes, token hashes and email addresses.
+ */
+export function describeCause(cause: unknown): string {
+  if (cause instanceof DrizzleQueryError) {
+    const root = rootCause(cause);
+    const detail = sqlStateOf(root) ?? (root instanceof Error ? root.message : String(root));
+    return `query failed (${detail}): ${cause.query}`;
+  }
+  if (cause === undefined || cause === null) return '';
+  return cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
 }

@@ -22,6 +22,7 @@ export function init(): MiddlewareHandler<AppEnv> {
     }
     const requestId = c.get('requestId');
     const database = createDatabase(config.DATABASE_URL);
+    const deferred: Promise<unknown>[] = [];
     c.set('services', {
       config,
       db: database.db,
@@ -44,16 +45,19 @@ export function init(): MiddlewareHandler<AppEnv> {
       // Cloudflare sets cf-connecting-ip itself; a client cannot forge it past the edge.
       origin: { ip: c.req.header('cf-connecting-ip') ?? null, userAgent: c.req.header('user-agent') ?? null },
       caller: null,
+      defer: (task) => {
+        deferred.push(task.catch(() => {}));
+      },
     });
     try {
       await next();
     } finally {
-      const closing = database.close().catch(() => {});
+      const after = Promise.all([database.close().catch(() => {}), ...deferred]);
       try {
-        c.executionCtx.waitUntil(closing);
+        c.executionCtx.waitUntil(after);
       } catch {
-        // No execution context outside workerd (route tests): close before returning.
-        await closing;
+        // No execution context outside workerd (route tests): finish before returning.
+        await after;
       }
     }
   };

@@ -76,6 +76,7 @@ export const PASSWORD = 'correct horse battery staple';
 export interface SignedInUser {
   email: string;
   userId: string;
+  sessionId: string;
   token: string;
   refreshToken: string;
   ip: string;
@@ -102,6 +103,7 @@ export async function signUp(label: string, options: { verify?: boolean } = {}):
   return {
     email,
     userId: login.body.user_id,
+    sessionId: login.body.session_id,
     token: login.body.access_token,
     refreshToken: login.body.refresh_token,
     ip,

@@ -99,8 +99,13 @@ describe('npm run dev', () => {
       expect(
         (await post('/api/auth/register', { email, password: 'correct horse battery staple' })).status,
       ).toBe(202);
-      const mail = await (await fetch(`${mailOutbox}/outbox?to=${encodeURIComponent(email)}`)).json();
-      const token = /verify-email\?token=([\w-]+)/.exec(mail.data[0].text)?.[1];
+      // Mail leaves after the response (waitUntil), so the outbox is polled.
+      let token: string | undefined;
+      for (let attempt = 0; attempt < 50 && !token; attempt++) {
+        const mail = await (await fetch(`${mailOutbox}/outbox?to=${encodeURIComponent(email)}`)).json();
+        token = /verify-email\?token=([\w-]+)/.exec(mail.data[0]?.text ?? '')?.[1];
+        if (!token) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       expect((await post('/api/auth/verify-email', { token })).status).toBe(200);
       const login = await post('/api/auth/login', { email, password: 'correct horse battery staple' });
       expect(login.status).toBe(200);

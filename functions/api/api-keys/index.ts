@@ -3,7 +3,7 @@ import { createApiKey, createApiKeyInput } from '../../core/api-keys/create.ts';
 import { getApiKey, listApiKeys, regenerateApiKey, revokeApiKey } from '../../core/api-keys/manage.ts';
 import { authenticate } from '../../lib/auth/authenticate.ts';
 import { createRouter } from '../../lib/openapi.ts';
-import { authErrors, bearerSecurity, jsonRequest, jsonResponse, listQuery } from '../schemas.ts';
+import { authErrors, bearerSecurity, jsonRequest, jsonResponse, listQuery, queryText } from '../schemas.ts';
 
 const tags = ['API keys'];
 
@@ -73,7 +73,7 @@ apiKeysRouter.openapi(
     request: {
       query: listQuery.extend({
         kind: z.enum(['account', 'deployment']).optional(),
-        endpoint_id: z.string().max(64).optional(),
+        endpoint_id: queryText().optional(),
         include_revoked: z.enum(['true', 'false']).optional(),
       }),
     },

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { listAudit } from '../../core/audit/list.ts';
 import { authenticate } from '../../lib/auth/authenticate.ts';
 import { createRouter } from '../../lib/openapi.ts';
-import { authErrors, bearerSecurity, jsonResponse, listQuery } from '../schemas.ts';
+import { authErrors, bearerSecurity, jsonResponse, listQuery, queryText } from '../schemas.ts';
 
 const AuditEventSchema = z
   .object({
@@ -31,9 +31,9 @@ auditRouter.openapi(
     security: bearerSecurity,
     request: {
       query: listQuery.extend({
-        action: z.string().max(64).optional(),
-        actor_id: z.string().max(64).optional(),
-        target_id: z.string().max(64).optional(),
+        action: queryText().optional(),
+        actor_id: queryText().optional(),
+        target_id: queryText().optional(),
       }),
     },
     responses: {

@@ -58,6 +58,12 @@ describe('registration with bad input', () => {
       'name',
     ],
     [
+      'a NUL in the name',
+      { body: { email: 'nul-name@example.com', password: PASSWORD, name: 'a\u0000b' } },
+      400,
+      'name',
+    ],
+    [
       'a wrongly typed field',
       { body: { email: 'typed@example.com', password: 1234567890123 } },
       400,
@@ -158,10 +164,21 @@ describe('tokens', () => {
     ).toBe(401);
   });
 
-  it('revokes the whole session when a used refresh token comes back', async () => {
+  it('revokes the whole session when a used refresh token comes back later', async () => {
     const user = await signUp('reuse');
     const first = await call('POST', '/api/auth/refresh', { body: { refresh_token: user.refreshToken } });
     expect(first.status).toBe(200);
+    // A second tab refreshing with the same token at the same moment is not a thief.
+    const concurrent = await call('POST', '/api/auth/refresh', {
+      body: { refresh_token: user.refreshToken },
+    });
+    expect(concurrent.status).toBe(200);
+    expect(concurrent.body.refresh_token).not.toBe(first.body.refresh_token);
+
+    // A minute later, the same token can only be a copy.
+    await database.db.execute(
+      sql`update refresh_tokens set used_at = now() - interval '1 minute' where session_id = ${user.sessionId} and used_at is not null`,
+    );
     const replay = await call('POST', '/api/auth/refresh', { body: { refresh_token: user.refreshToken } });
     expect(replay.status).toBe(401);
     // The thief's replay ended the legitimate holder's session too.

@@ -38,8 +38,11 @@ auth.openapi(
   }),
   async (c) => {
     const ctx = c.get('services');
+    const input = c.req.valid('json');
     await throttle(ctx, 'register_ip', clientIp(ctx));
-    await register({ ctx, input: c.req.valid('json') });
+    // Per address too: signing up as someone else must not flood their inbox with notices.
+    await throttle(ctx, 'email_link', input.email);
+    await register({ ctx, input });
     return c.json(accepted('Check your inbox for a link to verify your email address.'), 202);
   },
 );
@@ -182,7 +185,9 @@ auth.openapi(
     responses: { 200: jsonResponse('Password changed', AcceptedSchema), ...publicErrors },
   }),
   async (c) => {
-    await resetPassword({ ctx: c.get('services'), input: c.req.valid('json') });
+    const ctx = c.get('services');
+    await throttle(ctx, 'reset_confirm_ip', clientIp(ctx));
+    await resetPassword({ ctx, input: c.req.valid('json') });
     clearSessionCookies(c);
     return c.json({ status: 'changed', message: 'Your password is changed. Log in again.' }, 200);
   },

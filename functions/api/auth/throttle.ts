@@ -10,6 +10,7 @@ const POLICIES = {
   login_ip: { limit: 100, windowSeconds: 900 },
   register_ip: { limit: 20, windowSeconds: 3600 },
   email_link: { limit: 5, windowSeconds: 3600 },
+  reset_confirm_ip: { limit: 20, windowSeconds: 900 },
 } as const;
 
 export async function throttle(

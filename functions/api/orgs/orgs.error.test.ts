@@ -1,5 +1,10 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { testDatabase } from '../../../tests/harness/db.ts';
 import { call, linkToken, PASSWORD, signUp, uniqueEmail } from '../../../tests/harness/edge.ts';
+
+const database = testDatabase();
+afterAll(() => database.close());
 
 describe('teams with bad input', () => {
   it('refuses malformed org, role and invitation bodies with the field named', async () => {
@@ -80,6 +85,92 @@ describe('teams with bad input', () => {
   });
 });
 
+describe('what a member loses with a role', () => {
+  it('revokes keys and invitations above a demoted member’s new role, and keeps what still fits', async () => {
+    const owner = await signUp('demote-owner');
+    const admin = await signUp('demote-admin');
+    const org = (await call('POST', '/api/orgs', { token: owner.token, body: { name: 'Demotions' } })).body
+      .id;
+    await call('POST', '/api/org/invitations', {
+      token: owner.token,
+      org,
+      body: { email: admin.email, role: 'admin' },
+    });
+    await call('POST', '/api/invitations/accept', {
+      token: admin.token,
+      body: { token: await linkToken(admin.email, '/invitations/accept') },
+    });
+    const adminKey = (
+      await call('POST', '/api/auth/api-keys', {
+        token: admin.token,
+        org,
+        body: { name: 'a', role: 'admin' },
+      })
+    ).body.key;
+    const devKey = (
+      await call('POST', '/api/auth/api-keys', {
+        token: admin.token,
+        org,
+        body: { name: 'd', role: 'developer' },
+      })
+    ).body.key;
+    const invitation = await call('POST', '/api/org/invitations', {
+      token: admin.token,
+      org,
+      body: { email: uniqueEmail('second-self'), role: 'admin' },
+    });
+    expect(invitation.status).toBe(201);
+
+    const demoted = await call('PATCH', `/api/org/members/${admin.userId}`, {
+      token: owner.token,
+      org,
+      body: { role: 'developer' },
+    });
+    expect(demoted.status).toBe(200);
+    expect((await call('GET', '/api/org', { token: adminKey })).status).toBe(401);
+    expect((await call('GET', '/api/org', { token: devKey })).status).toBe(200);
+    expect((await call('GET', '/api/org/invitations', { token: owner.token, org })).body.data).toEqual([]);
+    const audit = await call('GET', `/api/audit?action=member.update_role`, { token: owner.token, org });
+    expect(audit.body.data[0].metadata).toMatchObject({
+      from: 'admin',
+      to: 'developer',
+      revokedKeys: 1,
+      revokedInvitations: 1,
+    });
+  });
+
+  it('never lets a co-owner take a personal org from its user', async () => {
+    const user = await signUp('personal');
+    const coOwner = await signUp('co-owner');
+    const personal = (await call('GET', '/api/auth/me', { token: user.token })).body.org_id;
+    await call('POST', '/api/org/invitations', {
+      token: user.token,
+      body: { email: coOwner.email, role: 'owner' },
+    });
+    await call('POST', '/api/invitations/accept', {
+      token: coOwner.token,
+      body: { token: await linkToken(coOwner.email, '/invitations/accept') },
+    });
+    const removal = await call('DELETE', `/api/org/members/${user.userId}`, {
+      token: coOwner.token,
+      org: personal,
+    });
+    expect(removal.status).toBe(409);
+    const demotion = await call('PATCH', `/api/org/members/${user.userId}`, {
+      token: coOwner.token,
+      org: personal,
+      body: { role: 'viewer' },
+    });
+    expect(demotion.status).toBe(409);
+    expect((await call('GET', '/api/auth/me', { token: user.token })).body.role).toBe('owner');
+    // The co-owner can still leave.
+    expect(
+      (await call('DELETE', `/api/org/members/${coOwner.userId}`, { token: coOwner.token, org: personal }))
+        .status,
+    ).toBe(204);
+  });
+});
+
 describe('secrets stay out of logs', () => {
   const lines: string[] = [];
   const capture = (...args: unknown[]) => {
@@ -105,6 +196,9 @@ describe('secrets stay out of logs', () => {
     });
     await call('POST', '/api/auth/register', { body: { email: uniqueEmail('logs'), password: 'short' } });
     await call('POST', '/api/auth/refresh', { body: { refresh_token: user.refreshToken } });
+    await database.db.execute(
+      sql`update refresh_tokens set used_at = now() - interval '1 minute' where session_id = ${user.sessionId} and used_at is not null`,
+    );
     await call('POST', '/api/auth/refresh', { body: { refresh_token: user.refreshToken } });
     const all = lines.join('\n');
     for (const secret of [

@@ -4,6 +4,7 @@ import { apiKeys, endpoints } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { assertVerified } from '../actor.ts';
 import { auditActorOf, recordAudit } from '../audit/record.ts';
+import { displayNameInput, NO_NUL } from '../auth/inputs.ts';
 import { sha256Hex } from '../auth/secrets.ts';
 import { NotFoundError } from '../errors.ts';
 import { newId } from '../ids.ts';
@@ -15,12 +16,16 @@ import { type ApiKeyView, toApiKeyView } from './view.ts';
 
 export const createApiKeyInput = z
   .object({
-    name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+    name: displayNameInput,
     kind: z.enum(['account', 'deployment']).default('account'),
     /** Account keys: what the key may do; defaults to the creator's own role. */
     role: z.enum(ROLES).optional(),
     /** Deployment keys: the endpoint the key may call. */
-    endpoint_id: z.string().max(64).optional(),
+    endpoint_id: z
+      .string()
+      .max(64)
+      .refine(...NO_NUL)
+      .optional(),
     rate_limit_per_minute: z.number().int().min(1).max(100_000).optional(),
     expires_in_days: z.number().int().min(1).max(3650).optional(),
   })

@@ -108,7 +108,7 @@ export async function regenerateApiKey({
     const [old] = await tx
       .update(apiKeys)
       .set({ revokedAt: now })
-      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+      .where(and(eq(apiKeys.id, id), eq(apiKeys.orgId, caller.orgId), isNull(apiKeys.revokedAt)))
       .returning({ id: apiKeys.id });
     if (!old) throw notFound();
     const [row] = await tx
@@ -125,7 +125,10 @@ export async function regenerateApiKey({
         prefix: generated.displayPrefix,
         lastFour: generated.lastFour,
         createdByUserId: caller.actor.type === 'user' ? caller.actor.userId : existing.createdByUserId,
-        expiresAt: existing.expiresAt,
+        // The replacement lives as long as the original was meant to, counted from now.
+        expiresAt: existing.expiresAt
+          ? new Date(now.getTime() + (existing.expiresAt.getTime() - existing.createdAt.getTime()))
+          : null,
       })
       .returning();
     if (!row) throw new Error('insert returned no row');

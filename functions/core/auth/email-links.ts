@@ -1,6 +1,6 @@
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import { emailTokens } from '../../../db/schema/index.ts';
-import type { Transaction } from '../../lib/db.ts';
+import type { Database, Transaction } from '../../lib/db.ts';
 import { InvalidRequestError } from '../errors.ts';
 import { EMAIL_TOKEN_TTL_SECONDS, type EmailTokenPurpose } from './email-tokens.ts';
 import { randomToken, sha256Hex } from './secrets.ts';
@@ -18,6 +18,32 @@ export async function createEmailToken(
     expiresAt: new Date(now.getTime() + EMAIL_TOKEN_TTL_SECONDS[input.purpose] * 1000),
   });
   return token;
+}
+
+const INVALID_LINK = 'This link is invalid or has expired.';
+
+/**
+ * Fails fast, without using the token, when a link cannot be valid: lets callers skip expensive work
+ * (hashing a new password) for made-up tokens. `consumeEmailToken` still decides, atomically.
+ */
+export async function assertEmailTokenUsable(
+  db: Database,
+  token: string,
+  purpose: EmailTokenPurpose,
+  now: Date,
+) {
+  const [row] = await db
+    .select({ id: emailTokens.id })
+    .from(emailTokens)
+    .where(
+      and(
+        eq(emailTokens.tokenHash, await sha256Hex(token)),
+        eq(emailTokens.purpose, purpose),
+        isNull(emailTokens.usedAt),
+        gt(emailTokens.expiresAt, now),
+      ),
+    );
+  if (!row) throw new InvalidRequestError(INVALID_LINK, { param: 'token' });
 }
 
 /**
@@ -43,6 +69,6 @@ export async function consumeEmailToken(
       ),
     )
     .returning();
-  if (!row) throw new InvalidRequestError('This link is invalid or has expired.', { param: 'token' });
+  if (!row) throw new InvalidRequestError(INVALID_LINK, { param: 'token' });
   return row;
 }

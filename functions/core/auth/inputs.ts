@@ -21,8 +21,15 @@ export const tokenInput = z
   .max(256, 'is not a valid token')
   .regex(/^[A-Za-z0-9_-]+$/, 'is not a valid token');
 
+/** Postgres text cannot hold NUL: refuse it here as bad input rather than fail in the database. */
+export const NO_NUL = [
+  (value: string) => !value.includes('\u0000'),
+  'must not contain NUL characters',
+] as const;
+
 export const displayNameInput = z
   .string()
   .trim()
   .min(1, 'must not be empty')
-  .max(100, 'must be at most 100 characters');
+  .max(100, 'must be at most 100 characters')
+  .refine(...NO_NUL);

@@ -1,12 +1,12 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { sessions, users } from '../../../db/schema/index.ts';
+import { emailTokens, sessions, users } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { recordAudit } from '../audit/record.ts';
 import { InvalidRequestError } from '../errors.ts';
 import { sendBestEffort } from '../mail/send.ts';
 import { passwordResetEmail } from '../mail/templates.ts';
-import { consumeEmailToken, createEmailToken } from './email-links.ts';
+import { assertEmailTokenUsable, consumeEmailToken, createEmailToken } from './email-links.ts';
 import { passwordInput, tokenInput } from './inputs.ts';
 import { hashPassword } from './passwords.ts';
 
@@ -36,13 +36,14 @@ export async function requestPasswordReset({
     });
     return createEmailToken(tx, { userId: user.id, email, purpose: 'reset_password' }, now);
   });
-  if (token) await sendBestEffort(ctx, passwordResetEmail(ctx.config.PUBLIC_URL, email, token));
+  if (token) sendBestEffort(ctx, passwordResetEmail(ctx.config.PUBLIC_URL, email, token));
 }
 
 export const resetPasswordInput = z.object({ token: tokenInput, password: passwordInput });
 
 /**
- * Sets the new password and signs out every session: whoever knew the old password is locked out.
+ * Sets the new password and signs out every session: whoever knew the old password is locked out of
+ * the dashboard (API keys belong to orgs and are revoked there).
  * Following the link also proves control of the mailbox, so the address counts as verified.
  */
 export async function resetPassword({
@@ -54,6 +55,7 @@ export async function resetPassword({
 }) {
   const { token, password } = resetPasswordInput.parse(input);
   const now = ctx.clock.now();
+  await assertEmailTokenUsable(ctx.db, token, 'reset_password', now);
   const passwordHash = await hashPassword(password);
   await ctx.db.transaction(async (tx) => {
     const link = await consumeEmailToken(tx, token, 'reset_password', now);
@@ -69,6 +71,17 @@ export async function resetPassword({
       .update(sessions)
       .set({ revokedAt: now })
       .where(and(eq(sessions.userId, user.id), isNull(sessions.revokedAt)));
+    // Other reset links in the mailbox die too: they could otherwise undo this reset.
+    await tx
+      .update(emailTokens)
+      .set({ usedAt: now })
+      .where(
+        and(
+          eq(emailTokens.userId, user.id),
+          eq(emailTokens.purpose, 'reset_password'),
+          isNull(emailTokens.usedAt),
+        ),
+      );
     await recordAudit(tx, {
       orgId: null,
       actor: { type: 'user', id: user.id },

@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import { refreshTokens, sessions, users } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { recordAudit } from '../audit/record.ts';
@@ -7,10 +7,16 @@ import { sha256Hex } from './secrets.ts';
 import { type IssuedSession, issueRefreshToken } from './sessions.ts';
 
 const EXPIRED = 'Your session has ended. Log in again.';
+/**
+ * Two tabs of one browser may refresh with the same token within moments of each other; inside this
+ * window the second gets its own new token instead of being taken for a thief.
+ */
+const CONCURRENT_REFRESH_GRACE_MS = 10_000;
 
 /**
- * Trades a refresh token for a new one (rotation). A token that was already used means two parties
- * hold it — one of them a thief — so the whole session is revoked and both must log in again.
+ * Trades a refresh token for a new one (rotation). A token used longer ago than the grace window means
+ * two parties hold it — one of them a thief — so the whole session is revoked and both must log in
+ * again.
  */
 export async function refreshSession({
   ctx,
@@ -31,7 +37,9 @@ export async function refreshSession({
       .for('update', { of: refreshTokens });
     if (!row || row.session.revokedAt || row.session.expiresAt <= now || row.token.expiresAt <= now)
       return null;
-    if (row.token.usedAt) {
+    const concurrent =
+      row.token.usedAt && now.getTime() - row.token.usedAt.getTime() <= CONCURRENT_REFRESH_GRACE_MS;
+    if (row.token.usedAt && !concurrent) {
       await tx.update(sessions).set({ revokedAt: now }).where(eq(sessions.id, row.session.id));
       await recordAudit(tx, {
         orgId: null,
@@ -44,18 +52,9 @@ export async function refreshSession({
       });
       return 'reused' as const;
     }
-    const used = await tx
-      .update(refreshTokens)
-      .set({ usedAt: now })
-      .where(
-        and(
-          eq(refreshTokens.id, row.token.id),
-          isNull(refreshTokens.usedAt),
-          gt(refreshTokens.expiresAt, now),
-        ),
-      )
-      .returning({ id: refreshTokens.id });
-    if (used.length === 0) return null;
+    // The row is locked (FOR UPDATE): concurrent refreshes of one token are decided one at a time.
+    if (!concurrent)
+      await tx.update(refreshTokens).set({ usedAt: now }).where(eq(refreshTokens.id, row.token.id));
     await tx.update(sessions).set({ lastRefreshedAt: now }).where(eq(sessions.id, row.session.id));
     const next = await issueRefreshToken(tx, row.session.id, row.session.expiresAt);
     return {

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { and, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { memberships, orgs, users } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
@@ -43,8 +43,16 @@ export async function register({
       const [existing] = await tx
         .select({ id: users.id })
         .from(users)
-        .where(sql`lower(${users.email}) = ${email}`);
+        .where(and(sql`lower(${users.email}) = ${email}`, isNull(users.deletedAt)));
       if (!existing) return null;
+      await recordAudit(tx, {
+        orgId: null,
+        actor: { type: 'system', id: 'anonymous' },
+        action: 'user.register_existing',
+        targetType: 'user',
+        targetId: existing.id,
+        origin: ctx.origin,
+      });
       return {
         kind: 'existing' as const,
         token: await createEmailToken(tx, { userId: existing.id, email, purpose: 'reset_password' }, now),
@@ -74,5 +82,5 @@ export async function register({
     outcome.kind === 'created'
       ? verificationEmail(ctx.config.PUBLIC_URL, email, outcome.token)
       : accountExistsEmail(ctx.config.PUBLIC_URL, email, outcome.token);
-  await sendBestEffort(ctx, message);
+  sendBestEffort(ctx, message);
 }

@@ -60,5 +60,5 @@ export async function resendVerification({
       secret: await createEmailToken(tx, { userId, email: user.email, purpose: 'verify_email' }, now),
     };
   });
-  await sendBestEffort(ctx, verificationEmail(ctx.config.PUBLIC_URL, token.email, token.secret));
+  sendBestEffort(ctx, verificationEmail(ctx.config.PUBLIC_URL, token.email, token.secret));
 }

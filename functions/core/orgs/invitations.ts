@@ -95,7 +95,7 @@ export async function createInvitation({
     });
     return { row: inserted, orgName: org?.name ?? 'an organization' };
   });
-  await sendBestEffort(ctx, invitationEmail(ctx.config.PUBLIC_URL, email, token, orgName, role));
+  sendBestEffort(ctx, invitationEmail(ctx.config.PUBLIC_URL, email, token, orgName, role));
   return toView(row);
 }
 

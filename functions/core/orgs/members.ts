@@ -1,6 +1,6 @@
-import { and, asc, count, eq, isNull, ne } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, isNull, ne } from 'drizzle-orm';
 import { z } from 'zod';
-import { apiKeys, memberships, users } from '../../../db/schema/index.ts';
+import { apiKeys, invitations, memberships, orgs, users } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import type { Transaction } from '../../lib/db.ts';
 import { dropCachedKeys } from '../api-keys/cache.ts';
@@ -8,8 +8,8 @@ import { auditActorOf, recordAudit } from '../audit/record.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { isId } from '../ids.ts';
 import { authorize } from './authorize.ts';
-import { assertCanGrant } from './permissions.ts';
-import { ROLES } from './roles.ts';
+import { assertCanGrant, canGrant, roleAllows } from './permissions.ts';
+import { ROLES, type Role } from './roles.ts';
 
 export interface MemberView {
   object: 'member';
@@ -40,15 +40,94 @@ export async function listMembers({ ctx }: { ctx: ServiceContext }): Promise<Mem
   }));
 }
 
+/**
+ * Locks the org row first, so changes to one org's members run one at a time (two owners demoting
+ * each other at once cannot both pass the last-owner check), then the member's row.
+ */
 async function lockedMembership(tx: Transaction, orgId: string, userId: string) {
   if (!isId('user', userId)) throw memberNotFound();
+  const [org] = await tx
+    .select({ personalOf: orgs.personalOfUserId })
+    .from(orgs)
+    .where(eq(orgs.id, orgId))
+    .for('update');
   const [row] = await tx
     .select()
     .from(memberships)
     .where(and(eq(memberships.orgId, orgId), eq(memberships.userId, userId)))
     .for('update');
-  if (!row) throw memberNotFound();
-  return row;
+  if (!row || !org) throw memberNotFound();
+  // A personal org belongs to its user: nobody, not even a co-owner, can take it from them.
+  const isPersonalOwner = org.personalOf === userId;
+  return { membership: row, isPersonalOwner };
+}
+
+/**
+ * What a member loses with a lower role (or on leaving): account keys they created that grant more
+ * than their new role, and open invitations they could no longer send. Otherwise a demoted admin
+ * would keep admin power through an old key, or walk back in through an invitation to themselves.
+ */
+async function withdrawAuthority(
+  tx: Transaction,
+  orgId: string,
+  userId: string,
+  newRole: Role | null,
+  now: Date,
+) {
+  const keys = await tx
+    .select({ id: apiKeys.id, role: apiKeys.role, hash: apiKeys.hash })
+    .from(apiKeys)
+    .where(
+      and(
+        eq(apiKeys.orgId, orgId),
+        eq(apiKeys.createdByUserId, userId),
+        eq(apiKeys.kind, 'account'),
+        isNull(apiKeys.revokedAt),
+      ),
+    );
+  const doomedKeys = keys.filter((key) => newRole === null || !key.role || !canGrant(newRole, key.role));
+  if (doomedKeys.length > 0) {
+    await tx
+      .update(apiKeys)
+      .set({ revokedAt: now })
+      .where(
+        inArray(
+          apiKeys.id,
+          doomedKeys.map((key) => key.id),
+        ),
+      );
+  }
+  const open = await tx
+    .select({ id: invitations.id, role: invitations.role })
+    .from(invitations)
+    .where(
+      and(
+        eq(invitations.orgId, orgId),
+        eq(invitations.invitedByUserId, userId),
+        isNull(invitations.acceptedAt),
+        isNull(invitations.revokedAt),
+      ),
+    );
+  const doomedInvitations = open.filter(
+    (invitation) =>
+      newRole === null || !roleAllows(newRole, 'invitation.manage') || !canGrant(newRole, invitation.role),
+  );
+  if (doomedInvitations.length > 0) {
+    await tx
+      .update(invitations)
+      .set({ revokedAt: now })
+      .where(
+        inArray(
+          invitations.id,
+          doomedInvitations.map((invitation) => invitation.id),
+        ),
+      );
+  }
+  return {
+    keyHashes: doomedKeys.map((key) => key.hash),
+    revokedKeys: doomedKeys.length,
+    revokedInvitations: doomedInvitations.length,
+  };
 }
 
 /** An org always keeps at least one owner, or nobody could ever delete it or manage billing. */
@@ -75,12 +154,17 @@ export async function updateMemberRole({
   const { caller, role: callerRole } = authorize(ctx.caller, 'member.manage');
   const { role } = memberRoleInput.parse(input);
   assertCanGrant(callerRole, role);
-  await ctx.db.transaction(async (tx) => {
-    const membership = await lockedMembership(tx, caller.orgId, userId);
+  const now = ctx.clock.now();
+  const hashes = await ctx.db.transaction(async (tx) => {
+    const { membership, isPersonalOwner } = await lockedMembership(tx, caller.orgId, userId);
     // Changing someone's role is granting their current role away: an admin cannot demote an owner.
     assertCanGrant(callerRole, membership.role);
-    if (membership.role === 'owner' && role !== 'owner') await assertAnotherOwner(tx, caller.orgId, userId);
+    if (membership.role === 'owner' && role !== 'owner') {
+      if (isPersonalOwner) throw new ConflictError('The owner of a personal organization stays its owner.');
+      await assertAnotherOwner(tx, caller.orgId, userId);
+    }
     await tx.update(memberships).set({ role }).where(eq(memberships.id, membership.id));
+    const withdrawn = await withdrawAuthority(tx, caller.orgId, userId, role, now);
     await recordAudit(tx, {
       orgId: caller.orgId,
       actor: auditActorOf(caller.actor),
@@ -88,9 +172,16 @@ export async function updateMemberRole({
       targetType: 'user',
       targetId: userId,
       origin: ctx.origin,
-      metadata: { from: membership.role, to: role },
+      metadata: {
+        from: membership.role,
+        to: role,
+        revokedKeys: withdrawn.revokedKeys,
+        revokedInvitations: withdrawn.revokedInvitations,
+      },
     });
+    return withdrawn.keyHashes;
   });
+  await dropCachedKeys(ctx, hashes);
   const members = await listMembers({ ctx });
   const updated = members.find((member) => member.user_id === userId);
   if (!updated) throw memberNotFound();
@@ -98,31 +189,22 @@ export async function updateMemberRole({
 }
 
 /**
- * Removes a member (or lets a member leave). The account keys they created in this org are revoked
- * with them: a person who left must not keep org access through a key. Deployment keys stay, since
- * they belong to running applications rather than to people.
+ * Removes a member (or lets a member leave). The account keys they created in this org and the
+ * invitations they sent are revoked with them: a person who left must not keep access through a key.
+ * Deployment keys stay, since they belong to running applications rather than to people.
  */
 export async function removeMember({ ctx, userId }: { ctx: ServiceContext; userId: string }): Promise<void> {
   const leaving = ctx.caller?.actor.type === 'user' && ctx.caller.actor.userId === userId;
   const { caller, role: callerRole } = authorize(ctx.caller, leaving ? 'org.read' : 'member.manage');
   const now = ctx.clock.now();
   const hashes = await ctx.db.transaction(async (tx) => {
-    const membership = await lockedMembership(tx, caller.orgId, userId);
+    const { membership, isPersonalOwner } = await lockedMembership(tx, caller.orgId, userId);
     if (!leaving) assertCanGrant(callerRole, membership.role);
+    if (isPersonalOwner)
+      throw new ConflictError('The owner of a personal organization cannot leave or be removed.');
     if (membership.role === 'owner') await assertAnotherOwner(tx, caller.orgId, userId);
     await tx.delete(memberships).where(eq(memberships.id, membership.id));
-    const revoked = await tx
-      .update(apiKeys)
-      .set({ revokedAt: now })
-      .where(
-        and(
-          eq(apiKeys.orgId, caller.orgId),
-          eq(apiKeys.createdByUserId, userId),
-          eq(apiKeys.kind, 'account'),
-          isNull(apiKeys.revokedAt),
-        ),
-      )
-      .returning({ hash: apiKeys.hash });
+    const withdrawn = await withdrawAuthority(tx, caller.orgId, userId, null, now);
     await recordAudit(tx, {
       orgId: caller.orgId,
       actor: auditActorOf(caller.actor),
@@ -130,9 +212,13 @@ export async function removeMember({ ctx, userId }: { ctx: ServiceContext; userI
       targetType: 'user',
       targetId: userId,
       origin: ctx.origin,
-      metadata: { role: membership.role, revokedKeys: revoked.length },
+      metadata: {
+        role: membership.role,
+        revokedKeys: withdrawn.revokedKeys,
+        revokedInvitations: withdrawn.revokedInvitations,
+      },
     });
-    return revoked.map((key) => key.hash);
+    return withdrawn.keyHashes;
   });
   await dropCachedKeys(ctx, hashes);
 }
