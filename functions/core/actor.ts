@@ -35,3 +35,9 @@ export function assertVerified(actor: Actor): void {
     throw new ForbiddenError('Verify your email address first: follow the link we sent you.');
   }
 }
+
+/** The person behind an actor: the user, or the creator of an account key; null for deployment keys. */
+export function humanBehind(actor: Actor): string | null {
+  if (actor.type === 'user') return actor.userId;
+  return actor.kind === 'account' ? actor.createdByUserId : null;
+}

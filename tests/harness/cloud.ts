@@ -1,8 +1,21 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type LocalCloud, startLocalCloud } from '../../dev/cloud.ts';
+import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../dev/cloud.ts';
 import { freePort } from '../../dev/ports.ts';
+
+/** A free port for every service of the local cloud. */
+export async function freeCloudPorts(): Promise<LocalCloudOptions['ports']> {
+  return {
+    postgres: await freePort(),
+    neonProxy: await freePort(),
+    redisRest: await freePort(),
+    qstash: await freePort(),
+    compute: await freePort(),
+    mail: await freePort(),
+    redis: await freePort(),
+  };
+}
 
 /**
  * The local cloud on free ports with throw-away data, as the tests use it. Postgres is DATABASE_URL's
@@ -12,15 +25,7 @@ export async function startTestCloud(
   edgeUrl = 'http://127.0.0.1:9',
 ): Promise<LocalCloud & { dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'aicloud-test-'));
-  const ports = {
-    postgres: await freePort(),
-    neonProxy: await freePort(),
-    redisRest: await freePort(),
-    qstash: await freePort(),
-    compute: await freePort(),
-    mail: await freePort(),
-    redis: await freePort(),
-  };
+  const ports = await freeCloudPorts();
   const cloud = await startLocalCloud({
     dataDir,
     edgeUrl,

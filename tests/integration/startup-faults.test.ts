@@ -2,16 +2,7 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { startLocalCloud } from '../../dev/cloud.ts';
 import { freePort } from '../../dev/ports.ts';
-
-const ports = async () => ({
-  postgres: await freePort(),
-  neonProxy: await freePort(),
-  redisRest: await freePort(),
-  qstash: await freePort(),
-  compute: await freePort(),
-  mail: await freePort(),
-  redis: await freePort(),
-});
+import { freeCloudPorts } from '../harness/cloud.ts';
 
 /** A dependency that is down when the local cloud starts stops it with a message naming it. */
 describe('local cloud start-up with a dependency down', () => {
@@ -22,14 +13,14 @@ describe('local cloud start-up with a dependency down', () => {
         dataDir: null,
         edgeUrl: 'http://127.0.0.1:9',
         databaseUrl: `postgres://app:secret@127.0.0.1:${closedPort}/aicloud`,
-        ports: await ports(),
+        ports: await freeCloudPorts(),
       }),
     ).rejects.toThrow(`Cannot reach Postgres at DATABASE_URL (127.0.0.1:${closedPort})`);
   });
 
   it('names REDIS_URL when Redis is unreachable, and frees what it had started', async () => {
     const closedPort = await freePort();
-    const taken = await ports();
+    const taken = await freeCloudPorts();
     await expect(
       startLocalCloud({
         dataDir: null,
@@ -53,7 +44,7 @@ describe('local cloud start-up with a dependency down', () => {
     // A process that ran the cloud and then failed must still exit non-zero (a test run, a script).
     const script = `
       import { startLocalCloud } from ${JSON.stringify(new URL('../../dev/cloud.ts', import.meta.url).href)};
-      const ports = ${JSON.stringify(await ports())};
+      const ports = ${JSON.stringify(await freeCloudPorts())};
       const cloud = await startLocalCloud({ dataDir: null, edgeUrl: 'http://127.0.0.1:9', ports });
       await cloud.stop();
       process.exitCode = 3;

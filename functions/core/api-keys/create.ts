@@ -1,17 +1,15 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import { z } from 'zod';
-import { apiKeys, endpoints } from '../../../db/schema/index.ts';
+import { endpoints } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
-import { assertVerified } from '../actor.ts';
+import { assertVerified, humanBehind } from '../actor.ts';
 import { auditActorOf, recordAudit } from '../audit/record.ts';
 import { displayNameInput, NO_NUL } from '../auth/inputs.ts';
-import { sha256Hex } from '../auth/secrets.ts';
 import { NotFoundError } from '../errors.ts';
-import { newId } from '../ids.ts';
 import { authorize } from '../orgs/authorize.ts';
 import { assertCanGrant } from '../orgs/permissions.ts';
 import { ROLES } from '../orgs/roles.ts';
-import { generateApiKey } from './format.ts';
+import { insertApiKey } from './store.ts';
 import { type ApiKeyView, toApiKeyView } from './view.ts';
 
 export const createApiKeyInput = z
@@ -72,32 +70,18 @@ export async function createApiKey({
         );
       if (!endpoint) throw new NotFoundError('Endpoint not found.', { param: 'endpoint_id' });
     }
-    const generated = generateApiKey(parsed.kind);
-    const [row] = await tx
-      .insert(apiKeys)
-      .values({
-        id: newId('apiKey'),
-        orgId: caller.orgId,
-        kind: parsed.kind,
-        endpointId: parsed.endpoint_id ?? null,
-        role,
-        rateLimitPerMinute: parsed.rate_limit_per_minute ?? null,
-        name: parsed.name,
-        hash: await sha256Hex(generated.secret),
-        prefix: generated.displayPrefix,
-        lastFour: generated.lastFour,
-        createdByUserId:
-          caller.actor.type === 'user'
-            ? caller.actor.userId
-            : caller.actor.kind === 'account'
-              ? caller.actor.createdByUserId
-              : null,
-        expiresAt: parsed.expires_in_days
-          ? new Date(now.getTime() + parsed.expires_in_days * 86_400_000)
-          : null,
-      })
-      .returning();
-    if (!row) throw new Error('insert returned no row');
+    const { row, secret } = await insertApiKey(tx, {
+      orgId: caller.orgId,
+      kind: parsed.kind,
+      endpointId: parsed.endpoint_id ?? null,
+      role,
+      rateLimitPerMinute: parsed.rate_limit_per_minute ?? null,
+      name: parsed.name,
+      createdByUserId: humanBehind(caller.actor),
+      expiresAt: parsed.expires_in_days
+        ? new Date(now.getTime() + parsed.expires_in_days * 86_400_000)
+        : null,
+    });
     await recordAudit(tx, {
       orgId: caller.orgId,
       actor: auditActorOf(caller.actor),
@@ -107,6 +91,6 @@ export async function createApiKey({
       origin: ctx.origin,
       metadata: { kind: row.kind, role: row.role, endpointId: row.endpointId, name: row.name },
     });
-    return { ...toApiKeyView(row), key: generated.secret };
+    return { ...toApiKeyView(row), key: secret };
   });
 }

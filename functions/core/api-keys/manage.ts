@@ -1,15 +1,14 @@
 import { and, desc, eq, isNull, lt } from 'drizzle-orm';
 import { apiKeys } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
-import { assertVerified } from '../actor.ts';
+import { assertVerified, humanBehind } from '../actor.ts';
 import { auditActorOf, recordAudit } from '../audit/record.ts';
-import { sha256Hex } from '../auth/secrets.ts';
 import { NotFoundError } from '../errors.ts';
-import { isId, newId } from '../ids.ts';
+import { isId } from '../ids.ts';
 import { authorize } from '../orgs/authorize.ts';
 import { assertCanGrant } from '../orgs/permissions.ts';
 import { dropCachedKeys } from './cache.ts';
-import { generateApiKey } from './format.ts';
+import { insertApiKey } from './store.ts';
 import { type ApiKeyView, toApiKeyView } from './view.ts';
 
 const notFound = () => new NotFoundError('API key not found.', { param: 'id' });
@@ -103,7 +102,6 @@ export async function regenerateApiKey({
   const existing = await findLiveKey(ctx, caller.orgId, id);
   if (existing.role) assertCanGrant(role, existing.role);
   const now = ctx.clock.now();
-  const generated = generateApiKey(existing.kind);
   const created = await ctx.db.transaction(async (tx) => {
     const [old] = await tx
       .update(apiKeys)
@@ -111,27 +109,19 @@ export async function regenerateApiKey({
       .where(and(eq(apiKeys.id, id), eq(apiKeys.orgId, caller.orgId), isNull(apiKeys.revokedAt)))
       .returning({ id: apiKeys.id });
     if (!old) throw notFound();
-    const [row] = await tx
-      .insert(apiKeys)
-      .values({
-        id: newId('apiKey'),
-        orgId: existing.orgId,
-        kind: existing.kind,
-        endpointId: existing.endpointId,
-        role: existing.role,
-        rateLimitPerMinute: existing.rateLimitPerMinute,
-        name: existing.name,
-        hash: await sha256Hex(generated.secret),
-        prefix: generated.displayPrefix,
-        lastFour: generated.lastFour,
-        createdByUserId: caller.actor.type === 'user' ? caller.actor.userId : existing.createdByUserId,
-        // The replacement lives as long as the original was meant to, counted from now.
-        expiresAt: existing.expiresAt
-          ? new Date(now.getTime() + (existing.expiresAt.getTime() - existing.createdAt.getTime()))
-          : null,
-      })
-      .returning();
-    if (!row) throw new Error('insert returned no row');
+    const { row, secret } = await insertApiKey(tx, {
+      orgId: existing.orgId,
+      kind: existing.kind,
+      endpointId: existing.endpointId,
+      role: existing.role,
+      rateLimitPerMinute: existing.rateLimitPerMinute,
+      name: existing.name,
+      createdByUserId: humanBehind(caller.actor) ?? existing.createdByUserId,
+      // The replacement lives as long as the original was meant to, counted from now.
+      expiresAt: existing.expiresAt
+        ? new Date(now.getTime() + (existing.expiresAt.getTime() - existing.createdAt.getTime()))
+        : null,
+    });
     await recordAudit(tx, {
       orgId: caller.orgId,
       actor: auditActorOf(caller.actor),
@@ -141,8 +131,8 @@ export async function regenerateApiKey({
       origin: ctx.origin,
       metadata: { replaces: existing.id, kind: row.kind, name: row.name },
     });
-    return row;
+    return { row, secret };
   });
   await dropCachedKeys(ctx, [existing.hash]);
-  return { ...toApiKeyView(created), key: generated.secret };
+  return { ...toApiKeyView(created.row), key: created.secret };
 }

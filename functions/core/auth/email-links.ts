@@ -22,6 +22,15 @@ export async function createEmailToken(
 
 const INVALID_LINK = 'This link is invalid or has expired.';
 
+/** The one definition of a link that still works: this purpose, never used, not expired. */
+const usable = async (token: string, purpose: EmailTokenPurpose, now: Date) =>
+  and(
+    eq(emailTokens.tokenHash, await sha256Hex(token)),
+    eq(emailTokens.purpose, purpose),
+    isNull(emailTokens.usedAt),
+    gt(emailTokens.expiresAt, now),
+  );
+
 /**
  * Fails fast, without using the token, when a link cannot be valid: lets callers skip expensive work
  * (hashing a new password) for made-up tokens. `consumeEmailToken` still decides, atomically.
@@ -35,14 +44,7 @@ export async function assertEmailTokenUsable(
   const [row] = await db
     .select({ id: emailTokens.id })
     .from(emailTokens)
-    .where(
-      and(
-        eq(emailTokens.tokenHash, await sha256Hex(token)),
-        eq(emailTokens.purpose, purpose),
-        isNull(emailTokens.usedAt),
-        gt(emailTokens.expiresAt, now),
-      ),
-    );
+    .where(await usable(token, purpose, now));
   if (!row) throw new InvalidRequestError(INVALID_LINK, { param: 'token' });
 }
 
@@ -60,14 +62,7 @@ export async function consumeEmailToken(
   const [row] = await tx
     .update(emailTokens)
     .set({ usedAt: now })
-    .where(
-      and(
-        eq(emailTokens.tokenHash, await sha256Hex(token)),
-        eq(emailTokens.purpose, purpose),
-        isNull(emailTokens.usedAt),
-        gt(emailTokens.expiresAt, now),
-      ),
-    )
+    .where(await usable(token, purpose, now))
     .returning();
   if (!row) throw new InvalidRequestError(INVALID_LINK, { param: 'token' });
   return row;
