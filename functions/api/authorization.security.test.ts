@@ -74,6 +74,10 @@ const PUBLIC = new Set([
   'POST /api/auth/password-reset',
   'POST /api/auth/password-reset/confirm',
   'GET /health',
+  'GET /api/models',
+  'GET /api/models/categories',
+  'GET /api/models/{slug}',
+  'GET /api/gpus',
 ]);
 
 type Caller =
