@@ -3,6 +3,7 @@ import { apiKeysRouter } from './api/api-keys/index.ts';
 import { auditRouter } from './api/audit/index.ts';
 import { auth } from './api/auth/index.ts';
 import { catalogRouter } from './api/catalog/index.ts';
+import { deploymentsRouter } from './api/deployments/index.ts';
 import { docsPage } from './api/docs.ts';
 import { health } from './api/health/index.ts';
 import { orgsRouter } from './api/orgs/index.ts';
@@ -76,6 +77,7 @@ export function createApp() {
   app.route('/api/auth/api-keys', apiKeysRouter);
   app.route('/api/auth', auth);
   app.route('/api/audit', auditRouter);
+  app.route('/api/deployments', deploymentsRouter);
   app.route('/api', catalogRouter);
   app.route('/api', orgsRouter);
   app.route('/v1', v1);

@@ -19,6 +19,8 @@ export const endpoints = pgTable(
     image: text('image'),
     /** GPU type slugs in preference order; the orchestrator falls through them on capacity errors. */
     gpuTypes: text('gpu_types').array().notNull(),
+    /** GPUs per replica (tensor parallelism for large models). */
+    gpuCount: integer('gpu_count').notNull().default(1),
     minReplicas: integer('min_replicas').notNull().default(0),
     maxReplicas: integer('max_replicas').notNull().default(1),
     idleTimeoutSeconds: integer('idle_timeout_seconds').notNull().default(300),
@@ -34,5 +36,6 @@ export const endpoints = pgTable(
     check('endpoints_model_or_image', sql`(${t.modelId} is not null) <> (${t.image} is not null)`),
     check('endpoints_replica_bounds', sql`${t.minReplicas} >= 0 and ${t.maxReplicas} >= ${t.minReplicas}`),
     check('endpoints_concurrency_positive', sql`${t.concurrencyPerReplica} > 0`),
+    check('endpoints_gpu_count_range', sql`${t.gpuCount} between 1 and 8`),
   ],
 );

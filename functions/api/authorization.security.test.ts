@@ -16,7 +16,7 @@ import { ROLES, type Role } from '../core/orgs/roles.ts';
 const database = testDatabase();
 afterAll(() => database.close());
 
-type IdKind = 'apiKey' | 'member' | 'invitation';
+type IdKind = 'apiKey' | 'member' | 'invitation' | 'deployment';
 type Variant = 'own' | 'foreign' | 'deleted';
 
 interface RouteSpec {
@@ -24,19 +24,22 @@ interface RouteSpec {
   needs: Permission | 'user';
   id?: IdKind;
   body?: () => unknown;
-  /** The allowed call is refused by a business rule here (a made-up token, already verified). */
-  allowedStatus?: number;
+  /**
+   * What an allowed call answers, when not the method's usual (GET/PATCH 200, POST 201, DELETE 204);
+   * also a refusal by a business rule (a made-up token, an already verified address).
+   */
+  ok?: number;
   /** Would destroy the shared fixture: only the refusals are checked (the happy tests cover it). */
   destructive?: boolean;
 }
 
 const ROUTES: Record<string, RouteSpec> = {
   'GET /api/auth/me': { needs: 'user' },
-  'POST /api/auth/verify-email/resend': { needs: 'user', allowedStatus: 409 },
+  'POST /api/auth/verify-email/resend': { needs: 'user', ok: 409 },
   'GET /api/auth/api-keys': { needs: 'api_key.read' },
   'POST /api/auth/api-keys': { needs: 'api_key.manage', body: () => ({ name: 'matrix', role: 'viewer' }) },
   'GET /api/auth/api-keys/{id}': { needs: 'api_key.read', id: 'apiKey' },
-  'DELETE /api/auth/api-keys/{id}': { needs: 'api_key.manage', id: 'apiKey' },
+  'DELETE /api/auth/api-keys/{id}': { needs: 'api_key.manage', id: 'apiKey', ok: 200 },
   'POST /api/auth/api-keys/{id}/regenerate': { needs: 'api_key.manage', id: 'apiKey' },
   'GET /api/orgs': { needs: 'user' },
   'POST /api/orgs': { needs: 'user', body: () => ({ name: 'Matrix team' }) },
@@ -59,9 +62,20 @@ const ROUTES: Record<string, RouteSpec> = {
   'POST /api/invitations/accept': {
     needs: 'user',
     body: () => ({ token: 'A'.repeat(43) }),
-    allowedStatus: 400,
+    ok: 400,
   },
   'GET /api/audit': { needs: 'audit.read' },
+  'POST /api/deployments': { needs: 'endpoint.manage', body: () => ({ model: 'llama-3.1-8b-instruct' }) },
+  'GET /api/deployments': { needs: 'endpoint.read' },
+  'GET /api/deployments/{id}': { needs: 'endpoint.read', id: 'deployment' },
+  'PATCH /api/deployments/{id}': {
+    needs: 'endpoint.manage',
+    id: 'deployment',
+    body: () => ({ max_replicas: 2 }),
+  },
+  'POST /api/deployments/{id}/stop': { needs: 'endpoint.manage', id: 'deployment', ok: 200 },
+  'POST /api/deployments/{id}/start': { needs: 'endpoint.manage', id: 'deployment', ok: 200 },
+  'DELETE /api/deployments/{id}': { needs: 'endpoint.manage', id: 'deployment' },
 };
 
 /** Routes anyone may call: they authenticate by what they are sent (password, emailed token). */
@@ -138,6 +152,15 @@ async function freshOwnId(kind: IdKind): Promise<string> {
       })
     ).body.id;
   }
+  if (kind === 'deployment') {
+    return (
+      await call('POST', '/api/deployments', {
+        token: ownerToken,
+        org: orgA,
+        body: { model: 'mistral-7b-instruct-v0.3' },
+      })
+    ).body.id;
+  }
   return (await addMember(orgA, 'viewer')).userId;
 }
 
@@ -195,6 +218,21 @@ beforeAll(async () => {
     })
   ).body.id;
   await call('DELETE', `/api/org/invitations/${goneInvitation}`, { token: ownerA.token, org: orgA });
+  const foreignDeployment = (
+    await call('POST', '/api/deployments', {
+      token: ownerB.token,
+      org: orgB,
+      body: { model: 'mistral-7b-instruct-v0.3' },
+    })
+  ).body.id;
+  const goneDeployment = (
+    await call('POST', '/api/deployments', {
+      token: ownerA.token,
+      org: orgA,
+      body: { model: 'mistral-7b-instruct-v0.3' },
+    })
+  ).body.id;
+  await call('DELETE', `/api/deployments/${goneDeployment}`, { token: ownerA.token, org: orgA });
   const goneMember = (await addMember(orgA, 'viewer')).userId;
   await database.db
     .delete(memberships)
@@ -204,18 +242,30 @@ beforeAll(async () => {
     orgA,
     ownerToken: ownerA.token,
     callers,
-    foreign: { apiKey: foreignKey, invitation: foreignInvitation, member: foreignMember },
-    deleted: { apiKey: revoked.body.id, invitation: goneInvitation, member: goneMember },
+    foreign: {
+      apiKey: foreignKey,
+      invitation: foreignInvitation,
+      member: foreignMember,
+      deployment: foreignDeployment,
+    },
+    deleted: {
+      apiKey: revoked.body.id,
+      invitation: goneInvitation,
+      member: goneMember,
+      deployment: goneDeployment,
+    },
   };
 }, 120_000);
 
-function expectedStatus(caller: Caller, spec: RouteSpec, variant: Variant, successStatus: number): number {
+const USUAL_SUCCESS: Record<string, number> = { GET: 200, PATCH: 200, POST: 201, DELETE: 204 };
+
+function expectedStatus(caller: Caller, spec: RouteSpec, variant: Variant, method: string): number {
   if (caller.kind === 'none' || caller.kind === 'revoked_key') return 401;
   if (caller.kind === 'foreign_org') return 404;
   if (caller.kind !== 'session' && caller.kind !== 'account_key') return 403;
   if (spec.needs === 'user' ? caller.kind !== 'session' : !roleAllows(caller.role, spec.needs)) return 403;
   if (variant !== 'own') return 404;
-  return spec.allowedStatus ?? successStatus;
+  return spec.ok ?? USUAL_SUCCESS[method] ?? 200;
 }
 
 describe('authorization matrix', () => {
@@ -236,15 +286,7 @@ describe('authorization matrix', () => {
       const variants: Variant[] = spec.id ? ['own', 'foreign', 'deleted'] : ['own'];
       for (const caller of fixture.callers) {
         for (const variant of variants) {
-          const successStatus =
-            method === 'POST' && !route.includes('accept') && !route.includes('resend') ? 201 : 200;
-          const noContent = method === 'DELETE' && spec.id !== 'apiKey' ? 204 : successStatus;
-          const expected = expectedStatus(
-            caller,
-            spec,
-            variant,
-            method === 'DELETE' ? noContent : successStatus,
-          );
+          const expected = expectedStatus(caller, spec, variant, method);
           if (spec.destructive && expected < 300) continue;
           let path = template;
           if (spec.id) {

@@ -1,0 +1,2 @@
+ALTER TABLE "endpoints" ADD COLUMN "gpu_count" integer DEFAULT 1 NOT NULL;--> statement-breakpoint
+ALTER TABLE "endpoints" ADD CONSTRAINT "endpoints_gpu_count_range" CHECK ("endpoints"."gpu_count" between 1 and 8);

@@ -1,0 +1,167 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { createDeploymentInput, updateDeploymentInput } from '../../core/deployments/inputs.ts';
+import {
+  createDeployment,
+  deleteDeployment,
+  getDeployment,
+  listDeployments,
+  setDeploymentState,
+  updateDeployment,
+} from '../../core/deployments/manage.ts';
+import { authenticate } from '../../lib/auth/authenticate.ts';
+import { createRouter } from '../../lib/openapi.ts';
+import { authErrors, bearerSecurity, jsonRequest, jsonResponse, listQuery } from '../schemas.ts';
+
+const tags = ['Deployments'];
+const security = bearerSecurity;
+
+const DeploymentSchema = z
+  .object({
+    id: z.string().openapi({ example: 'ep_2ZkQ8pV7nT4sW9xY3bC1dE' }),
+    object: z.literal('deployment'),
+    name: z.string(),
+    model: z.string().nullable().openapi({ example: 'llama-3.1-8b-instruct' }),
+    image: z.string().nullable(),
+    engine: z.string(),
+    gpu_types: z.array(z.string()),
+    gpu_count: z.number(),
+    min_replicas: z.number(),
+    max_replicas: z.number(),
+    idle_timeout_seconds: z.number(),
+    concurrency_per_replica: z.number(),
+    env_keys: z.array(z.string()),
+    state: z.enum(['active', 'stopped']),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi('Deployment');
+
+const CreatedDeploymentSchema = DeploymentSchema.extend({
+  deployment_key: z
+    .object({ id: z.string(), key: z.string().openapi({ description: 'sk_dep_… secret, shown once' }) })
+    .passthrough(),
+}).openapi('CreatedDeployment');
+
+const IdParams = z.object({
+  id: z
+    .string()
+    .max(64)
+    .openapi({ param: { name: 'id', in: 'path' }, example: 'ep_2ZkQ8pV7nT4sW9xY3bC1dE' }),
+});
+
+export const deploymentsRouter = createRouter();
+deploymentsRouter.use('*', authenticate());
+
+deploymentsRouter.openapi(
+  createRoute({
+    method: 'post',
+    path: '/',
+    tags,
+    summary: 'Deploy a catalog model or a container image as a serverless endpoint',
+    description:
+      'Scales between `min_replicas` (0 = scale to zero) and `max_replicas`, on the first GPU type of `gpu_types` with capacity. Returns a deployment key (shown once) for calling it.',
+    security,
+    request: jsonRequest(createDeploymentInput.openapi('CreateDeploymentRequest')),
+    responses: { 201: jsonResponse('Created', CreatedDeploymentSchema), ...authErrors },
+  }),
+  async (c) => {
+    const created = await createDeployment({ ctx: c.get('services'), input: c.req.valid('json') });
+    c.header('cache-control', 'no-store');
+    return c.json(created, 201);
+  },
+);
+
+deploymentsRouter.openapi(
+  createRoute({
+    method: 'get',
+    path: '/',
+    tags,
+    summary: 'List deployments',
+    security,
+    request: { query: listQuery },
+    responses: {
+      200: jsonResponse(
+        'A page of deployments',
+        z.object({ data: z.array(DeploymentSchema), has_more: z.boolean() }).openapi('DeploymentList'),
+      ),
+      ...authErrors,
+    },
+  }),
+  async (c) => {
+    const { limit, after } = c.req.valid('query');
+    return c.json(await listDeployments({ ctx: c.get('services'), limit, after }), 200);
+  },
+);
+
+deploymentsRouter.openapi(
+  createRoute({
+    method: 'get',
+    path: '/{id}',
+    tags,
+    summary: 'Get a deployment',
+    security,
+    request: { params: IdParams },
+    responses: { 200: jsonResponse('The deployment', DeploymentSchema), ...authErrors },
+  }),
+  async (c) => c.json(await getDeployment({ ctx: c.get('services'), id: c.req.valid('param').id }), 200),
+);
+
+deploymentsRouter.openapi(
+  createRoute({
+    method: 'patch',
+    path: '/{id}',
+    tags,
+    summary: 'Change scaling, GPU types or environment',
+    security,
+    request: { params: IdParams, ...jsonRequest(updateDeploymentInput.openapi('UpdateDeploymentRequest')) },
+    responses: { 200: jsonResponse('Updated', DeploymentSchema), ...authErrors },
+  }),
+  async (c) =>
+    c.json(
+      await updateDeployment({
+        ctx: c.get('services'),
+        id: c.req.valid('param').id,
+        input: c.req.valid('json'),
+      }),
+      200,
+    ),
+);
+
+for (const [action, state] of [
+  ['stop', 'stopped'],
+  ['start', 'active'],
+] as const) {
+  deploymentsRouter.openapi(
+    createRoute({
+      method: 'post',
+      path: `/{id}/${action}`,
+      tags,
+      summary:
+        action === 'stop'
+          ? 'Stop a deployment (scale to zero, refuse requests)'
+          : 'Start a stopped deployment',
+      security,
+      request: { params: IdParams },
+      responses: { 200: jsonResponse('The deployment', DeploymentSchema), ...authErrors },
+    }),
+    async (c) =>
+      c.json(await setDeploymentState({ ctx: c.get('services'), id: c.req.valid('param').id, state }), 200),
+  );
+}
+
+deploymentsRouter.openapi(
+  createRoute({
+    method: 'delete',
+    path: '/{id}',
+    tags,
+    summary: 'Delete a deployment',
+    description: 'Stops it and revokes its deployment keys.',
+    security,
+    request: { params: IdParams },
+    responses: { 204: { description: 'Deleted' }, ...authErrors },
+  }),
+  async (c) => {
+    await deleteDeployment({ ctx: c.get('services'), id: c.req.valid('param').id });
+    return c.body(null, 204);
+  },
+);
