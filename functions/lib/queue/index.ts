@@ -1,0 +1,231 @@
+import type { JobKind } from '../../core/jobs/states.ts';
+import type { Redis } from '../redis.ts';
+import { APPEND, ENQUEUE, FINISH, TAKE } from './scripts.ts';
+
+/** How long a job's hash and output stream outlive its end: long enough for a slow reader. */
+const RETAIN_SECONDS = 3600;
+
+const keys = {
+  job: (id: string) => `job:${id}`,
+  out: (id: string) => `job:${id}:out`,
+  pending: (endpointId: string) => `q:${endpointId}:pending`,
+  leases: (endpointId: string) => `q:${endpointId}:leases`,
+  idempotency: (orgId: string, key: string) => `idem:${orgId}:${key}`,
+};
+
+export interface EnqueueRequest {
+  jobId: string;
+  orgId: string;
+  endpointId: string;
+  kind: JobKind;
+  input: unknown;
+  deadlineMs: number;
+  nowMs: number;
+  idempotencyKey?: string | undefined;
+}
+
+export interface LeasedJob {
+  id: string;
+  kind: JobKind;
+  input: unknown;
+  deadlineMs: number;
+  attempt: number;
+}
+
+/** What the waiting request reads from a job's output stream. */
+export type JobEvent =
+  | { type: 'chunk'; data: unknown }
+  | { type: 'result'; data: unknown }
+  | { type: 'error'; data: unknown }
+  | { type: 'requeued' | 'cancelled' | 'timed_out' };
+
+export type FinalState = 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
+
+/** @upstash/redis parses JSON-looking strings on its own; accept either form. */
+const parsed = (value: unknown): unknown => {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+};
+
+const text = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
+
+/**
+ * The scale-to-zero request queue in Redis: atomic, idempotent enqueue; leases (a dead worker's job is
+ * re-queued when its lease expires); output relayed through a per-job stream.
+ */
+export function createJobQueue(redis: Redis) {
+  const enqueueScript = redis.createScript<[string, number]>(ENQUEUE);
+  const takeScript = redis.createScript<unknown[]>(TAKE);
+  const appendScript = redis.createScript<number>(APPEND);
+  const finishScript = redis.createScript<number>(FINISH);
+
+  const finish = async (
+    jobId: string,
+    endpointId: string,
+    replicaId: string,
+    state: FinalState,
+    event: JobEvent['type'],
+    payload: unknown,
+    nowMs: number,
+    gpuMs: number,
+    allowedFrom: string,
+  ) =>
+    (await finishScript.exec(
+      [keys.job(jobId), keys.leases(endpointId), keys.out(jobId)],
+      [
+        jobId,
+        replicaId,
+        state,
+        event,
+        payload === undefined ? '' : text(payload),
+        String(nowMs),
+        String(RETAIN_SECONDS),
+        String(gpuMs),
+        allowedFrom,
+      ],
+    )) === 1;
+
+  return {
+    /** Queues a job; with an idempotency key, a retry returns the first job's id instead of a new job. */
+    async enqueue(request: EnqueueRequest): Promise<{ jobId: string; duplicate: boolean }> {
+      const useKey = request.idempotencyKey !== undefined;
+      const ttl = Math.max(60, Math.ceil((request.deadlineMs - request.nowMs) / 1000) + RETAIN_SECONDS);
+      const [jobId, duplicate] = await enqueueScript.exec(
+        [
+          useKey
+            ? keys.idempotency(request.orgId, request.idempotencyKey ?? '')
+            : keys.idempotency(request.orgId, '-'),
+          keys.job(request.jobId),
+          keys.pending(request.endpointId),
+        ],
+        [
+          request.jobId,
+          String(ttl),
+          useKey ? '1' : '0',
+          'state',
+          'queued',
+          'kind',
+          request.kind,
+          'org',
+          request.orgId,
+          'endpoint',
+          request.endpointId,
+          'input',
+          JSON.stringify(request.input),
+          'deadline',
+          String(request.deadlineMs),
+          'created',
+          String(request.nowMs),
+          'attempt',
+          '1',
+        ],
+      );
+      return { jobId: String(jobId), duplicate: Number(duplicate) === 1 };
+    },
+
+    async take(
+      endpointId: string,
+      replicaId: string,
+      max: number,
+      leaseMs: number,
+      nowMs: number,
+    ): Promise<LeasedJob[]> {
+      const flat = await takeScript.exec(
+        [keys.pending(endpointId), keys.leases(endpointId)],
+        [String(nowMs), String(leaseMs), replicaId, String(max), String(RETAIN_SECONDS)],
+      );
+      const jobs: LeasedJob[] = [];
+      for (let i = 0; i + 4 < flat.length; i += 5) {
+        jobs.push({
+          id: String(flat[i]),
+          kind: String(flat[i + 1]) as JobKind,
+          input: parsed(flat[i + 2]),
+          deadlineMs: Number(flat[i + 3]),
+          attempt: Number(flat[i + 4]),
+        });
+      }
+      return jobs;
+    },
+
+    /** Relays output chunks; false when the job is no longer this replica's (cancelled, re-queued). */
+    async append(
+      jobId: string,
+      endpointId: string,
+      replicaId: string,
+      chunks: unknown[],
+      leaseUntilMs: number,
+    ) {
+      return (
+        (await appendScript.exec(
+          [keys.job(jobId), keys.leases(endpointId), keys.out(jobId)],
+          [jobId, replicaId, String(leaseUntilMs), String(RETAIN_SECONDS), ...chunks.map(text)],
+        )) === 1
+      );
+    },
+
+    complete(
+      jobId: string,
+      endpointId: string,
+      replicaId: string,
+      result: unknown,
+      gpuMs: number,
+      nowMs: number,
+    ) {
+      return finish(jobId, endpointId, replicaId, 'succeeded', 'result', result, nowMs, gpuMs, 'running');
+    },
+
+    fail(jobId: string, endpointId: string, replicaId: string, error: unknown, gpuMs: number, nowMs: number) {
+      return finish(jobId, endpointId, replicaId, 'failed', 'error', error, nowMs, gpuMs, 'running');
+    },
+
+    /** Stops a queued or running job (client gone, deadline, explicit cancel); false if already ended. */
+    stop(jobId: string, endpointId: string, state: 'cancelled' | 'timed_out', nowMs: number) {
+      return finish(jobId, endpointId, '', state, state, undefined, nowMs, 0, 'queued,running');
+    },
+
+    /** Output events after `cursor` ('0' for all), waiting up to `blockMs` for the first. */
+    async read(
+      jobId: string,
+      cursor: string,
+      blockMs: number,
+    ): Promise<{ cursor: string; events: JobEvent[] }> {
+      const reply = (await redis.xread(keys.out(jobId), cursor, { blockMS: blockMs })) as
+        | [string, [string, string[]][]][]
+        | null;
+      const entries = reply?.[0]?.[1] ?? [];
+      let next = cursor;
+      const events: JobEvent[] = [];
+      for (const [id, fields] of entries) {
+        next = id;
+        const record: Record<string, unknown> = {};
+        for (let i = 0; i + 1 < fields.length; i += 2) record[String(fields[i])] = fields[i + 1];
+        const type = String(record.type) as JobEvent['type'];
+        events.push(
+          type === 'chunk' || type === 'result' || type === 'error'
+            ? { type, data: parsed(record.data) }
+            : { type },
+        );
+      }
+      return { cursor: next, events };
+    },
+
+    async state(jobId: string): Promise<string | null> {
+      return (await redis.hget<string>(keys.job(jobId), 'state')) ?? null;
+    },
+
+    /** Queued and running counts, for scaling decisions and the 'queue deeper than replicas' check. */
+    async depth(endpointId: string): Promise<{ queued: number; running: number }> {
+      const [queued, running] = await Promise.all([
+        redis.llen(keys.pending(endpointId)),
+        redis.zcard(keys.leases(endpointId)),
+      ]);
+      return { queued, running };
+    },
+  };
+}
+
+export type JobQueue = ReturnType<typeof createJobQueue>;

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { env } from '../../../tests/harness/edge.ts';
+import { newId } from '../../core/ids.ts';
+import { createRedis } from '../redis.ts';
+import { createJobQueue } from './index.ts';
+
+const redis = createRedis({
+  url: env.UPSTASH_REDIS_REST_URL ?? '',
+  token: env.UPSTASH_REDIS_REST_TOKEN ?? '',
+});
+const queue = createJobQueue(redis);
+
+const fresh = () => ({ endpointId: newId('endpoint'), orgId: newId('org') });
+const job = (
+  endpointId: string,
+  orgId: string,
+  now: number,
+  extra: { idempotencyKey?: string; deadlineMs?: number } = {},
+) => ({
+  jobId: newId('job'),
+  orgId,
+  endpointId,
+  kind: 'chat.completion' as const,
+  input: { messages: [{ role: 'user', content: 'hi' }] },
+  nowMs: now,
+  deadlineMs: extra.deadlineMs ?? now + 60_000,
+  idempotencyKey: extra.idempotencyKey,
+});
+
+describe('request queue in Redis', () => {
+  it('leases jobs in order, relays output and completes once', async () => {
+    const { endpointId, orgId } = fresh();
+    const now = Date.now();
+    const first = job(endpointId, orgId, now);
+    const second = job(endpointId, orgId, now);
+    await queue.enqueue(first);
+    await queue.enqueue(second);
+    expect(await queue.depth(endpointId)).toEqual({ queued: 2, running: 0 });
+
+    const leased = await queue.take(endpointId, 'rep_a', 1, 30_000, now);
+    expect(leased).toEqual([
+      {
+        id: first.jobId,
+        kind: 'chat.completion',
+        input: first.input,
+        deadlineMs: first.deadlineMs,
+        attempt: 1,
+      },
+    ]);
+    expect(await queue.depth(endpointId)).toEqual({ queued: 1, running: 1 });
+
+    expect(
+      await queue.append(first.jobId, endpointId, 'rep_a', [{ delta: 'Hel' }, { delta: 'lo' }], now + 30_000),
+    ).toBe(true);
+    expect(await queue.append(first.jobId, endpointId, 'rep_other', [{ delta: 'x' }], now + 30_000)).toBe(
+      false,
+    );
+    expect(await queue.complete(first.jobId, endpointId, 'rep_a', { text: 'Hello' }, 1500, now)).toBe(true);
+    expect(await queue.complete(first.jobId, endpointId, 'rep_a', { text: 'again' }, 1500, now)).toBe(false);
+
+    const { events } = await queue.read(first.jobId, '0', 100);
+    expect(events).toEqual([
+      { type: 'chunk', data: { delta: 'Hel' } },
+      { type: 'chunk', data: { delta: 'lo' } },
+      { type: 'result', data: { text: 'Hello' } },
+    ]);
+    expect(await queue.state(first.jobId)).toBe('succeeded');
+  });
+
+  it('returns the first job for a retried enqueue with the same idempotency key', async () => {
+    const { endpointId, orgId } = fresh();
+    const now = Date.now();
+    const original = await queue.enqueue(job(endpointId, orgId, now, { idempotencyKey: 'retry-1' }));
+    const retried = await queue.enqueue(job(endpointId, orgId, now, { idempotencyKey: 'retry-1' }));
+    expect(retried).toEqual({ jobId: original.jobId, duplicate: true });
+    expect((await queue.depth(endpointId)).queued).toBe(1);
+  });
+
+  it('re-queues a job whose worker stopped renewing its lease, at the front, for another replica', async () => {
+    const { endpointId, orgId } = fresh();
+    const now = Date.now();
+    const lost = job(endpointId, orgId, now);
+    const waiting = job(endpointId, orgId, now);
+    await queue.enqueue(lost);
+    await queue.take(endpointId, 'rep_dead', 1, 1_000, now);
+    await queue.enqueue(waiting);
+    const later = now + 5_000;
+    const retaken = await queue.take(endpointId, 'rep_alive', 1, 30_000, later);
+    expect(retaken.map((j) => [j.id, j.attempt])).toEqual([[lost.jobId, 2]]);
+    expect(await queue.append(lost.jobId, endpointId, 'rep_dead', [{ delta: 'late' }], later + 30_000)).toBe(
+      false,
+    );
+    const { events } = await queue.read(lost.jobId, '0', 100);
+    expect(events).toEqual([{ type: 'requeued' }]);
+  });
+
+  it('cancels queued and running jobs, and times out jobs past their deadline instead of leasing them', async () => {
+    const { endpointId, orgId } = fresh();
+    const now = Date.now();
+    const running = job(endpointId, orgId, now);
+    await queue.enqueue(running);
+    await queue.take(endpointId, 'rep_a', 1, 30_000, now);
+    expect(await queue.stop(running.jobId, endpointId, 'cancelled', now)).toBe(true);
+    expect(await queue.append(running.jobId, endpointId, 'rep_a', [{ delta: 'x' }], now + 30_000)).toBe(
+      false,
+    );
+    expect(await queue.stop(running.jobId, endpointId, 'cancelled', now)).toBe(false);
+
+    const expired = job(endpointId, orgId, now, { deadlineMs: now + 1_000 });
+    await queue.enqueue(expired);
+    expect(await queue.take(endpointId, 'rep_a', 5, 30_000, now + 2_000)).toEqual([]);
+    expect(await queue.state(expired.jobId)).toBe('timed_out');
+    expect((await queue.read(expired.jobId, '0', 100)).events).toEqual([{ type: 'timed_out' }]);
+  });
+});
