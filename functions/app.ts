@@ -9,6 +9,7 @@ import { health } from './api/health/index.ts';
 import { orgsRouter } from './api/orgs/index.ts';
 import { ConfigurationError } from './core/errors.ts';
 import { newId } from './core/ids.ts';
+import { workerApi } from './internal/worker/index.ts';
 import { describeCause, errorBody, responseHeadersFor, statusOf, toServiceError } from './lib/http-errors.ts';
 import { init } from './lib/init.ts';
 import { jsonBody } from './lib/json-body.ts';
@@ -20,6 +21,9 @@ export const API_VERSION = '0.1.0';
 
 /** Management requests are small JSON documents; large uploads go to inference routes. */
 const MAX_API_BODY_BYTES = 64 * 1024;
+const MAX_WORKER_BODY_BYTES = 4 * 1024 * 1024;
+/** JSON inference bodies (long prompts, inline images); audio uploads get their own limit. */
+const MAX_INFERENCE_BODY_BYTES = 8 * 1024 * 1024;
 
 /** Logs before the per-request logger exists (e.g. the configuration itself is broken). */
 const fallbackLogger = createLogger('info');
@@ -70,6 +74,8 @@ export function createApp() {
   // JSON only: this also closes cross-site request forgery with the session cookie, since the only
   // bodies a foreign page can send without a CORS preflight (forms, text/plain) are refused here.
   app.use('/api/*', jsonBody(MAX_API_BODY_BYTES));
+  app.use('/internal/*', jsonBody(MAX_WORKER_BODY_BYTES));
+  app.use('/v1/*', jsonBody(MAX_INFERENCE_BODY_BYTES));
   app.use('/v1/*', init());
   app.use('/internal/*', init());
 
@@ -81,6 +87,7 @@ export function createApp() {
   app.route('/api', catalogRouter);
   app.route('/api', orgsRouter);
   app.route('/v1', v1);
+  app.route('/internal/worker', workerApi);
 
   return app;
 }

@@ -47,6 +47,8 @@ export const edgeEnvSchema = z.object({
       /^(.+<)?[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+>?$/,
       'must be an address, e.g. AI Cloud <no-reply@aicloud.dev>',
     ),
+  /** How long a leased job stays a worker's without a sign of life before it is re-queued. */
+  WORKER_LEASE_SECONDS: z.coerce.number().int().min(2).max(600).default(30),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 

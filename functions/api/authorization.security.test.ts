@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memberships, users } from '../../db/schema/index.ts';
+import { endpoints, memberships, users } from '../../db/schema/index.ts';
 import { insertEndpoint, testDatabase } from '../../tests/harness/db.ts';
 import { app, call, PASSWORD, signUp, uniqueEmail } from '../../tests/harness/edge.ts';
 import { hashPassword } from '../core/auth/passwords.ts';
@@ -20,8 +20,11 @@ type IdKind = 'apiKey' | 'member' | 'invitation' | 'deployment';
 type Variant = 'own' | 'foreign' | 'deleted';
 
 interface RouteSpec {
-  /** What the caller needs: a permission of the table, or a signed-in person (`user`). */
-  needs: Permission | 'user';
+  /**
+   * What the caller needs: a permission of the table, a signed-in person (`user`), or inference
+   * rights (`inference`: the permission for people and account keys, or a key bound to the endpoint).
+   */
+  needs: Permission | 'user' | 'inference';
   id?: IdKind;
   body?: () => unknown;
   /**
@@ -76,6 +79,13 @@ const ROUTES: Record<string, RouteSpec> = {
   'POST /api/deployments/{id}/stop': { needs: 'endpoint.manage', id: 'deployment', ok: 200 },
   'POST /api/deployments/{id}/start': { needs: 'endpoint.manage', id: 'deployment', ok: 200 },
   'DELETE /api/deployments/{id}': { needs: 'endpoint.manage', id: 'deployment' },
+  // The fixture deployment is stopped, so an allowed call is refused at once (409) instead of waiting.
+  'POST /v1/chat/completions': {
+    needs: 'inference',
+    body: () => ({ model: fixture.inferenceModel, messages: [{ role: 'user', content: 'hi' }] }),
+    ok: 409,
+  },
+  'GET /v1/models': { needs: 'inference', ok: 200 },
 };
 
 /** Routes anyone may call: they authenticate by what they are sent (password, emailed token). */
@@ -106,6 +116,8 @@ type Caller =
 
 interface Fixture {
   orgA: string;
+  /** The stopped deployment inference calls name (the deployment key's own). */
+  inferenceModel: string;
   ownerToken: string;
   callers: Caller[];
   foreign: Record<IdKind, string>;
@@ -189,6 +201,7 @@ beforeAll(async () => {
     body: { name: 'dep', kind: 'deployment', endpoint_id: endpointId },
   });
   callers.push({ label: 'sk_dep', kind: 'deployment_key', token: deployment.body.key });
+  await database.db.update(endpoints).set({ state: 'stopped' }).where(eq(endpoints.id, endpointId));
   const revoked = await call('POST', '/api/auth/api-keys', {
     token: ownerA.token,
     org: orgA,
@@ -240,6 +253,7 @@ beforeAll(async () => {
 
   fixture = {
     orgA,
+    inferenceModel: endpointId,
     ownerToken: ownerA.token,
     callers,
     foreign: {
@@ -262,8 +276,14 @@ const USUAL_SUCCESS: Record<string, number> = { GET: 200, PATCH: 200, POST: 201,
 function expectedStatus(caller: Caller, spec: RouteSpec, variant: Variant, method: string): number {
   if (caller.kind === 'none' || caller.kind === 'revoked_key') return 401;
   if (caller.kind === 'foreign_org') return 404;
-  if (caller.kind !== 'session' && caller.kind !== 'account_key') return 403;
-  if (spec.needs === 'user' ? caller.kind !== 'session' : !roleAllows(caller.role, spec.needs)) return 403;
+  if (spec.needs === 'inference') {
+    if (caller.kind === 'deployment_key') return variant === 'own' ? (spec.ok ?? 200) : 404;
+    if (caller.kind !== 'session' && caller.kind !== 'account_key') return 403;
+    if (!roleAllows(caller.role, 'inference.invoke')) return 403;
+  } else {
+    if (caller.kind !== 'session' && caller.kind !== 'account_key') return 403;
+    if (spec.needs === 'user' ? caller.kind !== 'session' : !roleAllows(caller.role, spec.needs)) return 403;
+  }
   if (variant !== 'own') return 404;
   return spec.ok ?? USUAL_SUCCESS[method] ?? 200;
 }

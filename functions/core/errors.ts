@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'insufficient_quota'
   | 'rate_limited'
   | 'timeout'
+  | 'deadline_exceeded'
+  | 'engine_error'
   | 'service_unavailable'
   | 'invalid_configuration'
   | 'internal';
@@ -106,5 +108,22 @@ export class ConfigurationError extends ServiceError {
   constructor(issues: readonly string[]) {
     super('invalid_configuration', `Invalid configuration:\n  - ${issues.join('\n  - ')}`);
     this.issues = issues;
+  }
+}
+
+/** The job did not finish before its deadline: it is cancelled and the caller gets a 504. */
+export class DeadlineExceededError extends ServiceError {
+  constructor(seconds: number) {
+    super(
+      'deadline_exceeded',
+      `The request did not complete within its ${seconds}-second deadline and was cancelled.`,
+    );
+  }
+}
+
+/** The model server failed the job (out of memory, bad weights, crash): reported as a server error. */
+export class EngineError extends ServiceError {
+  constructor(message: string) {
+    super('engine_error', message);
   }
 }

@@ -28,6 +28,8 @@ const STATUS_TABLE: Record<ErrorCode, { status: ContentfulStatusCode; type: stri
   unsupported_media_type: { status: 415, type: 'invalid_request_error' },
   rate_limited: { status: 429, type: 'rate_limit_error' },
   internal: { status: 500, type: 'server_error' },
+  engine_error: { status: 500, type: 'server_error' },
+  deadline_exceeded: { status: 504, type: 'timeout_error' },
   invalid_configuration: { status: 500, type: 'server_error' },
   service_unavailable: { status: 503, type: 'service_unavailable_error' },
 };

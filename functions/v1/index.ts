@@ -1,8 +1,14 @@
+import { authenticate } from '../lib/auth/authenticate.ts';
 import { createRouter } from '../lib/openapi.ts';
+import { chat } from './chat.ts';
+import { modelsRoute } from './models.ts';
 
 /**
- * The OpenAI-compatible surface (`/v1/chat/completions`, `/v1/embeddings`, …), routed through the
- * request queue. Routes arrive with the inference issue; until then every `/v1` path answers the
- * OpenAI-shaped 404 that SDKs already understand.
+ * The OpenAI-compatible surface, routed through the request queue. Any OpenAI SDK works unchanged with
+ * `baseURL: <edge>/v1` and a deployment or account key; errors keep OpenAI's shape and status codes.
  */
 export const v1 = createRouter();
+// Only the routes that exist authenticate: an unknown path stays a plain 404, as with OpenAI.
+for (const path of ['/chat/*', '/models']) v1.use(path, authenticate());
+v1.route('/', chat);
+v1.route('/', modelsRoute);

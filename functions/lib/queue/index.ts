@@ -10,6 +10,7 @@ const keys = {
   out: (id: string) => `job:${id}:out`,
   pending: (endpointId: string) => `q:${endpointId}:pending`,
   leases: (endpointId: string) => `q:${endpointId}:leases`,
+  notify: (endpointId: string) => `q:${endpointId}:notify`,
   idempotency: (orgId: string, key: string) => `idem:${orgId}:${key}`,
 };
 
@@ -101,6 +102,7 @@ export function createJobQueue(redis: Redis) {
             : keys.idempotency(request.orgId, '-'),
           keys.job(request.jobId),
           keys.pending(request.endpointId),
+          keys.notify(request.endpointId),
         ],
         [
           request.jobId,
@@ -125,6 +127,18 @@ export function createJobQueue(redis: Redis) {
         ],
       );
       return { jobId: String(jobId), duplicate: Number(duplicate) === 1 };
+    },
+
+    /** The newest enqueue notification of an endpoint: read before a take, waited on after an empty one. */
+    async notifyCursor(endpointId: string): Promise<string> {
+      const newest = (await redis.xrevrange(keys.notify(endpointId), '+', '-', 1)) as Record<string, unknown>;
+      return Object.keys(newest)[0] ?? '0';
+    },
+
+    /** Waits up to `blockMs` for an enqueue after `cursor`; true when one arrived. */
+    async waitForWork(endpointId: string, cursor: string, blockMs: number): Promise<boolean> {
+      const reply = await redis.xread(keys.notify(endpointId), cursor, { blockMS: blockMs });
+      return Array.isArray(reply) && reply.length > 0;
     },
 
     async take(
@@ -211,6 +225,11 @@ export function createJobQueue(redis: Redis) {
         );
       }
       return { cursor: next, events };
+    },
+
+    /** GPU time the worker reported for the job. */
+    async gpuMs(jobId: string): Promise<number> {
+      return Number((await redis.hget(keys.job(jobId), 'gpu_ms')) ?? 0);
     },
 
     async state(jobId: string): Promise<string | null> {

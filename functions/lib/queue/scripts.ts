@@ -5,7 +5,10 @@
  * job id → lease expiry in ms).
  */
 
-/** KEYS: idempotency key, job hash, pending list. ARGV: job id, ttl s, use-idempotency flag, fields… */
+/**
+ * KEYS: idempotency key, job hash, pending list, notify stream. ARGV: job id, ttl s, use-idempotency
+ * flag, fields… The notify stream wakes workers long-polling for this endpoint.
+ */
 export const ENQUEUE = `
 if ARGV[3] == '1' then
   local existing = redis.call('GET', KEYS[1])
@@ -15,6 +18,7 @@ end
 redis.call('HSET', KEYS[2], unpack(ARGV, 4))
 redis.call('EXPIRE', KEYS[2], ARGV[2])
 redis.call('LPUSH', KEYS[3], ARGV[1])
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', '1000', '*', 'job', ARGV[1])
 return {ARGV[1], 0}
 `;
 

@@ -1,0 +1,69 @@
+import { and, eq, isNull, or, sql } from 'drizzle-orm';
+import { endpoints, gpuTypes, models } from '../../../db/schema/index.ts';
+import type { ServiceContext } from '../../context.ts';
+import { ConflictError, NotFoundError, UnauthorizedError } from '../errors.ts';
+import { isId } from '../ids.ts';
+import { authorize } from '../orgs/authorize.ts';
+
+export interface InferenceTarget {
+  orgId: string;
+  endpointId: string;
+  engine: string;
+  /** What the caller called it: echoed in responses as `model`. */
+  modelName: string;
+  /** Per replica-hour, for the per-request cost estimate in response headers. */
+  pricePerHourMicroUsd: number;
+  apiKeyId: string | null;
+}
+
+const notFound = (model: string) =>
+  new NotFoundError(`The model '${model}' does not exist or you do not have access to it.`, {
+    param: 'model',
+  });
+
+/**
+ * Which endpoint a request runs on. A deployment key is bound to one endpoint (its `model` is only
+ * echoed); an account key or session names one of the org's deployments by id or name.
+ */
+export async function resolveTarget(ctx: ServiceContext, model: string): Promise<InferenceTarget> {
+  const caller = ctx.caller;
+  if (!caller) throw new UnauthorizedError();
+  const { actor } = caller;
+  if (actor.type === 'user' || actor.kind === 'account') authorize(caller, 'inference.invoke');
+  const bound = actor.type === 'api_key' && actor.kind === 'deployment' ? actor.endpointId : null;
+  const rows = await ctx.db
+    .select({
+      endpoint: endpoints,
+      model: { slug: models.slug, engine: models.engine, price: models.pricePerHourMicroUsd },
+      gpu: { secure: gpuTypes.securePricePerHourMicroUsd },
+    })
+    .from(endpoints)
+    .leftJoin(models, eq(models.id, endpoints.modelId))
+    // Custom images are priced by their first-choice GPU.
+    .leftJoin(gpuTypes, eq(gpuTypes.slug, sql`${endpoints.gpuTypes}[1]`))
+    .where(
+      and(
+        eq(endpoints.orgId, caller.orgId),
+        isNull(endpoints.deletedAt),
+        bound
+          ? eq(endpoints.id, bound)
+          : isId('endpoint', model)
+            ? eq(endpoints.id, model)
+            : or(eq(endpoints.name, model), eq(models.slug, model)),
+      ),
+    )
+    .limit(2);
+  if (rows.length !== 1 || !rows[0]) throw notFound(model);
+  const { endpoint, model: catalog, gpu } = rows[0];
+  if (endpoint.state === 'stopped') {
+    throw new ConflictError(`The deployment '${endpoint.name}' is stopped. Start it to send requests.`);
+  }
+  return {
+    orgId: caller.orgId,
+    endpointId: endpoint.id,
+    engine: catalog?.engine ?? 'vllm',
+    modelName: model,
+    pricePerHourMicroUsd: catalog?.price ?? (gpu?.secure ?? 0) * endpoint.gpuCount,
+    apiKeyId: actor.type === 'api_key' ? actor.keyId : null,
+  };
+}

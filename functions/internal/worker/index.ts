@@ -1,0 +1,142 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../../context.ts';
+import { ConflictError, UnauthorizedError } from '../../core/errors.ts';
+import { isId } from '../../core/ids.ts';
+import { resolveWorker, type WorkerIdentity } from '../../core/workers/identity.ts';
+import { createRouter } from '../../lib/openapi.ts';
+import { createJobQueue } from '../../lib/queue/index.ts';
+
+const MAX_WAIT_MS = 20_000;
+
+type WorkerEnv = AppEnv & { Variables: AppEnv['Variables'] & { worker: WorkerIdentity } };
+
+/** Worker agents present their per-replica token; nothing else is accepted here. */
+const workerAuth: MiddlewareHandler<WorkerEnv> = async (c, next) => {
+  const token = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
+  if (!token) throw new UnauthorizedError('Missing worker token.');
+  c.set('worker', await resolveWorker(c.get('services'), token));
+  await next();
+};
+
+const JobParams = z.object({
+  id: z
+    .string()
+    .max(64)
+    .refine((id) => isId('job', id), 'is not a job id'),
+});
+const json = <T extends z.ZodType>(schema: T) => ({
+  body: { content: { 'application/json': { schema } }, required: true },
+});
+const ok = { 200: { description: 'OK' } };
+
+/**
+ * The worker API (hidden from the public document): long-poll for jobs, relay output, complete. It is
+ * the only way a worker touches the queue: workers never hold Redis or database credentials.
+ */
+export const workerApi = createRouter<WorkerEnv>();
+workerApi.use('*', workerAuth);
+
+workerApi.openapi(
+  createRoute({
+    method: 'post',
+    path: '/jobs/take',
+    hide: true,
+    request: json(
+      z
+        .object({
+          max: z.number().int().min(1).max(64).default(1),
+          wait_ms: z.number().int().min(0).max(MAX_WAIT_MS).default(MAX_WAIT_MS),
+        })
+        .strict(),
+    ),
+    responses: ok,
+  }),
+  async (c) => {
+    const { redis, clock, config } = c.get('services');
+    const identity = c.get('worker');
+    const jobs = createJobQueue(redis);
+    const { max, wait_ms } = c.req.valid('json');
+    const leaseMs = config.WORKER_LEASE_SECONDS * 1000;
+    const until = clock.now().getTime() + wait_ms;
+    for (;;) {
+      const cursor = await jobs.notifyCursor(identity.endpointId);
+      const now = clock.now().getTime();
+      const leased = await jobs.take(identity.endpointId, identity.replicaId, max, leaseMs, now);
+      if (leased.length > 0 || now >= until) {
+        return c.json(
+          { jobs: leased.map((job) => ({ ...job, deadline_ms: job.deadlineMs })), lease_ms: leaseMs },
+          200,
+        );
+      }
+      await jobs.waitForWork(identity.endpointId, cursor, Math.min(5_000, until - now));
+    }
+  },
+);
+
+workerApi.openapi(
+  createRoute({
+    method: 'post',
+    path: '/jobs/{id}/events',
+    hide: true,
+    request: {
+      params: JobParams,
+      ...json(z.object({ chunks: z.array(z.record(z.string(), z.unknown())).max(256) }).strict()),
+    },
+    responses: ok,
+  }),
+  async (c) => {
+    const { redis, clock, config } = c.get('services');
+    const identity = c.get('worker');
+    const kept = await createJobQueue(redis).append(
+      c.req.valid('param').id,
+      identity.endpointId,
+      identity.replicaId,
+      c.req.valid('json').chunks,
+      clock.now().getTime() + config.WORKER_LEASE_SECONDS * 1000,
+    );
+    if (!kept)
+      throw new ConflictError(
+        'This job is no longer yours (cancelled, timed out or re-queued): stop working on it.',
+      );
+    return c.json({ ok: true }, 200);
+  },
+);
+
+const Completion = z
+  .object({
+    result: z.record(z.string(), z.unknown()).optional(),
+    error: z
+      .object({
+        message: z.string().max(2000),
+        type: z.string().max(64).optional(),
+        code: z.string().max(64).optional(),
+      })
+      .optional(),
+    gpu_ms: z.number().int().min(0).max(86_400_000),
+  })
+  .strict()
+  .refine((body) => Boolean(body.result) !== Boolean(body.error), 'send exactly one of result or error');
+
+workerApi.openapi(
+  createRoute({
+    method: 'post',
+    path: '/jobs/{id}/complete',
+    hide: true,
+    request: { params: JobParams, ...json(Completion) },
+    responses: ok,
+  }),
+  async (c) => {
+    const { redis, clock } = c.get('services');
+    const identity = c.get('worker');
+    const jobs = createJobQueue(redis);
+    const { id } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const now = clock.now().getTime();
+    const done = body.result
+      ? await jobs.complete(id, identity.endpointId, identity.replicaId, body.result, body.gpu_ms, now)
+      : await jobs.fail(id, identity.endpointId, identity.replicaId, body.error, body.gpu_ms, now);
+    if (!done) throw new ConflictError('This job is no longer yours (cancelled, timed out or re-queued).');
+    return c.json({ ok: true }, 200);
+  },
+);

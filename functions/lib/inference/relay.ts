@@ -1,0 +1,72 @@
+import { DeadlineExceededError, EngineError, ServiceError } from '../../core/errors.ts';
+import type { JobEvent, JobQueue } from '../queue/index.ts';
+
+/** How long one read of the output stream blocks before the deadline and the client are re-checked. */
+const READ_BLOCK_MS = 5_000;
+
+export interface RelayHooks {
+  /** Each output chunk, in order; return false to stop (the client went away). */
+  onChunk?: (data: unknown) => Promise<boolean>;
+  /** The job was given to another worker: chunks already relayed will be produced again. */
+  onRequeued?: () => void;
+}
+
+export interface JobOutcome {
+  result: unknown;
+}
+
+/**
+ * Waits for a job's end while relaying its output, until its deadline. Ends it as `timed_out` when
+ * the deadline passes first and as `cancelled` when `signal` aborts (the client disconnected).
+ */
+export async function awaitJob(
+  queue: JobQueue,
+  job: { id: string; endpointId: string; deadlineMs: number; timeoutSeconds: number },
+  hooks: RelayHooks,
+  signal: AbortSignal,
+  now: () => number,
+): Promise<JobOutcome> {
+  let cursor = '0';
+  for (;;) {
+    if (signal.aborted) {
+      await queue.stop(job.id, job.endpointId, 'cancelled', now());
+      throw new ServiceError('timeout', 'The client closed the request; the job was cancelled.');
+    }
+    const remaining = job.deadlineMs - now();
+    if (remaining <= 0) {
+      await queue.stop(job.id, job.endpointId, 'timed_out', now());
+      throw new DeadlineExceededError(job.timeoutSeconds);
+    }
+    const read = await queue.read(job.id, cursor, Math.min(READ_BLOCK_MS, remaining));
+    cursor = read.cursor;
+    for (const event of read.events) {
+      const end = await handle(event, hooks);
+      if (end === 'stop') {
+        await queue.stop(job.id, job.endpointId, 'cancelled', now());
+        throw new ServiceError('timeout', 'The client closed the request; the job was cancelled.');
+      }
+      if (end) return end;
+    }
+  }
+}
+
+async function handle(event: JobEvent, hooks: RelayHooks): Promise<JobOutcome | 'stop' | null> {
+  switch (event.type) {
+    case 'chunk':
+      if (hooks.onChunk && !(await hooks.onChunk(event.data))) return 'stop';
+      return null;
+    case 'result':
+      return { result: event.data };
+    case 'error': {
+      const detail = event.data as { message?: string } | null;
+      throw new EngineError(`The model server failed this request: ${detail?.message ?? 'unknown error'}`);
+    }
+    case 'requeued':
+      hooks.onRequeued?.();
+      return null;
+    case 'timed_out':
+      throw new DeadlineExceededError(0);
+    case 'cancelled':
+      throw new ServiceError('conflict', 'The job was cancelled.');
+  }
+}

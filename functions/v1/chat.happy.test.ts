@@ -1,0 +1,104 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDatabase } from '../../tests/harness/db.ts';
+import { call, signUp } from '../../tests/harness/edge.ts';
+import {
+  createReplica,
+  type RunningAgent,
+  startAgent,
+  startEdgeServer,
+} from '../../tests/harness/workers.ts';
+
+const database = testDatabase();
+let edge: Awaited<ReturnType<typeof startEdgeServer>>;
+let agent: RunningAgent;
+let client: OpenAI;
+let deploymentId: string;
+let ownerToken: string;
+
+beforeAll(async () => {
+  edge = await startEdgeServer();
+  const owner = await signUp('chat');
+  ownerToken = owner.token;
+  const created = await call('POST', '/api/deployments', {
+    token: owner.token,
+    body: { model: 'llama-3.1-8b-instruct' },
+  });
+  deploymentId = created.body.id;
+  const orgId = (await call('GET', '/api/auth/me', { token: owner.token })).body.org_id;
+  const replica = await createReplica(database.db, orgId, deploymentId);
+  agent = startAgent({ edgeUrl: edge.url, token: replica.token, replicaId: replica.replicaId });
+  client = new OpenAI({ baseURL: `${edge.url}/v1`, apiKey: created.body.deployment_key.key, maxRetries: 0 });
+});
+
+afterAll(async () => {
+  await agent?.stop();
+  await edge?.close();
+  await database.close();
+});
+
+describe('chat completions through the queue, with the official openai SDK', () => {
+  it('answers a non-streaming request with usage, GPU seconds and cost', async () => {
+    const { data, response } = await client.chat.completions
+      .create({ model: 'llama', messages: [{ role: 'user', content: 'Hello there, GPU cloud' }] })
+      .withResponse();
+    expect(data.object).toBe('chat.completion');
+    expect(data.model).toBe('llama');
+    expect(data.choices[0]?.message.content).toContain(
+      '[development engine] You said: "Hello there, GPU cloud"',
+    );
+    expect(data.choices[0]?.finish_reason).toBe('stop');
+    expect(data.usage?.prompt_tokens).toBe(4);
+    expect(data.usage?.completion_tokens).toBeGreaterThan(5);
+    expect(response.headers.get('x-job-id')).toMatch(/^job_/);
+    expect(response.headers.get('x-request-id')).toMatch(/^req_/);
+    expect(Number(response.headers.get('x-gpu-seconds'))).toBeGreaterThan(0);
+    expect(Number(response.headers.get('x-cost-usd'))).toBeGreaterThan(0);
+  });
+
+  it('streams chunks over SSE and ends with a usage chunk when asked', async () => {
+    const stream = await client.chat.completions.create({
+      model: 'llama',
+      messages: [{ role: 'user', content: 'stream please' }],
+      stream: true,
+      stream_options: { include_usage: true },
+      max_tokens: 6,
+    });
+    const pieces: string[] = [];
+    let usage: OpenAI.CompletionUsage | null | undefined;
+    let finish: string | null | undefined;
+    for await (const chunk of stream) {
+      if (chunk.usage) usage = chunk.usage;
+      const choice = chunk.choices[0];
+      if (choice?.delta.content) pieces.push(choice.delta.content);
+      if (choice?.finish_reason) finish = choice.finish_reason;
+    }
+    expect(pieces.length).toBe(6);
+    expect(pieces.join('')).toBe('[development engine] You said: "stream please".');
+    expect(finish).toBe('length');
+    expect(usage).toMatchObject({ completion_tokens: 6, total_tokens: 8 });
+    expect((usage as unknown as { gpu_seconds: number }).gpu_seconds).toBeGreaterThan(0);
+  });
+
+  it('lists the deployment as a model, and an account key calls it by id', async () => {
+    const models = await client.models.list();
+    expect(models.data.map((model) => model.id)).toEqual([deploymentId]);
+    const account = (await call('POST', '/api/auth/api-keys', { token: ownerToken, body: { name: 'sdk' } }))
+      .body.key;
+    const viaAccount = new OpenAI({ baseURL: `${edge.url}/v1`, apiKey: account, maxRetries: 0 });
+    const reply = await viaAccount.chat.completions.create({
+      model: deploymentId,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    expect(reply.model).toBe(deploymentId);
+  });
+
+  it('returns the first answer for a retried request with the same Idempotency-Key', async () => {
+    const request = { model: 'llama', messages: [{ role: 'user' as const, content: 'only once' }] };
+    const headers = { 'Idempotency-Key': `retry-${Date.now()}` };
+    const first = await client.chat.completions.create(request, { headers }).withResponse();
+    const second = await client.chat.completions.create(request, { headers }).withResponse();
+    expect(second.response.headers.get('x-job-id')).toBe(first.response.headers.get('x-job-id'));
+    expect(second.data.id).toBe(first.data.id);
+  });
+});

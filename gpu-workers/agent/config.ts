@@ -1,0 +1,28 @@
+import { z } from 'zod';
+
+/** The agent's environment, set by the compute provider when it starts the container or process. */
+export const agentEnvSchema = z.object({
+  CONTROL_PLANE_URL: z.url({
+    protocol: /^https?$/,
+    error: 'must be the edge URL, e.g. https://api.aicloud.dev',
+  }),
+  WORKER_TOKEN: z.string().regex(/^wt_[A-Za-z0-9_-]{20,128}$/, 'must be the replica token (wt_…)'),
+  REPLICA_ID: z.string().min(1),
+  ENGINE: z.enum(['vllm', 'whisper', 'diffusers', 'tts']),
+  MODEL: z.string().default(''),
+  /** Jobs run at once; the endpoint's concurrency per replica. */
+  CONCURRENCY: z.coerce.number().int().min(1).max(256).default(1),
+  /** Pacing of the development engine, milliseconds per token. */
+  DEV_TOKEN_DELAY_MS: z.coerce.number().int().min(0).max(5_000).default(15),
+  /** How long SIGTERM waits for running jobs before giving up on them. */
+  DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
+});
+
+export type AgentConfig = z.infer<typeof agentEnvSchema>;
+
+export function parseAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
+  const result = agentEnvSchema.safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `  - ${issue.path.join('.')} ${issue.message}`);
+  throw new Error(`Invalid worker agent settings:\n${lines.join('\n')}`);
+}

@@ -1,0 +1,62 @@
+/**
+ * The worker agent: one per replica. Long-polls the edge for its endpoint's jobs, runs up to
+ * CONCURRENCY of them on the engine, relays output, and on SIGTERM stops taking work and drains.
+ */
+import { createDevEngine } from '../engines/dev/index.ts';
+import { createWorkerClient } from './client.ts';
+import { parseAgentConfig } from './config.ts';
+import { runJob } from './run-job.ts';
+
+const config = parseAgentConfig(process.env);
+const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
+const engine = createDevEngine({ tokenDelayMs: config.DEV_TOKEN_DELAY_MS });
+const client = createWorkerClient(config.CONTROL_PLANE_URL, config.WORKER_TOKEN);
+const running = new Set<Promise<void>>();
+const stopTaking = new AbortController();
+
+process.on('SIGTERM', () => {
+  log('SIGTERM: taking no new jobs, draining');
+  stopTaking.abort();
+});
+process.on('SIGINT', () => stopTaking.abort());
+
+async function main() {
+  await engine.ready(stopTaking.signal);
+  log(
+    `replica ${config.REPLICA_ID} ready: engine ${engine.name}, model ${config.MODEL || '-'}, concurrency ${config.CONCURRENCY}`,
+  );
+  while (!stopTaking.signal.aborted) {
+    if (running.size >= config.CONCURRENCY) {
+      await Promise.race(running);
+      continue;
+    }
+    let taken: Awaited<ReturnType<typeof client.take>>;
+    try {
+      taken = await client.take(config.CONCURRENCY - running.size, 20_000, stopTaking.signal);
+    } catch (error) {
+      if (stopTaking.signal.aborted) break;
+      throw error;
+    }
+    for (const job of taken.jobs) {
+      const task = runJob(job, engine, client, taken.leaseMs, log).finally(() => running.delete(task));
+      running.add(task);
+    }
+  }
+  const drained = Promise.all(running).then(() => true);
+  const timedOut = new Promise<boolean>((resolve) =>
+    setTimeout(() => resolve(false), config.DRAIN_TIMEOUT_MS).unref(),
+  );
+  log(
+    (await Promise.race([drained, timedOut]))
+      ? 'drained'
+      : `drain timed out with ${running.size} jobs running`,
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    log(`fatal: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

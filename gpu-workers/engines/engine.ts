@@ -1,0 +1,30 @@
+/** A job as the worker API leases it. */
+export interface WorkerJob {
+  id: string;
+  kind: string;
+  input: unknown;
+  deadline_ms: number;
+  attempt: number;
+}
+
+/** Sends output chunks to the caller; resolves false when the job is no longer ours (stop working). */
+export type Emit = (chunk: Record<string, unknown>) => Promise<boolean>;
+
+/**
+ * How the agent talks to a model server. `run` returns the job's final result (an OpenAI response
+ * object) and emits chunks as it goes when the caller streams; it stops when `signal` aborts.
+ */
+export interface EngineAdapter {
+  readonly name: string;
+  /** Resolves once the model server answers (weights loaded); the agent takes no job before. */
+  ready(signal: AbortSignal): Promise<void>;
+  run(job: WorkerJob, emit: Emit, signal: AbortSignal): Promise<Record<string, unknown>>;
+}
+
+/** Refused by the engine for a reason the caller must fix: reported to the caller as is. */
+export class UnsupportedJobError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnsupportedJobError';
+  }
+}

@@ -1,0 +1,95 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import { eq } from 'drizzle-orm';
+import { gpuTypes, replicas } from '../../db/schema/index.ts';
+import { randomToken, sha256Hex } from '../../functions/core/auth/secrets.ts';
+import { newId } from '../../functions/core/ids.ts';
+import type { testDatabase } from './db.ts';
+import { app, env } from './edge.ts';
+
+const AGENT = fileURLToPath(new URL('../../gpu-workers/agent/main.ts', import.meta.url));
+
+/** The edge over real HTTP (worker agents and the openai SDK need a URL), with a short worker lease. */
+export async function startEdgeServer(overrides: Record<string, string> = {}) {
+  const bindings = { ...env, WORKER_LEASE_SECONDS: '3', ...overrides };
+  const server = serve({ fetch: (request) => app.fetch(request, bindings), port: 0, hostname: '127.0.0.1' });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A replica row as the orchestrator would create it, with the worker token it hands to the agent. */
+export async function createReplica(
+  db: ReturnType<typeof testDatabase>['db'],
+  orgId: string,
+  endpointId: string,
+) {
+  const [gpu] = await db.select().from(gpuTypes).where(eq(gpuTypes.slug, 'a10g'));
+  if (!gpu) throw new Error('catalog not seeded');
+  const token = `wt_${randomToken(32)}`;
+  const replicaId = newId('replica');
+  await db.insert(replicas).values({
+    id: replicaId,
+    orgId,
+    endpointId,
+    gpuTypeId: gpu.id,
+    provider: 'local',
+    state: 'provisioning',
+    workerTokenHash: await sha256Hex(token),
+    pricePerHourMicroUsd: gpu.securePricePerHourMicroUsd ?? 0,
+  });
+  return { replicaId, token };
+}
+
+export interface RunningAgent {
+  child: ChildProcess;
+  output(): string;
+  /** Resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts the real worker agent process with the development engine. */
+export function startAgent(options: {
+  edgeUrl: string;
+  token: string;
+  replicaId: string;
+  concurrency?: number;
+  tokenDelayMs?: number;
+}): RunningAgent {
+  const child = spawn(process.execPath, [AGENT], {
+    env: {
+      ...process.env,
+      CONTROL_PLANE_URL: options.edgeUrl,
+      WORKER_TOKEN: options.token,
+      REPLICA_ID: options.replicaId,
+      ENGINE: 'vllm',
+      MODEL: 'dev',
+      CONCURRENCY: String(options.concurrency ?? 4),
+      DEV_TOKEN_DELAY_MS: String(options.tokenDelayMs ?? 5),
+      DRAIN_TIMEOUT_MS: '10000',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    output += chunk;
+  });
+  return {
+    child,
+    output: () => output,
+    stop: (signal = 'SIGTERM') =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve(child.exitCode);
+        child.once('exit', (code) => resolve(code));
+        child.kill(signal);
+      }),
+  };
+}
