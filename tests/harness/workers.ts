@@ -19,7 +19,12 @@ export async function startEdgeServer(overrides: Record<string, string> = {}) {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Keep-alive connections of the SDK and agents would hold the close open.
+        if ('closeAllConnections' in server) server.closeAllConnections();
+      }),
   };
 }
 
@@ -87,7 +92,7 @@ export function startAgent(options: {
     output: () => output,
     stop: (signal = 'SIGTERM') =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve(child.exitCode);
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
         child.once('exit', (code) => resolve(code));
         child.kill(signal);
       }),

@@ -1,0 +1,195 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDatabase } from '../../tests/harness/db.ts';
+import { call, env, signUp } from '../../tests/harness/edge.ts';
+import {
+  createReplica,
+  type RunningAgent,
+  startAgent,
+  startEdgeServer,
+} from '../../tests/harness/workers.ts';
+import { createJobQueue } from '../lib/queue/index.ts';
+import { createRedis } from '../lib/redis.ts';
+
+const database = testDatabase();
+const queue = createJobQueue(
+  createRedis({ url: env.UPSTASH_REDIS_REST_URL ?? '', token: env.UPSTASH_REDIS_REST_TOKEN ?? '' }),
+);
+const agents: RunningAgent[] = [];
+let edge: Awaited<ReturnType<typeof startEdgeServer>>;
+let ownerToken: string;
+let orgId: string;
+
+async function deploy(model = 'llama-3.1-8b-instruct') {
+  const created = await call('POST', '/api/deployments', { token: ownerToken, body: { model } });
+  return { id: created.body.id as string, key: created.body.deployment_key.key as string };
+}
+
+async function agentFor(deploymentId: string, tokenDelayMs: number) {
+  const replica = await createReplica(database.db, orgId, deploymentId);
+  const agent = startAgent({
+    edgeUrl: edge.url,
+    token: replica.token,
+    replicaId: replica.replicaId,
+    tokenDelayMs,
+  });
+  agents.push(agent);
+  return agent;
+}
+
+const sdk = (key: string) =>
+  new OpenAI({ baseURL: `${edge.url}/v1`, apiKey: key, maxRetries: 0, timeout: 30_000 });
+const waitFor = async (check: () => Promise<boolean> | boolean, timeoutMs = 15_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+};
+const long =
+  'one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen';
+
+beforeAll(async () => {
+  edge = await startEdgeServer();
+  const owner = await signUp('chat-faults');
+  ownerToken = owner.token;
+  orgId = (await call('GET', '/api/auth/me', { token: owner.token })).body.org_id;
+});
+
+afterAll(async () => {
+  await Promise.all(agents.map((agent) => agent.stop('SIGKILL')));
+  await edge?.close();
+  await database.close();
+});
+
+describe('chat completions: bad input', () => {
+  it('answers OpenAI-shaped 4xx errors the SDK raises as its own classes, and queues nothing', async () => {
+    const { id, key } = await deploy();
+    const client = sdk(key);
+    const cases: [Record<string, unknown>, number, string | null][] = [
+      [{ model: 'x' }, 400, 'messages'],
+      [{ model: 'x', messages: [] }, 400, 'messages'],
+      [{ model: 'x', messages: [{ role: 'wizard', content: 'hi' }] }, 400, 'messages.0.role'],
+      [{ model: 'x', messages: [{ role: 'user', content: 42 }] }, 400, 'messages.0.content'],
+      [{ model: 'x', messages: [{ role: 'user', content: 'hi' }], temperature: 7 }, 400, 'temperature'],
+      [{ model: 'x', messages: [{ role: 'user', content: 'hi' }], n: 3 }, 400, 'n'],
+      [{ model: 'x', messages: [{ role: 'user', content: 'hi' }], best_of: 2 }, 400, 'best_of'],
+    ];
+    for (const [body, status, param] of cases) {
+      const error = await client.chat.completions.create(body as never).catch((thrown: unknown) => thrown);
+      expect(error, JSON.stringify(body)).toBeInstanceOf(OpenAI.BadRequestError);
+      expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(status);
+      expect((error as InstanceType<typeof OpenAI.APIError>).param).toBe(param);
+    }
+    expect(await queue.depth(id)).toEqual({ queued: 0, running: 0 });
+
+    const huge = await fetch(`${edge.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'x',
+        messages: [{ role: 'user', content: 'x'.repeat(9 * 1024 * 1024) }],
+      }),
+    });
+    expect(huge.status).toBe(413);
+    const badDeadline = await client.chat.completions
+      .create(
+        { model: 'x', messages: [{ role: 'user', content: 'hi' }] },
+        { headers: { 'Cancel-After': 'soon' } },
+      )
+      .catch((thrown: unknown) => thrown);
+    expect((badDeadline as InstanceType<typeof OpenAI.APIError>).param).toBe('cancel-after');
+  });
+
+  it('refuses unknown models, other deployments and stopped ones', async () => {
+    const first = await deploy();
+    const second = await deploy('mistral-7b-instruct-v0.3');
+    const account = (await call('POST', '/api/auth/api-keys', { token: ownerToken, body: { name: 'acct' } }))
+      .body.key;
+    const unknown = await sdk(account)
+      .chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] })
+      .catch((thrown: unknown) => thrown);
+    expect(unknown).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((unknown as InstanceType<typeof OpenAI.APIError>).param).toBe('model');
+
+    // A deployment key only ever reaches its own endpoint, whatever `model` says.
+    const sent = await sdk(first.key)
+      .chat.completions.create(
+        { model: second.id, messages: [{ role: 'user', content: 'hi' }] },
+        { headers: { 'Cancel-After': '1' } },
+      )
+      .catch((thrown: unknown) => thrown);
+    expect((sent as InstanceType<typeof OpenAI.APIError>).status).toBe(504);
+    expect(await queue.depth(second.id)).toEqual({ queued: 0, running: 0 });
+    expect((await call('POST', '/api/auth/api-keys', { token: first.key, body: { name: 'x' } })).status).toBe(
+      403,
+    );
+
+    await call('POST', `/api/deployments/${second.id}/stop`, { token: ownerToken });
+    const stopped = await sdk(second.key)
+      .chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] })
+      .catch((thrown: unknown) => thrown);
+    expect((stopped as InstanceType<typeof OpenAI.APIError>).status).toBe(409);
+    const bad = await sdk('sk_dep_not_a_real_key')
+      .models.list()
+      .catch((thrown: unknown) => thrown);
+    expect(bad).toBeInstanceOf(OpenAI.AuthenticationError);
+  });
+});
+
+describe('chat completions: faults', () => {
+  it('times a job out at its Cancel-After deadline with a 504 and cancels it', async () => {
+    const { id, key } = await deploy();
+    await agentFor(id, 300);
+    const started = Date.now();
+    const error = await sdk(key)
+      .chat.completions.create(
+        { model: 'm', messages: [{ role: 'user', content: long }] },
+        { headers: { 'Cancel-After': '1' } },
+      )
+      .withResponse()
+      .catch((thrown: unknown) => thrown);
+    expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(504);
+    expect((error as InstanceType<typeof OpenAI.APIError>).type).toBe('timeout_error');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await waitFor(async () => (await queue.depth(id)).running === 0);
+  });
+
+  it('cancels the job when the client goes away mid-stream, and the worker stops', async () => {
+    const { id, key } = await deploy();
+    const agent = await agentFor(id, 100);
+    const controller = new AbortController();
+    const stream = await sdk(key).chat.completions.create(
+      { model: 'm', messages: [{ role: 'user', content: long }], stream: true },
+      { signal: controller.signal },
+    );
+    let seen = 0;
+    try {
+      for await (const _chunk of stream) {
+        seen++;
+        if (seen === 3) controller.abort();
+      }
+    } catch {
+      // The SDK may end the iteration or throw on abort; either way the client is gone.
+    }
+    expect(seen).toBe(3);
+    await waitFor(() => agent.output().includes('stopped: no longer ours'));
+    expect(agent.output()).not.toMatch(/job \S+ done/);
+  });
+
+  it('finishes a job exactly once on another worker when its worker is killed mid-job', async () => {
+    const { id, key } = await deploy();
+    const doomed = await agentFor(id, 200);
+    const request = sdk(key)
+      .chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'survive a crash' }] })
+      .withResponse();
+    await waitFor(async () => (await queue.depth(id)).running === 1);
+    await doomed.stop('SIGKILL');
+    const rescuer = await agentFor(id, 5);
+    const { data, response } = await request;
+    expect(data.choices[0]?.message.content).toContain('You said: "survive a crash"');
+    const jobId = response.headers.get('x-job-id') ?? '';
+    await waitFor(() => rescuer.output().includes(`job ${jobId} done`));
+    expect(doomed.output()).not.toContain(`job ${jobId} done`);
+  });
+});
