@@ -12,6 +12,15 @@ export const agentEnvSchema = z.object({
   MODEL: z.string().default(''),
   /** Jobs run at once; the endpoint's concurrency per replica. */
   CONCURRENCY: z.coerce.number().int().min(1).max(256).default(1),
+  /**
+   * An OpenAI-compatible model server to run jobs on (vLLM in production images; Ollama, llama.cpp or
+   * vLLM-CPU locally). Without it the agent uses the development engine.
+   */
+  ENGINE_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://127.0.0.1:11434' })
+    .optional(),
+  /** The model name that server serves (Ollama: `llama3.1:8b`); defaults to MODEL. */
+  ENGINE_MODEL: z.string().optional(),
   /** Pacing of the development engine, milliseconds per token. */
   DEV_TOKEN_DELAY_MS: z.coerce.number().int().min(0).max(5_000).default(15),
   /** How long SIGTERM waits for running jobs before giving up on them. */

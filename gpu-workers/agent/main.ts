@@ -3,13 +3,19 @@
  * CONCURRENCY of them on the engine, relays output, and on SIGTERM stops taking work and drains.
  */
 import { createDevEngine } from '../engines/dev/index.ts';
+import { createOpenAICompatibleEngine } from '../engines/openai-compatible/index.ts';
 import { createWorkerClient } from './client.ts';
 import { parseAgentConfig } from './config.ts';
 import { runJob } from './run-job.ts';
 
 const config = parseAgentConfig(process.env);
 const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
-const engine = createDevEngine({ tokenDelayMs: config.DEV_TOKEN_DELAY_MS });
+const engine = config.ENGINE_URL
+  ? createOpenAICompatibleEngine({
+      baseUrl: config.ENGINE_URL,
+      servedModel: config.ENGINE_MODEL ?? config.MODEL,
+    })
+  : createDevEngine({ tokenDelayMs: config.DEV_TOKEN_DELAY_MS });
 const client = createWorkerClient(config.CONTROL_PLANE_URL, config.WORKER_TOKEN);
 const running = new Set<Promise<void>>();
 const stopTaking = new AbortController();

@@ -1,0 +1,114 @@
+import { type EngineAdapter, UnsupportedJobError, type WorkerJob } from '../engine.ts';
+import { sseData } from './sse.ts';
+
+interface Chunk {
+  choices?: {
+    index?: number;
+    delta?: { content?: string | null; role?: string };
+    finish_reason?: string | null;
+  }[];
+  usage?: Record<string, number> | null;
+}
+
+/**
+ * Any server that speaks the OpenAI API: vLLM in production images, or Ollama, llama.cpp and vLLM-CPU
+ * named by ENGINE_URL on a laptop. Always streams from the server (to relay tokens and collect usage)
+ * and answers the caller in the shape it asked for; `model` and `id` are the platform's.
+ */
+export function createOpenAICompatibleEngine(options: {
+  baseUrl: string;
+  servedModel: string;
+}): EngineAdapter {
+  const url = (path: string) =>
+    new URL(path, options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`).toString();
+  return {
+    name: `openai-compatible (${options.baseUrl})`,
+    async ready(signal) {
+      for (;;) {
+        try {
+          const response = await fetch(url('v1/models'), { signal });
+          await response.body?.cancel();
+          if (response.ok) return;
+        } catch (error) {
+          if (signal.aborted) throw error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
+    },
+    async run(job, emit, signal) {
+      if (job.kind !== 'chat.completion')
+        throw new UnsupportedJobError(`This engine does not run ${job.kind} jobs.`);
+      return chat(job, emit, signal, url('v1/chat/completions'), options.servedModel);
+    },
+  };
+}
+
+async function chat(
+  job: WorkerJob,
+  emit: (chunk: Record<string, unknown>) => Promise<boolean>,
+  signal: AbortSignal,
+  endpoint: string,
+  servedModel: string,
+) {
+  const input = job.input as Record<string, unknown> & { model: string; stream?: boolean };
+  const response = await fetch(endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      ...input,
+      model: servedModel,
+      stream: true,
+      stream_options: { include_usage: true },
+    }),
+    signal,
+  });
+  if (!response.ok || !response.body) {
+    const detail = (await response.text()).slice(0, 500);
+    // The model server refused the request itself (too long a prompt, bad parameters): the caller's to fix.
+    if (response.status >= 400 && response.status < 500)
+      throw new UnsupportedJobError(`The model server refused the request: ${detail}`);
+    throw new Error(`model server answered ${response.status}: ${detail}`);
+  }
+  const id = `chatcmpl-${job.id}`;
+  const created = Math.floor(Date.now() / 1000);
+  let content = '';
+  let finishReason: string | null = null;
+  let usage: Record<string, number> | null = null;
+  for await (const data of sseData(response.body)) {
+    if (data === '[DONE]') break;
+    const chunk = JSON.parse(data) as Chunk;
+    if (chunk.usage) usage = chunk.usage;
+    const choice = chunk.choices?.[0];
+    if (!choice) continue;
+    content += choice.delta?.content ?? '';
+    finishReason = choice.finish_reason ?? finishReason;
+    if (
+      input.stream &&
+      !(await emit({
+        ...chunk,
+        id,
+        created,
+        model: input.model,
+        object: 'chat.completion.chunk',
+        usage: undefined,
+      }))
+    ) {
+      throw new DOMException('The job is no longer ours', 'AbortError');
+    }
+  }
+  return {
+    id,
+    object: 'chat.completion',
+    created,
+    model: input.model,
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content },
+        finish_reason: finishReason ?? 'stop',
+        logprobs: null,
+      },
+    ],
+    usage: usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+  };
+}

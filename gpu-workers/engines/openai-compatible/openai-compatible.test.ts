@@ -1,0 +1,98 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UnsupportedJobError } from '../engine.ts';
+import { createOpenAICompatibleEngine } from './index.ts';
+
+/** A model server speaking the OpenAI streaming protocol, as vLLM or Ollama do, split across packets. */
+let server: Server;
+let baseUrl: string;
+const received: Record<string, unknown>[] = [];
+
+beforeAll(async () => {
+  server = createServer(async (request, response) => {
+    if (request.url === '/v1/models')
+      return response.writeHead(200, { 'content-type': 'application/json' }).end('{"data":[]}');
+    let raw = '';
+    for await (const part of request) raw += part;
+    const body = JSON.parse(raw) as { messages: { content: string }[] };
+    received.push(body);
+    if (body.messages[0]?.content === 'too long') {
+      return response
+        .writeHead(400, { 'content-type': 'application/json' })
+        .end('{"error":{"message":"context length exceeded"}}');
+    }
+    response.writeHead(200, { 'content-type': 'text/event-stream' });
+    const chunk = (content: string | null, finish: string | null) =>
+      `data: ${JSON.stringify({ id: 'upstream', model: 'served', choices: [{ index: 0, delta: content === null ? {} : { content }, finish_reason: finish }] })}\n\n`;
+    const stream = `${chunk('Hel', null)}${chunk('lo', null)}${chunk(null, 'stop')}data: ${JSON.stringify({ id: 'upstream', choices: [], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } })}\n\ndata: [DONE]\n\n`;
+    // Uneven writes: event boundaries fall inside packets.
+    for (let i = 0; i < stream.length; i += 37) response.write(stream.slice(i, i + 37));
+    response.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+const job = (content: string, stream: boolean) => ({
+  id: 'job_1',
+  kind: 'chat.completion',
+  input: { model: 'my-deployment', messages: [{ role: 'user', content }], stream },
+  deadline_ms: Date.now() + 60_000,
+  attempt: 1,
+});
+
+describe('OpenAI-compatible engine adapter', () => {
+  const engine = () => createOpenAICompatibleEngine({ baseUrl, servedModel: 'llama3.1:8b' });
+
+  it('streams from the server, relays chunks under the platform id and model, and assembles the answer', async () => {
+    await engine().ready(new AbortController().signal);
+    const emitted: Record<string, unknown>[] = [];
+    const result = await engine().run(
+      job('hi', true),
+      async (chunk) => (emitted.push(chunk), true),
+      new AbortController().signal,
+    );
+    expect(received.at(-1)).toMatchObject({
+      model: 'llama3.1:8b',
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    expect(emitted).toHaveLength(3);
+    expect(emitted[0]).toMatchObject({
+      id: 'chatcmpl-job_1',
+      model: 'my-deployment',
+      object: 'chat.completion.chunk',
+    });
+    expect(result).toMatchObject({
+      id: 'chatcmpl-job_1',
+      model: 'my-deployment',
+      choices: [{ message: { role: 'assistant', content: 'Hello' }, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+    });
+  });
+
+  it('emits nothing for a non-streaming caller, and passes the server’s refusals on as the caller’s to fix', async () => {
+    const emitted: unknown[] = [];
+    const result = await engine().run(
+      job('hi', false),
+      async (chunk) => (emitted.push(chunk), true),
+      new AbortController().signal,
+    );
+    expect(emitted).toEqual([]);
+    expect((result as { choices: { message: { content: string } }[] }).choices[0]?.message.content).toBe(
+      'Hello',
+    );
+    await expect(
+      engine().run(job('too long', false), async () => true, new AbortController().signal),
+    ).rejects.toBeInstanceOf(UnsupportedJobError);
+  });
+
+  it('stops when the job is no longer ours', async () => {
+    await expect(
+      engine().run(job('hi', true), async () => false, new AbortController().signal),
+    ).rejects.toThrow('no longer ours');
+  });
+});
