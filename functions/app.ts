@@ -9,6 +9,7 @@ import { health } from './api/health/index.ts';
 import { orgsRouter } from './api/orgs/index.ts';
 import { ConfigurationError } from './core/errors.ts';
 import { newId } from './core/ids.ts';
+import { webhooksInternal } from './internal/webhooks/index.ts';
 import { workerApi } from './internal/worker/index.ts';
 import { describeCause, errorBody, responseHeadersFor, statusOf, toServiceError } from './lib/http-errors.ts';
 import { init } from './lib/init.ts';
@@ -88,6 +89,7 @@ export function createApp() {
   app.route('/api', orgsRouter);
   app.route('/v1', v1);
   app.route('/internal/worker', workerApi);
+  app.route('/internal/webhooks', webhooksInternal);
 
   return app;
 }

@@ -47,6 +47,14 @@ export const edgeEnvSchema = z.object({
       /^(.+<)?[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+>?$/,
       'must be an address, e.g. AI Cloud <no-reply@aicloud.dev>',
     ),
+  /**
+   * Lets job webhooks target loopback and private addresses, for local development and tests only;
+   * production always refuses them (SSRF).
+   */
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
   /** How long a leased job stays a worker's without a sign of life before it is re-queued. */
   WORKER_LEASE_SECONDS: z.coerce.number().int().min(2).max(600).default(30),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -65,6 +73,9 @@ export function parseEdgeConfig(env: Record<string, unknown>): EdgeConfig {
   const issues: string[] = [];
   if (config.COMPUTE_PROVIDER === 'local' && !config.LOCAL_COMPUTE_URL) {
     issues.push('LOCAL_COMPUTE_URL is required when COMPUTE_PROVIDER=local, e.g. http://127.0.0.1:8081');
+  }
+  if (config.ENVIRONMENT === 'production' && config.WEBHOOK_ALLOW_PRIVATE_TARGETS) {
+    issues.push('WEBHOOK_ALLOW_PRIVATE_TARGETS must not be true in production (it opens SSRF)');
   }
   if (config.ENVIRONMENT === 'production' && config.NEON_PROXY_URL) {
     issues.push('NEON_PROXY_URL must not be set in production (it disables TLS to the database)');

@@ -14,3 +14,4 @@ export * from './payments.ts';
 export * from './replicas.ts';
 export * from './sessions.ts';
 export * from './users.ts';
+export * from './webhooks.ts';

@@ -12,6 +12,8 @@ export const orgs = pgTable(
     /** Set for the org created with a user's account; it cannot be deleted while the user exists. */
     personalOfUserId: text('personal_of_user_id').references(() => users.id, { onDelete: 'set null' }),
     stripeCustomerId: text('stripe_customer_id'),
+    /** Standard Webhooks signing secret (`whsec_…`) for this org's job webhooks; made on first use. */
+    webhookSecret: text('webhook_secret'),
     ...timestamps(),
     deletedAt: timestamp('deleted_at', { withTimezone: true }),
   },

@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endpoints, memberships, users } from '../../db/schema/index.ts';
+import { endpoints, jobs, memberships, users } from '../../db/schema/index.ts';
 import { insertEndpoint, testDatabase } from '../../tests/harness/db.ts';
 import { app, call, PASSWORD, signUp, uniqueEmail } from '../../tests/harness/edge.ts';
 import { hashPassword } from '../core/auth/passwords.ts';
@@ -16,7 +16,7 @@ import { ROLES, type Role } from '../core/orgs/roles.ts';
 const database = testDatabase();
 afterAll(() => database.close());
 
-type IdKind = 'apiKey' | 'member' | 'invitation' | 'deployment';
+type IdKind = 'apiKey' | 'member' | 'invitation' | 'deployment' | 'job';
 type Variant = 'own' | 'foreign' | 'deleted';
 
 interface RouteSpec {
@@ -86,6 +86,9 @@ const ROUTES: Record<string, RouteSpec> = {
     ok: 409,
   },
   'GET /v1/models': { needs: 'inference', ok: 200 },
+  'GET /api/org/webhook-secret': { needs: 'org.update' },
+  'GET /v1/jobs/{id}': { needs: 'inference', id: 'job', ok: 200 },
+  'POST /v1/jobs/{id}/cancel': { needs: 'inference', id: 'job', ok: 200 },
 };
 
 /** Routes anyone may call: they authenticate by what they are sent (password, emailed token). */
@@ -144,6 +147,15 @@ async function login(email: string) {
   return response.body.access_token as string;
 }
 
+/** An async job on record (as `POST /v1/chat/completions` with a webhook leaves one). */
+async function insertJob(orgId: string, endpointId: string) {
+  const id = newId('job');
+  await database.db
+    .insert(jobs)
+    .values({ id, orgId, endpointId, kind: 'chat.completion', input: { messages: [] } });
+  return id;
+}
+
 async function freshOwnId(kind: IdKind): Promise<string> {
   const { orgA, ownerToken } = fixture;
   if (kind === 'apiKey') {
@@ -164,6 +176,7 @@ async function freshOwnId(kind: IdKind): Promise<string> {
       })
     ).body.id;
   }
+  if (kind === 'job') return insertJob(orgA, fixture.inferenceModel);
   if (kind === 'deployment') {
     return (
       await call('POST', '/api/deployments', {
@@ -257,12 +270,14 @@ beforeAll(async () => {
     ownerToken: ownerA.token,
     callers,
     foreign: {
+      job: await insertJob(orgB, foreignDeployment),
       apiKey: foreignKey,
       invitation: foreignInvitation,
       member: foreignMember,
       deployment: foreignDeployment,
     },
     deleted: {
+      job: newId('job'),
       apiKey: revoked.body.id,
       invitation: goneInvitation,
       member: goneMember,

@@ -22,6 +22,8 @@ export const ID_PREFIXES = {
   refreshToken: 'rtk',
   emailToken: 'etk',
   invitation: 'inv',
+  webhookDelivery: 'whd',
+  webhookAttempt: 'wha',
   request: 'req',
 } as const;
 

@@ -1,8 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
-import { EngineError } from '../core/errors.ts';
+import { EngineError, InvalidRequestError } from '../core/errors.ts';
 import { chatCompletionInput } from '../core/inference/chat-input.ts';
 import { resolveTarget } from '../core/inference/target.ts';
+import { checkWebhookTarget } from '../core/webhooks/target.ts';
 import { errorBody, statusOf, toServiceError } from '../lib/http-errors.ts';
 import { awaitJob } from '../lib/inference/relay.ts';
 import { jobCost, submitJob } from '../lib/inference/submit.ts';
@@ -38,13 +39,42 @@ chat.openapi(
           'A chat.completion object, or an SSE stream of chat.completion.chunk objects ending with [DONE]',
         content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } },
       },
+      202: {
+        description: 'Accepted to run asynchronously (`webhook` in the body or `Prefer: respond-async`)',
+        content: {
+          'application/json': {
+            schema: z
+              .object({ id: z.string(), object: z.literal('job'), status: z.literal('queued') })
+              .openapi('AcceptedJob'),
+          },
+        },
+      },
     },
   }),
   async (c) => {
     const ctx = c.get('services');
-    const body = c.req.valid('json');
+    const { webhook, webhook_events, ...body } = c.req.valid('json');
     const target = await resolveTarget(ctx, body.model);
-    const job = await submitJob(c, target, 'chat.completion', { ...body, model: target.modelName });
+    const input = { ...body, model: target.modelName };
+    const asyncRequested = webhook !== undefined || /\brespond-async\b/i.test(c.req.header('prefer') ?? '');
+    if (asyncRequested) {
+      if (body.stream)
+        throw new InvalidRequestError(
+          'stream: an async request (webhook or Prefer: respond-async) cannot stream.',
+          { param: 'stream' },
+        );
+      const webhookUrl =
+        webhook === undefined
+          ? null
+          : checkWebhookTarget(webhook, { allowPrivate: ctx.config.WEBHOOK_ALLOW_PRIVATE_TARGETS });
+      const job = await submitJob(c, target, 'chat.completion', input, {
+        webhookUrl,
+        webhookEvents: webhook_events ?? null,
+      });
+      c.header('location', `/v1/jobs/${job.id}`);
+      return c.json({ id: job.id, object: 'job' as const, status: 'queued' as const }, 202);
+    }
+    const job = await submitJob(c, target, 'chat.completion', input);
     const queue = createJobQueue(ctx.redis);
     const now = () => ctx.clock.now().getTime();
     const signal = c.req.raw.signal;

@@ -12,11 +12,16 @@ import { app, env } from './edge.ts';
 const AGENT = fileURLToPath(new URL('../../gpu-workers/agent/main.ts', import.meta.url));
 
 /** The edge over real HTTP (worker agents and the openai SDK need a URL), with a short worker lease. */
-export async function startEdgeServer(overrides: Record<string, string> = {}) {
-  const bindings = { ...env, WORKER_LEASE_SECONDS: '3', ...overrides };
+export async function startEdgeServer(
+  overrides: Record<string, string> = {},
+  options: { publicUrlIsSelf?: boolean } = {},
+) {
+  const bindings: Record<string, string> = { ...env, WORKER_LEASE_SECONDS: '3', ...overrides };
   const server = serve({ fetch: (request) => app.fetch(request, bindings), port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as AddressInfo;
+  // QStash calls the edge back at PUBLIC_URL (webhook deliveries): make it this server.
+  if (options.publicUrlIsSelf) bindings.PUBLIC_URL = `http://127.0.0.1:${port}`;
   return {
     url: `http://127.0.0.1:${port}`,
     close: () =>

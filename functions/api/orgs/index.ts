@@ -11,6 +11,7 @@ import {
   createOrg,
   deleteCurrentOrg,
   getCurrentOrg,
+  getWebhookSecret,
   listMyOrgs,
   orgInput,
   updateCurrentOrg,
@@ -260,4 +261,29 @@ orgsRouter.openapi(
   }),
   async (c) =>
     c.json(await acceptInvitation({ ctx: c.get('services'), token: c.req.valid('json').token }), 200),
+);
+
+orgsRouter.openapi(
+  createRoute({
+    method: 'get',
+    path: '/org/webhook-secret',
+    tags,
+    summary: "The secret that signs this organization's job webhooks",
+    description:
+      'Deliveries carry `webhook-id`, `webhook-timestamp` and `webhook-signature` (Standard Webhooks); verify them with this secret.',
+    security,
+    responses: {
+      200: jsonResponse(
+        'The secret',
+        z
+          .object({ object: z.literal('webhook_secret'), secret: z.string(), scheme: z.string() })
+          .openapi('WebhookSecret'),
+      ),
+      ...authErrors,
+    },
+  }),
+  async (c) => {
+    c.header('cache-control', 'no-store');
+    return c.json(await getWebhookSecret({ ctx: c.get('services') }), 200);
+  },
 );

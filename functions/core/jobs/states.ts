@@ -18,3 +18,7 @@ export const JOB_KINDS = [
   'image.generation',
 ] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
+
+/** What a job's webhook can announce; a job may subscribe to a subset with `webhook_events`. */
+export const WEBHOOK_EVENTS = ['job.succeeded', 'job.failed', 'job.cancelled', 'job.timed_out'] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];

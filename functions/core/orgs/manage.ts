@@ -8,6 +8,7 @@ import { auditActorOf, recordAudit } from '../audit/record.ts';
 import { displayNameInput } from '../auth/inputs.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { newId } from '../ids.ts';
+import { webhookSecretOf } from '../webhooks/secret.ts';
 import { authorize, requireUser } from './authorize.ts';
 import { orgSlug } from './slug.ts';
 
@@ -150,4 +151,14 @@ export async function deleteCurrentOrg({ ctx }: { ctx: ServiceContext }): Promis
     return revoked.map((key) => key.hash);
   });
   await dropCachedKeys(ctx, revokedHashes);
+}
+
+/** The org's job-webhook signing secret, for receivers to verify deliveries (Standard Webhooks). */
+export async function getWebhookSecret({ ctx }: { ctx: ServiceContext }) {
+  const { caller } = authorize(ctx.caller, 'org.update');
+  return {
+    object: 'webhook_secret' as const,
+    secret: await webhookSecretOf(ctx.db, caller.orgId),
+    scheme: 'standard-webhooks',
+  };
 }

@@ -4,6 +4,7 @@ import type { AppEnv } from '../../context.ts';
 import { ConflictError, UnauthorizedError } from '../../core/errors.ts';
 import { isId } from '../../core/ids.ts';
 import { resolveWorker, type WorkerIdentity } from '../../core/workers/identity.ts';
+import { settleAsyncJob } from '../../lib/jobs/settle.ts';
 import { createRouter } from '../../lib/openapi.ts';
 import { createJobQueue } from '../../lib/queue/index.ts';
 
@@ -137,6 +138,17 @@ workerApi.openapi(
       ? await jobs.complete(id, identity.endpointId, identity.replicaId, body.result, body.gpu_ms, now)
       : await jobs.fail(id, identity.endpointId, identity.replicaId, body.error, body.gpu_ms, now);
     if (!done) throw new ConflictError('This job is no longer yours (cancelled, timed out or re-queued).');
+    const book = await jobs.bookkeeping(id);
+    if (book.isAsync) {
+      await settleAsyncJob(c.get('services'), id, {
+        state: body.result ? 'succeeded' : 'failed',
+        output: body.result,
+        error: body.error,
+        gpuSeconds: body.gpu_ms / 1000,
+        pricePerHourMicroUsd: book.pricePerHourMicroUsd,
+        startedAt: book.startedAt,
+      });
+    }
     return c.json({ ok: true }, 200);
   },
 );

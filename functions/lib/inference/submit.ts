@@ -3,7 +3,9 @@ import type { AppEnv } from '../../context.ts';
 import { InvalidRequestError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { InferenceTarget } from '../../core/inference/target.ts';
-import type { JobKind } from '../../core/jobs/states.ts';
+import { recordAsyncJob } from '../../core/jobs/async.ts';
+import type { JobKind, WebhookEvent } from '../../core/jobs/states.ts';
+import { settleAsyncJob } from '../jobs/settle.ts';
 import { createJobQueue } from '../queue/index.ts';
 
 const DEFAULT_TIMEOUT_SECONDS = 600;
@@ -41,32 +43,83 @@ export interface SubmittedJob {
   timeoutSeconds: number;
 }
 
+export interface AsyncOptions {
+  webhookUrl: string | null;
+  webhookEvents: WebhookEvent[] | null;
+}
+
 /**
  * Queues a job for the target endpoint. A retried request with the same `Idempotency-Key` joins the
  * first job instead of running again. Nothing waits here for capacity: scaling reacts to the queue.
+ * Async jobs are recorded in Postgres first, so they can be followed after this request ends.
  */
 export async function submitJob(
   c: Context<AppEnv>,
   target: InferenceTarget,
   kind: JobKind,
   input: unknown,
-): Promise<SubmittedJob> {
-  const { redis, clock } = c.get('services');
+  asyncOptions?: AsyncOptions,
+): Promise<SubmittedJob & { duplicate: boolean }> {
+  const ctx = c.get('services');
   const timeoutSeconds = timeoutOf(c.req.header('cancel-after'));
-  const nowMs = clock.now().getTime();
+  const nowMs = ctx.clock.now().getTime();
   const deadlineMs = nowMs + timeoutSeconds * 1000;
-  const { jobId } = await createJobQueue(redis).enqueue({
-    jobId: newId('job'),
-    orgId: target.orgId,
+  const idempotencyKey = idempotencyKeyOf(c.req.header('idempotency-key'));
+  let jobId = newId('job');
+  if (asyncOptions && ctx.caller) {
+    const recorded = await recordAsyncJob(ctx, ctx.caller, {
+      id: jobId,
+      endpointId: target.endpointId,
+      kind,
+      input,
+      deadlineAt: new Date(deadlineMs),
+      idempotencyKey,
+      ...asyncOptions,
+    });
+    if (recorded.duplicate) {
+      c.header('x-job-id', recorded.row.id);
+      return {
+        id: recorded.row.id,
+        endpointId: target.endpointId,
+        deadlineMs,
+        timeoutSeconds,
+        duplicate: true,
+      };
+    }
+    jobId = recorded.row.id;
+  }
+  const queued = await createJobQueue(ctx.redis)
+    .enqueue({
+      jobId,
+      orgId: target.orgId,
+      endpointId: target.endpointId,
+      kind,
+      input,
+      deadlineMs,
+      nowMs,
+      idempotencyKey,
+      async: Boolean(asyncOptions),
+      pricePerHourMicroUsd: target.pricePerHourMicroUsd,
+    })
+    .catch(async (error: unknown) => {
+      // Recorded but never queued: say so on the record rather than leave it "queued" forever.
+      if (asyncOptions)
+        await settleAsyncJob(ctx, jobId, {
+          state: 'failed',
+          error: { message: 'The job could not be queued.' },
+          gpuSeconds: 0,
+          pricePerHourMicroUsd: 0,
+        });
+      throw error;
+    });
+  c.header('x-job-id', queued.jobId);
+  return {
+    id: queued.jobId,
     endpointId: target.endpointId,
-    kind,
-    input,
     deadlineMs,
-    nowMs,
-    idempotencyKey: idempotencyKeyOf(c.req.header('idempotency-key')),
-  });
-  c.header('x-job-id', jobId);
-  return { id: jobId, endpointId: target.endpointId, deadlineMs, timeoutSeconds };
+    timeoutSeconds,
+    duplicate: queued.duplicate,
+  };
 }
 
 /** GPU time and its cost at the endpoint's hourly price, as reported in headers and usage. */

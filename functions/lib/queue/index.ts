@@ -23,6 +23,10 @@ export interface EnqueueRequest {
   deadlineMs: number;
   nowMs: number;
   idempotencyKey?: string | undefined;
+  /** Recorded in Postgres and followed by `GET /v1/jobs/{id}`: its end must be written there too. */
+  async?: boolean;
+  /** The endpoint's price per replica-hour, for the job's cost. */
+  pricePerHourMicroUsd: number;
 }
 
 export interface LeasedJob {
@@ -124,6 +128,10 @@ export function createJobQueue(redis: Redis) {
           String(request.nowMs),
           'attempt',
           '1',
+          'async',
+          request.async ? '1' : '0',
+          'price',
+          String(request.pricePerHourMicroUsd),
         ],
       );
       return { jobId: String(jobId), duplicate: Number(duplicate) === 1 };
@@ -230,6 +238,26 @@ export function createJobQueue(redis: Redis) {
     /** GPU time the worker reported for the job. */
     async gpuMs(jobId: string): Promise<number> {
       return Number((await redis.hget(keys.job(jobId), 'gpu_ms')) ?? 0);
+    },
+
+    /** What the edge needs to record a job's end: whether it is async, its price, when it started. */
+    async bookkeeping(jobId: string) {
+      const fields =
+        (await redis.hmget<Record<string, unknown>>(keys.job(jobId), 'async', 'price', 'started')) ?? {};
+      return {
+        isAsync: String(fields.async) === '1',
+        pricePerHourMicroUsd: Number(fields.price ?? 0),
+        startedAt: fields.started ? new Date(Number(fields.started)) : undefined,
+      };
+    },
+
+    /** 1-based place in the endpoint's queue, or null when not waiting. */
+    async position(jobId: string, endpointId: string): Promise<number | null> {
+      const [index, length] = await Promise.all([
+        redis.lpos(keys.pending(endpointId), jobId),
+        redis.llen(keys.pending(endpointId)),
+      ]);
+      return index === null || index === undefined ? null : length - Number(index);
     },
 
     async state(jobId: string): Promise<string | null> {

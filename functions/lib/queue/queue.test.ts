@@ -25,6 +25,7 @@ const job = (
   nowMs: now,
   deadlineMs: extra.deadlineMs ?? now + 60_000,
   idempotencyKey: extra.idempotencyKey,
+  pricePerHourMicroUsd: 1_010_000,
 });
 
 describe('request queue in Redis', () => {

@@ -1,0 +1,204 @@
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import OpenAI from 'openai';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDatabase } from '../../tests/harness/db.ts';
+import { call, signUp } from '../../tests/harness/edge.ts';
+import {
+  createReplica,
+  type RunningAgent,
+  startAgent,
+  startEdgeServer,
+} from '../../tests/harness/workers.ts';
+
+const database = testDatabase();
+const agents: RunningAgent[] = [];
+let edge: Awaited<ReturnType<typeof startEdgeServer>>;
+let ownerToken: string;
+let orgId: string;
+let receiverUrl: string;
+const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+const receiver = createServer(async (request, response) => {
+  let body = '';
+  for await (const part of request) body += part;
+  received.push({ headers: request.headers, body });
+  response.writeHead(request.url === '/fail' ? 500 : 204).end();
+});
+
+const waitFor = async <T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 15_000,
+): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+};
+
+async function deployWithAgent(tokenDelayMs: number) {
+  const created = await call('POST', '/api/deployments', {
+    token: ownerToken,
+    body: { model: 'llama-3.1-8b-instruct' },
+  });
+  const replica = await createReplica(database.db, orgId, created.body.id);
+  agents.push(
+    startAgent({ edgeUrl: edge.url, token: replica.token, replicaId: replica.replicaId, tokenDelayMs }),
+  );
+  return { id: created.body.id as string, key: created.body.deployment_key.key as string };
+}
+
+const post = (key: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${edge.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+const job = async (key: string, id: string) =>
+  (await fetch(`${edge.url}/v1/jobs/${id}`, { headers: { authorization: `Bearer ${key}` } })).json();
+
+beforeAll(async () => {
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  edge = await startEdgeServer({ WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' }, { publicUrlIsSelf: true });
+  const owner = await signUp('async-jobs');
+  ownerToken = owner.token;
+  orgId = (await call('GET', '/api/auth/me', { token: owner.token })).body.org_id;
+});
+
+afterAll(async () => {
+  await Promise.all(agents.map((agent) => agent.stop('SIGKILL')));
+  await edge?.close();
+  await new Promise<void>((resolve) => receiver.close(() => resolve()));
+  await database.close();
+});
+
+describe('async jobs and webhooks', () => {
+  it('accepts a job with a webhook (202), runs it, and delivers a Standard Webhooks signed event', async () => {
+    const { key } = await deployWithAgent(5);
+    const accepted = await post(key, {
+      model: 'm',
+      messages: [{ role: 'user', content: 'async hello' }],
+      webhook: `${receiverUrl}/hook`,
+    });
+    expect(accepted.status).toBe(202);
+    const { id, object, status } = await accepted.json();
+    expect({ object, status }).toEqual({ object: 'job', status: 'queued' });
+    expect(accepted.headers.get('location')).toBe(`/v1/jobs/${id}`);
+
+    const done = await waitFor(async () => {
+      const current = await job(key, id);
+      return current.status === 'succeeded' ? current : undefined;
+    });
+    expect(done.result.choices[0].message.content).toContain('You said: "async hello"');
+    expect(done.gpu_seconds).toBeGreaterThan(0);
+    expect(done.cost_usd).toBeGreaterThan(0);
+
+    const delivery = await waitFor(() => received.find((entry) => entry.body.includes(id)));
+    const secret = (await call('GET', '/api/org/webhook-secret', { token: ownerToken })).body.secret;
+    expect(secret).toMatch(/^whsec_/);
+    const event = new Webhook(secret).verify(delivery.body, {
+      'webhook-id': String(delivery.headers['webhook-id']),
+      'webhook-timestamp': String(delivery.headers['webhook-timestamp']),
+      'webhook-signature': String(delivery.headers['webhook-signature']),
+    }) as { type: string; data: { id: string; status: string } };
+    expect(event.type).toBe('job.succeeded');
+    expect(event.data).toMatchObject({ id, status: 'succeeded' });
+    expect(() =>
+      new Webhook(secret).verify(`${delivery.body} `, delivery.headers as Record<string, string>),
+    ).toThrow();
+  });
+
+  it('runs with Prefer: respond-async and no webhook, followed by polling', async () => {
+    const { key } = await deployWithAgent(5);
+    const accepted = await post(
+      key,
+      { model: 'm', messages: [{ role: 'user', content: 'poll me' }] },
+      { prefer: 'respond-async' },
+    );
+    expect(accepted.status).toBe(202);
+    const { id } = await accepted.json();
+    const done = await waitFor(async () => {
+      const current = await job(key, id);
+      return current.status === 'succeeded' ? current : undefined;
+    });
+    expect(done.webhook).toBeNull();
+  });
+
+  it('cancels a running job, and announces it', async () => {
+    const { key } = await deployWithAgent(300);
+    const accepted = await post(key, {
+      model: 'm',
+      messages: [{ role: 'user', content: 'a long one to cancel please' }],
+      webhook: `${receiverUrl}/hook`,
+      webhook_events: ['job.cancelled'],
+    });
+    const { id } = await accepted.json();
+    await waitFor(async () => ((await job(key, id)).status === 'running' ? true : undefined));
+    const cancelled = await fetch(`${edge.url}/v1/jobs/${id}/cancel`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect((await cancelled.json()).status).toBe('cancelled');
+    const delivery = await waitFor(() => received.find((entry) => entry.body.includes(id)));
+    expect(JSON.parse(delivery.body).type).toBe('job.cancelled');
+    const again = await fetch(`${edge.url}/v1/jobs/${id}/cancel`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect((await again.json()).status).toBe('cancelled');
+  });
+
+  it('records each failed delivery attempt, to be retried', async () => {
+    const { key } = await deployWithAgent(5);
+    const accepted = await post(key, {
+      model: 'm',
+      messages: [{ role: 'user', content: 'hook fails' }],
+      webhook: `${receiverUrl}/fail`,
+    });
+    const { id } = await accepted.json();
+    await waitFor(() => received.find((entry) => entry.body.includes(id)));
+    const rows = await waitFor(async () => {
+      const result = await database.db.execute(
+        `select d.status, d.attempts, a.status_code from webhook_deliveries d join webhook_attempts a on a.delivery_id = d.id where d.job_id = '${id}'`,
+      );
+      return result.rows.length > 0 ? result.rows : undefined;
+    });
+    expect(rows[0]).toMatchObject({ status: 'pending', attempts: 1, status_code: 500 });
+  });
+
+  it('refuses webhooks aimed at private addresses where that is not allowed, recording nothing', async () => {
+    const strict = await startEdgeServer();
+    try {
+      const created = await call('POST', '/api/deployments', {
+        token: ownerToken,
+        body: { model: 'llama-3.1-8b-instruct' },
+      });
+      const client = new OpenAI({
+        baseURL: `${strict.url}/v1`,
+        apiKey: created.body.deployment_key.key,
+        maxRetries: 0,
+      });
+      for (const webhook of [
+        'https://169.254.169.254/latest',
+        'https://localhost/hook',
+        'http://hooks.example.com/x',
+      ]) {
+        const error = await client.chat.completions
+          .create({ model: 'm', messages: [{ role: 'user', content: 'x' }], webhook } as never)
+          .catch((thrown: unknown) => thrown);
+        expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+        expect((error as InstanceType<typeof OpenAI.APIError>).param).toBe('webhook');
+      }
+      const count = await database.db.execute(
+        `select count(*)::int as n from jobs where endpoint_id = '${created.body.id}'`,
+      );
+      expect(count.rows[0]).toEqual({ n: 0 });
+    } finally {
+      await strict.close();
+    }
+  });
+});

@@ -1,0 +1,90 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { AppEnv } from '../context.ts';
+import { findCallerJob } from '../core/jobs/async.ts';
+import { TERMINAL_JOB_STATES } from '../core/jobs/states.ts';
+import { toJobView } from '../core/jobs/view.ts';
+import { settleAsyncJob } from '../lib/jobs/settle.ts';
+import { createRouter } from '../lib/openapi.ts';
+import { createJobQueue } from '../lib/queue/index.ts';
+
+const JobSchema = z.record(z.string(), z.unknown()).openapi('Job');
+const IdParams = z.object({
+  id: z
+    .string()
+    .max(64)
+    .openapi({ param: { name: 'id', in: 'path' }, example: 'job_2ZkQ8pV7nT4sW9xY3bC1dE' }),
+});
+
+/**
+ * The job as the caller sees it. A job that ended in the queue without a worker reporting it (deadline
+ * passed while waiting) is recorded on first look.
+ */
+async function currentJob(c: Context<AppEnv>, id: string) {
+  const ctx = c.get('services');
+  let row = await findCallerJob(ctx, id);
+  const queue = createJobQueue(ctx.redis);
+  if (!TERMINAL_JOB_STATES.has(row.state)) {
+    const live = await queue.state(row.id);
+    if (live === 'cancelled' || live === 'timed_out') {
+      const book = await queue.bookkeeping(row.id);
+      await settleAsyncJob(ctx, row.id, {
+        state: live,
+        gpuSeconds: 0,
+        pricePerHourMicroUsd: book.pricePerHourMicroUsd,
+      });
+      row = await findCallerJob(ctx, id);
+    } else if (live === 'running' && row.state === 'queued') {
+      row = { ...row, state: 'running' };
+    }
+  }
+  const queuePosition = row.state === 'queued' ? await queue.position(row.id, row.endpointId) : null;
+  return toJobView(row, { queuePosition });
+}
+
+export const jobsRoutes = createRouter();
+
+jobsRoutes.openapi(
+  createRoute({
+    method: 'get',
+    path: '/jobs/{id}',
+    tags: ['Jobs'],
+    summary: 'Follow an async job: status, queue position, result when done, GPU seconds and cost',
+    security: [{ bearer: [] }],
+    request: { params: IdParams },
+    responses: { 200: { description: 'The job', content: { 'application/json': { schema: JobSchema } } } },
+  }),
+  async (c) => c.json(await currentJob(c, c.req.valid('param').id), 200),
+);
+
+jobsRoutes.openapi(
+  createRoute({
+    method: 'post',
+    path: '/jobs/{id}/cancel',
+    tags: ['Jobs'],
+    summary: 'Cancel a queued or running job',
+    description:
+      'A running job is stopped on its worker; GPU time already used is billed. Cancelling an ended job changes nothing.',
+    security: [{ bearer: [] }],
+    request: { params: IdParams },
+    responses: { 200: { description: 'The job', content: { 'application/json': { schema: JobSchema } } } },
+  }),
+  async (c) => {
+    const ctx = c.get('services');
+    const row = await findCallerJob(ctx, c.req.valid('param').id);
+    const queue = createJobQueue(ctx.redis);
+    const stopped = await queue.stop(row.id, row.endpointId, 'cancelled', ctx.clock.now().getTime());
+    // A recorded job the queue no longer holds (never queued, or long expired) is cancelled on record.
+    const orphaned = !stopped && !TERMINAL_JOB_STATES.has(row.state) && (await queue.state(row.id)) === null;
+    if (stopped || orphaned) {
+      const book = await queue.bookkeeping(row.id);
+      await settleAsyncJob(ctx, row.id, {
+        state: 'cancelled',
+        gpuSeconds: (await queue.gpuMs(row.id)) / 1000,
+        pricePerHourMicroUsd: book.pricePerHourMicroUsd,
+        startedAt: book.startedAt,
+      });
+    }
+    return c.json(await currentJob(c, row.id), 200);
+  },
+);
