@@ -7,6 +7,7 @@ import { deploymentsRouter } from './api/deployments/index.ts';
 import { docsPage } from './api/docs.ts';
 import { health } from './api/health/index.ts';
 import { orgsRouter } from './api/orgs/index.ts';
+import { webhooksRouter } from './api/webhooks/index.ts';
 import { ConfigurationError } from './core/errors.ts';
 import { newId } from './core/ids.ts';
 import { webhooksInternal } from './internal/webhooks/index.ts';
@@ -85,6 +86,7 @@ export function createApp() {
   app.route('/api/auth', auth);
   app.route('/api/audit', auditRouter);
   app.route('/api/deployments', deploymentsRouter);
+  app.route('/api/webhook-deliveries', webhooksRouter);
   app.route('/api', catalogRouter);
   app.route('/api', orgsRouter);
   app.route('/v1', v1);

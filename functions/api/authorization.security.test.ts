@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endpoints, jobs, memberships, users } from '../../db/schema/index.ts';
+import { endpoints, jobs, memberships, users, webhookDeliveries } from '../../db/schema/index.ts';
 import { insertEndpoint, testDatabase } from '../../tests/harness/db.ts';
 import { app, call, PASSWORD, signUp, uniqueEmail } from '../../tests/harness/edge.ts';
 import { hashPassword } from '../core/auth/passwords.ts';
@@ -16,7 +16,7 @@ import { ROLES, type Role } from '../core/orgs/roles.ts';
 const database = testDatabase();
 afterAll(() => database.close());
 
-type IdKind = 'apiKey' | 'member' | 'invitation' | 'deployment' | 'job';
+type IdKind = 'apiKey' | 'member' | 'invitation' | 'deployment' | 'job' | 'delivery';
 type Variant = 'own' | 'foreign' | 'deleted';
 
 interface RouteSpec {
@@ -88,6 +88,8 @@ const ROUTES: Record<string, RouteSpec> = {
   'GET /v1/models': { needs: 'inference', ok: 200 },
   'GET /api/org/webhook-secret': { needs: 'org.update' },
   'GET /v1/jobs/{id}': { needs: 'inference', id: 'job', ok: 200 },
+  'GET /api/webhook-deliveries': { needs: 'endpoint.read' },
+  'POST /api/webhook-deliveries/{id}/replay': { needs: 'endpoint.manage', id: 'delivery', ok: 202 },
   'POST /v1/jobs/{id}/cancel': { needs: 'inference', id: 'job', ok: 200 },
 };
 
@@ -156,6 +158,15 @@ async function insertJob(orgId: string, endpointId: string) {
   return id;
 }
 
+async function insertDelivery(orgId: string, endpointId: string) {
+  const jobId = await insertJob(orgId, endpointId);
+  const [row] = await database.db
+    .insert(webhookDeliveries)
+    .values({ orgId, jobId, event: 'job.succeeded', url: 'https://hooks.example.com/x' })
+    .returning({ id: webhookDeliveries.id });
+  return row?.id ?? '';
+}
+
 async function freshOwnId(kind: IdKind): Promise<string> {
   const { orgA, ownerToken } = fixture;
   if (kind === 'apiKey') {
@@ -177,6 +188,7 @@ async function freshOwnId(kind: IdKind): Promise<string> {
     ).body.id;
   }
   if (kind === 'job') return insertJob(orgA, fixture.inferenceModel);
+  if (kind === 'delivery') return insertDelivery(orgA, fixture.inferenceModel);
   if (kind === 'deployment') {
     return (
       await call('POST', '/api/deployments', {
@@ -271,6 +283,7 @@ beforeAll(async () => {
     callers,
     foreign: {
       job: await insertJob(orgB, foreignDeployment),
+      delivery: await insertDelivery(orgB, foreignDeployment),
       apiKey: foreignKey,
       invitation: foreignInvitation,
       member: foreignMember,
@@ -278,6 +291,7 @@ beforeAll(async () => {
     },
     deleted: {
       job: newId('job'),
+      delivery: newId('webhookDelivery'),
       apiKey: revoked.body.id,
       invitation: goneInvitation,
       member: goneMember,

@@ -168,6 +168,19 @@ describe('async jobs and webhooks', () => {
       return result.rows.length > 0 ? result.rows : undefined;
     });
     expect(rows[0]).toMatchObject({ status: 'pending', attempts: 1, status_code: 500 });
+
+    const listed = await call('GET', `/api/webhook-deliveries?job_id=${id}`, { token: ownerToken });
+    expect(listed.body.data).toHaveLength(1);
+    const [delivery] = listed.body.data;
+    expect(delivery).toMatchObject({ job_id: id, event: 'job.succeeded', url: `${receiverUrl}/fail` });
+    expect(delivery.attempts[0]).toMatchObject({ status_code: 500, error: null });
+    const before = received.filter((entry) => entry.body.includes(id)).length;
+    const replayed = await call('POST', `/api/webhook-deliveries/${delivery.id}/replay`, {
+      token: ownerToken,
+    });
+    expect(replayed.status).toBe(202);
+    expect(replayed.body.status).toBe('pending');
+    await waitFor(() => received.filter((entry) => entry.body.includes(id)).length > before);
   });
 
   it('refuses webhooks aimed at private addresses where that is not allowed, recording nothing', async () => {
