@@ -86,6 +86,16 @@ const ROUTES: Record<string, RouteSpec> = {
     ok: 409,
   },
   'GET /v1/models': { needs: 'inference', ok: 200 },
+  'POST /v1/completions': {
+    needs: 'inference',
+    body: () => ({ model: fixture.inferenceModel, prompt: 'hi' }),
+    ok: 409,
+  },
+  'POST /v1/embeddings': {
+    needs: 'inference',
+    body: () => ({ model: fixture.inferenceModel, input: 'hi' }),
+    ok: 409,
+  },
   'GET /api/org/webhook-secret': { needs: 'org.update' },
   'GET /v1/jobs/{id}': { needs: 'inference', id: 'job', ok: 200 },
   'GET /api/webhook-deliveries': { needs: 'endpoint.read' },

@@ -101,4 +101,42 @@ describe('chat completions through the queue, with the official openai SDK', () 
     expect(second.response.headers.get('x-job-id')).toBe(first.response.headers.get('x-job-id'));
     expect(second.data.id).toBe(first.data.id);
   });
+
+  it('completes text with the legacy Completions API, streaming too', async () => {
+    const completion = await client.completions.create({
+      model: 'llama',
+      prompt: 'Once upon a time',
+      max_tokens: 4,
+    });
+    expect(completion.object).toBe('text_completion');
+    expect(completion.choices[0]?.text).toBe('[development engine] You said:');
+    expect(completion.choices[0]?.finish_reason).toBe('length');
+    expect(completion.usage).toMatchObject({ prompt_tokens: 4, completion_tokens: 4 });
+    const stream = await client.completions.create({
+      model: 'llama',
+      prompt: 'Once upon a time',
+      max_tokens: 4,
+      stream: true,
+    });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.text ?? '';
+    expect(text).toBe(completion.choices[0]?.text);
+  });
+
+  it('embeds text as unit vectors, the same text the same way, through the SDK’s base64 default', async () => {
+    const result = await client.embeddings.create({ model: 'llama', input: ['alpha', 'beta', 'alpha'] });
+    expect(result.data).toHaveLength(3);
+    const [alpha, beta, again] = result.data.map((item) => item.embedding);
+    expect(alpha).toHaveLength(384);
+    expect(Math.hypot(...(alpha ?? []))).toBeCloseTo(1, 5);
+    expect(again).toEqual(alpha);
+    expect(beta).not.toEqual(alpha);
+    const small = await client.embeddings.create({
+      model: 'llama',
+      input: 'x',
+      dimensions: 8,
+      encoding_format: 'float',
+    });
+    expect(small.data[0]?.embedding).toHaveLength(8);
+  });
 });

@@ -1,6 +1,7 @@
 import { authenticate } from '../lib/auth/authenticate.ts';
 import { createRouter } from '../lib/openapi.ts';
 import { chat } from './chat.ts';
+import { completions } from './completions.ts';
 import { jobsRoutes } from './jobs.ts';
 import { modelsRoute } from './models.ts';
 
@@ -10,7 +11,9 @@ import { modelsRoute } from './models.ts';
  */
 export const v1 = createRouter();
 // Only the routes that exist authenticate: an unknown path stays a plain 404, as with OpenAI.
-for (const path of ['/chat/*', '/models', '/jobs/*']) v1.use(path, authenticate());
+for (const path of ['/chat/*', '/completions', '/embeddings', '/models', '/jobs/*'])
+  v1.use(path, authenticate());
 v1.route('/', chat);
+v1.route('/', completions);
 v1.route('/', modelsRoute);
 v1.route('/', jobsRoutes);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { WEBHOOK_EVENTS } from '../jobs/states.ts';
+import { asyncFields } from './async-fields.ts';
 
 const text = z.string().max(1_000_000);
 
@@ -50,9 +50,7 @@ export const chatCompletionInput = z
     tools: z.array(z.record(z.string(), z.unknown())).max(128).optional(),
     tool_choice: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
     logit_bias: z.record(z.string(), z.number()).nullable().optional(),
-    /** Run asynchronously and announce the end to this URL (Standard Webhooks signed). */
-    webhook: z.string().max(2048).optional(),
-    webhook_events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(WEBHOOK_EVENTS.length).optional(),
+    ...asyncFields,
   })
   .strict();
 

@@ -10,10 +10,10 @@ export function createDevEngine(options: { tokenDelayMs: number }): EngineAdapte
     name: 'dev',
     async ready() {},
     async run(job, emit, signal) {
-      if (job.kind !== 'chat.completion') {
-        throw new UnsupportedJobError(`The development engine does not run ${job.kind} jobs yet.`);
-      }
-      return chat(job, emit, signal, options.tokenDelayMs);
+      if (job.kind === 'chat.completion') return chat(job, emit, signal, options.tokenDelayMs);
+      if (job.kind === 'completion') return completion(job, emit, signal, options.tokenDelayMs);
+      if (job.kind === 'embedding') return embedding(job);
+      throw new UnsupportedJobError(`The development engine does not run ${job.kind} jobs yet.`);
     },
   };
 }
@@ -113,3 +113,93 @@ async function chat(
 const cancelled = (): never => {
   throw new DOMException('The job is no longer ours', 'AbortError');
 };
+
+interface CompletionInput {
+  model: string;
+  prompt: string | string[];
+  stream?: boolean;
+  max_tokens?: number | null;
+}
+
+async function completion(
+  job: WorkerJob,
+  emit: (chunk: Record<string, unknown>) => Promise<boolean>,
+  signal: AbortSignal,
+  delayMs: number,
+) {
+  const input = job.input as CompletionInput;
+  const prompt = Array.isArray(input.prompt) ? (input.prompt[0] ?? '') : input.prompt;
+  const reply = devReply([{ role: 'user', content: prompt }]);
+  // The legacy API's default is 16 tokens.
+  const tokens = reply.slice(0, Math.min(reply.length, input.max_tokens ?? 16));
+  const finishReason = tokens.length < reply.length ? 'length' : 'stop';
+  const id = `cmpl-${job.id}`;
+  const created = Math.floor(Date.now() / 1000);
+  for (const [index, token] of tokens.entries()) {
+    await sleep(delayMs, signal);
+    const piece = index === 0 ? token : ` ${token}`;
+    const last = index === tokens.length - 1;
+    const chunk = {
+      id,
+      object: 'text_completion',
+      created,
+      model: input.model,
+      choices: [{ index: 0, text: piece, finish_reason: last ? finishReason : null, logprobs: null }],
+    };
+    if (input.stream && !(await emit(chunk))) return cancelled();
+  }
+  const promptTokens = words(prompt).length;
+  return {
+    id,
+    object: 'text_completion',
+    created,
+    model: input.model,
+    choices: [{ index: 0, text: tokens.join(' '), finish_reason: finishReason, logprobs: null }],
+    usage: {
+      prompt_tokens: promptTokens,
+      completion_tokens: tokens.length,
+      total_tokens: promptTokens + tokens.length,
+    },
+  };
+}
+
+interface EmbeddingInput {
+  model: string;
+  input: string | string[];
+  encoding_format?: 'float' | 'base64';
+  dimensions?: number;
+}
+
+/** A unit vector derived from the text alone: equal texts embed equally, different ones differently. */
+export function devVector(text: string, dimensions: number): number[] {
+  let state = 2166136261;
+  for (const char of text) state = Math.imul(state ^ char.charCodeAt(0), 16777619) >>> 0;
+  const vector = Array.from({ length: dimensions }, () => {
+    state = Math.imul(state ^ (state >>> 15), 2246822507) >>> 0;
+    state = Math.imul(state ^ (state >>> 13), 3266489909) >>> 0;
+    return (state / 0xffffffff) * 2 - 1;
+  });
+  const norm = Math.hypot(...vector) || 1;
+  return vector.map((value) => value / norm);
+}
+
+function embedding(job: WorkerJob) {
+  const input = job.input as EmbeddingInput;
+  const texts = Array.isArray(input.input) ? input.input : [input.input];
+  const dimensions = input.dimensions ?? 384;
+  const data = texts.map((text, index) => {
+    const vector = devVector(text, dimensions);
+    const encoded =
+      input.encoding_format === 'base64'
+        ? Buffer.from(new Float32Array(vector).buffer).toString('base64')
+        : vector;
+    return { object: 'embedding', index, embedding: encoded };
+  });
+  const promptTokens = texts.reduce((sum, text) => sum + words(text).length, 0);
+  return {
+    object: 'list',
+    data,
+    model: input.model,
+    usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+  };
+}

@@ -36,11 +36,49 @@ export function createOpenAICompatibleEngine(options: {
       }
     },
     async run(job, emit, signal) {
-      if (job.kind !== 'chat.completion')
-        throw new UnsupportedJobError(`This engine does not run ${job.kind} jobs.`);
-      return chat(job, emit, signal, url('v1/chat/completions'), options.servedModel);
+      if (job.kind === 'chat.completion')
+        return chat(job, emit, signal, url('v1/chat/completions'), options.servedModel);
+      const path = PASSTHROUGH_PATHS[job.kind];
+      if (!path) throw new UnsupportedJobError(`This engine does not run ${job.kind} jobs.`);
+      return passthrough(job, emit, signal, url(path), options.servedModel);
     },
   };
+}
+
+/** Job kinds answered in one piece by the server's route of the same name. */
+const PASSTHROUGH_PATHS: Record<string, string> = {
+  completion: 'v1/completions',
+  embedding: 'v1/embeddings',
+};
+
+async function refused(response: Response): Promise<never> {
+  const detail = (await response.text()).slice(0, 500);
+  // The model server refused the request itself (too long a prompt, bad parameters): the caller's to fix.
+  if (response.status >= 400 && response.status < 500)
+    throw new UnsupportedJobError(`The model server refused the request: ${detail}`);
+  throw new Error(`model server answered ${response.status}: ${detail}`);
+}
+
+async function passthrough(
+  job: WorkerJob,
+  emit: (chunk: Record<string, unknown>) => Promise<boolean>,
+  signal: AbortSignal,
+  endpoint: string,
+  servedModel: string,
+) {
+  const input = job.input as Record<string, unknown> & { model: string; stream?: boolean };
+  const response = await fetch(endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...input, model: servedModel, stream: false }),
+    signal,
+  });
+  if (!response.ok) return refused(response);
+  const result = { ...((await response.json()) as Record<string, unknown>), model: input.model };
+  // A streaming caller of a one-piece answer gets it as a single chunk.
+  if (input.stream && !(await emit(result)))
+    throw new DOMException('The job is no longer ours', 'AbortError');
+  return result;
 }
 
 async function chat(

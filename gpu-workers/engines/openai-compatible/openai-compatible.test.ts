@@ -15,6 +15,18 @@ beforeAll(async () => {
       return response.writeHead(200, { 'content-type': 'application/json' }).end('{"data":[]}');
     let raw = '';
     for await (const part of request) raw += part;
+    if (request.url === '/v1/embeddings') {
+      received.push(JSON.parse(raw));
+      return response
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(
+          JSON.stringify({
+            object: 'list',
+            model: 'served',
+            data: [{ object: 'embedding', index: 0, embedding: [0.6, 0.8] }],
+          }),
+        );
+    }
     const body = JSON.parse(raw) as { messages: { content: string }[] };
     received.push(body);
     if (body.messages[0]?.content === 'too long') {
@@ -94,5 +106,21 @@ describe('OpenAI-compatible engine adapter', () => {
     await expect(
       engine().run(job('hi', true), async () => false, new AbortController().signal),
     ).rejects.toThrow('no longer ours');
+  });
+
+  it('passes embeddings through in one piece under the platform model name', async () => {
+    const result = await engine().run(
+      {
+        id: 'job_2',
+        kind: 'embedding',
+        input: { model: 'my-deployment', input: 'hi' },
+        deadline_ms: 0,
+        attempt: 1,
+      },
+      async () => true,
+      new AbortController().signal,
+    );
+    expect(received.at(-1)).toMatchObject({ model: 'llama3.1:8b', input: 'hi', stream: false });
+    expect(result).toMatchObject({ model: 'my-deployment', data: [{ embedding: [0.6, 0.8] }] });
   });
 });

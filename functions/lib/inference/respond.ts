@@ -1,0 +1,128 @@
+import type { Context } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { AppEnv } from '../../context.ts';
+import { EngineError, InvalidRequestError } from '../../core/errors.ts';
+import { resolveTarget } from '../../core/inference/target.ts';
+import type { JobKind, WebhookEvent } from '../../core/jobs/states.ts';
+import { checkWebhookTarget } from '../../core/webhooks/target.ts';
+import { errorBody, statusOf, toServiceError } from '../http-errors.ts';
+import { createJobQueue } from '../queue/index.ts';
+import { awaitJob } from './relay.ts';
+import { jobCost, submitJob } from './submit.ts';
+
+export interface InferenceRequest {
+  kind: JobKind;
+  body: {
+    model: string;
+    stream?: boolean | undefined;
+    stream_options?: { include_usage?: boolean | undefined } | null | undefined;
+  };
+  webhook?: string | undefined;
+  webhookEvents?: WebhookEvent[] | undefined;
+  /** The `object` of streamed chunks (`chat.completion.chunk`, `text_completion`), for the usage chunk. */
+  chunkObject?: string;
+}
+
+interface FinalResult {
+  id?: string;
+  created?: number;
+  usage?: Record<string, number>;
+}
+
+/**
+ * Every OpenAI-compatible route ends here: resolve the deployment, queue the job, then answer as the
+ * caller asked — 202 for async (webhook or `Prefer: respond-async`), one JSON body, or an SSE stream.
+ */
+export async function respond(c: Context<AppEnv>, request: InferenceRequest): Promise<Response> {
+  const ctx = c.get('services');
+  const { body } = request;
+  const target = await resolveTarget(ctx, body.model);
+  const input = { ...body, model: target.modelName };
+  if (request.webhook !== undefined || /\brespond-async\b/i.test(c.req.header('prefer') ?? '')) {
+    if (body.stream) {
+      throw new InvalidRequestError(
+        'stream: an async request (webhook or Prefer: respond-async) cannot stream.',
+        { param: 'stream' },
+      );
+    }
+    const webhookUrl =
+      request.webhook === undefined
+        ? null
+        : checkWebhookTarget(request.webhook, { allowPrivate: ctx.config.WEBHOOK_ALLOW_PRIVATE_TARGETS });
+    const job = await submitJob(c, target, request.kind, input, {
+      webhookUrl,
+      webhookEvents: request.webhookEvents ?? null,
+    });
+    c.header('location', `/v1/jobs/${job.id}`);
+    return c.json({ id: job.id, object: 'job', status: 'queued' }, 202);
+  }
+
+  const job = await submitJob(c, target, request.kind, input);
+  const queue = createJobQueue(ctx.redis);
+  const now = () => ctx.clock.now().getTime();
+  const signal = c.req.raw.signal;
+  const cost = async () => jobCost(await queue.gpuMs(job.id), target.pricePerHourMicroUsd);
+
+  if (!body.stream) {
+    const { result } = await awaitJob(queue, job, {}, signal, now);
+    const { gpuSeconds, costUsd } = await cost();
+    c.header('x-gpu-seconds', gpuSeconds.toFixed(3));
+    c.header('x-cost-usd', costUsd.toFixed(6));
+    return c.json(result as Record<string, unknown>, 200);
+  }
+
+  return streamSSE(c, async (stream) => {
+    const aborted = new AbortController();
+    stream.onAbort(() => aborted.abort());
+    signal.addEventListener('abort', () => aborted.abort());
+    let relayed = 0;
+    try {
+      const { result } = await awaitJob(
+        queue,
+        job,
+        {
+          onChunk: async (chunk) => {
+            if (aborted.signal.aborted) return false;
+            await stream.writeSSE({ data: JSON.stringify(chunk) });
+            relayed++;
+            return true;
+          },
+          onRequeued: () => {
+            // A replacement worker starts over; what this client already received cannot be unsent.
+            if (relayed > 0)
+              throw new EngineError(
+                'The worker serving this stream was lost mid-response. Retry the request.',
+              );
+          },
+        },
+        aborted.signal,
+        now,
+      );
+      const final = result as FinalResult;
+      if (body.stream_options?.include_usage && final.usage) {
+        const { gpuSeconds, costUsd } = await cost();
+        await stream.writeSSE({
+          data: JSON.stringify({
+            id: final.id,
+            object: request.chunkObject,
+            created: final.created,
+            model: target.modelName,
+            choices: [],
+            usage: { ...final.usage, gpu_seconds: gpuSeconds, cost_usd: costUsd },
+          }),
+        });
+      }
+      await stream.writeSSE({ data: '[DONE]' });
+    } catch (thrown) {
+      if (aborted.signal.aborted) return;
+      // Mid-stream failures arrive the way OpenAI sends them: an `error` object in a data line.
+      const error = toServiceError(thrown);
+      ctx.logger.warn('stream ended with an error', {
+        code: error.code,
+        status: statusOf(error.code),
+        jobId: job.id,
+      });
+      await stream.writeSSE({ data: JSON.stringify(errorBody(error.code, error.message, error.param)) });
+    }
+  });
+}
