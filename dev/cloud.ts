@@ -31,6 +31,8 @@ export interface LocalCloudOptions {
     redis: number;
   };
   allowMemoryRedis?: boolean;
+  /** An OpenAI-compatible model server (Ollama, llama.cpp, vLLM) for local workers; else the dev engine. */
+  engineUrl?: string | undefined;
   onWorkerOutput?: (replicaId: string, line: string) => void;
 }
 
@@ -124,6 +126,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           REPLICA_ID: spec.replicaId,
           ENGINE: spec.engine,
           MODEL: spec.model ?? '',
+          // Locally, without a model server (ENGINE_URL), workers run the labelled development engine.
+          ...(options.engineUrl ? { ENGINE_URL: options.engineUrl } : { DEV_ENGINE: 'true' }),
         },
       }),
       ...(options.onWorkerOutput ? { onOutput: options.onWorkerOutput } : {}),

@@ -27,6 +27,10 @@ export const devEnvSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must look like redis://host:6379')
     .optional(),
+  /** An OpenAI-compatible model server local workers send jobs to (Ollama, llama.cpp, vLLM CPU). */
+  ENGINE_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://127.0.0.1:11434' })
+    .optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 

@@ -93,6 +93,7 @@ async function main() {
     edgeUrl,
     databaseUrl: config.DATABASE_URL,
     redisUrl: config.REDIS_URL,
+    engineUrl: config.ENGINE_URL,
     ports: {
       postgres: config.POSTGRES_PORT,
       neonProxy: config.NEON_PROXY_PORT,

@@ -21,6 +21,14 @@ export const agentEnvSchema = z.object({
     .optional(),
   /** The model name that server serves (Ollama: `llama3.1:8b`); defaults to MODEL. */
   ENGINE_MODEL: z.string().optional(),
+  /**
+   * Opt-in to the development engine (fake, labelled output) when no ENGINE_URL is set. Only the local
+   * compute provider sets it: a production image without a model server must fail, not pretend.
+   */
+  DEV_ENGINE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
   /** Pacing of the development engine, milliseconds per token. */
   DEV_TOKEN_DELAY_MS: z.coerce.number().int().min(0).max(5_000).default(15),
   /** How long SIGTERM waits for running jobs before giving up on them. */
@@ -31,6 +39,11 @@ export type AgentConfig = z.infer<typeof agentEnvSchema>;
 
 export function parseAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
   const result = agentEnvSchema.safeParse(env);
+  if (result.success && !result.data.ENGINE_URL && !result.data.DEV_ENGINE) {
+    throw new Error(
+      'Invalid worker agent settings:\n  - ENGINE_URL is required (the model server), unless DEV_ENGINE=true',
+    );
+  }
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => `  - ${issue.path.join('.')} ${issue.message}`);
   throw new Error(`Invalid worker agent settings:\n${lines.join('\n')}`);

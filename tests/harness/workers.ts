@@ -79,6 +79,7 @@ export function startAgent(options: {
       REPLICA_ID: options.replicaId,
       ENGINE: 'vllm',
       MODEL: 'dev',
+      DEV_ENGINE: 'true',
       CONCURRENCY: String(options.concurrency ?? 4),
       DEV_TOKEN_DELAY_MS: String(options.tokenDelayMs ?? 5),
       DRAIN_TIMEOUT_MS: '10000',

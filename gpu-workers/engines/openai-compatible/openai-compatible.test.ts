@@ -17,15 +17,13 @@ beforeAll(async () => {
     for await (const part of request) raw += part;
     if (request.url === '/v1/embeddings') {
       received.push(JSON.parse(raw));
-      return response
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(
-          JSON.stringify({
-            object: 'list',
-            model: 'served',
-            data: [{ object: 'embedding', index: 0, embedding: [0.6, 0.8] }],
-          }),
-        );
+      return response.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          object: 'list',
+          model: 'served',
+          data: [{ object: 'embedding', index: 0, embedding: [0.6, 0.8] }],
+        }),
+      );
     }
     const body = JSON.parse(raw) as { messages: { content: string }[] };
     received.push(body);
