@@ -79,6 +79,8 @@ const ROUTES: Record<string, RouteSpec> = {
   'POST /api/deployments/{id}/stop': { needs: 'endpoint.manage', id: 'deployment', ok: 200 },
   'POST /api/deployments/{id}/start': { needs: 'endpoint.manage', id: 'deployment', ok: 200 },
   'DELETE /api/deployments/{id}': { needs: 'endpoint.manage', id: 'deployment' },
+  'GET /api/deployments/{id}/metrics': { needs: 'endpoint.read', id: 'deployment' },
+  'GET /api/deployments/{id}/logs': { needs: 'endpoint.read', id: 'deployment' },
   // The fixture deployment is stopped, so an allowed call is refused at once (409) instead of waiting.
   'POST /v1/chat/completions': {
     needs: 'inference',

@@ -139,4 +139,35 @@ describe('chat completions through the queue, with the official openai SDK', () 
     });
     expect(small.data[0]?.embedding).toHaveLength(8);
   });
+
+  it('shows the traffic in the deployment’s metrics and the workers’ lines in its logs', async () => {
+    const metrics = await call('GET', `/api/deployments/${deploymentId}/metrics?window_minutes=10`, {
+      token: ownerToken,
+    });
+    expect(metrics.status).toBe(200);
+    expect(metrics.body.requests).toBeGreaterThanOrEqual(6);
+    expect(metrics.body.failures).toBe(0);
+    expect(metrics.body.gpu_seconds).toBeGreaterThan(0);
+    expect(metrics.body.latency_ms.p50).toBeGreaterThan(0);
+    expect(metrics.body.latency_ms.p99).toBeGreaterThanOrEqual(metrics.body.latency_ms.p50);
+    expect(metrics.body.queue).toEqual({ queued: 0, running: 0 });
+    expect(metrics.body.replicas).toEqual({ active: 1 });
+    expect(metrics.body.per_minute).toHaveLength(10);
+
+    const logs = await waitForLogs();
+    expect(logs.some((entry: { line: string }) => /job job_\S+ done/.test(entry.line))).toBe(true);
+    const tail = await call('GET', `/api/deployments/${deploymentId}/logs?after=${logs.at(-1).id}`, {
+      token: ownerToken,
+    });
+    expect(tail.body.data).toEqual([]);
+  });
 });
+
+async function waitForLogs() {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const logs = await call('GET', `/api/deployments/${deploymentId}/logs`, { token: ownerToken });
+    if (logs.body.data.length > 0) return logs.body.data;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('no worker logs arrived');
+}

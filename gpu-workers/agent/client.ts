@@ -42,6 +42,11 @@ export function createWorkerClient(baseUrl: string, token: string) {
   };
 
   return {
+    /** Ships log lines to the edge, where `GET /api/deployments/{id}/logs` shows them. */
+    async logs(lines: { at: string; line: string }[]) {
+      const response = await call('/internal/worker/logs', { lines });
+      await response.body?.cancel();
+    },
     async take(
       max: number,
       waitMs: number,

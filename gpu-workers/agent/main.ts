@@ -9,7 +9,13 @@ import { parseAgentConfig } from './config.ts';
 import { runJob } from './run-job.ts';
 
 const config = parseAgentConfig(process.env);
-const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
+const shipped: { at: string; line: string }[] = [];
+const log = (line: string) => {
+  const at = new Date().toISOString();
+  console.log(`${at} ${line}`);
+  // Best effort: under a log storm the oldest unsent lines are dropped, never the job.
+  if (shipped.length < 500) shipped.push({ at, line });
+};
 const engine = config.ENGINE_URL
   ? createOpenAICompatibleEngine({
       baseUrl: config.ENGINE_URL,
@@ -17,6 +23,11 @@ const engine = config.ENGINE_URL
     })
   : createDevEngine({ tokenDelayMs: config.DEV_TOKEN_DELAY_MS });
 const client = createWorkerClient(config.CONTROL_PLANE_URL, config.WORKER_TOKEN);
+const shipLogs = async () => {
+  if (shipped.length === 0) return;
+  await client.logs(shipped.splice(0)).catch(() => {});
+};
+const logShipper = setInterval(() => void shipLogs(), 1_000);
 const running = new Set<Promise<void>>();
 const stopTaking = new AbortController();
 
@@ -57,6 +68,8 @@ async function main() {
       ? 'drained'
       : `drain timed out with ${running.size} jobs running`,
   );
+  clearInterval(logShipper);
+  await shipLogs();
 }
 
 main().then(

@@ -8,6 +8,7 @@ import {
   setDeploymentState,
   updateDeployment,
 } from '../../core/deployments/manage.ts';
+import { deploymentLogs, deploymentMetrics } from '../../core/deployments/observe.ts';
 import { authenticate } from '../../lib/auth/authenticate.ts';
 import { createRouter } from '../../lib/openapi.ts';
 import { authErrors, bearerSecurity, jsonRequest, jsonResponse, listQuery } from '../schemas.ts';
@@ -163,5 +164,66 @@ deploymentsRouter.openapi(
   async (c) => {
     await deleteDeployment({ ctx: c.get('services'), id: c.req.valid('param').id });
     return c.body(null, 204);
+  },
+);
+
+deploymentsRouter.openapi(
+  createRoute({
+    method: 'get',
+    path: '/{id}/metrics',
+    tags,
+    summary: 'Requests, latency percentiles, queue depth, replicas and GPU seconds',
+    security,
+    request: {
+      params: IdParams,
+      query: z.object({ window_minutes: z.coerce.number().int().min(1).max(1440).default(60) }),
+    },
+    responses: {
+      200: jsonResponse(
+        'Metrics over the window, and per minute',
+        z.record(z.string(), z.unknown()).openapi('DeploymentMetrics'),
+      ),
+      ...authErrors,
+    },
+  }),
+  async (c) =>
+    c.json(
+      await deploymentMetrics({
+        ctx: c.get('services'),
+        id: c.req.valid('param').id,
+        windowMinutes: c.req.valid('query').window_minutes,
+      }),
+      200,
+    ),
+);
+
+deploymentsRouter.openapi(
+  createRoute({
+    method: 'get',
+    path: '/{id}/logs',
+    tags,
+    summary: "What the deployment's workers logged (newest lines; tail with `after`)",
+    security,
+    request: {
+      params: IdParams,
+      query: z.object({
+        limit: z.coerce.number().int().min(1).max(1000).default(200),
+        after: z
+          .string()
+          .regex(/^\d+-\d+$/, 'is not a log line id')
+          .optional(),
+      }),
+    },
+    responses: {
+      200: jsonResponse('Log lines', z.record(z.string(), z.unknown()).openapi('DeploymentLogs')),
+      ...authErrors,
+    },
+  }),
+  async (c) => {
+    const { limit, after } = c.req.valid('query');
+    return c.json(
+      await deploymentLogs({ ctx: c.get('services'), id: c.req.valid('param').id, limit, after }),
+      200,
+    );
   },
 );

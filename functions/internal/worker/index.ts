@@ -5,6 +5,8 @@ import { ConflictError, UnauthorizedError } from '../../core/errors.ts';
 import { isId } from '../../core/ids.ts';
 import { resolveWorker, type WorkerIdentity } from '../../core/workers/identity.ts';
 import { settleAsyncJob } from '../../lib/jobs/settle.ts';
+import { appendWorkerLogs } from '../../lib/logs.ts';
+import { recordJobMetrics } from '../../lib/metrics.ts';
 import { createRouter } from '../../lib/openapi.ts';
 import { createJobQueue } from '../../lib/queue/index.ts';
 
@@ -139,6 +141,12 @@ workerApi.openapi(
       : await jobs.fail(id, identity.endpointId, identity.replicaId, body.error, body.gpu_ms, now);
     if (!done) throw new ConflictError('This job is no longer yours (cancelled, timed out or re-queued).');
     const book = await jobs.bookkeeping(id);
+    await recordJobMetrics(redis, identity.endpointId, {
+      ok: Boolean(body.result),
+      latencyMs: now - book.createdMs,
+      gpuMs: body.gpu_ms,
+      nowMs: now,
+    });
     if (book.isAsync) {
       await settleAsyncJob(c.get('services'), id, {
         state: body.result ? 'succeeded' : 'failed',
@@ -149,6 +157,32 @@ workerApi.openapi(
         startedAt: book.startedAt,
       });
     }
+    return c.json({ ok: true }, 200);
+  },
+);
+
+workerApi.openapi(
+  createRoute({
+    method: 'post',
+    path: '/logs',
+    hide: true,
+    request: json(
+      z
+        .object({
+          lines: z.array(z.object({ at: z.string().max(40), line: z.string().max(8192) }).strict()).max(500),
+        })
+        .strict(),
+    ),
+    responses: ok,
+  }),
+  async (c) => {
+    const identity = c.get('worker');
+    await appendWorkerLogs(
+      c.get('services').redis,
+      identity.endpointId,
+      identity.replicaId,
+      c.req.valid('json').lines,
+    );
     return c.json({ ok: true }, 200);
   },
 );

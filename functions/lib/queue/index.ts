@@ -243,11 +243,18 @@ export function createJobQueue(redis: Redis) {
     /** What the edge needs to record a job's end: whether it is async, its price, when it started. */
     async bookkeeping(jobId: string) {
       const fields =
-        (await redis.hmget<Record<string, unknown>>(keys.job(jobId), 'async', 'price', 'started')) ?? {};
+        (await redis.hmget<Record<string, unknown>>(
+          keys.job(jobId),
+          'async',
+          'price',
+          'started',
+          'created',
+        )) ?? {};
       return {
         isAsync: String(fields.async) === '1',
         pricePerHourMicroUsd: Number(fields.price ?? 0),
         startedAt: fields.started ? new Date(Number(fields.started)) : undefined,
+        createdMs: Number(fields.created ?? 0),
       };
     },
 

@@ -25,7 +25,10 @@ describe('development engine', () => {
         stream: true,
         max_tokens: 3,
       }),
-      async (chunk) => (emitted.push(chunk), true),
+      async (chunk) => {
+        emitted.push(chunk);
+        return true;
+      },
       new AbortController().signal,
     )) as {
       choices: { finish_reason: string; message: { content: string } }[];

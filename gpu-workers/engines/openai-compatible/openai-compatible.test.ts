@@ -62,7 +62,10 @@ describe('OpenAI-compatible engine adapter', () => {
     const emitted: Record<string, unknown>[] = [];
     const result = await engine().run(
       job('hi', true),
-      async (chunk) => (emitted.push(chunk), true),
+      async (chunk) => {
+        emitted.push(chunk);
+        return true;
+      },
       new AbortController().signal,
     );
     expect(received.at(-1)).toMatchObject({
@@ -88,7 +91,10 @@ describe('OpenAI-compatible engine adapter', () => {
     const emitted: unknown[] = [];
     const result = await engine().run(
       job('hi', false),
-      async (chunk) => (emitted.push(chunk), true),
+      async (chunk) => {
+        emitted.push(chunk);
+        return true;
+      },
       new AbortController().signal,
     );
     expect(emitted).toEqual([]);

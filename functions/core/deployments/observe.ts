@@ -1,0 +1,66 @@
+import { and, count, eq, isNull } from 'drizzle-orm';
+import { endpoints, replicas } from '../../../db/schema/index.ts';
+import type { ServiceContext } from '../../context.ts';
+import { readWorkerLogs } from '../../lib/logs.ts';
+import { readMetrics } from '../../lib/metrics.ts';
+import { createJobQueue } from '../../lib/queue/index.ts';
+import { NotFoundError } from '../errors.ts';
+import { isId } from '../ids.ts';
+import { authorize } from '../orgs/authorize.ts';
+
+async function ownDeployment(ctx: ServiceContext, id: string) {
+  const { caller } = authorize(ctx.caller, 'endpoint.read');
+  const notFound = new NotFoundError('Deployment not found.', { param: 'id' });
+  if (!isId('endpoint', id)) throw notFound;
+  const [row] = await ctx.db
+    .select({ id: endpoints.id })
+    .from(endpoints)
+    .where(and(eq(endpoints.id, id), eq(endpoints.orgId, caller.orgId), isNull(endpoints.deletedAt)));
+  if (!row) throw notFound;
+  return row.id;
+}
+
+/** Requests, latency percentiles, queue depth, replicas by state and GPU time over a window. */
+export async function deploymentMetrics({
+  ctx,
+  id,
+  windowMinutes,
+}: {
+  ctx: ServiceContext;
+  id: string;
+  windowMinutes: number;
+}) {
+  const endpointId = await ownDeployment(ctx, id);
+  const [traffic, queue, replicaRows] = await Promise.all([
+    readMetrics(ctx.redis, endpointId, windowMinutes, ctx.clock.now().getTime()),
+    createJobQueue(ctx.redis).depth(endpointId),
+    ctx.db
+      .select({ state: replicas.state, replicas: count() })
+      .from(replicas)
+      .where(eq(replicas.endpointId, endpointId))
+      .groupBy(replicas.state),
+  ]);
+  return {
+    object: 'deployment_metrics' as const,
+    deployment_id: endpointId,
+    ...traffic,
+    queue,
+    replicas: Object.fromEntries(replicaRows.map((row) => [row.state, row.replicas])),
+  };
+}
+
+/** The newest lines its workers logged, oldest first; pass the last id back as `after` to tail. */
+export async function deploymentLogs({
+  ctx,
+  id,
+  limit,
+  after,
+}: {
+  ctx: ServiceContext;
+  id: string;
+  limit: number;
+  after?: string | undefined;
+}) {
+  const endpointId = await ownDeployment(ctx, id);
+  return { object: 'list' as const, data: await readWorkerLogs(ctx.redis, endpointId, limit, after) };
+}

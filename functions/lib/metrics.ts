@@ -1,0 +1,74 @@
+import type { Redis } from './redis.ts';
+
+/** Per-minute buckets are kept a little over a day: enough for the dashboard's 24-hour charts. */
+const RETAIN_SECONDS = 25 * 3600;
+const MAX_LATENCY_SAMPLES = 1000;
+
+const minuteOf = (ms: number) => Math.floor(ms / 60_000);
+const bucket = (endpointId: string, minute: number) => `metrics:${endpointId}:${minute}`;
+
+export interface JobMeasure {
+  ok: boolean;
+  latencyMs: number;
+  gpuMs: number;
+  nowMs: number;
+}
+
+/** Counts one finished request of an endpoint into its minute bucket (one pipeline, no read). */
+export async function recordJobMetrics(redis: Redis, endpointId: string, measure: JobMeasure): Promise<void> {
+  const key = bucket(endpointId, minuteOf(measure.nowMs));
+  const pipeline = redis.pipeline();
+  pipeline.hincrby(key, 'requests', 1);
+  if (!measure.ok) pipeline.hincrby(key, 'failures', 1);
+  pipeline.hincrby(key, 'gpu_ms', Math.round(measure.gpuMs));
+  pipeline.expire(key, RETAIN_SECONDS);
+  pipeline.lpush(`${key}:latency`, Math.round(measure.latencyMs));
+  pipeline.ltrim(`${key}:latency`, 0, MAX_LATENCY_SAMPLES - 1);
+  pipeline.expire(`${key}:latency`, RETAIN_SECONDS);
+  await pipeline.exec();
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted.length === 0
+    ? null
+    : (sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? null);
+
+/** Requests, failures, latency percentiles and GPU time over the last `windowMinutes`, and per minute. */
+export async function readMetrics(redis: Redis, endpointId: string, windowMinutes: number, nowMs: number) {
+  const last = minuteOf(nowMs);
+  const minutes = Array.from({ length: windowMinutes }, (_, i) => last - windowMinutes + 1 + i);
+  const pipeline = redis.pipeline();
+  for (const minute of minutes) {
+    pipeline.hgetall(bucket(endpointId, minute));
+    pipeline.lrange(`${bucket(endpointId, minute)}:latency`, 0, -1);
+  }
+  const replies = await pipeline.exec<unknown[]>();
+  const perMinute: { minute: string; requests: number; failures: number; gpu_seconds: number }[] = [];
+  const latencies: number[] = [];
+  minutes.forEach((minute, index) => {
+    const counts = (replies[index * 2] ?? {}) as Record<string, unknown> | null;
+    const samples = (replies[index * 2 + 1] ?? []) as unknown[];
+    latencies.push(...samples.map(Number));
+    perMinute.push({
+      minute: new Date(minute * 60_000).toISOString(),
+      requests: Number(counts?.requests ?? 0),
+      failures: Number(counts?.failures ?? 0),
+      gpu_seconds: Number(counts?.gpu_ms ?? 0) / 1000,
+    });
+  });
+  latencies.sort((a, b) => a - b);
+  const sum = (field: 'requests' | 'failures' | 'gpu_seconds') =>
+    perMinute.reduce((total, row) => total + row[field], 0);
+  return {
+    window_minutes: windowMinutes,
+    requests: sum('requests'),
+    failures: sum('failures'),
+    gpu_seconds: sum('gpu_seconds'),
+    latency_ms: {
+      p50: percentile(latencies, 50),
+      p90: percentile(latencies, 90),
+      p99: percentile(latencies, 99),
+    },
+    per_minute: perMinute,
+  };
+}
