@@ -27,6 +27,8 @@ export async function appendWorkerLogs(
       { trim: { type: 'MAXLEN', threshold: KEEP_LINES, comparison: '~' } },
     );
   }
+  // A deployment nobody runs any more lets its logs go after a week.
+  pipeline.expire(key(endpointId), 7 * 86_400);
   await pipeline.exec();
 }
 

@@ -17,21 +17,33 @@ const IdParams = z.object({
 });
 
 /**
- * The job as the caller sees it. A job that ended in the queue without a worker reporting it (deadline
- * passed while waiting) is recorded on first look.
+ * The job as the caller sees it. The record is repaired on sight when the queue knows more than
+ * Postgres: a worker's finish that was not recorded, or a job that ran past its deadline (queued with
+ * no worker, or running too long), which is stopped and recorded as timed out.
  */
 async function currentJob(c: Context<AppEnv>, id: string) {
   const ctx = c.get('services');
   let row = await findCallerJob(ctx, id);
   const queue = createJobQueue(ctx.redis);
   if (!TERMINAL_JOB_STATES.has(row.state)) {
-    const live = await queue.state(row.id);
-    if (live === 'cancelled' || live === 'timed_out') {
-      const book = await queue.bookkeeping(row.id);
+    const now = ctx.clock.now();
+    // State first: what is read after it (the outcome) is at least as new, never older.
+    let live = await queue.state(row.id);
+    const book = await queue.bookkeeping(row.id);
+    const overdue = row.deadlineAt !== null && row.deadlineAt <= now;
+    if (overdue && (live === null || live === 'queued' || live === 'running')) {
+      if (live !== null) await queue.stop(row.id, row.endpointId, 'timed_out', now.getTime());
+      live = 'timed_out';
+    }
+    if (live !== null && live !== 'queued' && live !== 'running') {
+      const finished = live as 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
       await settleAsyncJob(ctx, row.id, {
-        state: live,
-        gpuSeconds: 0,
+        state: finished,
+        output: finished === 'succeeded' ? book.outcome : undefined,
+        error: finished === 'failed' ? book.outcome : undefined,
+        gpuSeconds: (await queue.gpuMs(row.id)) / 1000,
         pricePerHourMicroUsd: book.pricePerHourMicroUsd,
+        startedAt: book.startedAt,
       });
       row = await findCallerJob(ctx, id);
     } else if (live === 'running' && row.state === 'queued') {

@@ -1,5 +1,13 @@
 import type { WorkerJob } from '../engines/engine.ts';
 
+/** The edge answered 401: this replica was released. The agent drains and exits. */
+export class ReplicaGoneError extends Error {
+  constructor() {
+    super('the edge no longer knows this replica (401)');
+    this.name = 'ReplicaGoneError';
+  }
+}
+
 export class JobLostError extends Error {
   constructor(jobId: string) {
     super(`job ${jobId} is no longer ours`);
@@ -14,15 +22,22 @@ const RETRIES = 5;
  * may be redeploying); 409 means the job was cancelled or re-queued, 401 that this replica is gone.
  */
 export function createWorkerClient(baseUrl: string, token: string) {
-  const call = async (path: string, body: unknown, signal?: AbortSignal): Promise<Response> => {
+  const call = async (
+    path: string,
+    body: unknown,
+    signal?: AbortSignal,
+    timeoutMs = 10_000,
+  ): Promise<Response> => {
     let lastError: unknown;
     for (let attempt = 0; attempt < RETRIES; attempt++) {
       try {
+        // A hung call must not hold up lease renewals until the lease lapses: each try is bounded.
+        const bounded = AbortSignal.timeout(timeoutMs);
         const response = await fetch(new URL(path, baseUrl), {
           method: 'POST',
           headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
           body: JSON.stringify(body),
-          ...(signal ? { signal } : {}),
+          signal: signal ? AbortSignal.any([signal, bounded]) : bounded,
         });
         if (response.status < 500) return response;
         lastError = new Error(`${path}: ${response.status} ${await response.text()}`);
@@ -52,24 +67,28 @@ export function createWorkerClient(baseUrl: string, token: string) {
       waitMs: number,
       signal: AbortSignal,
     ): Promise<{ jobs: WorkerJob[]; leaseMs: number }> {
-      const response = await call('/internal/worker/jobs/take', { max, wait_ms: waitMs }, signal);
-      if (response.status === 401) throw new Error('the edge no longer knows this replica (401): stopping');
+      const response = await call(
+        '/internal/worker/jobs/take',
+        { max, wait_ms: waitMs },
+        signal,
+        waitMs + 10_000,
+      );
+      if (response.status === 401) throw new ReplicaGoneError();
       if (!response.ok) throw new Error(`take answered ${response.status}: ${await response.text()}`);
       const body = (await response.json()) as { jobs: WorkerJob[]; lease_ms: number };
       return { jobs: body.jobs, leaseMs: body.lease_ms };
     },
-    async events(jobId: string, chunks: Record<string, unknown>[]) {
-      await expectOk(await call(`/internal/worker/jobs/${jobId}/events`, { chunks }), jobId);
+    async events(job: { id: string; attempt: number }, seq: number, chunks: Record<string, unknown>[]) {
+      const body = { attempt: job.attempt, seq, chunks };
+      await expectOk(await call(`/internal/worker/jobs/${job.id}/events`, body), job.id);
     },
     async complete(
-      jobId: string,
+      job: { id: string; attempt: number },
       outcome: { result: Record<string, unknown> } | { error: { message: string; type?: string } },
       gpuMs: number,
     ) {
-      await expectOk(
-        await call(`/internal/worker/jobs/${jobId}/complete`, { ...outcome, gpu_ms: gpuMs }),
-        jobId,
-      );
+      const body = { ...outcome, gpu_ms: gpuMs, attempt: job.attempt };
+      await expectOk(await call(`/internal/worker/jobs/${job.id}/complete`, body), job.id);
     },
   };
 }

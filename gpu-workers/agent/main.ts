@@ -4,7 +4,7 @@
  */
 import { createDevEngine } from '../engines/dev/index.ts';
 import { createOpenAICompatibleEngine } from '../engines/openai-compatible/index.ts';
-import { createWorkerClient } from './client.ts';
+import { createWorkerClient, ReplicaGoneError } from './client.ts';
 import { parseAgentConfig } from './config.ts';
 import { runJob } from './run-job.ts';
 
@@ -13,7 +13,7 @@ const shipped: { at: string; line: string }[] = [];
 const log = (line: string) => {
   const at = new Date().toISOString();
   console.log(`${at} ${line}`);
-  // Best effort: under a log storm the oldest unsent lines are dropped, never the job.
+  // Best effort: under a log storm the newest lines are dropped once 500 wait, never the job.
   if (shipped.length < 500) shipped.push({ at, line });
 };
 const engine = config.ENGINE_URL
@@ -37,6 +37,8 @@ process.on('SIGTERM', () => {
 });
 process.on('SIGINT', () => stopTaking.abort());
 
+let failures = 0;
+
 async function main() {
   await engine.ready(stopTaking.signal);
   log(
@@ -50,9 +52,19 @@ async function main() {
     let taken: Awaited<ReturnType<typeof client.take>>;
     try {
       taken = await client.take(config.CONCURRENCY - running.size, 20_000, stopTaking.signal);
+      failures = 0;
     } catch (error) {
       if (stopTaking.signal.aborted) break;
-      throw error;
+      if (error instanceof ReplicaGoneError) {
+        log(`${error.message}: draining and exiting`);
+        stopTaking.abort();
+        break;
+      }
+      // The edge is unreachable or failing: keep the running jobs going and try again, backing off.
+      failures += 1;
+      log(`take failed (${error instanceof Error ? error.message : String(error)}); retrying`);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** failures)));
+      continue;
     }
     for (const job of taken.jobs) {
       const task = runJob(job, engine, client, taken.leaseMs, log).finally(() => running.delete(task));

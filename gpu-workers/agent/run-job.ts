@@ -22,6 +22,7 @@ export async function runJob(
   let flushing: Promise<void> = Promise.resolve();
   let lost = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let seq = 0;
 
   const flush = (renew = false) => {
     clearTimeout(timer);
@@ -32,7 +33,8 @@ export async function runJob(
     flushing = flushing.then(async () => {
       if (lost) return;
       try {
-        await client.events(job.id, batch);
+        seq += 1;
+        await client.events(job, seq, batch);
       } catch (error) {
         lost = true;
         abort.abort(error);
@@ -55,7 +57,7 @@ export async function runJob(
     const result = await engine.run(job, emit, abort.signal).finally(() => clearInterval(renewal));
     await flush();
     if (lost) return;
-    await client.complete(job.id, { result }, Date.now() - started);
+    await client.complete(job, { result }, Date.now() - started);
     log(`job ${job.id} done in ${Date.now() - started} ms`);
   } catch (error) {
     clearInterval(renewal);
@@ -64,11 +66,14 @@ export async function runJob(
       log(`job ${job.id} stopped: no longer ours`);
       return;
     }
+    const invalid = error instanceof UnsupportedJobError;
     const message =
       error instanceof UnsupportedJobError
         ? error.message
         : `engine failure: ${error instanceof Error ? error.message : String(error)}`;
     log(`job ${job.id} failed: ${message}`);
-    await client.complete(job.id, { error: { message } }, Date.now() - started).catch(() => {});
+    // A request the engine refused is the caller's to fix (400), not a server failure.
+    const type = invalid ? 'invalid_request_error' : 'engine_error';
+    await client.complete(job, { error: { message, type } }, Date.now() - started).catch(() => {});
   }
 }

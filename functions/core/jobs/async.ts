@@ -3,7 +3,7 @@ import { jobs, webhookDeliveries } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import type { Transaction } from '../../lib/db.ts';
 import type { Caller } from '../actor.ts';
-import { NotFoundError, UnauthorizedError } from '../errors.ts';
+import { ConflictError, NotFoundError, UnauthorizedError } from '../errors.ts';
 import { isId } from '../ids.ts';
 import { authorize } from '../orgs/authorize.ts';
 import type { JobKind, JobState, WebhookEvent } from './states.ts';
@@ -47,6 +47,11 @@ export async function recordAsyncJob(ctx: ServiceContext, caller: Caller, job: N
     .from(jobs)
     .where(and(eq(jobs.orgId, caller.orgId), eq(jobs.idempotencyKey, job.idempotencyKey ?? '')));
   if (!existing) throw new Error('job insert conflicted but no job holds the idempotency key');
+  if (existing.endpointId !== job.endpointId || existing.kind !== job.kind) {
+    throw new ConflictError('This Idempotency-Key was already used for a different request.', {
+      param: 'idempotency-key',
+    });
+  }
   return { row: existing, duplicate: true };
 }
 

@@ -30,6 +30,8 @@ describe('webhook target (SSRF) check', () => {
       'https://[fe80::1]/x',
       'https://[::ffff:127.0.0.1]/x',
       'https://localhost/x',
+      'https://localhost./x',
+      'https://db.internal./x',
       'https://api.localhost/x',
       'https://printer.local/x',
       'https://db.internal/x',

@@ -25,7 +25,8 @@ export function checkWebhookTarget(raw: string, options: { allowPrivate: boolean
     return url.toString();
   }
   if (url.protocol !== 'https:') throw refuse('must use https');
-  const host = url.hostname.replace(/^\[|\]$/g, '');
+  // `localhost.` and `db.internal.` are the same names as without the final dot.
+  const host = url.hostname.replace(/^\[|\]$/g, '').replace(/\.+$/, '');
   if (ipaddr.isValid(host)) {
     let address = ipaddr.parse(host);
     if (address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress()) {

@@ -59,7 +59,8 @@ workerApi.openapi(
     const { redis, clock, config } = c.get('services');
     const identity = c.get('worker');
     const jobs = createJobQueue(redis);
-    const { max, wait_ms } = c.req.valid('json');
+    const { wait_ms } = c.req.valid('json');
+    const max = Math.min(c.req.valid('json').max, identity.concurrency);
     const leaseMs = config.WORKER_LEASE_SECONDS * 1000;
     const until = clock.now().getTime() + wait_ms;
     for (;;) {
@@ -84,19 +85,32 @@ workerApi.openapi(
     hide: true,
     request: {
       params: JobParams,
-      ...json(z.object({ chunks: z.array(z.record(z.string(), z.unknown())).max(256) }).strict()),
+      ...json(
+        z
+          .object({
+            attempt: z.number().int().min(1),
+            /** Batches of one attempt count from 1; a resent batch (lost reply) is not appended again. */
+            seq: z.number().int().min(1),
+            chunks: z.array(z.record(z.string(), z.unknown())).max(256),
+          })
+          .strict(),
+      ),
     },
     responses: ok,
   }),
   async (c) => {
     const { redis, clock, config } = c.get('services');
     const identity = c.get('worker');
+    const body = c.req.valid('json');
+    const now = clock.now().getTime();
     const kept = await createJobQueue(redis).append(
       c.req.valid('param').id,
       identity.endpointId,
-      identity.replicaId,
-      c.req.valid('json').chunks,
-      clock.now().getTime() + config.WORKER_LEASE_SECONDS * 1000,
+      { replicaId: identity.replicaId, attempt: body.attempt },
+      body.seq,
+      body.chunks,
+      now + config.WORKER_LEASE_SECONDS * 1000,
+      now,
     );
     if (!kept)
       throw new ConflictError(
@@ -117,6 +131,7 @@ const Completion = z
       })
       .optional(),
     gpu_ms: z.number().int().min(0).max(86_400_000),
+    attempt: z.number().int().min(1),
   })
   .strict()
   .refine((body) => Boolean(body.result) !== Boolean(body.error), 'send exactly one of result or error');
@@ -136,17 +151,28 @@ workerApi.openapi(
     const { id } = c.req.valid('param');
     const body = c.req.valid('json');
     const now = clock.now().getTime();
+    const worker = { replicaId: identity.replicaId, attempt: body.attempt };
     const done = body.result
-      ? await jobs.complete(id, identity.endpointId, identity.replicaId, body.result, body.gpu_ms, now)
-      : await jobs.fail(id, identity.endpointId, identity.replicaId, body.error, body.gpu_ms, now);
-    if (!done) throw new ConflictError('This job is no longer yours (cancelled, timed out or re-queued).');
+      ? await jobs.complete(id, identity.endpointId, worker, body.result, body.gpu_ms, now)
+      : await jobs.fail(id, identity.endpointId, worker, body.error, body.gpu_ms, now);
     const book = await jobs.bookkeeping(id);
-    await recordJobMetrics(redis, identity.endpointId, {
-      ok: Boolean(body.result),
-      latencyMs: now - book.createdMs,
-      gpuMs: body.gpu_ms,
-      nowMs: now,
-    });
+    // A retry of a completion whose reply was lost: this attempt already finished it, so the record is
+    // written again (idempotently) instead of refusing and leaving an async job unrecorded.
+    const finishedByThisAttempt =
+      !done &&
+      (book.state === 'succeeded' || book.state === 'failed') &&
+      book.replicaId === worker.replicaId &&
+      book.attempt === worker.attempt;
+    if (!done && !finishedByThisAttempt)
+      throw new ConflictError('This job is no longer yours (cancelled, timed out or re-queued).');
+    if (done) {
+      await recordJobMetrics(redis, identity.endpointId, {
+        ok: Boolean(body.result),
+        latencyMs: now - book.createdMs,
+        gpuMs: body.gpu_ms,
+        nowMs: now,
+      });
+    }
     if (book.isAsync) {
       await settleAsyncJob(c.get('services'), id, {
         state: body.result ? 'succeeded' : 'failed',

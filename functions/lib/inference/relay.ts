@@ -1,4 +1,4 @@
-import { DeadlineExceededError, EngineError, ServiceError } from '../../core/errors.ts';
+import { DeadlineExceededError, EngineError, InvalidRequestError, ServiceError } from '../../core/errors.ts';
 import type { JobEvent, JobQueue } from '../queue/index.ts';
 
 /** How long one read of the output stream blocks before the deadline and the client are re-checked. */
@@ -26,6 +26,23 @@ export async function awaitJob(
   signal: AbortSignal,
   now: () => number,
 ): Promise<JobOutcome> {
+  try {
+    return await relay(queue, job, hooks, signal, now);
+  } catch (error) {
+    // Whatever ended the wait (a lost stream, Redis trouble), nobody will read this job's output now:
+    // stop it so no GPU keeps working for a client that is gone. A no-op if it already ended.
+    await queue.stop(job.id, job.endpointId, 'cancelled', now()).catch(() => {});
+    throw error;
+  }
+}
+
+async function relay(
+  queue: JobQueue,
+  job: { id: string; endpointId: string; deadlineMs: number; timeoutSeconds: number },
+  hooks: RelayHooks,
+  signal: AbortSignal,
+  now: () => number,
+): Promise<JobOutcome> {
   let cursor = '0';
   for (;;) {
     if (signal.aborted) {
@@ -40,7 +57,7 @@ export async function awaitJob(
     const read = await queue.read(job.id, cursor, Math.min(READ_BLOCK_MS, remaining));
     cursor = read.cursor;
     for (const event of read.events) {
-      const end = await handle(event, hooks);
+      const end = await handle(event, hooks, job.timeoutSeconds);
       if (end === 'stop') {
         await queue.stop(job.id, job.endpointId, 'cancelled', now());
         throw new ServiceError('timeout', 'The client closed the request; the job was cancelled.');
@@ -50,7 +67,11 @@ export async function awaitJob(
   }
 }
 
-async function handle(event: JobEvent, hooks: RelayHooks): Promise<JobOutcome | 'stop' | null> {
+async function handle(
+  event: JobEvent,
+  hooks: RelayHooks,
+  timeoutSeconds: number,
+): Promise<JobOutcome | 'stop' | null> {
   switch (event.type) {
     case 'chunk':
       if (hooks.onChunk && !(await hooks.onChunk(event.data))) return 'stop';
@@ -58,14 +79,17 @@ async function handle(event: JobEvent, hooks: RelayHooks): Promise<JobOutcome | 
     case 'result':
       return { result: event.data };
     case 'error': {
-      const detail = event.data as { message?: string } | null;
+      const detail = event.data as { message?: string; type?: string } | null;
+      // The engine refused the request itself (too long a prompt, unsupported input): the caller's to fix.
+      if (detail?.type === 'invalid_request_error')
+        throw new InvalidRequestError(detail.message ?? 'The model refused the request.');
       throw new EngineError(`The model server failed this request: ${detail?.message ?? 'unknown error'}`);
     }
     case 'requeued':
       hooks.onRequeued?.();
       return null;
     case 'timed_out':
-      throw new DeadlineExceededError(0);
+      throw new DeadlineExceededError(timeoutSeconds);
     case 'cancelled':
       throw new ServiceError('conflict', 'The job was cancelled.');
   }

@@ -60,7 +60,9 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
   const job = await submitJob(c, target, request.kind, input);
   const queue = createJobQueue(ctx.redis);
   const now = () => ctx.clock.now().getTime();
-  const signal = c.req.raw.signal;
+  // A client that sent an Idempotency-Key means to retry: its disconnect does not cancel the job, so
+  // the retry finds it running or done instead of cancelled.
+  const signal = c.req.header('idempotency-key') ? new AbortController().signal : c.req.raw.signal;
   const cost = async () => jobCost(await queue.gpuMs(job.id), target.pricePerHourMicroUsd);
 
   if (!body.stream) {

@@ -68,10 +68,11 @@ export function createJobQueue(redis: Redis) {
   const appendScript = redis.createScript<number>(APPEND);
   const finishScript = redis.createScript<number>(FINISH);
 
+  /** `worker` is the replica and attempt finishing its own job; null when the edge stops a job. */
   const finish = async (
     jobId: string,
     endpointId: string,
-    replicaId: string,
+    worker: { replicaId: string; attempt: number } | null,
     state: FinalState,
     event: JobEvent['type'],
     payload: unknown,
@@ -83,7 +84,7 @@ export function createJobQueue(redis: Redis) {
       [keys.job(jobId), keys.leases(endpointId), keys.out(jobId)],
       [
         jobId,
-        replicaId,
+        worker?.replicaId ?? '',
         state,
         event,
         payload === undefined ? '' : text(payload),
@@ -91,6 +92,7 @@ export function createJobQueue(redis: Redis) {
         String(RETAIN_SECONDS),
         String(gpuMs),
         allowedFrom,
+        String(worker?.attempt ?? ''),
       ],
     )) === 1;
 
@@ -101,9 +103,13 @@ export function createJobQueue(redis: Redis) {
       const ttl = Math.max(60, Math.ceil((request.deadlineMs - request.nowMs) / 1000) + RETAIN_SECONDS);
       const [jobId, duplicate] = await enqueueScript.exec(
         [
-          useKey
-            ? keys.idempotency(request.orgId, request.idempotencyKey ?? '')
-            : keys.idempotency(request.orgId, '-'),
+          // Scoped to the endpoint and to sync/async: the same key elsewhere is another request.
+          keys.idempotency(
+            request.orgId,
+            useKey
+              ? `${request.endpointId}:${request.async ? 'async' : 'sync'}:${request.idempotencyKey}`
+              : '-',
+          ),
           keys.job(request.jobId),
           keys.pending(request.endpointId),
           keys.notify(request.endpointId),
@@ -173,18 +179,32 @@ export function createJobQueue(redis: Redis) {
       return jobs;
     },
 
-    /** Relays output chunks; false when the job is no longer this replica's (cancelled, re-queued). */
+    /**
+     * Relays a batch of output chunks (`seq` counts batches from 1, so a resent batch is not repeated)
+     * and renews the lease; false when the job is no longer this attempt's (cancelled, re-queued, overdue).
+     */
     async append(
       jobId: string,
       endpointId: string,
-      replicaId: string,
+      worker: { replicaId: string; attempt: number },
+      seq: number,
       chunks: unknown[],
       leaseUntilMs: number,
+      nowMs: number,
     ) {
       return (
         (await appendScript.exec(
           [keys.job(jobId), keys.leases(endpointId), keys.out(jobId)],
-          [jobId, replicaId, String(leaseUntilMs), String(RETAIN_SECONDS), ...chunks.map(text)],
+          [
+            jobId,
+            worker.replicaId,
+            String(leaseUntilMs),
+            String(RETAIN_SECONDS),
+            String(worker.attempt),
+            String(seq),
+            String(nowMs),
+            ...chunks.map(text),
+          ],
         )) === 1
       );
     },
@@ -192,21 +212,28 @@ export function createJobQueue(redis: Redis) {
     complete(
       jobId: string,
       endpointId: string,
-      replicaId: string,
+      worker: { replicaId: string; attempt: number },
       result: unknown,
       gpuMs: number,
       nowMs: number,
     ) {
-      return finish(jobId, endpointId, replicaId, 'succeeded', 'result', result, nowMs, gpuMs, 'running');
+      return finish(jobId, endpointId, worker, 'succeeded', 'result', result, nowMs, gpuMs, 'running');
     },
 
-    fail(jobId: string, endpointId: string, replicaId: string, error: unknown, gpuMs: number, nowMs: number) {
-      return finish(jobId, endpointId, replicaId, 'failed', 'error', error, nowMs, gpuMs, 'running');
+    fail(
+      jobId: string,
+      endpointId: string,
+      worker: { replicaId: string; attempt: number },
+      error: unknown,
+      gpuMs: number,
+      nowMs: number,
+    ) {
+      return finish(jobId, endpointId, worker, 'failed', 'error', error, nowMs, gpuMs, 'running');
     },
 
     /** Stops a queued or running job (client gone, deadline, explicit cancel); false if already ended. */
     stop(jobId: string, endpointId: string, state: 'cancelled' | 'timed_out', nowMs: number) {
-      return finish(jobId, endpointId, '', state, state, undefined, nowMs, 0, 'queued,running');
+      return finish(jobId, endpointId, null, state, state, undefined, nowMs, 0, 'queued,running');
     },
 
     /** Output events after `cursor` ('0' for all), waiting up to `blockMs` for the first. */
@@ -255,6 +282,11 @@ export function createJobQueue(redis: Redis) {
         pricePerHourMicroUsd: Number(fields.price ?? 0),
         startedAt: fields.started ? new Date(Number(fields.started)) : undefined,
         createdMs: Number(fields.created ?? 0),
+        state: fields.state === undefined || fields.state === null ? null : String(fields.state),
+        replicaId: String(fields.replica ?? ''),
+        attempt: Number(fields.attempt ?? 0),
+        /** The result or error a worker finished with (parsed JSON), kept so the record can be repaired. */
+        outcome: parsed(fields.outcome),
       };
     },
 

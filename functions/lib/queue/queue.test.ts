@@ -50,14 +50,21 @@ describe('request queue in Redis', () => {
     ]);
     expect(await queue.depth(endpointId)).toEqual({ queued: 1, running: 1 });
 
-    expect(
-      await queue.append(first.jobId, endpointId, 'rep_a', [{ delta: 'Hel' }, { delta: 'lo' }], now + 30_000),
-    ).toBe(true);
-    expect(await queue.append(first.jobId, endpointId, 'rep_other', [{ delta: 'x' }], now + 30_000)).toBe(
+    const a = { replicaId: 'rep_a', attempt: 1 };
+    const hello = [{ delta: 'Hel' }, { delta: 'lo' }];
+    expect(await queue.append(first.jobId, endpointId, a, 1, hello, now + 30_000, now)).toBe(true);
+    // The same batch again (its reply was lost): accepted, not appended twice.
+    expect(await queue.append(first.jobId, endpointId, a, 1, hello, now + 30_000, now)).toBe(true);
+    const other = { replicaId: 'rep_other', attempt: 1 };
+    expect(await queue.append(first.jobId, endpointId, other, 2, [{ delta: 'x' }], now + 30_000, now)).toBe(
       false,
     );
-    expect(await queue.complete(first.jobId, endpointId, 'rep_a', { text: 'Hello' }, 1500, now)).toBe(true);
-    expect(await queue.complete(first.jobId, endpointId, 'rep_a', { text: 'again' }, 1500, now)).toBe(false);
+    const staleAttempt = { replicaId: 'rep_a', attempt: 2 };
+    expect(
+      await queue.append(first.jobId, endpointId, staleAttempt, 2, [{ delta: 'x' }], now + 30_000, now),
+    ).toBe(false);
+    expect(await queue.complete(first.jobId, endpointId, a, { text: 'Hello' }, 1500, now)).toBe(true);
+    expect(await queue.complete(first.jobId, endpointId, a, { text: 'again' }, 1500, now)).toBe(false);
 
     const { events } = await queue.read(first.jobId, '0', 100);
     expect(events).toEqual([
@@ -88,9 +95,10 @@ describe('request queue in Redis', () => {
     const later = now + 5_000;
     const retaken = await queue.take(endpointId, 'rep_alive', 1, 30_000, later);
     expect(retaken.map((j) => [j.id, j.attempt])).toEqual([[lost.jobId, 2]]);
-    expect(await queue.append(lost.jobId, endpointId, 'rep_dead', [{ delta: 'late' }], later + 30_000)).toBe(
-      false,
-    );
+    const dead = { replicaId: 'rep_dead', attempt: 1 };
+    expect(
+      await queue.append(lost.jobId, endpointId, dead, 1, [{ delta: 'late' }], later + 30_000, later),
+    ).toBe(false);
     const { events } = await queue.read(lost.jobId, '0', 100);
     expect(events).toEqual([{ type: 'requeued' }]);
   });
@@ -102,7 +110,8 @@ describe('request queue in Redis', () => {
     await queue.enqueue(running);
     await queue.take(endpointId, 'rep_a', 1, 30_000, now);
     expect(await queue.stop(running.jobId, endpointId, 'cancelled', now)).toBe(true);
-    expect(await queue.append(running.jobId, endpointId, 'rep_a', [{ delta: 'x' }], now + 30_000)).toBe(
+    const a = { replicaId: 'rep_a', attempt: 1 };
+    expect(await queue.append(running.jobId, endpointId, a, 1, [{ delta: 'x' }], now + 30_000, now)).toBe(
       false,
     );
     expect(await queue.stop(running.jobId, endpointId, 'cancelled', now)).toBe(false);

@@ -12,7 +12,8 @@
 export const ENQUEUE = `
 if ARGV[3] == '1' then
   local existing = redis.call('GET', KEYS[1])
-  if existing then return {existing, 1} end
+  -- A key whose job has expired is free again: a late retry runs anew rather than waiting for nothing.
+  if existing and redis.call('EXISTS', 'job:' .. existing) == 1 then return {existing, 1} end
   redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 end
 redis.call('HSET', KEYS[2], unpack(ARGV, 4))
@@ -35,7 +36,7 @@ for _, id in ipairs(expired) do
   redis.call('ZREM', KEYS[2], id)
   local job = 'job:' .. id
   if redis.call('HGET', job, 'state') == 'running' then
-    redis.call('HSET', job, 'state', 'queued', 'replica', '')
+    redis.call('HSET', job, 'state', 'queued', 'replica', '', 'seq', 0)
     redis.call('HINCRBY', job, 'attempt', 1)
     redis.call('XADD', job .. ':out', '*', 'type', 'requeued', 'data', '')
     redis.call('RPUSH', KEYS[1], id)
@@ -69,27 +70,36 @@ return taken
 `;
 
 /**
- * Appends a worker's output events and extends its lease, only while the job is still that replica's
- * running job (a cancelled or re-queued job answers 0, telling the worker to stop).
- * KEYS: job hash, leases zset, output stream. ARGV: job id, replica id, lease until ms, ttl s, events…
+ * Appends a worker's output events and extends its lease, only while the job is still this attempt's
+ * (a cancelled, re-queued or overdue job answers 0, telling the worker to stop). Batches carry a
+ * sequence number: a batch the worker resends after a lost reply is not appended twice.
+ * KEYS: job hash, leases zset, output stream. ARGV: job id, replica id, lease until ms, ttl s,
+ * attempt, batch seq, now ms, events…
  */
 export const APPEND = `
-if redis.call('HGET', KEYS[1], 'state') ~= 'running' or redis.call('HGET', KEYS[1], 'replica') ~= ARGV[2] then
+if redis.call('HGET', KEYS[1], 'state') ~= 'running' or redis.call('HGET', KEYS[1], 'replica') ~= ARGV[2]
+  or redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[5] then
   return 0
 end
+if tonumber(redis.call('HGET', KEYS[1], 'deadline')) <= tonumber(ARGV[7]) then return 0 end
 redis.call('ZADD', KEYS[2], tonumber(ARGV[3]), ARGV[1])
-for i = 5, #ARGV do
-  redis.call('XADD', KEYS[3], '*', 'type', 'chunk', 'data', ARGV[i])
+local seq = tonumber(ARGV[6])
+if seq > tonumber(redis.call('HGET', KEYS[1], 'seq') or '0') then
+  redis.call('HSET', KEYS[1], 'seq', seq)
+  for i = 8, #ARGV do
+    redis.call('XADD', KEYS[3], '*', 'type', 'chunk', 'data', ARGV[i])
+  end
 end
 redis.call('EXPIRE', KEYS[3], ARGV[4])
 return 1
 `;
 
 /**
- * Finishes a running job: state, result and usage on the hash, the lease released, and the terminal
- * event on the stream the waiting request reads. KEYS: job hash, leases zset, output stream.
- * ARGV: job id, replica id (or '' for the edge), final state, event type, payload, now ms, ttl s,
- * gpu ms, allowed prior states ('running' or 'queued,running').
+ * Finishes a job: state, outcome and GPU time on the hash, the lease released, and the terminal event
+ * on the stream the waiting request reads. A worker (replica id and attempt given) may only finish its
+ * own running attempt; the edge (replica '') stops a queued or running job, billing a running one up
+ * to now. KEYS: job hash, leases zset, output stream. ARGV: job id, replica id, final state, event
+ * type, payload, now ms, ttl s, gpu ms, allowed prior states, attempt.
  */
 export const FINISH = `
 local state = redis.call('HGET', KEYS[1], 'state')
@@ -99,8 +109,13 @@ for prior in string.gmatch(ARGV[9], '[^,]+') do
   if state == prior then allowed = true end
 end
 if not allowed then return 0 end
-if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], 'replica') ~= ARGV[2] then return 0 end
-redis.call('HSET', KEYS[1], 'state', ARGV[3], 'completed', ARGV[6], 'gpu_ms', ARGV[8])
+local gpu = ARGV[8]
+if ARGV[2] ~= '' then
+  if redis.call('HGET', KEYS[1], 'replica') ~= ARGV[2] or redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[10] then return 0 end
+elseif state == 'running' then
+  gpu = tostring(tonumber(ARGV[6]) - tonumber(redis.call('HGET', KEYS[1], 'started') or ARGV[6]))
+end
+redis.call('HSET', KEYS[1], 'state', ARGV[3], 'completed', ARGV[6], 'gpu_ms', gpu, 'outcome', ARGV[5])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('XADD', KEYS[3], '*', 'type', ARGV[4], 'data', ARGV[5])
 redis.call('EXPIRE', KEYS[3], ARGV[7])
