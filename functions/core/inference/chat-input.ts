@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { asyncFields } from './async-fields.ts';
+import { generationFields } from './shared-fields.ts';
 
 const text = z.string().max(1_000_000);
 
@@ -29,28 +29,12 @@ const message = z
  */
 export const chatCompletionInput = z
   .object({
-    model: z.string().min(1).max(200),
+    ...generationFields,
     messages: z.array(message).min(1, 'must contain at least one message').max(2048),
-    stream: z.boolean().optional(),
-    stream_options: z.object({ include_usage: z.boolean().optional() }).strict().nullable().optional(),
-    max_tokens: z.number().int().min(1).max(1_000_000).nullable().optional(),
     max_completion_tokens: z.number().int().min(1).max(1_000_000).nullable().optional(),
-    temperature: z.number().min(0).max(2).nullable().optional(),
-    top_p: z.number().min(0).max(1).nullable().optional(),
-    n: z.literal(1, { error: 'only n=1 is supported' }).nullable().optional(),
-    stop: z
-      .union([z.string().max(256), z.array(z.string().max(256)).max(4)])
-      .nullable()
-      .optional(),
-    presence_penalty: z.number().min(-2).max(2).nullable().optional(),
-    frequency_penalty: z.number().min(-2).max(2).nullable().optional(),
-    seed: z.number().int().nullable().optional(),
-    user: z.string().max(256).optional(),
     response_format: z.record(z.string(), z.unknown()).optional(),
     tools: z.array(z.record(z.string(), z.unknown())).max(128).optional(),
     tool_choice: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
-    logit_bias: z.record(z.string(), z.number()).nullable().optional(),
-    ...asyncFields,
   })
   .strict();
 

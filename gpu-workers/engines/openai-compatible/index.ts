@@ -59,6 +59,21 @@ async function refused(response: Response): Promise<never> {
   throw new Error(`model server answered ${response.status}: ${detail}`);
 }
 
+/** Posts to the model server; its refusals become the caller's errors (see `refused`). */
+async function post(endpoint: string, body: Record<string, unknown>, signal: AbortSignal): Promise<Response> {
+  const response = await fetch(endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal,
+  });
+  return response.ok ? response : refused(response);
+}
+
+const lost = (): never => {
+  throw new DOMException('The job is no longer ours', 'AbortError');
+};
+
 async function passthrough(
   job: WorkerJob,
   emit: (chunk: Record<string, unknown>) => Promise<boolean>,
@@ -67,17 +82,10 @@ async function passthrough(
   servedModel: string,
 ) {
   const input = job.input as Record<string, unknown> & { model: string; stream?: boolean };
-  const response = await fetch(endpoint, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ ...input, model: servedModel, stream: false }),
-    signal,
-  });
-  if (!response.ok) return refused(response);
+  const response = await post(endpoint, { ...input, model: servedModel, stream: false }, signal);
   const result = { ...((await response.json()) as Record<string, unknown>), model: input.model };
   // A streaming caller of a one-piece answer gets it as a single chunk.
-  if (input.stream && !(await emit(result)))
-    throw new DOMException('The job is no longer ours', 'AbortError');
+  if (input.stream && !(await emit(result))) lost();
   return result;
 }
 
@@ -89,24 +97,12 @@ async function chat(
   servedModel: string,
 ) {
   const input = job.input as Record<string, unknown> & { model: string; stream?: boolean };
-  const response = await fetch(endpoint, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      ...input,
-      model: servedModel,
-      stream: true,
-      stream_options: { include_usage: true },
-    }),
+  const response = await post(
+    endpoint,
+    { ...input, model: servedModel, stream: true, stream_options: { include_usage: true } },
     signal,
-  });
-  if (!response.ok || !response.body) {
-    const detail = (await response.text()).slice(0, 500);
-    // The model server refused the request itself (too long a prompt, bad parameters): the caller's to fix.
-    if (response.status >= 400 && response.status < 500)
-      throw new UnsupportedJobError(`The model server refused the request: ${detail}`);
-    throw new Error(`model server answered ${response.status}: ${detail}`);
-  }
+  );
+  if (!response.body) return refused(response);
   const id = `chatcmpl-${job.id}`;
   const created = Math.floor(Date.now() / 1000);
   let content = '';
@@ -131,7 +127,7 @@ async function chat(
         usage: undefined,
       }))
     ) {
-      throw new DOMException('The job is no longer ours', 'AbortError');
+      lost();
     }
   }
   return {
