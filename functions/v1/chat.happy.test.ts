@@ -93,13 +93,18 @@ describe('chat completions through the queue, with the official openai SDK', () 
     expect(reply.model).toBe(deploymentId);
   });
 
-  it('returns the first answer for a retried request with the same Idempotency-Key', async () => {
+  it('returns the first answer for a retried request with the same Idempotency-Key, and refuses the key for another request', async () => {
     const request = { model: 'llama', messages: [{ role: 'user' as const, content: 'only once' }] };
     const headers = { 'Idempotency-Key': `retry-${Date.now()}` };
     const first = await client.chat.completions.create(request, { headers }).withResponse();
     const second = await client.chat.completions.create(request, { headers }).withResponse();
     expect(second.response.headers.get('x-job-id')).toBe(first.response.headers.get('x-job-id'));
     expect(second.data.id).toBe(first.data.id);
+    const reused = await client.chat.completions
+      .create({ ...request, messages: [{ role: 'user' as const, content: 'something else' }] }, { headers })
+      .catch((thrown: unknown) => thrown);
+    expect(reused).toBeInstanceOf(OpenAI.ConflictError);
+    expect((reused as InstanceType<typeof OpenAI.APIError>).param).toBe('idempotency-key');
   });
 
   it('completes text with the legacy Completions API, streaming too', async () => {

@@ -1,3 +1,5 @@
+import { sha256Hex } from '../../core/auth/secrets.ts';
+import { ConflictError } from '../../core/errors.ts';
 import type { JobKind } from '../../core/jobs/states.ts';
 import type { Redis } from '../redis.ts';
 import { APPEND, ENQUEUE, FINISH, TAKE } from './scripts.ts';
@@ -118,6 +120,8 @@ export function createJobQueue(redis: Redis) {
           request.jobId,
           String(ttl),
           useKey ? '1' : '0',
+          // What makes a retry "the same request": the kind and the validated input.
+          await sha256Hex(`${request.kind}\n${JSON.stringify(request.input)}`),
           'state',
           'queued',
           'kind',
@@ -140,6 +144,11 @@ export function createJobQueue(redis: Redis) {
           String(request.pricePerHourMicroUsd),
         ],
       );
+      if (Number(duplicate) === 2) {
+        throw new ConflictError('This Idempotency-Key was already used for a different request.', {
+          param: 'idempotency-key',
+        });
+      }
       return { jobId: String(jobId), duplicate: Number(duplicate) === 1 };
     },
 

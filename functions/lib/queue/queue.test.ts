@@ -82,6 +82,15 @@ describe('request queue in Redis', () => {
     const retried = await queue.enqueue(job(endpointId, orgId, now, { idempotencyKey: 'retry-1' }));
     expect(retried).toEqual({ jobId: original.jobId, duplicate: true });
     expect((await queue.depth(endpointId)).queued).toBe(1);
+    const different = {
+      ...job(endpointId, orgId, now, { idempotencyKey: 'retry-1' }),
+      input: { messages: [] },
+    };
+    await expect(queue.enqueue(different)).rejects.toMatchObject({
+      code: 'conflict',
+      param: 'idempotency-key',
+    });
+    expect((await queue.depth(endpointId)).queued).toBe(1);
   });
 
   it('re-queues a job whose worker stopped renewing its lease, at the front, for another replica', async () => {
