@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { jsonRequest } from '../api/schemas.ts';
 import { chatCompletionInput } from '../core/inference/chat-input.ts';
 import { respond } from '../lib/inference/respond.ts';
 import { createRouter } from '../lib/openapi.ts';
@@ -14,12 +15,7 @@ chat.openapi(
     description:
       'OpenAI-compatible. `model` is a deployment id or name (any value with a deployment key). Headers: `Cancel-After: <s>` sets the deadline, `Idempotency-Key` makes retries safe. Responses carry `x-job-id`, `x-gpu-seconds` and `x-cost-usd`.',
     security: [{ bearer: [] }],
-    request: {
-      body: {
-        content: { 'application/json': { schema: chatCompletionInput.openapi('ChatCompletionRequest') } },
-        required: true,
-      },
-    },
+    request: jsonRequest(chatCompletionInput.openapi('ChatCompletionRequest')),
     responses: {
       200: {
         description:

@@ -1,13 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { jsonRequest as json } from '../api/schemas.ts';
 import { completionInput, embeddingInput } from '../core/inference/other-inputs.ts';
 import { respond } from '../lib/inference/respond.ts';
 import { createRouter } from '../lib/openapi.ts';
 
 const security = [{ bearer: [] }];
 const tags = ['OpenAI-compatible'];
-const json = <T extends z.ZodType>(schema: T) => ({
-  body: { content: { 'application/json': { schema } }, required: true },
-});
 const answers = {
   200: {
     description: 'The result (or an SSE stream)',

@@ -10,6 +10,7 @@ import { resendVerification, verifyEmail } from '../../core/auth/verify-email.ts
 import { UnauthorizedError } from '../../core/errors.ts';
 import { requireUser } from '../../core/orgs/authorize.ts';
 import { authenticate } from '../../lib/auth/authenticate.ts';
+import { bearerToken } from '../../lib/auth/bearer.ts';
 import { accessCookie, clearSessionCookies, refreshCookie } from '../../lib/auth/cookies.ts';
 import { verifyAccessToken } from '../../lib/auth/jwt.ts';
 import { createRouter } from '../../lib/openapi.ts';
@@ -104,7 +105,7 @@ auth.openapi(
   }),
   async (c) => {
     const ctx = c.get('services');
-    const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1] ?? accessCookie(c);
+    const bearer = bearerToken(c.req.header('authorization')) ?? accessCookie(c);
     const verified = bearer
       ? await verifyAccessToken(ctx.config.AUTH_SECRET, ctx.config.PUBLIC_URL, bearer, ctx.clock.now())
       : null;

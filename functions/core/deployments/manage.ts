@@ -38,7 +38,7 @@ async function catalogModel(tx: Transaction, slug: string) {
 }
 
 /** A live deployment of the caller's org; `lock` takes its row for the rest of the transaction. */
-async function findDeployment(tx: Database | Transaction, orgId: string, id: string, lock = false) {
+export async function findDeployment(tx: Database | Transaction, orgId: string, id: string, lock = false) {
   if (!isId('endpoint', id)) throw notFound();
   const query = tx
     .select({

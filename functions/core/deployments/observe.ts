@@ -1,23 +1,15 @@
-import { and, count, eq, isNull } from 'drizzle-orm';
-import { endpoints, replicas } from '../../../db/schema/index.ts';
+import { count, eq } from 'drizzle-orm';
+import { replicas } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { readWorkerLogs } from '../../lib/logs.ts';
 import { readMetrics } from '../../lib/metrics.ts';
 import { createJobQueue } from '../../lib/queue/index.ts';
-import { NotFoundError } from '../errors.ts';
-import { isId } from '../ids.ts';
 import { authorize } from '../orgs/authorize.ts';
+import { findDeployment } from './manage.ts';
 
 async function ownDeployment(ctx: ServiceContext, id: string) {
   const { caller } = authorize(ctx.caller, 'endpoint.read');
-  const notFound = new NotFoundError('Deployment not found.', { param: 'id' });
-  if (!isId('endpoint', id)) throw notFound;
-  const [row] = await ctx.db
-    .select({ id: endpoints.id })
-    .from(endpoints)
-    .where(and(eq(endpoints.id, id), eq(endpoints.orgId, caller.orgId), isNull(endpoints.deletedAt)));
-  if (!row) throw notFound;
-  return row.id;
+  return (await findDeployment(ctx.db, caller.orgId, id)).endpoint.id;
 }
 
 /** Requests, latency percentiles, queue depth, replicas by state and GPU time over a window. */

@@ -1,16 +1,11 @@
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import { endpoints, models } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
-import { UnauthorizedError } from '../errors.ts';
-import { authorize } from '../orgs/authorize.ts';
+import { authorizeInference } from '../orgs/authorize.ts';
 
 /** OpenAI's `GET /v1/models`: the caller's callable deployments (a deployment key sees its own). */
 export async function listCallableModels({ ctx }: { ctx: ServiceContext }) {
-  const caller = ctx.caller;
-  if (!caller) throw new UnauthorizedError();
-  if (caller.actor.type === 'user' || caller.actor.kind === 'account') authorize(caller, 'inference.invoke');
-  const bound =
-    caller.actor.type === 'api_key' && caller.actor.kind === 'deployment' ? caller.actor.endpointId : null;
+  const { caller, boundEndpointId: bound } = authorizeInference(ctx.caller);
   const rows = await ctx.db
     .select({ id: endpoints.id, name: endpoints.name, createdAt: endpoints.createdAt, slug: models.slug })
     .from(endpoints)

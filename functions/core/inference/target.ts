@@ -1,9 +1,9 @@
 import { and, eq, isNull, or, sql } from 'drizzle-orm';
 import { endpoints, gpuTypes, models } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
-import { ConflictError, NotFoundError, UnauthorizedError } from '../errors.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
 import { isId } from '../ids.ts';
-import { authorize } from '../orgs/authorize.ts';
+import { authorizeInference } from '../orgs/authorize.ts';
 
 export interface InferenceTarget {
   orgId: string;
@@ -26,11 +26,8 @@ const notFound = (model: string) =>
  * echoed); an account key or session names one of the org's deployments by id or name.
  */
 export async function resolveTarget(ctx: ServiceContext, model: string): Promise<InferenceTarget> {
-  const caller = ctx.caller;
-  if (!caller) throw new UnauthorizedError();
+  const { caller, boundEndpointId: bound } = authorizeInference(ctx.caller);
   const { actor } = caller;
-  if (actor.type === 'user' || actor.kind === 'account') authorize(caller, 'inference.invoke');
-  const bound = actor.type === 'api_key' && actor.kind === 'deployment' ? actor.endpointId : null;
   const rows = await ctx.db
     .select({
       endpoint: endpoints,

@@ -3,9 +3,9 @@ import { jobs, webhookDeliveries } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import type { Transaction } from '../../lib/db.ts';
 import type { Caller } from '../actor.ts';
-import { ConflictError, NotFoundError, UnauthorizedError } from '../errors.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
 import { isId } from '../ids.ts';
-import { authorize } from '../orgs/authorize.ts';
+import { authorizeInference } from '../orgs/authorize.ts';
 import type { JobKind, JobState, WebhookEvent } from './states.ts';
 
 export interface NewAsyncJob {
@@ -57,9 +57,7 @@ export async function recordAsyncJob(ctx: ServiceContext, caller: Caller, job: N
 
 /** A job the caller may see: its org's, and for a deployment key only its own endpoint's. */
 export async function findCallerJob(ctx: ServiceContext, id: string) {
-  const caller = ctx.caller;
-  if (!caller) throw new UnauthorizedError();
-  if (caller.actor.type === 'user' || caller.actor.kind === 'account') authorize(caller, 'inference.invoke');
+  const { caller, boundEndpointId } = authorizeInference(ctx.caller);
   const notFound = new NotFoundError(`No job '${id}'.`, { param: 'id' });
   if (!isId('job', id)) throw notFound;
   const [row] = await ctx.db
@@ -69,9 +67,7 @@ export async function findCallerJob(ctx: ServiceContext, id: string) {
       and(
         eq(jobs.id, id),
         eq(jobs.orgId, caller.orgId),
-        caller.actor.type === 'api_key' && caller.actor.kind === 'deployment'
-          ? eq(jobs.endpointId, caller.actor.endpointId)
-          : undefined,
+        boundEndpointId ? eq(jobs.endpointId, boundEndpointId) : undefined,
       ),
     );
   if (!row) throw notFound;

@@ -16,6 +16,22 @@ export function authorize(caller: Caller | null, permission: Permission): { call
   return { caller, role: actor.role };
 }
 
+/**
+ * Inference rights: a deployment key is bound to its one endpoint (returned); people and account keys
+ * need `inference.invoke` and may name any endpoint of their org (null).
+ */
+export function authorizeInference(caller: Caller | null): {
+  caller: Caller;
+  boundEndpointId: string | null;
+} {
+  if (!caller) throw new UnauthorizedError();
+  const { actor } = caller;
+  if (actor.type === 'api_key' && actor.kind === 'deployment')
+    return { caller, boundEndpointId: actor.endpointId };
+  authorize(caller, 'inference.invoke');
+  return { caller, boundEndpointId: null };
+}
+
 /** Routes about a person's own account (their orgs, invitations) need a signed-in user, not a key. */
 export function requireUser(caller: Caller | null) {
   if (!caller) throw new UnauthorizedError();

@@ -1,9 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
+import { jsonRequest as json } from '../../api/schemas.ts';
 import type { AppEnv } from '../../context.ts';
 import { ConflictError, UnauthorizedError } from '../../core/errors.ts';
 import { isId } from '../../core/ids.ts';
 import { resolveWorker, type WorkerIdentity } from '../../core/workers/identity.ts';
+import { bearerToken } from '../../lib/auth/bearer.ts';
 import { settleAsyncJob } from '../../lib/jobs/settle.ts';
 import { appendWorkerLogs } from '../../lib/logs.ts';
 import { recordJobMetrics } from '../../lib/metrics.ts';
@@ -16,7 +18,7 @@ type WorkerEnv = AppEnv & { Variables: AppEnv['Variables'] & { worker: WorkerIde
 
 /** Worker agents present their per-replica token; nothing else is accepted here. */
 const workerAuth: MiddlewareHandler<WorkerEnv> = async (c, next) => {
-  const token = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
+  const token = bearerToken(c.req.header('authorization'));
   if (!token) throw new UnauthorizedError('Missing worker token.');
   c.set('worker', await resolveWorker(c.get('services'), token));
   await next();
@@ -27,9 +29,6 @@ const JobParams = z.object({
     .string()
     .max(64)
     .refine((id) => isId('job', id), 'is not a job id'),
-});
-const json = <T extends z.ZodType>(schema: T) => ({
-  body: { content: { 'application/json': { schema } }, required: true },
 });
 const ok = { 200: { description: 'OK' } };
 

@@ -8,6 +8,7 @@ import { resolveSession } from '../../core/auth/resolve-session.ts';
 import { NotFoundError, UnauthorizedError } from '../../core/errors.ts';
 import { isId } from '../../core/ids.ts';
 import { createRateLimiter, rateLimitHeaders } from '../ratelimit.ts';
+import { bearerToken } from './bearer.ts';
 import { accessCookie } from './cookies.ts';
 import { verifyAccessToken } from './jwt.ts';
 
@@ -16,10 +17,10 @@ const ORG_HEADER = 'x-org-id';
 /** `Authorization: Bearer …` (an API key or an access token), else the web app's session cookie. */
 function credentialOf(header: string | undefined, cookie: string | null): string {
   if (header !== undefined) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match?.[1])
+    const token = bearerToken(header);
+    if (!token)
       throw new UnauthorizedError('The Authorization header must be "Bearer <API key or access token>".');
-    return match[1];
+    return token;
   }
   if (cookie) return cookie;
   throw new UnauthorizedError('Missing API key or session. Send "Authorization: Bearer <key>".');

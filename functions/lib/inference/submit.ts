@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../../context.ts';
+import { costMicroUsd } from '../../core/billing/cost.ts';
 import { InvalidRequestError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { InferenceTarget } from '../../core/inference/target.ts';
@@ -125,5 +126,5 @@ export async function submitJob(
 /** GPU time and its cost at the endpoint's hourly price, as reported in headers and usage. */
 export function jobCost(gpuMs: number, pricePerHourMicroUsd: number) {
   const gpuSeconds = gpuMs / 1000;
-  return { gpuSeconds, costUsd: (gpuSeconds * pricePerHourMicroUsd) / 3600 / 1_000_000 };
+  return { gpuSeconds, costUsd: costMicroUsd(gpuSeconds, pricePerHourMicroUsd) / 1_000_000 };
 }

@@ -1,4 +1,5 @@
 import type { ServiceContext } from '../../context.ts';
+import { costMicroUsd } from '../../core/billing/cost.ts';
 import { type JobOutcome, recordOutcome } from '../../core/jobs/async.ts';
 import { publishDelivery } from '../webhooks/publish.ts';
 
@@ -11,10 +12,14 @@ export async function settleAsyncJob(
   jobId: string,
   outcome: Omit<JobOutcome, 'costMicroUsd'> & { pricePerHourMicroUsd: number },
 ): Promise<void> {
-  const costMicroUsd = Math.round((outcome.gpuSeconds * outcome.pricePerHourMicroUsd) / 3600);
   const now = ctx.clock.now();
   const delivery = await ctx.db.transaction((tx) =>
-    recordOutcome(tx, jobId, { ...outcome, costMicroUsd }, now),
+    recordOutcome(
+      tx,
+      jobId,
+      { ...outcome, costMicroUsd: costMicroUsd(outcome.gpuSeconds, outcome.pricePerHourMicroUsd) },
+      now,
+    ),
   );
   if (delivery) {
     await publishDelivery(ctx, delivery.id, true).catch((error: unknown) =>
