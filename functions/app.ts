@@ -10,11 +10,13 @@ import { orgsRouter } from './api/orgs/index.ts';
 import { webhooksRouter } from './api/webhooks/index.ts';
 import { ConfigurationError } from './core/errors.ts';
 import { newId } from './core/ids.ts';
+import { MAX_AUDIO_FILE_BYTES } from './core/inference/media-inputs.ts';
+import { MAX_OUTPUT_BYTES } from './core/payloads/store.ts';
 import { webhooksInternal } from './internal/webhooks/index.ts';
 import { workerApi } from './internal/worker/index.ts';
 import { describeCause, errorBody, responseHeadersFor, statusOf, toServiceError } from './lib/http-errors.ts';
 import { init } from './lib/init.ts';
-import { jsonBody } from './lib/json-body.ts';
+import { jsonBody, type UploadRoute } from './lib/json-body.ts';
 import { createLogger } from './lib/logger.ts';
 import { createRouter } from './lib/openapi.ts';
 import { v1 } from './v1/index.ts';
@@ -26,6 +28,22 @@ const MAX_API_BODY_BYTES = 64 * 1024;
 const MAX_WORKER_BODY_BYTES = 4 * 1024 * 1024;
 /** JSON inference bodies (long prompts, inline images); audio uploads get their own limit. */
 const MAX_INFERENCE_BODY_BYTES = 8 * 1024 * 1024;
+/** Audio for transcription arrives as multipart, as OpenAI takes it: a 25 MiB file plus its fields. */
+const AUDIO_UPLOAD: UploadRoute = {
+  method: 'POST',
+  path: /^\/v1\/audio\/(transcriptions|translations)$/,
+  contentType: /^multipart\/form-data\s*;/i,
+  maxBytes: MAX_AUDIO_FILE_BYTES + 64 * 1024,
+  expected: 'the audio as multipart/form-data (a `file` field and the request fields)',
+};
+/** Workers store generated images and audio as raw bytes. */
+const WORKER_OUTPUT_UPLOAD: UploadRoute = {
+  method: 'PUT',
+  path: /^\/internal\/worker\/jobs\/[^/]+\/outputs\/[^/]+$/,
+  contentType: /^(audio|image)\/[a-z0-9.+-]+$/i,
+  maxBytes: MAX_OUTPUT_BYTES,
+  expected: 'the file as raw bytes with an audio/* or image/* Content-Type',
+};
 
 /** Logs before the per-request logger exists (e.g. the configuration itself is broken). */
 const fallbackLogger = createLogger('info');
@@ -76,8 +94,8 @@ export function createApp() {
   // JSON only: this also closes cross-site request forgery with the session cookie, since the only
   // bodies a foreign page can send without a CORS preflight (forms, text/plain) are refused here.
   app.use('/api/*', jsonBody(MAX_API_BODY_BYTES));
-  app.use('/internal/*', jsonBody(MAX_WORKER_BODY_BYTES));
-  app.use('/v1/*', jsonBody(MAX_INFERENCE_BODY_BYTES));
+  app.use('/internal/*', jsonBody(MAX_WORKER_BODY_BYTES, [WORKER_OUTPUT_UPLOAD]));
+  app.use('/v1/*', jsonBody(MAX_INFERENCE_BODY_BYTES, [AUDIO_UPLOAD]));
   app.use('/v1/*', init());
   app.use('/internal/*', init());
 

@@ -3,6 +3,7 @@ import type { Clock } from './core/clock.ts';
 import type { ComputeProvider } from './core/compute.ts';
 import type { Logger } from './core/logger.ts';
 import type { Mailer } from './core/mail/mailer.ts';
+import type { PayloadStore } from './core/payloads/store.ts';
 import type { EdgeConfig } from './env.ts';
 import type { Database } from './lib/db.ts';
 import type { Queue } from './lib/qstash.ts';
@@ -19,6 +20,8 @@ export interface ServiceContext {
   queue: Queue;
   compute: ComputeProvider;
   mailer: Mailer;
+  /** Audio uploads and generated files (the PAYLOADS R2 bucket). */
+  payloads: PayloadStore;
   clock: Clock;
   logger: Logger;
   requestId: string;

@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endpoints, jobs, memberships, users, webhookDeliveries } from '../../db/schema/index.ts';
+import { encodeWav } from '../../gpu-workers/engines/dev/encode.ts';
 import { insertEndpoint, testDatabase } from '../../tests/harness/db.ts';
 import { app, call, PASSWORD, signUp, uniqueEmail } from '../../tests/harness/edge.ts';
 import { hashPassword } from '../core/auth/passwords.ts';
@@ -98,6 +99,18 @@ const ROUTES: Record<string, RouteSpec> = {
     body: () => ({ model: fixture.inferenceModel, input: 'hi' }),
     ok: 409,
   },
+  'POST /v1/audio/transcriptions': { needs: 'inference', body: () => audioForm(), ok: 409 },
+  'POST /v1/audio/translations': { needs: 'inference', body: () => audioForm(), ok: 409 },
+  'POST /v1/audio/speech': {
+    needs: 'inference',
+    body: () => ({ model: fixture.inferenceModel, input: 'hi', voice: 'alloy' }),
+    ok: 409,
+  },
+  'POST /v1/images/generations': {
+    needs: 'inference',
+    body: () => ({ model: fixture.inferenceModel, prompt: 'hi' }),
+    ok: 409,
+  },
   'GET /api/org/webhook-secret': { needs: 'org.update' },
   'GET /v1/jobs/{id}': { needs: 'inference', id: 'job', ok: 200 },
   'GET /api/webhook-deliveries': { needs: 'endpoint.read' },
@@ -119,7 +132,17 @@ const PUBLIC = new Set([
   'GET /api/models/categories',
   'GET /api/models/{slug}',
   'GET /api/gpus',
+  // The signed link is the permission (checked in media.happy.test.ts).
+  'GET /v1/files/{job}/{name}',
 ]);
+
+/** A multipart transcription request: one second of silence as WAV. */
+function audioForm() {
+  const form = new FormData();
+  form.set('file', new File([encodeWav(new Int16Array(16_000), 16_000)], 'a.wav', { type: 'audio/wav' }));
+  form.set('model', fixture.inferenceModel);
+  return form;
+}
 
 type Caller =
   | { label: string; kind: 'session'; role: Role; token: string; org?: string }

@@ -6,6 +6,7 @@ import { createLocalCompute } from './compute/local.ts';
 import { configureNeonDriver, createDatabase } from './db.ts';
 import { createLogger } from './logger.ts';
 import { createResendMailer } from './mail.ts';
+import { createPayloadStore } from './payloads/r2.ts';
 import { createQueue } from './qstash.ts';
 import { createRedis } from './redis.ts';
 
@@ -39,6 +40,7 @@ export function init(): MiddlewareHandler<AppEnv> {
         apiKey: config.RESEND_API_KEY,
         from: config.EMAIL_FROM,
       }),
+      payloads: createPayloadStore(c.env.PAYLOADS),
       clock: systemClock,
       logger: createLogger(config.LOG_LEVEL, { requestId }),
       requestId,

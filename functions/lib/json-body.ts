@@ -5,18 +5,45 @@ import { ServiceError } from '../core/errors.ts';
 
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 
-/** The management API takes JSON only, and small bodies: anything else is refused before parsing. */
-export function jsonBody(maxBytes: number): MiddlewareHandler<AppEnv> {
-  const limit = bodyLimit({
+/** A route that takes a file instead of JSON (an audio upload, a worker's generated image). */
+export interface UploadRoute {
+  method: 'POST' | 'PUT';
+  path: RegExp;
+  contentType: RegExp;
+  maxBytes: number;
+  /** What to tell a client that sent another type. */
+  expected: string;
+}
+
+const tooLarge = (maxBytes: number) =>
+  bodyLimit({
     maxSize: maxBytes,
     onError: () => {
       throw new ServiceError('payload_too_large', `Request body is larger than ${maxBytes} bytes.`);
     },
   });
+
+/**
+ * Bodies are JSON and small, except on the few upload routes named here. Anything else is refused
+ * before parsing: that also closes cross-site request forgery with the session cookie, since the only
+ * bodies a foreign page can send without a CORS preflight (forms, text/plain) never reach a JSON route.
+ */
+export function jsonBody(maxBytes: number, uploads: UploadRoute[] = []): MiddlewareHandler<AppEnv> {
+  const limit = tooLarge(maxBytes);
+  const uploadLimits = uploads.map((upload) => ({ upload, limit: tooLarge(upload.maxBytes) }));
   return async (c, next) => {
     if (!WITH_BODY.has(c.req.method)) return next();
-    const hasBody = c.req.header('content-length') !== '0' && c.req.raw.body !== null;
     const type = c.req.header('content-type');
+    const route = uploadLimits.find(
+      ({ upload }) => upload.method === c.req.method && upload.path.test(c.req.path),
+    );
+    if (route) {
+      if (!route.upload.contentType.test(type ?? '')) {
+        throw new ServiceError('unsupported_media_type', `Send ${route.upload.expected}.`);
+      }
+      return route.limit(c, next);
+    }
+    const hasBody = c.req.header('content-length') !== '0' && c.req.raw.body !== null;
     // A declared non-JSON type is refused even with an empty body: that is what a cross-site form sends.
     if ((hasBody || type !== undefined) && !/^application\/json\s*(;|$)/i.test(type ?? '')) {
       throw new ServiceError(

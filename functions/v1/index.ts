@@ -1,7 +1,10 @@
 import { authenticate } from '../lib/auth/authenticate.ts';
 import { createRouter } from '../lib/openapi.ts';
+import { audio } from './audio.ts';
 import { chat } from './chat.ts';
 import { completions } from './completions.ts';
+import { files } from './files.ts';
+import { images } from './images.ts';
 import { jobsRoutes } from './jobs.ts';
 import { modelsRoute } from './models.ts';
 
@@ -11,9 +14,13 @@ import { modelsRoute } from './models.ts';
  */
 export const v1 = createRouter();
 // Only the routes that exist authenticate: an unknown path stays a plain 404, as with OpenAI.
-for (const path of ['/chat/*', '/completions', '/embeddings', '/models', '/jobs/*'])
+// `/files/*` is public: its signed links are the permission.
+for (const path of ['/chat/*', '/completions', '/embeddings', '/audio/*', '/images/*', '/models', '/jobs/*'])
   v1.use(path, authenticate());
 v1.route('/', chat);
 v1.route('/', completions);
+v1.route('/', audio);
+v1.route('/', images);
+v1.route('/', files);
 v1.route('/', modelsRoute);
 v1.route('/', jobsRoutes);

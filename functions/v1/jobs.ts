@@ -4,6 +4,7 @@ import type { AppEnv } from '../context.ts';
 import { findCallerJob } from '../core/jobs/async.ts';
 import { TERMINAL_JOB_STATES } from '../core/jobs/states.ts';
 import { toJobView } from '../core/jobs/view.ts';
+import { asyncResultView } from '../lib/inference/outputs.ts';
 import { settleAsyncJob } from '../lib/jobs/settle.ts';
 import { createRouter } from '../lib/openapi.ts';
 import { createJobQueue } from '../lib/queue/index.ts';
@@ -51,7 +52,7 @@ async function currentJob(c: Context<AppEnv>, id: string) {
     }
   }
   const queuePosition = row.state === 'queued' ? await queue.position(row.id, row.endpointId) : null;
-  return toJobView(row, { queuePosition });
+  return toJobView(row, { queuePosition, result: await asyncResultView(ctx, row, row.output) });
 }
 
 export const jobsRoutes = createRouter();

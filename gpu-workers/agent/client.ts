@@ -27,16 +27,21 @@ export function createWorkerClient(baseUrl: string, token: string) {
     body: unknown,
     signal?: AbortSignal,
     timeoutMs = 10_000,
+    method: 'GET' | 'POST' | 'PUT' = 'POST',
   ): Promise<Response> => {
     let lastError: unknown;
+    // Files go as raw bytes with their own type; everything else is JSON.
+    const file = body instanceof Blob ? body : null;
+    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+    if (method !== 'GET') headers['content-type'] = file ? file.type : 'application/json';
     for (let attempt = 0; attempt < RETRIES; attempt++) {
       try {
         // A hung call must not hold up lease renewals until the lease lapses: each try is bounded.
         const bounded = AbortSignal.timeout(timeoutMs);
         const response = await fetch(new URL(path, baseUrl), {
-          method: 'POST',
-          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-          body: JSON.stringify(body),
+          method,
+          headers,
+          body: method === 'GET' ? undefined : (file ?? JSON.stringify(body)),
           signal: signal ? AbortSignal.any([signal, bounded]) : bounded,
         });
         if (response.status < 500) return response;
@@ -77,6 +82,18 @@ export function createWorkerClient(baseUrl: string, token: string) {
       if (!response.ok) throw new Error(`take answered ${response.status}: ${await response.text()}`);
       const body = (await response.json()) as { jobs: WorkerJob[]; lease_ms: number };
       return { jobs: body.jobs, leaseMs: body.lease_ms };
+    },
+    /** The job's uploaded file (the audio to transcribe). */
+    async input(job: { id: string }, signal: AbortSignal): Promise<Blob> {
+      const response = await call(`/internal/worker/jobs/${job.id}/input`, null, signal, 120_000, 'GET');
+      if (response.status === 409) throw new JobLostError(job.id);
+      if (!response.ok) throw new Error(`input answered ${response.status}: ${await response.text()}`);
+      return response.blob();
+    },
+    /** Stores a file the job produced (an image, speech); the result then names it as `{ file }`. */
+    async output(job: { id: string }, name: string, file: Blob, signal: AbortSignal) {
+      const path = `/internal/worker/jobs/${job.id}/outputs/${name}`;
+      await expectOk(await call(path, file, signal, 120_000, 'PUT'), job.id);
     },
     async events(job: { id: string; attempt: number }, seq: number, chunks: Record<string, unknown>[]) {
       const body = { attempt: job.attempt, seq, chunks };

@@ -1,4 +1,4 @@
-import { type EngineAdapter, UnsupportedJobError, type WorkerJob } from '../engines/engine.ts';
+import { type EngineAdapter, type JobFiles, UnsupportedJobError, type WorkerJob } from '../engines/engine.ts';
 import { JobLostError, type WorkerClient } from './client.ts';
 
 /** Output is sent in small batches: at most this many chunks, or this often. */
@@ -54,7 +54,11 @@ export async function runJob(
   // Quiet jobs (nothing streamed) still renew their lease, or the edge would hand them to another worker.
   const renewal = setInterval(() => void flush(true), Math.max(500, leaseMs / 3));
   try {
-    const result = await engine.run(job, emit, abort.signal).finally(() => clearInterval(renewal));
+    const files: JobFiles = {
+      input: () => client.input(job, abort.signal),
+      output: (name, file) => client.output(job, name, file, abort.signal),
+    };
+    const result = await engine.run(job, emit, abort.signal, files).finally(() => clearInterval(renewal));
     await flush();
     if (lost) return;
     await client.complete(job, { result }, Date.now() - started);

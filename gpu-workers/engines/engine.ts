@@ -11,6 +11,15 @@ export interface WorkerJob {
 export type Emit = (chunk: Record<string, unknown>) => Promise<boolean>;
 
 /**
+ * Large inputs and outputs go by reference through the edge: the engine reads the job's uploaded file
+ * and stores the files it produces, naming them in its result as `{ file: "<name>" }`.
+ */
+export interface JobFiles {
+  input(): Promise<Blob>;
+  output(name: string, file: Blob): Promise<void>;
+}
+
+/**
  * How the agent talks to a model server. `run` returns the job's final result (an OpenAI response
  * object) and emits chunks as it goes when the caller streams; it stops when `signal` aborts.
  */
@@ -18,7 +27,7 @@ export interface EngineAdapter {
   readonly name: string;
   /** Resolves once the model server answers (weights loaded); the agent takes no job before. */
   ready(signal: AbortSignal): Promise<void>;
-  run(job: WorkerJob, emit: Emit, signal: AbortSignal): Promise<Record<string, unknown>>;
+  run(job: WorkerJob, emit: Emit, signal: AbortSignal, files: JobFiles): Promise<Record<string, unknown>>;
 }
 
 /** Refused by the engine for a reason the caller must fix: reported to the caller as is. */

@@ -19,7 +19,9 @@ export interface CallOptions {
 
 export async function call(method: string, path: string, options: CallOptions = {}) {
   const headers: Record<string, string> = { ...options.headers };
-  if (options.body !== undefined) headers['content-type'] ??= 'application/json';
+  const form = options.body instanceof FormData;
+  // A form sets its own multipart content type (with the boundary).
+  if (options.body !== undefined && !form) headers['content-type'] ??= 'application/json';
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.org) headers['x-org-id'] = options.org;
   const response = await app.request(
@@ -30,7 +32,7 @@ export async function call(method: string, path: string, options: CallOptions = 
       body:
         options.body === undefined
           ? undefined
-          : typeof options.body === 'string'
+          : options.body instanceof FormData || typeof options.body === 'string'
             ? options.body
             : JSON.stringify(options.body),
     },

@@ -8,15 +8,18 @@ import { randomToken, sha256Hex } from '../../functions/core/auth/secrets.ts';
 import { newId } from '../../functions/core/ids.ts';
 import type { testDatabase } from './db.ts';
 import { app, env } from './edge.ts';
+import { payloadsBucket } from './payloads.ts';
 
 const AGENT = fileURLToPath(new URL('../../gpu-workers/agent/main.ts', import.meta.url));
 
 /** The edge over real HTTP (worker agents and the openai SDK need a URL), with a short worker lease. */
 export async function startEdgeServer(
   overrides: Record<string, string> = {},
-  options: { publicUrlIsSelf?: boolean } = {},
+  options: { publicUrlIsSelf?: boolean; payloads?: boolean } = {},
 ) {
-  const bindings: Record<string, string> = { ...env, WORKER_LEASE_SECONDS: '3', ...overrides };
+  const bindings: Record<string, unknown> = { ...env, WORKER_LEASE_SECONDS: '3', ...overrides };
+  // Audio and image routes need the PAYLOADS bucket; other tests skip starting one.
+  if (options.payloads) bindings.PAYLOADS = await payloadsBucket();
   const server = serve({ fetch: (request) => app.fetch(request, bindings), port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as AddressInfo;

@@ -1,8 +1,10 @@
 import { and, eq, isNull, or, sql } from 'drizzle-orm';
 import { endpoints, gpuTypes, models } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
-import { ConflictError, NotFoundError } from '../errors.ts';
+import type { Engine } from '../compute.ts';
+import { ConflictError, InvalidRequestError, NotFoundError } from '../errors.ts';
 import { isId } from '../ids.ts';
+import type { JobKind } from '../jobs/states.ts';
 import { authorizeInference } from '../orgs/authorize.ts';
 
 export interface InferenceTarget {
@@ -16,6 +18,23 @@ export interface InferenceTarget {
   apiKeyId: string | null;
 }
 
+/** What each catalog engine serves; a custom image may serve any of them. */
+const ENGINE_KINDS: Record<Engine, readonly JobKind[]> = {
+  vllm: ['chat.completion', 'completion', 'embedding'],
+  whisper: ['audio.transcription'],
+  diffusers: ['image.generation'],
+  tts: ['audio.speech'],
+};
+
+const KIND_NAMES: Record<JobKind, string> = {
+  'chat.completion': 'chat completions',
+  completion: 'text completions',
+  embedding: 'embeddings',
+  'audio.transcription': 'audio transcriptions',
+  'audio.speech': 'speech',
+  'image.generation': 'image generation',
+};
+
 const notFound = (model: string) =>
   new NotFoundError(`The model '${model}' does not exist or you do not have access to it.`, {
     param: 'model',
@@ -25,7 +44,11 @@ const notFound = (model: string) =>
  * Which endpoint a request runs on. A deployment key is bound to one endpoint (its `model` is only
  * echoed); an account key or session names one of the org's deployments by id or name.
  */
-export async function resolveTarget(ctx: ServiceContext, model: string): Promise<InferenceTarget> {
+export async function resolveTarget(
+  ctx: ServiceContext,
+  model: string,
+  kind: JobKind,
+): Promise<InferenceTarget> {
   const { caller, boundEndpointId: bound } = authorizeInference(ctx.caller);
   const { actor } = caller;
   const rows = await ctx.db
@@ -54,6 +77,12 @@ export async function resolveTarget(ctx: ServiceContext, model: string): Promise
   const { endpoint, model: catalog, gpu } = rows[0];
   if (endpoint.state === 'stopped') {
     throw new ConflictError(`The deployment '${endpoint.name}' is stopped. Start it to send requests.`);
+  }
+  if (catalog && !ENGINE_KINDS[catalog.engine].includes(kind)) {
+    throw new InvalidRequestError(
+      `The model '${model}' (${catalog.slug}) does not serve ${KIND_NAMES[kind]}; it serves ${ENGINE_KINDS[catalog.engine].map((served) => KIND_NAMES[served]).join(', ')}.`,
+      { param: 'model' },
+    );
   }
   return {
     orgId: caller.orgId,

@@ -6,6 +6,7 @@ import { isId } from '../../core/ids.ts';
 import { toJobView } from '../../core/jobs/view.ts';
 import { webhookSecretOf } from '../../core/webhooks/secret.ts';
 import { checkWebhookTarget } from '../../core/webhooks/target.ts';
+import { asyncResultView } from '../../lib/inference/outputs.ts';
 import { createRouter } from '../../lib/openapi.ts';
 import { WEBHOOK_RETRIES } from '../../lib/webhooks/publish.ts';
 
@@ -43,7 +44,7 @@ webhooksInternal.post('/deliver', async (c) => {
   const payload = JSON.stringify({
     type: row.delivery.event,
     timestamp: sentAt.toISOString(),
-    data: toJobView(row.job),
+    data: toJobView(row.job, { result: await asyncResultView(ctx, row.job, row.job.output) }),
   });
   const headers = new Webhook(await webhookSecretOf(ctx.db, row.delivery.orgId)).sign(
     deliveryId,

@@ -1,9 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { jsonRequest as json } from '../../api/schemas.ts';
 import type { AppEnv } from '../../context.ts';
-import { ConflictError, UnauthorizedError } from '../../core/errors.ts';
+import { ConflictError, InvalidRequestError, NotFoundError, UnauthorizedError } from '../../core/errors.ts';
 import { isId } from '../../core/ids.ts';
+import { jobInputKey, jobOutputKey, OUTPUT_NAME } from '../../core/payloads/store.ts';
 import { resolveWorker, type WorkerIdentity } from '../../core/workers/identity.ts';
 import { bearerToken } from '../../lib/auth/bearer.ts';
 import { settleAsyncJob } from '../../lib/jobs/settle.ts';
@@ -31,6 +32,14 @@ const JobParams = z.object({
     .refine((id) => isId('job', id), 'is not a job id'),
 });
 const ok = { 200: { description: 'OK' } };
+
+/** A job's files are only for the worker that holds its lease. */
+async function requireLease(c: Context<WorkerEnv>, jobId: string) {
+  const identity = c.get('worker');
+  const book = await createJobQueue(c.get('services').redis).bookkeeping(jobId);
+  if (book.state !== 'running' || book.replicaId !== identity.replicaId)
+    throw new ConflictError('This job is no longer yours (cancelled, timed out or re-queued).');
+}
 
 /**
  * The worker API (hidden from the public document): long-poll for jobs, relay output, complete. It is
@@ -208,6 +217,48 @@ workerApi.openapi(
       identity.replicaId,
       c.req.valid('json').lines,
     );
+    return c.json({ ok: true }, 200);
+  },
+);
+
+workerApi.openapi(
+  createRoute({
+    method: 'get',
+    path: '/jobs/{id}/input',
+    hide: true,
+    request: { params: JobParams },
+    responses: ok,
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    await requireLease(c, id);
+    const stored = await c.get('services').payloads.get(jobInputKey(id));
+    if (!stored) throw new NotFoundError('This job has no input file (or it has expired).');
+    return c.body(stored.body, 200, {
+      'content-type': stored.contentType,
+      'content-length': String(stored.size),
+    }) as unknown as ReturnType<typeof c.json<{ ok: true }, 200>>;
+  },
+);
+
+workerApi.openapi(
+  createRoute({
+    method: 'put',
+    path: '/jobs/{id}/outputs/{name}',
+    hide: true,
+    request: {
+      params: JobParams.extend({
+        name: z.string().regex(OUTPUT_NAME, 'must be a short lowercase file name with a media extension'),
+      }),
+    },
+    responses: ok,
+  }),
+  async (c) => {
+    const { id, name } = c.req.valid('param');
+    await requireLease(c, id);
+    const bytes = await c.req.arrayBuffer();
+    if (bytes.byteLength === 0) throw new InvalidRequestError('The file is empty.');
+    await c.get('services').payloads.put(jobOutputKey(id, name), bytes, c.req.header('content-type') ?? '');
     return c.json({ ok: true }, 200);
   },
 );

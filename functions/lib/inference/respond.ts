@@ -2,17 +2,20 @@ import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { AppEnv } from '../../context.ts';
 import { EngineError, InvalidRequestError } from '../../core/errors.ts';
+import { newId } from '../../core/ids.ts';
 import { resolveTarget } from '../../core/inference/target.ts';
 import type { JobKind, WebhookEvent } from '../../core/jobs/states.ts';
+import { jobInputKey } from '../../core/payloads/store.ts';
 import { checkWebhookTarget } from '../../core/webhooks/target.ts';
 import { errorBody, statusOf, toServiceError } from '../http-errors.ts';
 import { createJobQueue } from '../queue/index.ts';
 import { awaitJob } from './relay.ts';
-import { jobCost, submitJob } from './submit.ts';
+import { type AsyncOptions, jobCost, type SubmittedJob, submitJob } from './submit.ts';
 
 export interface InferenceRequest {
   kind: JobKind;
   body: {
+    [field: string]: unknown;
     model: string;
     stream?: boolean | undefined;
     stream_options?: { include_usage?: boolean | undefined } | null | undefined;
@@ -21,6 +24,13 @@ export interface InferenceRequest {
   webhookEvents?: WebhookEvent[] | undefined;
   /** The `object` of streamed chunks (`chat.completion.chunk`, `text_completion`), for the usage chunk. */
   chunkObject?: string;
+  /**
+   * Stores the request's large payload (an audio upload) under the job's id before it is queued, and
+   * returns the input fields that refer to it: the queue carries references, not bytes.
+   */
+  stage?: (jobId: string) => Promise<Record<string, unknown>>;
+  /** How a finished synchronous job is answered; by default its result as JSON. */
+  present?: (result: Record<string, unknown>, job: SubmittedJob) => Promise<Response>;
 }
 
 interface FinalResult {
@@ -36,8 +46,16 @@ interface FinalResult {
 export async function respond(c: Context<AppEnv>, request: InferenceRequest): Promise<Response> {
   const ctx = c.get('services');
   const { body } = request;
-  const target = await resolveTarget(ctx, body.model);
-  const input = { ...body, model: target.modelName };
+  const target = await resolveTarget(ctx, body.model, request.kind);
+  const jobId = newId('job');
+  const staged = request.stage ? await request.stage(jobId) : {};
+  const input = { ...body, ...staged, model: target.modelName };
+  const submit = async (asyncOptions?: AsyncOptions) => {
+    const job = await submitJob(c, target, request.kind, input, asyncOptions, jobId);
+    // A retry joined the first job: what was staged for this one is not needed.
+    if (request.stage && job.id !== jobId) ctx.defer(ctx.payloads.delete(jobInputKey(jobId)));
+    return job;
+  };
   if (request.webhook !== undefined || /\brespond-async\b/i.test(c.req.header('prefer') ?? '')) {
     if (body.stream) {
       throw new InvalidRequestError(
@@ -49,15 +67,12 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
       request.webhook === undefined
         ? null
         : checkWebhookTarget(request.webhook, { allowPrivate: ctx.config.WEBHOOK_ALLOW_PRIVATE_TARGETS });
-    const job = await submitJob(c, target, request.kind, input, {
-      webhookUrl,
-      webhookEvents: request.webhookEvents ?? null,
-    });
+    const job = await submit({ webhookUrl, webhookEvents: request.webhookEvents ?? null });
     c.header('location', `/v1/jobs/${job.id}`);
     return c.json({ id: job.id, object: 'job', status: 'queued' }, 202);
   }
 
-  const job = await submitJob(c, target, request.kind, input);
+  const job = await submit();
   const queue = createJobQueue(ctx.redis);
   const now = () => ctx.clock.now().getTime();
   // A client that sent an Idempotency-Key means to retry: its disconnect does not cancel the job, so
@@ -70,7 +85,8 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
     const { gpuSeconds, costUsd } = await cost();
     c.header('x-gpu-seconds', gpuSeconds.toFixed(3));
     c.header('x-cost-usd', costUsd.toFixed(6));
-    return c.json(result as Record<string, unknown>, 200);
+    const final = result as Record<string, unknown>;
+    return request.present ? request.present(final, job) : c.json(final, 200);
   }
 
   return streamSSE(c, async (stream) => {

@@ -60,13 +60,14 @@ export async function submitJob(
   kind: JobKind,
   input: unknown,
   asyncOptions?: AsyncOptions,
+  proposedJobId: string = newId('job'),
 ): Promise<SubmittedJob & { duplicate: boolean }> {
   const ctx = c.get('services');
   const timeoutSeconds = timeoutOf(c.req.header('cancel-after'));
   const nowMs = ctx.clock.now().getTime();
   const deadlineMs = nowMs + timeoutSeconds * 1000;
   const idempotencyKey = idempotencyKeyOf(c.req.header('idempotency-key'));
-  let jobId = newId('job');
+  let jobId = proposedJobId;
   if (asyncOptions && ctx.caller) {
     const recorded = await recordAsyncJob(ctx, ctx.caller, {
       id: jobId,

@@ -285,6 +285,10 @@ export function createJobQueue(redis: Redis) {
           'price',
           'started',
           'created',
+          'state',
+          'replica',
+          'attempt',
+          'outcome',
         )) ?? {};
       return {
         isAsync: String(fields.async) === '1',

@@ -1,19 +1,24 @@
 import { type EngineAdapter, UnsupportedJobError, type WorkerJob } from '../engine.ts';
+import { devImages, devSpeech, devTranscript, seedOf } from './media.ts';
 
 /**
  * The development engine: no GPU, no weights. It answers chat completions with deterministic,
- * clearly labelled text, paced like a real model (one token every `tokenDelayMs`), so the whole
- * request path (queue, leases, streaming, cancellation, billing) runs on any machine.
+ * clearly labelled text, paced like a real model (one token every `tokenDelayMs`), and produces a
+ * labelled transcript, a WAV of tones and generated PNGs, so the whole request path (queue, leases,
+ * streaming, payloads, cancellation, billing) runs on any machine.
  */
 export function createDevEngine(options: { tokenDelayMs: number }): EngineAdapter {
   return {
     name: 'dev',
     async ready() {},
-    async run(job, emit, signal) {
+    async run(job, emit, signal, files) {
       if (job.kind === 'chat.completion') return chat(job, emit, signal, options.tokenDelayMs);
       if (job.kind === 'completion') return completion(job, emit, signal, options.tokenDelayMs);
       if (job.kind === 'embedding') return embedding(job);
-      throw new UnsupportedJobError(`The development engine does not run ${job.kind} jobs yet.`);
+      if (job.kind === 'audio.transcription') return devTranscript(job, files);
+      if (job.kind === 'audio.speech') return devSpeech(job, files);
+      if (job.kind === 'image.generation') return devImages(job, files);
+      throw new UnsupportedJobError(`The development engine does not run ${job.kind} jobs.`);
     },
   };
 }
@@ -172,8 +177,7 @@ interface EmbeddingInput {
 
 /** A unit vector derived from the text alone: equal texts embed equally, different ones differently. */
 export function devVector(text: string, dimensions: number): number[] {
-  let state = 2166136261;
-  for (const char of text) state = Math.imul(state ^ char.charCodeAt(0), 16777619) >>> 0;
+  let state = seedOf(text);
   const vector = Array.from({ length: dimensions }, () => {
     state = Math.imul(state ^ (state >>> 15), 2246822507) >>> 0;
     state = Math.imul(state ^ (state >>> 13), 3266489909) >>> 0;

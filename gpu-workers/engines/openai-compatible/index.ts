@@ -1,4 +1,5 @@
 import { type EngineAdapter, UnsupportedJobError, type WorkerJob } from '../engine.ts';
+import { generateImages, speak, transcribe } from './media.ts';
 import { sseData } from './sse.ts';
 
 interface Chunk {
@@ -11,8 +12,9 @@ interface Chunk {
 }
 
 /**
- * Any server that speaks the OpenAI API: vLLM in production images, or Ollama, llama.cpp and vLLM-CPU
- * named by ENGINE_URL on a laptop. Always streams from the server (to relay tokens and collect usage)
+ * Any server that speaks the OpenAI API: vLLM in the LLM image, faster-whisper-server in the whisper
+ * image, openedai-speech (XTTS) in the tts image, the diffusers server in the diffusers image, or
+ * Ollama, llama.cpp and vLLM-CPU named by ENGINE_URL on a laptop. Always streams from the server (to relay tokens and collect usage)
  * and answers the caller in the shape it asked for; `model` and `id` are the platform's.
  */
 export function createOpenAICompatibleEngine(options: {
@@ -28,16 +30,23 @@ export function createOpenAICompatibleEngine(options: {
         try {
           const response = await fetch(url('v1/models'), { signal });
           await response.body?.cancel();
-          if (response.ok) return;
+          // These servers listen only once their weights are loaded: any answer means ready (a 404
+          // is a server without a models route).
+          if (response.status < 500) return;
         } catch (error) {
           if (signal.aborted) throw error;
         }
         await new Promise((resolve) => setTimeout(resolve, 1_000));
       }
     },
-    async run(job, emit, signal) {
-      if (job.kind === 'chat.completion')
-        return chat(job, emit, signal, url('v1/chat/completions'), options.servedModel);
+    async run(job, emit, signal, files) {
+      const served = options.servedModel;
+      if (job.kind === 'chat.completion') return chat(job, emit, signal, url('v1/chat/completions'), served);
+      const media = (path: string, body: Record<string, unknown> | FormData, mediaSignal: AbortSignal) =>
+        post(url(path), body, mediaSignal);
+      if (job.kind === 'audio.transcription') return transcribe(job, files, media, served, signal);
+      if (job.kind === 'audio.speech') return speak(job, files, media, served, signal);
+      if (job.kind === 'image.generation') return generateImages(job, files, media, served, signal);
       const path = PASSTHROUGH_PATHS[job.kind];
       if (!path) throw new UnsupportedJobError(`This engine does not run ${job.kind} jobs.`);
       return passthrough(job, emit, signal, url(path), options.servedModel);
@@ -59,12 +68,17 @@ async function refused(response: Response): Promise<never> {
   throw new Error(`model server answered ${response.status}: ${detail}`);
 }
 
-/** Posts to the model server; its refusals become the caller's errors (see `refused`). */
-async function post(endpoint: string, body: Record<string, unknown>, signal: AbortSignal): Promise<Response> {
+/** Posts to the model server (JSON, or multipart for uploads); refusals become the caller's errors. */
+async function post(
+  endpoint: string,
+  body: Record<string, unknown> | FormData,
+  signal: AbortSignal,
+): Promise<Response> {
+  const form = body instanceof FormData;
   const response = await fetch(endpoint, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
+    headers: form ? {} : { 'content-type': 'application/json' },
+    body: form ? body : JSON.stringify(body),
     signal,
   });
   return response.ok ? response : refused(response);

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memoryFiles } from '../../../tests/harness/job-files.ts';
 import { UnsupportedJobError } from '../engine.ts';
 import { createOpenAICompatibleEngine } from './index.ts';
 
@@ -67,6 +68,7 @@ describe('OpenAI-compatible engine adapter', () => {
         return true;
       },
       new AbortController().signal,
+      memoryFiles().files,
     );
     expect(received.at(-1)).toMatchObject({
       model: 'llama3.1:8b',
@@ -96,19 +98,25 @@ describe('OpenAI-compatible engine adapter', () => {
         return true;
       },
       new AbortController().signal,
+      memoryFiles().files,
     );
     expect(emitted).toEqual([]);
     expect((result as { choices: { message: { content: string } }[] }).choices[0]?.message.content).toBe(
       'Hello',
     );
     await expect(
-      engine().run(job('too long', false), async () => true, new AbortController().signal),
+      engine().run(
+        job('too long', false),
+        async () => true,
+        new AbortController().signal,
+        memoryFiles().files,
+      ),
     ).rejects.toBeInstanceOf(UnsupportedJobError);
   });
 
   it('stops when the job is no longer ours', async () => {
     await expect(
-      engine().run(job('hi', true), async () => false, new AbortController().signal),
+      engine().run(job('hi', true), async () => false, new AbortController().signal, memoryFiles().files),
     ).rejects.toThrow('no longer ours');
   });
 
@@ -123,6 +131,7 @@ describe('OpenAI-compatible engine adapter', () => {
       },
       async () => true,
       new AbortController().signal,
+      memoryFiles().files,
     );
     expect(received.at(-1)).toMatchObject({ model: 'llama3.1:8b', input: 'hi', stream: false });
     expect(result).toMatchObject({ model: 'my-deployment', data: [{ embedding: [0.6, 0.8] }] });
