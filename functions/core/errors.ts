@@ -121,6 +121,19 @@ export class DeadlineExceededError extends ServiceError {
   }
 }
 
+/**
+ * The deadline passed before any replica took the job (no capacity: scaling up, or every replica
+ * busy): a 408, so the caller can tell waiting for a GPU from a slow model (504).
+ */
+export class QueueTimeoutError extends ServiceError {
+  constructor(seconds: number) {
+    super(
+      'timeout',
+      `No replica started this request within its ${seconds}-second deadline, so it was cancelled. The deployment may be scaling up: retry, or allow more time with Cancel-After.`,
+    );
+  }
+}
+
 /** The model server failed the job (out of memory, bad weights, crash): reported as a server error. */
 export class EngineError extends ServiceError {
   constructor(message: string) {

@@ -119,7 +119,7 @@ describe('chat completions: bad input', () => {
         { headers: { 'Cancel-After': '1' } },
       )
       .catch((thrown: unknown) => thrown);
-    expect((sent as InstanceType<typeof OpenAI.APIError>).status).toBe(504);
+    expect((sent as InstanceType<typeof OpenAI.APIError>).status).toBe(408);
     expect(await queue.depth(second.id)).toEqual({ queued: 0, running: 0 });
     expect((await call('POST', '/api/auth/api-keys', { token: first.key, body: { name: 'x' } })).status).toBe(
       403,
@@ -153,6 +153,23 @@ describe('chat completions: faults', () => {
     expect((error as InstanceType<typeof OpenAI.APIError>).type).toBe('timeout_error');
     expect(Date.now() - started).toBeLessThan(5_000);
     await waitFor(async () => (await queue.depth(id)).running === 0);
+  });
+
+  it('answers 408 when no replica took the job before its deadline, and counts it as a failure', async () => {
+    const { id, key } = await deploy();
+    const error = await sdk(key)
+      .chat.completions.create(
+        { model: 'm', messages: [{ role: 'user', content: 'anyone there?' }] },
+        { headers: { 'Cancel-After': '1' } },
+      )
+      .catch((thrown: unknown) => thrown);
+    expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(408);
+    expect((error as Error).message).toContain(
+      'No replica started this request within its 1-second deadline',
+    );
+    expect(await queue.depth(id)).toEqual({ queued: 0, running: 0 });
+    const metrics = await call('GET', `/api/deployments/${id}/metrics`, { token: ownerToken });
+    expect(metrics.body).toMatchObject({ requests: 1, failures: 1 });
   });
 
   it('cancels the job when the client goes away mid-stream, and the worker stops', async () => {

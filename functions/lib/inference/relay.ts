@@ -1,4 +1,10 @@
-import { DeadlineExceededError, EngineError, InvalidRequestError, ServiceError } from '../../core/errors.ts';
+import {
+  DeadlineExceededError,
+  EngineError,
+  InvalidRequestError,
+  QueueTimeoutError,
+  ServiceError,
+} from '../../core/errors.ts';
 import type { JobEvent, JobQueue } from '../queue/index.ts';
 
 /** How long one read of the output stream blocks before the deadline and the client are re-checked. */
@@ -51,8 +57,11 @@ async function relay(
     }
     const remaining = job.deadlineMs - now();
     if (remaining <= 0) {
+      const neverStarted = (await queue.state(job.id)) === 'queued';
       await queue.stop(job.id, job.endpointId, 'timed_out', now());
-      throw new DeadlineExceededError(job.timeoutSeconds);
+      throw neverStarted
+        ? new QueueTimeoutError(job.timeoutSeconds)
+        : new DeadlineExceededError(job.timeoutSeconds);
     }
     const read = await queue.read(job.id, cursor, Math.min(READ_BLOCK_MS, remaining));
     cursor = read.cursor;

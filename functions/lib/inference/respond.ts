@@ -1,13 +1,19 @@
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { AppEnv } from '../../context.ts';
-import { EngineError, InvalidRequestError } from '../../core/errors.ts';
+import {
+  DeadlineExceededError,
+  EngineError,
+  InvalidRequestError,
+  QueueTimeoutError,
+} from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import { resolveTarget } from '../../core/inference/target.ts';
 import type { JobKind, WebhookEvent } from '../../core/jobs/states.ts';
 import { jobInputKey } from '../../core/payloads/store.ts';
 import { checkWebhookTarget } from '../../core/webhooks/target.ts';
 import { errorBody, statusOf, toServiceError } from '../http-errors.ts';
+import { recordJobMetrics } from '../metrics.ts';
 import { createJobQueue } from '../queue/index.ts';
 import { awaitJob } from './relay.ts';
 import { type AsyncOptions, jobCost, type SubmittedJob, submitJob } from './submit.ts';
@@ -79,9 +85,25 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
   // the retry finds it running or done instead of cancelled.
   const signal = c.req.header('idempotency-key') ? new AbortController().signal : c.req.raw.signal;
   const cost = async () => jobCost(await queue.gpuMs(job.id), target.pricePerHourMicroUsd);
+  const submittedAt = now();
+  // Workers record the jobs they finish; a job that ran out of time is recorded here, as a failure.
+  const wait: typeof awaitJob = (...args) =>
+    awaitJob(...args).catch(async (error: unknown) => {
+      if (error instanceof DeadlineExceededError || error instanceof QueueTimeoutError) {
+        const at = now();
+        const gpuMs = await queue.gpuMs(job.id).catch(() => 0);
+        await recordJobMetrics(ctx.redis, target.endpointId, {
+          ok: false,
+          latencyMs: at - submittedAt,
+          gpuMs,
+          nowMs: at,
+        }).catch(() => {});
+      }
+      throw error;
+    });
 
   if (!body.stream) {
-    const { result } = await awaitJob(queue, job, {}, signal, now);
+    const { result } = await wait(queue, job, {}, signal, now);
     const { gpuSeconds, costUsd } = await cost();
     c.header('x-gpu-seconds', gpuSeconds.toFixed(3));
     c.header('x-cost-usd', costUsd.toFixed(6));
@@ -95,7 +117,7 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
     signal.addEventListener('abort', () => aborted.abort());
     let relayed = 0;
     try {
-      const { result } = await awaitJob(
+      const { result } = await wait(
         queue,
         job,
         {

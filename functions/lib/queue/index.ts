@@ -83,7 +83,7 @@ export function createJobQueue(redis: Redis) {
     allowedFrom: string,
   ) =>
     (await finishScript.exec(
-      [keys.job(jobId), keys.leases(endpointId), keys.out(jobId)],
+      [keys.job(jobId), keys.leases(endpointId), keys.out(jobId), keys.pending(endpointId)],
       [
         jobId,
         worker?.replicaId ?? '',

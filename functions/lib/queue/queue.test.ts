@@ -130,5 +130,12 @@ describe('request queue in Redis', () => {
     expect(await queue.take(endpointId, 'rep_a', 5, 30_000, now + 2_000)).toEqual([]);
     expect(await queue.state(expired.jobId)).toBe('timed_out');
     expect((await queue.read(expired.jobId, '0', 100)).events).toEqual([{ type: 'timed_out' }]);
+
+    // A cancelled queued job leaves the queue at once: depth, which scaling reads, stays true.
+    const waiting = job(endpointId, orgId, now);
+    await queue.enqueue(waiting);
+    expect(await queue.depth(endpointId)).toEqual({ queued: 1, running: 0 });
+    expect(await queue.stop(waiting.jobId, endpointId, 'cancelled', now)).toBe(true);
+    expect(await queue.depth(endpointId)).toEqual({ queued: 0, running: 0 });
   });
 });

@@ -102,8 +102,9 @@ return 1
  * Finishes a job: state, outcome and GPU time on the hash, the lease released, and the terminal event
  * on the stream the waiting request reads. A worker (replica id and attempt given) may only finish its
  * own running attempt; the edge (replica '') stops a queued or running job, billing a running one up
- * to now. KEYS: job hash, leases zset, output stream. ARGV: job id, replica id, final state, event
- * type, payload, now ms, ttl s, gpu ms, allowed prior states, attempt.
+ * to now, and takes a queued one off the pending list so queue depth (which scaling reads) stays
+ * true. KEYS: job hash, leases zset, output stream, pending list. ARGV: job id, replica id, final
+ * state, event type, payload, now ms, ttl s, gpu ms, allowed prior states, attempt.
  */
 export const FINISH = `
 local state = redis.call('HGET', KEYS[1], 'state')
@@ -121,6 +122,7 @@ elseif state == 'running' then
 end
 redis.call('HSET', KEYS[1], 'state', ARGV[3], 'completed', ARGV[6], 'gpu_ms', gpu, 'outcome', ARGV[5])
 redis.call('ZREM', KEYS[2], ARGV[1])
+if state == 'queued' then redis.call('LREM', KEYS[4], 1, ARGV[1]) end
 redis.call('XADD', KEYS[3], '*', 'type', ARGV[4], 'data', ARGV[5])
 redis.call('EXPIRE', KEYS[3], ARGV[7])
 redis.call('EXPIRE', KEYS[1], ARGV[7])
