@@ -209,4 +209,47 @@ describe('chat completions: faults', () => {
     await waitFor(() => rescuer.output().includes(`job ${jobId} done`));
     expect(doomed.output()).not.toContain(`job ${jobId} done`);
   });
+
+  it('hands a job back when a draining worker runs out of time, and another finishes it long before its lease', async () => {
+    // A 60 s lease: only the hand-back can explain a rescue within seconds.
+    const patient = await startEdgeServer({ WORKER_LEASE_SECONDS: '60' });
+    try {
+      const { id, key } = await deploy();
+      const replica = await createReplica(database.db, orgId, id);
+      const draining = startAgent({
+        edgeUrl: patient.url,
+        token: replica.token,
+        replicaId: replica.replicaId,
+        tokenDelayMs: 500,
+        drainTimeoutMs: 300,
+      });
+      agents.push(draining);
+      const started = Date.now();
+      const request = new OpenAI({
+        baseURL: `${patient.url}/v1`,
+        apiKey: key,
+        maxRetries: 0,
+      }).chat.completions.create({
+        model: 'm',
+        messages: [{ role: 'user', content: 'hand me back' }],
+      });
+      await waitFor(async () => (await queue.depth(id)).running === 1);
+      expect(await draining.stop('SIGTERM')).toBe(0);
+      expect(draining.output()).toContain('drain timed out with 1 jobs running: handing them back');
+      const rescue = await createReplica(database.db, orgId, id);
+      agents.push(
+        startAgent({
+          edgeUrl: patient.url,
+          token: rescue.token,
+          replicaId: rescue.replicaId,
+          tokenDelayMs: 5,
+        }),
+      );
+      const answer = await request;
+      expect(answer.choices[0]?.message.content).toContain('You said: "hand me back"');
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      await patient.close();
+    }
+  });
 });

@@ -95,6 +95,11 @@ export function createWorkerClient(baseUrl: string, token: string) {
       const path = `/internal/worker/jobs/${job.id}/outputs/${name}`;
       await expectOk(await call(path, file, signal, 120_000, 'PUT'), job.id);
     },
+    /** Hands a job back unfinished so another replica starts it now, not when the lease lapses. */
+    async release(job: { id: string; attempt: number }) {
+      const path = `/internal/worker/jobs/${job.id}/release`;
+      await expectOk(await call(path, { attempt: job.attempt }, undefined, 5_000), job.id);
+    },
     async events(job: { id: string; attempt: number }, seq: number, chunks: Record<string, unknown>[]) {
       const body = { attempt: job.attempt, seq, chunks };
       await expectOk(await call(`/internal/worker/jobs/${job.id}/events`, body), job.id);

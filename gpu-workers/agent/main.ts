@@ -3,6 +3,7 @@
  * CONCURRENCY of them on the engine, relays output, and on SIGTERM stops taking work and drains.
  */
 import { createDevEngine } from '../engines/dev/index.ts';
+import type { WorkerJob } from '../engines/engine.ts';
 import { createOpenAICompatibleEngine } from '../engines/openai-compatible/index.ts';
 import { createWorkerClient, ReplicaGoneError } from './client.ts';
 import { parseAgentConfig } from './config.ts';
@@ -28,7 +29,8 @@ const shipLogs = async () => {
   await client.logs(shipped.splice(0)).catch(() => {});
 };
 const logShipper = setInterval(() => void shipLogs(), 1_000);
-const running = new Set<Promise<void>>();
+/** Jobs in progress, by the promise that settles when each ends. */
+const running = new Map<Promise<void>, WorkerJob>();
 const stopTaking = new AbortController();
 
 process.on('SIGTERM', () => {
@@ -46,7 +48,7 @@ async function main() {
   );
   while (!stopTaking.signal.aborted) {
     if (running.size >= config.CONCURRENCY) {
-      await Promise.race(running);
+      await Promise.race(running.keys());
       continue;
     }
     let taken: Awaited<ReturnType<typeof client.take>>;
@@ -68,18 +70,29 @@ async function main() {
     }
     for (const job of taken.jobs) {
       const task = runJob(job, engine, client, taken.leaseMs, log).finally(() => running.delete(task));
-      running.add(task);
+      running.set(task, job);
     }
   }
-  const drained = Promise.all(running).then(() => true);
+  const drained = Promise.all(running.keys()).then(() => true);
   const timedOut = new Promise<boolean>((resolve) =>
     setTimeout(() => resolve(false), config.DRAIN_TIMEOUT_MS).unref(),
   );
-  log(
-    (await Promise.race([drained, timedOut]))
-      ? 'drained'
-      : `drain timed out with ${running.size} jobs running`,
-  );
+  if (await Promise.race([drained, timedOut])) {
+    log('drained');
+  } else {
+    // What could not finish goes back to the queue now, for another replica to start at once.
+    const unfinished = [...running.values()];
+    log(`drain timed out with ${unfinished.length} jobs running: handing them back`);
+    await Promise.all(
+      unfinished.map((job) =>
+        client.release(job).then(
+          () => log(`job ${job.id} handed back`),
+          (error: unknown) =>
+            log(`job ${job.id} not handed back: ${error instanceof Error ? error.message : String(error)}`),
+        ),
+      ),
+    );
+  }
   clearInterval(logShipper);
   await shipLogs();
 }

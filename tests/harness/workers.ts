@@ -73,6 +73,7 @@ export function startAgent(options: {
   replicaId: string;
   concurrency?: number;
   tokenDelayMs?: number;
+  drainTimeoutMs?: number;
 }): RunningAgent {
   const child = spawn(process.execPath, [AGENT], {
     env: {
@@ -85,7 +86,7 @@ export function startAgent(options: {
       DEV_ENGINE: 'true',
       CONCURRENCY: String(options.concurrency ?? 4),
       DEV_TOKEN_DELAY_MS: String(options.tokenDelayMs ?? 5),
-      DRAIN_TIMEOUT_MS: '10000',
+      DRAIN_TIMEOUT_MS: String(options.drainTimeoutMs ?? 10_000),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -71,15 +71,29 @@ workerApi.openapi(
     const max = Math.min(c.req.valid('json').max, identity.concurrency);
     const leaseMs = config.WORKER_LEASE_SECONDS * 1000;
     const until = clock.now().getTime() + wait_ms;
+    // A worker that gave up on this poll (it is draining, or died) must not be leased jobs it will
+    // never see: they would wait out a whole lease before anyone else could run them.
+    const gone = c.req.raw.signal;
+    const answer = (leased: Awaited<ReturnType<typeof jobs.take>>) =>
+      c.json(
+        { jobs: leased.map((job) => ({ ...job, deadline_ms: job.deadlineMs })), lease_ms: leaseMs },
+        200,
+      );
     for (;;) {
+      if (gone.aborted) return answer([]);
       const cursor = await jobs.notifyCursor(identity.endpointId);
       const now = clock.now().getTime();
       const leased = await jobs.take(identity.endpointId, identity.replicaId, max, leaseMs, now);
+      if (leased.length > 0 && gone.aborted) {
+        const worker = (job: (typeof leased)[number]) => ({
+          replicaId: identity.replicaId,
+          attempt: job.attempt,
+        });
+        await Promise.all(leased.map((job) => jobs.release(job.id, identity.endpointId, worker(job))));
+        return answer([]);
+      }
       if (leased.length > 0 || now >= until) {
-        return c.json(
-          { jobs: leased.map((job) => ({ ...job, deadline_ms: job.deadlineMs })), lease_ms: leaseMs },
-          200,
-        );
+        return answer(leased);
       }
       await jobs.waitForWork(identity.endpointId, cursor, Math.min(5_000, until - now));
     }
@@ -191,6 +205,27 @@ workerApi.openapi(
         startedAt: book.startedAt,
       });
     }
+    return c.json({ ok: true }, 200);
+  },
+);
+
+workerApi.openapi(
+  createRoute({
+    method: 'post',
+    path: '/jobs/{id}/release',
+    hide: true,
+    request: { params: JobParams, ...json(z.object({ attempt: z.number().int().min(1) }).strict()) },
+    responses: ok,
+  }),
+  async (c) => {
+    const identity = c.get('worker');
+    const released = await createJobQueue(c.get('services').redis).release(
+      c.req.valid('param').id,
+      identity.endpointId,
+      { replicaId: identity.replicaId, attempt: c.req.valid('json').attempt },
+    );
+    if (!released)
+      throw new ConflictError('This job is no longer yours (cancelled, timed out or re-queued).');
     return c.json({ ok: true }, 200);
   },
 );

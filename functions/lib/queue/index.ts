@@ -2,7 +2,7 @@ import { sha256Hex } from '../../core/auth/secrets.ts';
 import { ConflictError } from '../../core/errors.ts';
 import type { JobKind } from '../../core/jobs/states.ts';
 import type { Redis } from '../redis.ts';
-import { APPEND, ENQUEUE, FINISH, TAKE } from './scripts.ts';
+import { APPEND, ENQUEUE, FINISH, RELEASE, TAKE } from './scripts.ts';
 
 /** How long a job's hash and output stream outlive its end: long enough for a slow reader. */
 const RETAIN_SECONDS = 3600;
@@ -69,6 +69,7 @@ export function createJobQueue(redis: Redis) {
   const takeScript = redis.createScript<unknown[]>(TAKE);
   const appendScript = redis.createScript<number>(APPEND);
   const finishScript = redis.createScript<number>(FINISH);
+  const releaseScript = redis.createScript<number>(RELEASE);
 
   /** `worker` is the replica and attempt finishing its own job; null when the edge stops a job. */
   const finish = async (
@@ -241,6 +242,15 @@ export function createJobQueue(redis: Redis) {
     },
 
     /** Stops a queued or running job (client gone, deadline, explicit cancel); false if already ended. */
+    /** The worker gives the job back unfinished (draining); another worker starts it over. */
+    async release(jobId: string, endpointId: string, worker: { replicaId: string; attempt: number }) {
+      const released = await releaseScript.exec(
+        [keys.job(jobId), keys.leases(endpointId), keys.notify(endpointId)],
+        [jobId, worker.replicaId, String(worker.attempt)],
+      );
+      return released === 1;
+    },
+
     stop(jobId: string, endpointId: string, state: 'cancelled' | 'timed_out', nowMs: number) {
       return finish(jobId, endpointId, null, state, state, undefined, nowMs, 0, 'queued,running');
     },

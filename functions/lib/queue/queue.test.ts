@@ -112,6 +112,20 @@ describe('request queue in Redis', () => {
     expect(events).toEqual([{ type: 'requeued' }]);
   });
 
+  it('lets only the lease holder hand a job back, and gives it to the next taker at once', async () => {
+    const { endpointId, orgId } = fresh();
+    const now = Date.now();
+    const work = job(endpointId, orgId, now);
+    await queue.enqueue(work);
+    await queue.take(endpointId, 'rep_a', 1, 30_000, now);
+    expect(await queue.release(work.jobId, endpointId, { replicaId: 'rep_b', attempt: 1 })).toBe(false);
+    expect(await queue.release(work.jobId, endpointId, { replicaId: 'rep_a', attempt: 2 })).toBe(false);
+    expect(await queue.release(work.jobId, endpointId, { replicaId: 'rep_a', attempt: 1 })).toBe(true);
+    const [retaken] = await queue.take(endpointId, 'rep_b', 1, 30_000, now + 1);
+    expect(retaken).toMatchObject({ id: work.jobId, attempt: 2 });
+    expect((await queue.read(work.jobId, '0', 100)).events).toEqual([{ type: 'requeued' }]);
+  });
+
   it('cancels queued and running jobs, and times out jobs past their deadline instead of leasing them', async () => {
     const { endpointId, orgId } = fresh();
     const now = Date.now();

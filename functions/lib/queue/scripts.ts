@@ -99,6 +99,20 @@ return 1
 `;
 
 /**
+ * A worker hands back a job it cannot finish (it is shutting down): its lease is expired now, so the
+ * next take re-queues it at the front exactly as if the worker had died, and long-polling workers are
+ * woken. Only the replica and attempt holding the lease may. KEYS: job hash, leases zset, notify
+ * stream. ARGV: job id, replica id, attempt.
+ */
+export const RELEASE = `
+if redis.call('HGET', KEYS[1], 'state') ~= 'running' or redis.call('HGET', KEYS[1], 'replica') ~= ARGV[2]
+  or redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[3] then return 0 end
+redis.call('ZADD', KEYS[2], 0, ARGV[1])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', '1000', '*', 'job', ARGV[1])
+return 1
+`;
+
+/**
  * Finishes a job: state, outcome and GPU time on the hash, the lease released, and the terminal event
  * on the stream the waiting request reads. A worker (replica id and attempt given) may only finish its
  * own running attempt; the edge (replica '') stops a queued or running job, billing a running one up
