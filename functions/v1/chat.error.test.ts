@@ -194,6 +194,45 @@ describe('chat completions: faults', () => {
     expect(agent.output()).not.toMatch(/job \S+ done/);
   });
 
+  it('cancels a streaming request by its x-job-id from elsewhere, and the stream ends with the error', async () => {
+    const { id, key } = await deploy();
+    const other = await deploy();
+    await agentFor(id, 100);
+    const { data: stream, response } = await sdk(key)
+      .chat.completions.create({ model: 'm', messages: [{ role: 'user', content: long }], stream: true })
+      .withResponse();
+    const jobId = response.headers.get('x-job-id') ?? '';
+    const cancel = (withKey: string) =>
+      fetch(`${edge.url}/v1/jobs/${jobId}/cancel`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${withKey}` },
+      });
+    let seen = 0;
+    let failure: unknown;
+    try {
+      for await (const _chunk of stream) {
+        seen++;
+        if (seen === 2) {
+          // Another deployment's key cannot see it; its own can.
+          expect((await cancel(other.key)).status).toBe(404);
+          const cancelled = await cancel(key);
+          expect(cancelled.status).toBe(200);
+          expect(await cancelled.json()).toMatchObject({ id: jobId, status: 'cancelled', deployment_id: id });
+        }
+      }
+    } catch (error) {
+      failure = error;
+    }
+    expect(failure).toBeInstanceOf(OpenAI.APIError);
+    expect((failure as Error).message).toContain('The job was cancelled');
+    expect(seen).toBeLessThan(10);
+    const view = await (
+      await fetch(`${edge.url}/v1/jobs/${jobId}`, { headers: { authorization: `Bearer ${key}` } })
+    ).json();
+    expect(view).toMatchObject({ status: 'cancelled', kind: 'chat.completion', result: null });
+    expect(view.gpu_seconds).toBeGreaterThan(0);
+  });
+
   it('finishes a job exactly once on another worker when its worker is killed mid-job', async () => {
     const { id, key } = await deploy();
     const doomed = await agentFor(id, 200);

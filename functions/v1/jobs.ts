@@ -1,10 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppEnv } from '../context.ts';
+import { NotFoundError } from '../core/errors.ts';
+import { isId } from '../core/ids.ts';
 import { findCallerJob } from '../core/jobs/async.ts';
 import { TERMINAL_JOB_STATES } from '../core/jobs/states.ts';
 import { toJobView } from '../core/jobs/view.ts';
+import { authorizeInference } from '../core/orgs/authorize.ts';
 import { asyncResultView } from '../lib/inference/outputs.ts';
+import { jobCost } from '../lib/inference/submit.ts';
 import { settleAsyncJob } from '../lib/jobs/settle.ts';
 import { createRouter } from '../lib/openapi.ts';
 import { createJobQueue } from '../lib/queue/index.ts';
@@ -55,6 +59,56 @@ async function currentJob(c: Context<AppEnv>, id: string) {
   return toJobView(row, { queuePosition, result: await asyncResultView(ctx, row, row.output) });
 }
 
+/**
+ * A synchronous job (the `x-job-id` of a waiting or streaming request) lives only in the queue: its
+ * caller can follow and cancel it too; its result goes to the request that waits for it.
+ */
+async function liveJob(c: Context<AppEnv>, id: string) {
+  const ctx = c.get('services');
+  const { caller, boundEndpointId } = authorizeInference(ctx.caller);
+  const queue = createJobQueue(ctx.redis);
+  const book = isId('job', id) ? await queue.bookkeeping(id) : null;
+  const visible =
+    book?.state &&
+    !book.isAsync &&
+    book.orgId === caller.orgId &&
+    (!boundEndpointId || book.endpointId === boundEndpointId);
+  if (!book || !visible) throw new NotFoundError(`No job '${id}'.`, { param: 'id' });
+  return { queue, book, endpointId: book.endpointId };
+}
+
+async function liveJobView(c: Context<AppEnv>, id: string) {
+  const { queue, book } = await liveJob(c, id);
+  const { gpuSeconds, costUsd } = jobCost(await queue.gpuMs(id), book.pricePerHourMicroUsd);
+  const ended = book.state !== 'queued' && book.state !== 'running';
+  return {
+    id,
+    object: 'job' as const,
+    status: book.state,
+    kind: book.kind,
+    deployment_id: book.endpointId,
+    created_at: new Date(book.createdMs).toISOString(),
+    started_at: book.startedAt?.toISOString() ?? null,
+    completed_at: book.completedAt?.toISOString() ?? null,
+    queue_position: book.state === 'queued' ? await queue.position(id, book.endpointId) : null,
+    result: null,
+    error: null,
+    gpu_seconds: ended ? gpuSeconds : null,
+    cost_usd: ended ? costUsd : null,
+    webhook: null,
+  };
+}
+
+/** The caller's recorded (async) job, or null when only the queue knows it (a sync job). */
+async function recordedJob(c: Context<AppEnv>, id: string) {
+  try {
+    return await findCallerJob(c.get('services'), id);
+  } catch (error) {
+    if (error instanceof NotFoundError) return null;
+    throw error;
+  }
+}
+
 export const jobsRoutes = createRouter();
 
 jobsRoutes.openapi(
@@ -67,7 +121,11 @@ jobsRoutes.openapi(
     request: { params: IdParams },
     responses: { 200: { description: 'The job', content: { 'application/json': { schema: JobSchema } } } },
   }),
-  async (c) => c.json(await currentJob(c, c.req.valid('param').id), 200),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const view = (await recordedJob(c, id)) ? await currentJob(c, id) : await liveJobView(c, id);
+    return c.json(view as Record<string, unknown>, 200);
+  },
 );
 
 jobsRoutes.openapi(
@@ -84,7 +142,14 @@ jobsRoutes.openapi(
   }),
   async (c) => {
     const ctx = c.get('services');
-    const row = await findCallerJob(ctx, c.req.valid('param').id);
+    const { id } = c.req.valid('param');
+    const row = await recordedJob(c, id);
+    if (!row) {
+      const { queue, endpointId } = await liveJob(c, id);
+      // The waiting request sees the cancellation and answers its client.
+      await queue.stop(id, endpointId, 'cancelled', ctx.clock.now().getTime());
+      return c.json((await liveJobView(c, id)) as Record<string, unknown>, 200);
+    }
     const queue = createJobQueue(ctx.redis);
     const stopped = await queue.stop(row.id, row.endpointId, 'cancelled', ctx.clock.now().getTime());
     // A recorded job the queue no longer holds (never queued, or long expired) is cancelled on record.

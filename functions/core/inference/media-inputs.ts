@@ -35,17 +35,6 @@ export const transcriptionInput = z
 export type TranscriptionInput = z.infer<typeof transcriptionInput>;
 
 export const SPEECH_FORMATS = ['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm'] as const;
-export type SpeechFormat = (typeof SPEECH_FORMATS)[number];
-
-export const SPEECH_CONTENT_TYPES: Record<SpeechFormat, string> = {
-  mp3: 'audio/mpeg',
-  opus: 'audio/opus',
-  aac: 'audio/aac',
-  flac: 'audio/flac',
-  wav: 'audio/wav',
-  // Raw 24 kHz 16-bit little-endian mono samples, as OpenAI sends them.
-  pcm: 'audio/pcm',
-};
 
 /** `POST /v1/audio/speech`. `voice` is the engine's speaker name (OpenAI's names map to XTTS speakers). */
 export const speechInput = z

@@ -299,6 +299,10 @@ export function createJobQueue(redis: Redis) {
           'replica',
           'attempt',
           'outcome',
+          'org',
+          'endpoint',
+          'kind',
+          'completed',
         )) ?? {};
       return {
         isAsync: String(fields.async) === '1',
@@ -310,6 +314,10 @@ export function createJobQueue(redis: Redis) {
         attempt: Number(fields.attempt ?? 0),
         /** The result or error a worker finished with (parsed JSON), kept so the record can be repaired. */
         outcome: parsed(fields.outcome),
+        orgId: String(fields.org ?? ''),
+        endpointId: String(fields.endpoint ?? ''),
+        kind: String(fields.kind ?? ''),
+        completedAt: fields.completed ? new Date(Number(fields.completed)) : undefined,
       };
     },
 
