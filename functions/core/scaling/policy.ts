@@ -1,0 +1,97 @@
+/**
+ * How many replicas an endpoint should run, and which to start or release. Pure: the orchestrator
+ * gathers the facts (queue depth, replicas and their last signs of life and work, the endpoint's
+ * knobs, the balance) and carries out the plan.
+ *
+ * desired = clamp(ceil((queued + running) / concurrency), min, max), 0 when stopped or out of funds.
+ * Scaling out is immediate; scaling in waits until a replica has been idle for the idle timeout
+ * (hysteresis, so a gap between bursts never releases a replica only to start another). Replicas that
+ * stopped heartbeating, or never came up, are released as dead whatever the demand.
+ */
+export interface ScalingKnobs {
+  minReplicas: number;
+  maxReplicas: number;
+  concurrencyPerReplica: number;
+  idleTimeoutSeconds: number;
+}
+
+export interface ReplicaFacts {
+  id: string;
+  state: 'requested' | 'provisioning' | 'active';
+  /** When the orchestrator asked for it. */
+  requestedAtMs: number;
+  /** Last time its worker polled the edge (any sign of life); null before the first. */
+  lastSeenAtMs: number | null;
+  /** Last time it held a job; null if never. */
+  lastBusyAtMs: number | null;
+}
+
+export interface ScalingFacts {
+  knobs: ScalingKnobs;
+  queued: number;
+  running: number;
+  replicas: ReplicaFacts[];
+  /** The endpoint is stopped by its owner. */
+  stopped: boolean;
+  /** The org can pay (positive balance, under its caps). */
+  funded: boolean;
+  nowMs: number;
+}
+
+/** How long a worker may go without polling before its replica is declared dead. */
+export const HEARTBEAT_TIMEOUT_MS = 90_000;
+/** How long a replica may take from request to its worker's first poll (image pull, weights). */
+export const STARTUP_TIMEOUT_MS = 20 * 60_000;
+
+export type ReleaseReason = 'idle' | 'dead' | 'never_started' | 'stopped' | 'unfunded' | 'over_max';
+
+export interface ScalingPlan {
+  desired: number;
+  start: number;
+  release: { id: string; reason: ReleaseReason }[];
+}
+
+const clamp = (value: number, low: number, high: number) => Math.min(high, Math.max(low, value));
+
+export function planScaling(facts: ScalingFacts): ScalingPlan {
+  const { knobs, nowMs } = facts;
+  const release: ScalingPlan['release'] = [];
+  const alive: ReplicaFacts[] = [];
+  for (const replica of facts.replicas) {
+    if (replica.lastSeenAtMs === null) {
+      if (nowMs - replica.requestedAtMs > STARTUP_TIMEOUT_MS)
+        release.push({ id: replica.id, reason: 'never_started' });
+      else alive.push(replica);
+    } else if (nowMs - replica.lastSeenAtMs > HEARTBEAT_TIMEOUT_MS) {
+      release.push({ id: replica.id, reason: 'dead' });
+    } else {
+      alive.push(replica);
+    }
+  }
+
+  if (facts.stopped || !facts.funded) {
+    const reason: ReleaseReason = facts.stopped ? 'stopped' : 'unfunded';
+    return { desired: 0, start: 0, release: [...release, ...alive.map(({ id }) => ({ id, reason }))] };
+  }
+
+  const demand = Math.ceil((facts.queued + facts.running) / Math.max(1, knobs.concurrencyPerReplica));
+  const desired = clamp(demand, knobs.minReplicas, knobs.maxReplicas);
+  if (alive.length < desired) return { desired, start: desired - alive.length, release };
+
+  // Idlest first; among equals the newest, so the replicas up longest (warm caches) stay.
+  const idleSince = (replica: ReplicaFacts) => replica.lastBusyAtMs ?? replica.requestedAtMs;
+  const byIdleness = [...alive].sort(
+    (a, b) => idleSince(a) - idleSince(b) || b.requestedAtMs - a.requestedAtMs,
+  );
+  // Over the maximum (it was lowered): the idlest go at once, busy or not.
+  const overMax = Math.max(0, alive.length - knobs.maxReplicas);
+  for (const { id } of byIdleness.slice(0, overMax)) release.push({ id, reason: 'over_max' });
+  let surplus = alive.length - overMax - desired;
+  for (const replica of byIdleness.slice(overMax)) {
+    if (surplus <= 0) break;
+    if (replica.state !== 'active' || nowMs - idleSince(replica) < knobs.idleTimeoutSeconds * 1000) continue;
+    release.push({ id: replica.id, reason: 'idle' });
+    surplus--;
+  }
+  return { desired, start: 0, release };
+}
