@@ -6,6 +6,8 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Client } from '@upstash/qstash';
+import { ensureReconcileSchedule } from '../functions/lib/orchestrator/schedule.ts';
 import { type LocalCloud, startLocalCloud } from './cloud.ts';
 import { parseDevConfig } from './config.ts';
 import { assertPortFree } from './ports.ts';
@@ -146,6 +148,11 @@ async function main() {
     }
   });
   await waitForEdge(edgeUrl, edge);
+  // The orchestrator's minute schedule, as production has it: idle replicas are released on time.
+  await ensureReconcileSchedule(
+    new Client({ baseUrl: cloud.edgeEnv.QSTASH_URL, token: cloud.edgeEnv.QSTASH_TOKEN ?? '' }),
+    edgeUrl,
+  );
 
   console.log('\nAI Cloud is running locally:');
   console.log(`  Edge (workerd)   ${edgeUrl}`);

@@ -12,6 +12,7 @@ import { ConfigurationError } from './core/errors.ts';
 import { newId } from './core/ids.ts';
 import { MAX_AUDIO_FILE_BYTES } from './core/inference/media-inputs.ts';
 import { MAX_OUTPUT_BYTES } from './core/payloads/store.ts';
+import { orchestrator } from './internal/orchestrator/index.ts';
 import { webhooksInternal } from './internal/webhooks/index.ts';
 import { workerApi } from './internal/worker/index.ts';
 import { describeCause, errorBody, responseHeadersFor, statusOf, toServiceError } from './lib/http-errors.ts';
@@ -110,6 +111,7 @@ export function createApp() {
   app.route('/v1', v1);
   app.route('/internal/worker', workerApi);
   app.route('/internal/webhooks', webhooksInternal);
+  app.route('/internal/orchestrator', orchestrator);
 
   return app;
 }

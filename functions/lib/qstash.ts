@@ -1,4 +1,5 @@
 import { Client, Receiver } from '@upstash/qstash';
+import { UnauthorizedError } from '../core/errors.ts';
 import { guardDependency } from './guard.ts';
 
 export interface QueueSettings {
@@ -34,4 +35,23 @@ export function createQueue(settings: QueueSettings): Queue {
       if (!response.ok) throw new Error(`QStash answered ${response.status}`);
     },
   };
+}
+
+/**
+ * The raw body of a call only QStash may make, once its `Upstash-Signature` is verified (over that
+ * body and the route's public URL) with the current or next signing key; anything else is a 401.
+ */
+export async function verifiedQStashBody(
+  ctx: { queue: Queue; config: { PUBLIC_URL: string } },
+  request: Request,
+  path: string,
+): Promise<string> {
+  const raw = await request.text();
+  const signature = request.headers.get('upstash-signature');
+  const url = new URL(path, ctx.config.PUBLIC_URL).toString();
+  const genuine = signature
+    ? await ctx.queue.receiver.verify({ signature, body: raw, url }).catch(() => false)
+    : false;
+  if (!genuine) throw new UnauthorizedError('Only QStash may call this route.');
+  return raw;
 }

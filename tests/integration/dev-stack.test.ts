@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,9 +6,7 @@ import OpenAI, { toFile } from 'openai';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../dev/ports.ts';
-import { newId } from '../../functions/core/ids.ts';
 import { encodeWav } from '../../gpu-workers/engines/dev/encode.ts';
-import { type RunningAgent, startAgent } from '../harness/workers.ts';
 
 /** `npm run dev` itself, as a developer runs it: boot, serve, refuse a second copy, stop, restart. */
 describe('npm run dev', () => {
@@ -119,7 +116,7 @@ describe('npm run dev', () => {
       expect((await me.clone().json()).user).toMatchObject({ email, email_verified: true });
       expect(await (await fetch(`${mailOutbox}/`)).text()).toContain('Verify your AI Cloud email address');
 
-      await mediaRoundTrip(edge, accessToken, (await me.clone().json()).org_id, postgresPort);
+      await mediaRoundTrip(edge, accessToken);
 
       const missing = await fetch(`${edge}/v1/does-not-exist`);
       expect(missing.status).toBe(404);
@@ -162,69 +159,44 @@ describe('npm run dev', () => {
 });
 
 /**
- * Media in workerd: a multipart upload staged in wrangler's local R2 bucket, fetched by a real worker
- * agent, and a generated image handed back inline and as a signed link.
+ * Scale to zero and back in workerd, with media: the first request to each deployment makes the
+ * orchestrator (a QStash nudge) start a worker through the local compute daemon; a multipart upload
+ * is staged in wrangler's local R2 bucket and fetched by that worker; a generated image comes back
+ * inline and as a signed link.
  */
-async function mediaRoundTrip(edge: string, accessToken: string, orgId: string, postgresPort: number) {
+async function mediaRoundTrip(edge: string, accessToken: string) {
   const deploy = async (model: string) => {
     const created = await fetch(`${edge}/api/deployments`, {
       method: 'POST',
       headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model }),
+      body: JSON.stringify({ model, min_replicas: 0 }),
     });
     expect(created.status).toBe(201);
     const body = (await created.json()) as { id: string; deployment_key: { key: string } };
-    return {
-      id: body.id,
-      client: new OpenAI({ baseURL: `${edge}/v1`, apiKey: body.deployment_key.key, maxRetries: 0 }),
-    };
+    return new OpenAI({ baseURL: `${edge}/v1`, apiKey: body.deployment_key.key, maxRetries: 0 });
   };
   const [whisper, sdxl] = [await deploy('whisper-large-v3'), await deploy('sdxl')];
-  const db = new pg.Client({
-    connectionString: `postgres://postgres:postgres@127.0.0.1:${postgresPort}/aicloud`,
+  const wav = encodeWav(new Int16Array(16_000 * 6), 16_000);
+  const transcript = await whisper.audio.transcriptions.create({
+    file: await toFile(Buffer.from(wav), 'standup.wav', { type: 'audio/wav' }),
+    model: 'whisper-1',
+    response_format: 'verbose_json',
   });
-  await db.connect();
-  const agents: RunningAgent[] = [];
-  try {
-    for (const endpointId of [whisper.id, sdxl.id]) {
-      const token = `wt_${randomBytes(24).toString('base64url')}`;
-      const replicaId = newId('replica');
-      await db.query(
-        `insert into replicas (id, org_id, endpoint_id, gpu_type_id, provider, state, worker_token_hash, price_per_hour_micro_usd)
-         select $1, $2, $3, id, 'local', 'provisioning', $4, secure_price_per_hour_micro_usd from gpu_types where slug = 'a10g'`,
-        [replicaId, orgId, endpointId, createHash('sha256').update(token).digest('hex')],
-      );
-      agents.push(startAgent({ edgeUrl: edge, token, replicaId }));
-    }
-    const wav = encodeWav(new Int16Array(16_000 * 6), 16_000);
-    const transcript = await whisper.client.audio.transcriptions.create({
-      file: await toFile(Buffer.from(wav), 'standup.wav', { type: 'audio/wav' }),
-      model: 'whisper-1',
-      response_format: 'verbose_json',
-    });
-    expect(transcript.duration).toBe(6);
-    expect(transcript.text).toContain('part 2 of 2 of standup.wav');
+  expect(transcript.duration).toBe(6);
+  expect(transcript.text).toContain('part 2 of 2 of standup.wav');
 
-    const inline = await sdxl.client.images.generate({
-      model: 'sdxl',
-      prompt: 'a lighthouse',
-      size: '256x256',
-      response_format: 'b64_json',
-    });
-    expect(
-      Buffer.from(inline.data?.[0]?.b64_json ?? '', 'base64')
-        .subarray(1, 4)
-        .toString(),
-    ).toBe('PNG');
-    const linked = await sdxl.client.images.generate({
-      model: 'sdxl',
-      prompt: 'a lighthouse',
-      size: '256x256',
-    });
-    const download = await fetch(linked.data?.[0]?.url ?? '');
-    expect(download.headers.get('content-type')).toBe('image/png');
-  } finally {
-    await Promise.all(agents.map((agent) => agent.stop()));
-    await db.end();
-  }
+  const inline = await sdxl.images.generate({
+    model: 'sdxl',
+    prompt: 'a lighthouse',
+    size: '256x256',
+    response_format: 'b64_json',
+  });
+  expect(
+    Buffer.from(inline.data?.[0]?.b64_json ?? '', 'base64')
+      .subarray(1, 4)
+      .toString(),
+  ).toBe('PNG');
+  const linked = await sdxl.images.generate({ model: 'sdxl', prompt: 'a lighthouse', size: '256x256' });
+  const download = await fetch(linked.data?.[0]?.url ?? '');
+  expect(download.headers.get('content-type')).toBe('image/png');
 }

@@ -16,6 +16,8 @@ export interface InferenceTarget {
   /** Per replica-hour, for the per-request cost estimate in response headers. */
   pricePerHourMicroUsd: number;
   apiKeyId: string | null;
+  /** Jobs one replica runs at once: how deep a queue one replica absorbs. */
+  concurrencyPerReplica: number;
 }
 
 /** What each catalog engine serves; a custom image may serve any of them. */
@@ -91,5 +93,6 @@ export async function resolveTarget(
     modelName: model,
     pricePerHourMicroUsd: catalog?.price ?? (gpu?.secure ?? 0) * endpoint.gpuCount,
     apiKeyId: actor.type === 'api_key' ? actor.keyId : null,
+    concurrencyPerReplica: endpoint.concurrencyPerReplica,
   };
 }

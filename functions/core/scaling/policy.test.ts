@@ -178,7 +178,7 @@ describe('scaling policy', () => {
       }),
     );
 
-  const after = (input: ScalingFacts) => {
+  const applied = (input: ScalingFacts) => {
     const plan = planScaling(input);
     const released = new Set(plan.release.map((r) => r.id));
     return { plan, remaining: input.replicas.length - released.size + plan.start, released };
@@ -187,7 +187,7 @@ describe('scaling policy', () => {
   it('property: never plans above max, never below min while funded, and never releases a replica twice', () => {
     fc.assert(
       fc.property(arbitraryFacts, (input) => {
-        const { plan, remaining, released } = after(input);
+        const { plan, remaining, released } = applied(input);
         expect(released.size).toBe(plan.release.length);
         if (input.stopped || !input.funded) {
           expect(remaining).toBe(0);
@@ -208,7 +208,7 @@ describe('scaling policy', () => {
   it('property: converges — applying the plan and asking again (nothing changed) plans nothing', () => {
     fc.assert(
       fc.property(arbitraryFacts, (input) => {
-        const { plan, released } = after(input);
+        const { plan, released } = applied(input);
         const started: ReplicaFacts[] = Array.from({ length: plan.start }, (_, i) => ({
           id: `new${i}`,
           state: 'requested',

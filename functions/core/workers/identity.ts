@@ -58,3 +58,8 @@ export async function resolveWorker(ctx: ServiceContext, token: string): Promise
   }
   return identity;
 }
+
+/** A released replica's token stops working at once, not when its cache entry lapses. */
+export async function forgetWorker(ctx: ServiceContext, workerTokenHash: string): Promise<void> {
+  await ctx.redis.del(cacheKey(workerTokenHash));
+}

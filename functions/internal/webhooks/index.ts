@@ -1,13 +1,14 @@
 import { eq, sql } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import { jobs, webhookAttempts, webhookDeliveries } from '../../../db/schema/index.ts';
-import { InvalidRequestError, UnauthorizedError } from '../../core/errors.ts';
+import { InvalidRequestError } from '../../core/errors.ts';
 import { isId } from '../../core/ids.ts';
 import { toJobView } from '../../core/jobs/view.ts';
 import { webhookSecretOf } from '../../core/webhooks/secret.ts';
 import { checkWebhookTarget } from '../../core/webhooks/target.ts';
 import { asyncResultView } from '../../lib/inference/outputs.ts';
 import { createRouter } from '../../lib/openapi.ts';
+import { verifiedQStashBody } from '../../lib/qstash.ts';
 import { WEBHOOK_RETRIES } from '../../lib/webhooks/publish.ts';
 
 const DELIVERY_TIMEOUT_MS = 10_000;
@@ -21,13 +22,7 @@ export const webhooksInternal = createRouter();
 
 webhooksInternal.post('/deliver', async (c) => {
   const ctx = c.get('services');
-  const raw = await c.req.text();
-  const signature = c.req.header('upstash-signature');
-  const url = new URL('/internal/webhooks/deliver', ctx.config.PUBLIC_URL).toString();
-  const genuine = signature
-    ? await ctx.queue.receiver.verify({ signature, body: raw, url }).catch(() => false)
-    : false;
-  if (!genuine) throw new UnauthorizedError('Only QStash may call this route.');
+  const raw = await verifiedQStashBody(ctx, c.req.raw, '/internal/webhooks/deliver');
   const deliveryId = (JSON.parse(raw) as { delivery_id?: unknown }).delivery_id;
   if (typeof deliveryId !== 'string' || !isId('webhookDelivery', deliveryId))
     throw new InvalidRequestError('Unknown delivery.');

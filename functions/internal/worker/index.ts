@@ -79,6 +79,7 @@ workerApi.openapi(
         { jobs: leased.map((job) => ({ ...job, deadline_ms: job.deadlineMs })), lease_ms: leaseMs },
         200,
       );
+    await jobs.markAlive(identity.endpointId);
     for (;;) {
       if (gone.aborted) return answer([]);
       const cursor = await jobs.notifyCursor(identity.endpointId);
@@ -92,6 +93,7 @@ workerApi.openapi(
         await Promise.all(leased.map((job) => jobs.release(job.id, identity.endpointId, worker(job))));
         return answer([]);
       }
+      if (leased.length > 0) await jobs.markBusy(identity.endpointId, identity.replicaId, now);
       if (leased.length > 0 || now >= until) {
         return answer(leased);
       }
@@ -138,6 +140,7 @@ workerApi.openapi(
       throw new ConflictError(
         'This job is no longer yours (cancelled, timed out or re-queued): stop working on it.',
       );
+    await createJobQueue(redis).markBusy(identity.endpointId, identity.replicaId, now);
     return c.json({ ok: true }, 200);
   },
 );
@@ -188,6 +191,7 @@ workerApi.openapi(
     if (!done && !finishedByThisAttempt)
       throw new ConflictError('This job is no longer yours (cancelled, timed out or re-queued).');
     if (done) {
+      await jobs.markBusy(identity.endpointId, identity.replicaId, now);
       await recordJobMetrics(redis, identity.endpointId, {
         ok: Boolean(body.result),
         latencyMs: now - book.createdMs,

@@ -7,6 +7,7 @@ import type { InferenceTarget } from '../../core/inference/target.ts';
 import { recordAsyncJob } from '../../core/jobs/async.ts';
 import type { JobKind, WebhookEvent } from '../../core/jobs/states.ts';
 import { settleAsyncJob } from '../jobs/settle.ts';
+import { nudgeScaleUp } from '../orchestrator/nudge.ts';
 import { createJobQueue } from '../queue/index.ts';
 
 const DEFAULT_TIMEOUT_SECONDS = 600;
@@ -115,6 +116,15 @@ export async function submitJob(
       throw error;
     });
   c.header('x-job-id', queued.jobId);
+  if (!queued.duplicate) {
+    // Scaling reacts to the queue; the request never waits on the orchestrator. A lost nudge is
+    // covered by the minute schedule.
+    ctx.defer(
+      nudgeScaleUp(ctx, target, queued.waiting).catch((error: unknown) =>
+        ctx.logger.warn('scale-up nudge not sent', { endpointId: target.endpointId, cause: String(error) }),
+      ),
+    );
+  }
   return {
     id: queued.jobId,
     endpointId: target.endpointId,

@@ -13,6 +13,8 @@ const keys = {
   pending: (endpointId: string) => `q:${endpointId}:pending`,
   leases: (endpointId: string) => `q:${endpointId}:leases`,
   notify: (endpointId: string) => `q:${endpointId}:notify`,
+  busy: (endpointId: string) => `q:${endpointId}:busy`,
+  alive: (endpointId: string) => `q:${endpointId}:alive`,
   idempotency: (orgId: string, key: string) => `idem:${orgId}:${key}`,
 };
 
@@ -65,7 +67,7 @@ const text = (value: unknown) => (typeof value === 'string' ? value : JSON.strin
  * re-queued when its lease expires); output relayed through a per-job stream.
  */
 export function createJobQueue(redis: Redis) {
-  const enqueueScript = redis.createScript<[string, number]>(ENQUEUE);
+  const enqueueScript = redis.createScript<[string, number, number]>(ENQUEUE);
   const takeScript = redis.createScript<unknown[]>(TAKE);
   const appendScript = redis.createScript<number>(APPEND);
   const finishScript = redis.createScript<number>(FINISH);
@@ -101,10 +103,10 @@ export function createJobQueue(redis: Redis) {
 
   return {
     /** Queues a job; with an idempotency key, a retry returns the first job's id instead of a new job. */
-    async enqueue(request: EnqueueRequest): Promise<{ jobId: string; duplicate: boolean }> {
+    async enqueue(request: EnqueueRequest): Promise<{ jobId: string; duplicate: boolean; waiting: number }> {
       const useKey = request.idempotencyKey !== undefined;
       const ttl = Math.max(60, Math.ceil((request.deadlineMs - request.nowMs) / 1000) + RETAIN_SECONDS);
-      const [jobId, duplicate] = await enqueueScript.exec(
+      const [jobId, duplicate, waiting] = await enqueueScript.exec(
         [
           // Scoped to the endpoint and to sync/async: the same key elsewhere is another request.
           keys.idempotency(
@@ -150,7 +152,7 @@ export function createJobQueue(redis: Redis) {
           param: 'idempotency-key',
         });
       }
-      return { jobId: String(jobId), duplicate: Number(duplicate) === 1 };
+      return { jobId: String(jobId), duplicate: Number(duplicate) === 1, waiting: Number(waiting) };
     },
 
     /** The newest enqueue notification of an endpoint: read before a take, waited on after an empty one. */
@@ -332,6 +334,30 @@ export function createJobQueue(redis: Redis) {
 
     async state(jobId: string): Promise<string | null> {
       return (await redis.hget<string>(keys.job(jobId), 'state')) ?? null;
+    },
+
+    /** A worker of the endpoint is polling; the mark lapses if none polls for 30 s. */
+    async markAlive(endpointId: string) {
+      await redis.set(keys.alive(endpointId), 1, { ex: 30 });
+    },
+
+    async hasLiveWorker(endpointId: string): Promise<boolean> {
+      return (await redis.exists(keys.alive(endpointId))) === 1;
+    },
+
+    /** A replica held a job at `nowMs`: scale-in waits for its idle timeout from here. */
+    async markBusy(endpointId: string, replicaId: string, nowMs: number) {
+      await redis.hset(keys.busy(endpointId), { [replicaId]: nowMs });
+    },
+
+    /** When each replica of the endpoint last held a job (ms), for the scaling policy. */
+    async lastBusy(endpointId: string): Promise<Record<string, number>> {
+      const all = (await redis.hgetall<Record<string, unknown>>(keys.busy(endpointId))) ?? {};
+      return Object.fromEntries(Object.entries(all).map(([replica, at]) => [replica, Number(at)]));
+    },
+
+    async forgetReplica(endpointId: string, replicaId: string) {
+      await redis.hdel(keys.busy(endpointId), replicaId);
     },
 
     /** Queued and running counts, for scaling decisions and the 'queue deeper than replicas' check. */

@@ -8,23 +8,24 @@
 /**
  * KEYS: idempotency key, job hash, pending list, notify stream. ARGV: job id, ttl s, use-idempotency
  * flag, request fingerprint, fields… The notify stream wakes workers long-polling for this endpoint.
- * Returns {job id, 0 new | 1 same request again | 2 the key was used for a different request}.
+ * Returns {job id, 0 new | 1 same request again | 2 the key was used for a different request, jobs
+ * now waiting in the endpoint's queue (new jobs only)}.
  */
 export const ENQUEUE = `
 if ARGV[3] == '1' then
   local existing = redis.call('GET', KEYS[1])
   -- A key whose job has expired is free again: a late retry runs anew rather than waiting for nothing.
   if existing and redis.call('EXISTS', 'job:' .. existing) == 1 then
-    if redis.call('HGET', 'job:' .. existing, 'fingerprint') ~= ARGV[4] then return {existing, 2} end
-    return {existing, 1}
+    if redis.call('HGET', 'job:' .. existing, 'fingerprint') ~= ARGV[4] then return {existing, 2, 0} end
+    return {existing, 1, 0}
   end
   redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 end
 redis.call('HSET', KEYS[2], 'fingerprint', ARGV[4], unpack(ARGV, 5))
 redis.call('EXPIRE', KEYS[2], ARGV[2])
-redis.call('LPUSH', KEYS[3], ARGV[1])
+local waiting = redis.call('LPUSH', KEYS[3], ARGV[1])
 redis.call('XADD', KEYS[4], 'MAXLEN', '~', '1000', '*', 'job', ARGV[1])
-return {ARGV[1], 0}
+return {ARGV[1], 0, waiting}
 `;
 
 /**

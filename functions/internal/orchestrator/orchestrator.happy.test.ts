@@ -1,0 +1,135 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { replicas } from '../../../db/schema/index.ts';
+import { signDelivery } from '../../../dev/qstash/signing.ts';
+import { testDatabase } from '../../../tests/harness/db.ts';
+import { call, env, signUp } from '../../../tests/harness/edge.ts';
+import { startEdgeServer } from '../../../tests/harness/workers.ts';
+import { LocalComputeProvider } from '../../lib/compute/local.ts';
+
+const database = testDatabase();
+let edge: Awaited<ReturnType<typeof startEdgeServer>>;
+let token: string;
+const deployed: string[] = [];
+const compute = new LocalComputeProvider(env.LOCAL_COMPUTE_URL ?? '', env.LOCAL_COMPUTE_TOKEN);
+
+const liveReplicas = (endpointId: string) =>
+  database.db
+    .select()
+    .from(replicas)
+    .where(
+      and(
+        eq(replicas.endpointId, endpointId),
+        inArray(replicas.state, ['requested', 'provisioning', 'active']),
+      ),
+    );
+
+const waitFor = async (check: () => Promise<boolean>, timeoutMs = 30_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+};
+
+/** A reconcile call signed as QStash signs it (the schedule, or a nudge). */
+async function reconcile(body: unknown, signingKey = env.QSTASH_CURRENT_SIGNING_KEY ?? '') {
+  const url = `${edge.url}/internal/orchestrator/reconcile`;
+  const raw = Buffer.from(JSON.stringify(body));
+  return fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'upstash-signature': await signDelivery(signingKey, url, raw),
+    },
+    body: raw,
+  });
+}
+
+async function deploy(knobs: Record<string, unknown>) {
+  const created = await call('POST', '/api/deployments', {
+    token,
+    body: { model: 'llama-3.1-8b-instruct', ...knobs },
+  });
+  expect(created.status).toBe(201);
+  deployed.push(created.body.id);
+  return {
+    id: created.body.id as string,
+    client: new OpenAI({ baseURL: `${edge.url}/v1`, apiKey: created.body.deployment_key.key, maxRetries: 0 }),
+  };
+}
+
+beforeAll(async () => {
+  // QStash and the local compute provider call the edge back at PUBLIC_URL: this server.
+  edge = await startEdgeServer({}, { publicUrlIsSelf: true });
+  token = (await signUp('orchestrator')).token;
+});
+
+afterAll(async () => {
+  // Stop every deployment of the test and reconcile: the orchestrator stops their worker processes.
+  for (const id of deployed) await call('POST', `/api/deployments/${id}/stop`, { token });
+  await reconcile({});
+  await edge?.close();
+  await database.close();
+});
+
+describe('scale to zero and back', () => {
+  it('wakes a scaled-to-zero endpoint on the first request, serves it, and releases the replica when idle', async () => {
+    const { id, client } = await deploy({ min_replicas: 0, max_replicas: 2, idle_timeout_seconds: 10 });
+    expect(await liveReplicas(id)).toEqual([]);
+
+    const reply = await client.chat.completions.create({
+      model: 'llama',
+      messages: [{ role: 'user', content: 'wake up' }],
+    });
+    expect(reply.choices[0]?.message.content).toContain('You said: "wake up"');
+    const [replica] = await liveReplicas(id);
+    expect(replica).toMatchObject({ state: 'active', provider: 'local' });
+    expect(replica?.activeAt).not.toBeNull();
+
+    // Not idle long enough yet: the schedule keeps it.
+    const early = await reconcile({ endpoint_id: id });
+    expect(early.status).toBe(200);
+    expect((await early.json()).endpoints[0]).toMatchObject({ desired: 0, start: 0, release: [] });
+
+    await new Promise((resolve) => setTimeout(resolve, 10_500));
+    const late = await (await reconcile({})).json();
+    expect(late.endpoints.find((e: { endpoint_id: string }) => e.endpoint_id === id)).toMatchObject({
+      desired: 0,
+      release: [{ id: replica?.id, reason: 'idle' }],
+    });
+    const [released] = await database.db
+      .select()
+      .from(replicas)
+      .where(eq(replicas.id, replica?.id ?? ''));
+    expect(released).toMatchObject({ state: 'released' });
+    expect(released?.releasedAt).not.toBeNull();
+    const processes = await compute.list();
+    expect(processes.find((p) => p.replicaId === replica?.id)?.status).toBe('stopped');
+  }, 60_000);
+
+  it('refuses unsigned and wrongly signed calls, starting nothing', async () => {
+    const { id } = await deploy({ min_replicas: 1 });
+    const unsigned = await fetch(`${edge.url}/internal/orchestrator/reconcile`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ endpoint_id: id }),
+    });
+    expect(unsigned.status).toBe(401);
+    const forged = await reconcile({ endpoint_id: id }, 'sig_not_the_key');
+    expect(forged.status).toBe(401);
+    expect(await liveReplicas(id)).toEqual([]);
+  });
+
+  it('starts one replica however many duplicate nudges arrive at once', async () => {
+    const { id } = await deploy({ min_replicas: 1, max_replicas: 3 });
+    const answers = await Promise.all(Array.from({ length: 6 }, () => reconcile({ endpoint_id: id })));
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(await liveReplicas(id)).toHaveLength(1);
+    await waitFor(async () => (await liveReplicas(id))[0]?.state === 'active');
+    await call('POST', `/api/deployments/${id}/stop`, { token });
+    await reconcile({ endpoint_id: id });
+    expect(await liveReplicas(id)).toEqual([]);
+  }, 60_000);
+});

@@ -1,0 +1,139 @@
+import { and, eq, inArray, isNull, or, sql } from 'drizzle-orm';
+import { endpoints, gpuTypes, models, replicas } from '../../../db/schema/index.ts';
+import type { ServiceContext } from '../../context.ts';
+import { randomToken, sha256Hex } from '../../core/auth/secrets.ts';
+import { newId } from '../../core/ids.ts';
+import { planScaling, type ReleaseReason, type ScalingPlan } from '../../core/scaling/policy.ts';
+import { createJobQueue } from '../queue/index.ts';
+import { releaseReplica, startReplica } from './replicas.ts';
+
+const LIVE = ['requested', 'provisioning', 'active'] as const;
+
+/**
+ * Brings one endpoint to its desired replica count. Planning and the new replicas' rows happen under
+ * a row lock on the endpoint, so two reconciles at once (a scale-up nudge and the schedule) see each
+ * other's requested replicas and never start more than the plan; provider calls happen after commit.
+ */
+export async function reconcileEndpoint(
+  ctx: ServiceContext,
+  endpointId: string,
+): Promise<ScalingPlan | null> {
+  const queue = createJobQueue(ctx.redis);
+  const [depth, busy] = await Promise.all([queue.depth(endpointId), queue.lastBusy(endpointId)]);
+  const nowMs = ctx.clock.now().getTime();
+  const decided = await ctx.db.transaction(async (tx) => {
+    const [endpoint] = await tx.select().from(endpoints).where(eq(endpoints.id, endpointId)).for('update');
+    if (!endpoint) return null;
+    const live = await tx
+      .select()
+      .from(replicas)
+      .where(and(eq(replicas.endpointId, endpointId), inArray(replicas.state, [...LIVE])));
+    const plan = planScaling({
+      knobs: endpoint,
+      queued: depth.queued,
+      running: depth.running,
+      replicas: live.map((replica) => ({
+        id: replica.id,
+        state: replica.state as (typeof LIVE)[number],
+        requestedAtMs: replica.requestedAt.getTime(),
+        lastSeenAtMs: replica.lastHeartbeatAt?.getTime() ?? null,
+        lastBusyAtMs: busy[replica.id] ?? null,
+      })),
+      stopped: endpoint.state === 'stopped' || endpoint.deletedAt !== null,
+      // Balances and spend caps arrive with billing; until then every org can run.
+      funded: true,
+      nowMs,
+    });
+    const releasing = plan.release.map(({ id }) => id);
+    if (releasing.length > 0) {
+      await tx.update(replicas).set({ state: 'releasing' }).where(inArray(replicas.id, releasing));
+    }
+    const requested = plan.start > 0 ? await requestReplicas(ctx, tx, endpoint, plan.start) : [];
+    return { plan, endpoint, requested, released: live.filter((replica) => releasing.includes(replica.id)) };
+  });
+  if (!decided) return null;
+  const reasons = new Map<string, ReleaseReason>(decided.plan.release.map((r) => [r.id, r.reason]));
+  await Promise.all([
+    ...decided.released.map((replica) => releaseReplica(ctx, replica, reasons.get(replica.id) ?? 'idle')),
+    ...decided.requested.map((request) => startReplica(ctx, decided.endpoint, request)),
+  ]);
+  if (decided.plan.start > 0 || decided.plan.release.length > 0) {
+    ctx.logger.info('endpoint scaled', {
+      endpointId,
+      desired: decided.plan.desired,
+      started: decided.plan.start,
+      released: decided.plan.release,
+    });
+  }
+  return decided.plan;
+}
+
+type Transaction = Parameters<Parameters<ServiceContext['db']['transaction']>[0]>[0];
+
+/** Rows for new replicas (state `requested`), priced at the endpoint's first-choice GPU. */
+async function requestReplicas(
+  ctx: ServiceContext,
+  tx: Transaction,
+  endpoint: typeof endpoints.$inferSelect,
+  count: number,
+) {
+  const [first] = endpoint.gpuTypes;
+  const [gpu] = await tx
+    .select()
+    .from(gpuTypes)
+    .where(eq(gpuTypes.slug, first ?? ''));
+  const [model] = endpoint.modelId
+    ? await tx.select().from(models).where(eq(models.id, endpoint.modelId))
+    : [];
+  if (!gpu) throw new Error(`endpoint ${endpoint.id} names an unknown GPU type ${first}`);
+  const price = model?.pricePerHourMicroUsd ?? (gpu.securePricePerHourMicroUsd ?? 0) * endpoint.gpuCount;
+  const requests = [];
+  for (let i = 0; i < count; i++) requests.push(await newReplicaRow(ctx, endpoint, gpu.id, price));
+  await tx.insert(replicas).values(requests.map((request) => request.row));
+  return requests.map((request) => ({ ...request, model }));
+}
+
+async function newReplicaRow(
+  ctx: ServiceContext,
+  endpoint: typeof endpoints.$inferSelect,
+  gpuTypeId: string,
+  price: number,
+) {
+  const workerToken = `wt_${randomToken(32)}`;
+  const row = {
+    id: newId('replica'),
+    orgId: endpoint.orgId,
+    endpointId: endpoint.id,
+    gpuTypeId,
+    gpuCount: endpoint.gpuCount,
+    provider: ctx.compute.name,
+    state: 'requested' as const,
+    workerTokenHash: await sha256Hex(workerToken),
+    pricePerHourMicroUsd: price,
+  };
+  return { row, workerToken };
+}
+
+/**
+ * Every endpoint that may need a change: live ones, and deleted or stopped ones that still run
+ * replicas. The minute schedule calls this; a scale-up nudge reconciles just its endpoint.
+ */
+export async function reconcileAll(ctx: ServiceContext) {
+  const rows = await ctx.db
+    .selectDistinct({ id: endpoints.id })
+    .from(endpoints)
+    .leftJoin(replicas, and(eq(replicas.endpointId, endpoints.id), inArray(replicas.state, [...LIVE])))
+    .where(
+      or(and(isNull(endpoints.deletedAt), eq(endpoints.state, 'active')), sql`${replicas.id} is not null`),
+    );
+  const plans = [];
+  for (const { id } of rows) {
+    try {
+      plans.push({ endpointId: id, plan: await reconcileEndpoint(ctx, id) });
+    } catch (error) {
+      // One endpoint's trouble (a provider error) must not stop the others.
+      ctx.logger.error('reconcile failed', { endpointId: id, cause: String(error) });
+    }
+  }
+  return plans;
+}
