@@ -11,6 +11,7 @@ export * from './memberships.ts';
 export * from './models.ts';
 export * from './orgs.ts';
 export * from './payments.ts';
+export * from './replica-events.ts';
 export * from './replicas.ts';
 export * from './sessions.ts';
 export * from './users.ts';

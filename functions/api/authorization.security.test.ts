@@ -82,6 +82,7 @@ const ROUTES: Record<string, RouteSpec> = {
   'DELETE /api/deployments/{id}': { needs: 'endpoint.manage', id: 'deployment' },
   'GET /api/deployments/{id}/metrics': { needs: 'endpoint.read', id: 'deployment' },
   'GET /api/deployments/{id}/logs': { needs: 'endpoint.read', id: 'deployment' },
+  'GET /api/deployments/{id}/events': { needs: 'endpoint.read', id: 'deployment' },
   // The fixture deployment is stopped, so an allowed call is refused at once (409) instead of waiting.
   'POST /v1/chat/completions': {
     needs: 'inference',

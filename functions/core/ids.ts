@@ -12,6 +12,7 @@ export const ID_PREFIXES = {
   model: 'mdl',
   endpoint: 'ep',
   replica: 'rep',
+  replicaEvent: 'rev',
   job: 'job',
   pod: 'pod',
   ledgerTransaction: 'txn',

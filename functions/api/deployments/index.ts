@@ -8,7 +8,7 @@ import {
   setDeploymentState,
   updateDeployment,
 } from '../../core/deployments/manage.ts';
-import { deploymentLogs, deploymentMetrics } from '../../core/deployments/observe.ts';
+import { deploymentEvents, deploymentLogs, deploymentMetrics } from '../../core/deployments/observe.ts';
 import { authenticate } from '../../lib/auth/authenticate.ts';
 import { createRouter } from '../../lib/openapi.ts';
 import { authErrors, bearerSecurity, jsonRequest, jsonResponse, listQuery } from '../schemas.ts';
@@ -223,6 +223,39 @@ deploymentsRouter.openapi(
     const { limit, after } = c.req.valid('query');
     return c.json(
       await deploymentLogs({ ctx: c.get('services'), id: c.req.valid('param').id, limit, after }),
+      200,
+    );
+  },
+);
+
+deploymentsRouter.openapi(
+  createRoute({
+    method: 'get',
+    path: '/{id}/events',
+    tags,
+    summary: 'Replica events: requested, provisioning, active, releasing, released, failed, release_failed',
+    security,
+    request: {
+      params: IdParams,
+      query: z.object({
+        limit: z.coerce.number().int().min(1).max(100).default(50),
+        before: z
+          .string()
+          .max(64)
+          .regex(/^rev_[1-9A-HJ-NP-Za-km-z]+$/, 'is not an event id')
+          .optional()
+          .openapi({ description: 'Id of the oldest event of the previous page' }),
+      }),
+    },
+    responses: {
+      200: jsonResponse('Events, newest first', z.record(z.string(), z.unknown()).openapi('ReplicaEvents')),
+      ...authErrors,
+    },
+  }),
+  async (c) => {
+    const { limit, before } = c.req.valid('query');
+    return c.json(
+      await deploymentEvents({ ctx: c.get('services'), id: c.req.valid('param').id, limit, before }),
       200,
     );
   },

@@ -5,6 +5,7 @@ import { readWorkerLogs } from '../../lib/logs.ts';
 import { readMetrics } from '../../lib/metrics.ts';
 import { createJobQueue } from '../../lib/queue/index.ts';
 import { authorize } from '../orgs/authorize.ts';
+import { listReplicaEvents } from '../replicas/events.ts';
 import { findDeployment } from './manage.ts';
 
 async function ownDeployment(ctx: ServiceContext, id: string) {
@@ -55,4 +56,21 @@ export async function deploymentLogs({
 }) {
   const endpointId = await ownDeployment(ctx, id);
   return { object: 'list' as const, data: await readWorkerLogs(ctx.redis, endpointId, limit, after) };
+}
+
+/** Its replicas' lifecycle, newest first (`requested` … `active` … `released`, `failed`). */
+export async function deploymentEvents({
+  ctx,
+  id,
+  limit,
+  before,
+}: {
+  ctx: ServiceContext;
+  id: string;
+  limit: number;
+  before?: string | undefined;
+}) {
+  const endpointId = await ownDeployment(ctx, id);
+  const data = await listReplicaEvents(ctx, endpointId, { limit, before });
+  return { object: 'list' as const, data, has_more: data.length === limit };
 }

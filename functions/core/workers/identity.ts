@@ -3,6 +3,7 @@ import { endpoints, replicas } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { sha256Hex } from '../auth/secrets.ts';
 import { UnauthorizedError } from '../errors.ts';
+import { recordReplicaEvents } from '../replicas/events.ts';
 
 /** A worker agent, as its per-replica token identifies it: it may only touch its endpoint's jobs. */
 export interface WorkerIdentity {
@@ -49,12 +50,23 @@ export async function resolveWorker(ctx: ServiceContext, token: string): Promise
   });
   if (fresh) {
     await ctx.db.update(replicas).set({ lastHeartbeatAt: now }).where(eq(replicas.id, identity.replicaId));
-    await ctx.db
+    const [activated] = await ctx.db
       .update(replicas)
       .set({ state: 'active', activeAt: now })
-      .where(
-        and(eq(replicas.id, identity.replicaId), inArray(replicas.state, ['requested', 'provisioning'])),
-      );
+      .where(and(eq(replicas.id, identity.replicaId), inArray(replicas.state, ['requested', 'provisioning'])))
+      .returning({ requestedAt: replicas.requestedAt });
+    if (activated) {
+      const coldStart = ((now.getTime() - activated.requestedAt.getTime()) / 1000).toFixed(1);
+      await recordReplicaEvents(ctx.db, [
+        {
+          orgId: identity.orgId,
+          endpointId: identity.endpointId,
+          replicaId: identity.replicaId,
+          state: 'active',
+          detail: `worker ready ${coldStart} s after the request`,
+        },
+      ]);
+    }
   }
   return identity;
 }

@@ -105,6 +105,17 @@ describe('scale to zero and back', () => {
       .where(eq(replicas.id, replica?.id ?? ''));
     expect(released).toMatchObject({ state: 'released' });
     expect(released?.releasedAt).not.toBeNull();
+    const events = await call('GET', `/api/deployments/${id}/events`, { token });
+    expect(events.status).toBe(200);
+    expect(events.body.data.map((event: { state: string }) => event.state)).toEqual([
+      'released',
+      'releasing',
+      'active',
+      'provisioning',
+      'requested',
+    ]);
+    expect(events.body.data[2].detail).toMatch(/^worker ready \d+\.\d s after the request$/);
+    expect(events.body.data[0].detail).toBe('idle for the idle timeout');
     const processes = await compute.list();
     expect(processes.find((p) => p.replicaId === replica?.id)?.status).toBe('stopped');
   }, 60_000);

@@ -3,9 +3,10 @@ import { endpoints, gpuTypes, models, replicas } from '../../../db/schema/index.
 import type { ServiceContext } from '../../context.ts';
 import { randomToken, sha256Hex } from '../../core/auth/secrets.ts';
 import { newId } from '../../core/ids.ts';
+import { recordReplicaEvents } from '../../core/replicas/events.ts';
 import { planScaling, type ReleaseReason, type ScalingPlan } from '../../core/scaling/policy.ts';
 import { createJobQueue } from '../queue/index.ts';
-import { releaseReplica, startReplica } from './replicas.ts';
+import { RELEASE_DETAILS, releaseReplica, startReplica } from './replicas.ts';
 
 const LIVE = ['requested', 'provisioning', 'active'] as const;
 
@@ -49,6 +50,22 @@ export async function reconcileEndpoint(
       await tx.update(replicas).set({ state: 'releasing' }).where(inArray(replicas.id, releasing));
     }
     const requested = plan.start > 0 ? await requestReplicas(ctx, tx, endpoint, plan.start) : [];
+    await recordReplicaEvents(tx, [
+      ...plan.release.map(({ id, reason }) => ({
+        orgId: endpoint.orgId,
+        endpointId,
+        replicaId: id,
+        state: 'releasing' as const,
+        detail: RELEASE_DETAILS[reason],
+      })),
+      ...requested.map(({ row }) => ({
+        orgId: endpoint.orgId,
+        endpointId,
+        replicaId: row.id,
+        state: 'requested' as const,
+        detail: `queue: ${depth.queued} waiting, ${depth.running} running`,
+      })),
+    ]);
     return { plan, endpoint, requested, released: live.filter((replica) => releasing.includes(replica.id)) };
   });
   if (!decided) return null;

@@ -2,17 +2,24 @@ import { and, eq } from 'drizzle-orm';
 import { type endpoints, gpuTypes, type models, replicas } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { CapacityUnavailableError, type Engine } from '../../core/compute.ts';
+import { recordReplicaEvents } from '../../core/replicas/events.ts';
 import type { ReleaseReason } from '../../core/scaling/policy.ts';
 import { forgetWorker } from '../../core/workers/identity.ts';
 import { createJobQueue } from '../queue/index.ts';
 
 interface ReplicaRequest {
-  row: typeof replicas.$inferInsert & { id: string };
+  row: typeof replicas.$inferInsert & { id: string; orgId: string; endpointId: string };
   workerToken: string;
   model: typeof models.$inferSelect | undefined;
 }
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+const ids = (replica: { id: string; orgId: string; endpointId: string }) => ({
+  orgId: replica.orgId,
+  endpointId: replica.endpointId,
+  replicaId: replica.id,
+});
 
 /**
  * Asks the provider for the replica on the endpoint's GPU types in order: a type without capacity
@@ -47,30 +54,38 @@ export async function startReplica(
         .set({ state: 'provisioning', providerRef: started.providerRef, gpuTypeId: gpu?.id ?? row.gpuTypeId })
         // Released meanwhile (a stop raced the start): leave it released.
         .where(and(eq(replicas.id, row.id), eq(replicas.state, 'requested')));
+      await recordReplicaEvents(ctx.db, [
+        {
+          ...ids(row),
+          state: 'provisioning',
+          detail: `${ctx.compute.name}: ${gpuType} × ${endpoint.gpuCount}`,
+        },
+      ]);
       return;
     } catch (error) {
       if (error instanceof CapacityUnavailableError) {
         shortages.push(gpuType);
         continue;
       }
-      return failed(ctx, row.id, `the provider could not start it: ${message(error)}`);
+      return failed(ctx, row, `the provider could not start it: ${message(error)}`);
     }
   }
-  await failed(ctx, row.id, `no capacity for ${shortages.join(', ')}`);
+  await failed(ctx, row, `no capacity for ${shortages.join(', ')}`);
 }
 
-async function failed(ctx: ServiceContext, replicaId: string, reason: string) {
-  ctx.logger.warn('replica failed', { replicaId, reason });
+async function failed(ctx: ServiceContext, replica: ReplicaRequest['row'], reason: string) {
+  ctx.logger.warn('replica failed', { replicaId: replica.id, reason });
   await ctx.db
     .update(replicas)
     .set({ state: 'failed', failureReason: reason })
-    .where(eq(replicas.id, replicaId));
+    .where(eq(replicas.id, replica.id));
+  await recordReplicaEvents(ctx.db, [{ ...ids(replica), state: 'failed', detail: reason }]);
 }
 
-const REASONS: Record<ReleaseReason, string | null> = {
-  idle: null,
-  stopped: null,
-  over_max: null,
+export const RELEASE_DETAILS: Record<ReleaseReason, string> = {
+  idle: 'idle for the idle timeout',
+  stopped: 'the deployment was stopped',
+  over_max: 'above max_replicas',
   unfunded: 'the organization has no funds left',
   dead: 'the worker stopped sending heartbeats',
   never_started: 'the worker never came up',
@@ -91,13 +106,18 @@ export async function releaseReplica(
     if (replica.providerRef) await ctx.compute.stop(replica.providerRef);
     await ctx.db
       .update(replicas)
-      .set({ state: 'released', releasedAt: ctx.clock.now(), failureReason: REASONS[reason] })
+      .set({ state: 'released', releasedAt: ctx.clock.now() })
       .where(eq(replicas.id, replica.id));
+    await recordReplicaEvents(ctx.db, [
+      { ...ids(replica), state: 'released', detail: RELEASE_DETAILS[reason] },
+    ]);
   } catch (error) {
-    ctx.logger.error('replica not released', { replicaId: replica.id, cause: message(error) });
+    const detail = `stop failed: ${message(error)}`;
+    ctx.logger.error('replica not released', { replicaId: replica.id, cause: detail });
     await ctx.db
       .update(replicas)
-      .set({ state: 'release_failed', failureReason: `stop failed: ${message(error)}` })
+      .set({ state: 'release_failed', failureReason: detail })
       .where(eq(replicas.id, replica.id));
+    await recordReplicaEvents(ctx.db, [{ ...ids(replica), state: 'release_failed', detail }]);
   }
 }

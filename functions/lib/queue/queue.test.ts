@@ -80,7 +80,8 @@ describe('request queue in Redis', () => {
     const now = Date.now();
     const original = await queue.enqueue(job(endpointId, orgId, now, { idempotencyKey: 'retry-1' }));
     const retried = await queue.enqueue(job(endpointId, orgId, now, { idempotencyKey: 'retry-1' }));
-    expect(retried).toEqual({ jobId: original.jobId, duplicate: true });
+    expect(original.waiting).toBe(1);
+    expect(retried).toEqual({ jobId: original.jobId, duplicate: true, waiting: 0 });
     expect((await queue.depth(endpointId)).queued).toBe(1);
     const different = {
       ...job(endpointId, orgId, now, { idempotencyKey: 'retry-1' }),

@@ -1,0 +1,50 @@
+import { and, desc, eq, lt } from 'drizzle-orm';
+import { replicaEvents } from '../../../db/schema/index.ts';
+import type { ServiceContext } from '../../context.ts';
+import { newId } from '../ids.ts';
+import type { ReplicaState } from './states.ts';
+
+type Writer = Pick<ServiceContext['db'], 'insert'>;
+
+export interface ReplicaEventInput {
+  orgId: string;
+  endpointId: string;
+  replicaId: string;
+  state: ReplicaState;
+  detail?: string | null;
+}
+
+/** Records a step of a replica's life; callers write it with the state change it describes. */
+export async function recordReplicaEvents(db: Writer, events: ReplicaEventInput[]) {
+  if (events.length === 0) return;
+  await db
+    .insert(replicaEvents)
+    .values(events.map((event) => ({ id: newId('replicaEvent'), ...event, detail: event.detail ?? null })));
+}
+
+/** A deployment's replica events, newest first; `before` (an event id) pages back. */
+export async function listReplicaEvents(
+  ctx: ServiceContext,
+  endpointId: string,
+  page: { limit: number; before?: string | undefined },
+) {
+  const rows = await ctx.db
+    .select()
+    .from(replicaEvents)
+    .where(
+      and(
+        eq(replicaEvents.endpointId, endpointId),
+        page.before ? lt(replicaEvents.id, page.before) : undefined,
+      ),
+    )
+    .orderBy(desc(replicaEvents.id))
+    .limit(page.limit);
+  return rows.map((row) => ({
+    id: row.id,
+    object: 'replica_event' as const,
+    replica_id: row.replicaId,
+    state: row.state,
+    detail: row.detail,
+    created_at: row.createdAt.toISOString(),
+  }));
+}
