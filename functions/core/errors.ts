@@ -134,6 +134,21 @@ export class QueueTimeoutError extends ServiceError {
   }
 }
 
+/**
+ * The deadline passed while the deployment could not start a replica (no capacity on any of its GPU
+ * types, or the provider failing): a 503 with `retry-after`, since waiting longer will not help now.
+ */
+export class NoCapacityError extends ServiceError {
+  readonly retryAfterSeconds = 60;
+
+  constructor(reason: string) {
+    super(
+      'service_unavailable',
+      `No replica could be started for this deployment (${reason}), so the request was cancelled. Retry in a minute.`,
+    );
+  }
+}
+
 /** The model server failed the job (out of memory, bad weights, crash): reported as a server error. */
 export class EngineError extends ServiceError {
   constructor(message: string) {

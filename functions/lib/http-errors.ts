@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import {
   DependencyUnavailableError,
   type ErrorCode,
+  NoCapacityError,
   RateLimitedError,
   ServiceError,
 } from '../core/errors.ts';
@@ -102,6 +103,7 @@ export function responseHeadersFor(error: ServiceError, now: Date): Record<strin
     };
   }
   if (error instanceof DependencyUnavailableError) return { 'retry-after': '5' };
+  if (error instanceof NoCapacityError) return { 'retry-after': String(error.retryAfterSeconds) };
   return {};
 }
 

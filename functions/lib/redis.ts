@@ -16,7 +16,9 @@ export interface RedisSettings {
 
 /**
  * The real @upstash/redis REST client. Retries are kept short: a request must fail fast with a 503
- * when Redis is down rather than hang in backoff.
+ * when Redis is down rather than hang in backoff. Auto-pipelining is off: it sends batches one after
+ * another, so a command issued while a blocking read (the relay's XREAD BLOCK) is in flight would wait
+ * for it; explicit `pipeline()` calls batch where batching is meant.
  */
 export function createRedis(settings: RedisSettings): Redis {
   const redis = new Redis({
@@ -24,6 +26,7 @@ export function createRedis(settings: RedisSettings): Redis {
     token: settings.token,
     retry: { retries: 1, backoff: () => 50 },
     enableTelemetry: false,
+    enableAutoPipelining: false,
   });
   return guardDependency('redis', redis, isCommandError);
 }

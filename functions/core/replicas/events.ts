@@ -48,3 +48,19 @@ export async function listReplicaEvents(
     created_at: row.createdAt.toISOString(),
   }));
 }
+
+/**
+ * Why the deployment has no replica, when its latest attempt to start one failed within `withinMs`
+ * (the reason shown to callers whose requests waited in vain); null when nothing failed lately.
+ */
+export async function recentStartFailure(ctx: ServiceContext, endpointId: string, withinMs: number) {
+  const [latest] = await ctx.db
+    .select({ state: replicaEvents.state, detail: replicaEvents.detail, at: replicaEvents.createdAt })
+    .from(replicaEvents)
+    .where(eq(replicaEvents.endpointId, endpointId))
+    .orderBy(desc(replicaEvents.id))
+    .limit(1);
+  if (!latest || latest.state !== 'failed') return null;
+  if (ctx.clock.now().getTime() - latest.at.getTime() > withinMs) return null;
+  return latest.detail ?? 'the replica failed to start';
+}

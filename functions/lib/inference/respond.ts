@@ -5,18 +5,23 @@ import {
   DeadlineExceededError,
   EngineError,
   InvalidRequestError,
+  NoCapacityError,
   QueueTimeoutError,
 } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import { resolveTarget } from '../../core/inference/target.ts';
 import type { JobKind, WebhookEvent } from '../../core/jobs/states.ts';
 import { jobInputKey } from '../../core/payloads/store.ts';
+import { recentStartFailure } from '../../core/replicas/events.ts';
 import { checkWebhookTarget } from '../../core/webhooks/target.ts';
 import { errorBody, statusOf, toServiceError } from '../http-errors.ts';
 import { recordJobMetrics } from '../metrics.ts';
 import { createJobQueue } from '../queue/index.ts';
 import { awaitJob } from './relay.ts';
 import { type AsyncOptions, jobCost, type SubmittedJob, submitJob } from './submit.ts';
+
+/** A replica start that failed this recently explains a request that found no replica. */
+const START_FAILURE_WINDOW_MS = 5 * 60_000;
 
 export interface InferenceRequest {
   kind: JobKind;
@@ -98,6 +103,13 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
           gpuMs,
           nowMs: at,
         }).catch(() => {});
+      }
+      if (error instanceof QueueTimeoutError) {
+        // Waiting was in vain because no replica could start: say so, and when to retry.
+        const failure = await recentStartFailure(ctx, target.endpointId, START_FAILURE_WINDOW_MS).catch(
+          () => null,
+        );
+        if (failure) throw new NoCapacityError(failure);
       }
       throw error;
     });
