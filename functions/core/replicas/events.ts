@@ -60,7 +60,7 @@ export async function recentStartFailure(ctx: ServiceContext, endpointId: string
     .where(eq(replicaEvents.endpointId, endpointId))
     .orderBy(desc(replicaEvents.id))
     .limit(1);
-  if (!latest || latest.state !== 'failed') return null;
+  if (latest?.state !== 'failed') return null;
   if (ctx.clock.now().getTime() - latest.at.getTime() > withinMs) return null;
   return latest.detail ?? 'the replica failed to start';
 }
