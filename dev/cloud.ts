@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrateAndSeed } from '../db/migrate.ts';
+import { workerEnvironment } from '../functions/core/compute.ts';
 import { startLocalCompute } from './compute/server.ts';
 import { startMailOutbox } from './mail/server.ts';
 import { startNeonProxy } from './neon-proxy/server.ts';
@@ -121,11 +122,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         command: process.execPath,
         args: [AGENT_ENTRY],
         env: {
-          CONTROL_PLANE_URL: spec.controlPlaneUrl,
-          WORKER_TOKEN: spec.workerToken,
-          REPLICA_ID: spec.replicaId,
-          ENGINE: spec.engine,
-          MODEL: spec.model ?? '',
+          ...workerEnvironment(spec),
           // Locally, without a model server (ENGINE_URL), workers run the labelled development engine.
           ...(options.engineUrl ? { ENGINE_URL: options.engineUrl } : { DEV_ENGINE: 'true' }),
         },

@@ -42,6 +42,25 @@ describe('configuration errors', () => {
     expect(body.error.message).toContain('UPSTASH_REDIS_REST_URL must be an http(s) URL');
   });
 
+  it('list what the ecs provider still needs, and refuse malformed maps', async () => {
+    const response = await app.request(
+      '/health',
+      {},
+      { ...env, COMPUTE_PROVIDER: 'ecs', AWS_REGION: 'us-east-1', ECS_CAPACITY_PROVIDERS: '{"a10g": 5}' },
+    );
+    const { message } = (await response.json()).error;
+    expect(message).toContain('ECS_CAPACITY_PROVIDERS must be a JSON object of strings');
+    const missing = await app.request(
+      '/health',
+      {},
+      { ...env, COMPUTE_PROVIDER: 'ecs', AWS_REGION: 'us-east-1' },
+    );
+    const { message: needs } = (await missing.json()).error;
+    expect(needs).toContain('ECS_CLUSTER is required when COMPUTE_PROVIDER=ecs');
+    expect(needs).toContain('ECS_SUBNETS is required when COMPUTE_PROVIDER=ecs');
+    expect(needs).not.toContain('AWS_REGION is required');
+  });
+
   it('are not spelled out to production callers', async () => {
     const response = await app.request(
       '/health',

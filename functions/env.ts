@@ -4,6 +4,28 @@ import { ConfigurationError } from './core/errors.ts';
 const url = (example: string) =>
   z.url({ protocol: /^https?$/, error: `must be an http(s) URL, e.g. ${example}` });
 
+/** A JSON object of strings in one variable (wrangler vars are strings). */
+const jsonRecord = (example: string) =>
+  z.string().transform((text, context) => {
+    try {
+      return z.record(z.string(), z.string().min(1)).parse(JSON.parse(text));
+    } catch {
+      context.addIssue({ code: 'custom', message: `must be a JSON object of strings, e.g. ${example}` });
+      return z.NEVER;
+    }
+  });
+
+const commaList = () =>
+  z
+    .string()
+    .min(1)
+    .transform((text) =>
+      text
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    );
+
 const secret = (what: string) => z.string({ error: `is required (${what})` }).min(1, `is required (${what})`);
 
 /**
@@ -29,11 +51,25 @@ export const edgeEnvSchema = z.object({
   QSTASH_TOKEN: secret('the QStash token'),
   QSTASH_CURRENT_SIGNING_KEY: secret('the QStash current signing key'),
   QSTASH_NEXT_SIGNING_KEY: secret('the QStash next signing key'),
-  COMPUTE_PROVIDER: z.enum(['local'], {
-    error: 'must be "local" (the ecs and ec2 providers arrive with the orchestrator)',
-  }),
+  COMPUTE_PROVIDER: z.enum(['local', 'ecs'], { error: 'must be "local" or "ecs"' }),
   LOCAL_COMPUTE_URL: url('http://127.0.0.1:8081').optional(),
   LOCAL_COMPUTE_TOKEN: z.string().min(1).optional(),
+  /** The `ecs` provider (infra/ creates all of these; see README "Deploying"). */
+  AWS_REGION: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region, e.g. us-east-1')
+    .optional(),
+  AWS_ACCESS_KEY_ID: z.string().min(16).optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().min(16).optional(),
+  /** Overrides the AWS endpoints (a local stand-in); unset in production. */
+  AWS_ENDPOINT_URL: url('http://127.0.0.1:4566').optional(),
+  ECS_CLUSTER: z.string().min(1).optional(),
+  /** JSON: GPU slug → capacity provider, e.g. {"a10g":"g5","a100-80gb":"p4de"}. */
+  ECS_CAPACITY_PROVIDERS: jsonRecord('{"a10g":"aicloud-g5"}').optional(),
+  /** JSON: engine → task definition, e.g. {"vllm":"aicloud-worker-vllm"}. */
+  ECS_TASK_DEFINITIONS: jsonRecord('{"vllm":"aicloud-worker-vllm"}').optional(),
+  ECS_SUBNETS: commaList().optional(),
+  ECS_SECURITY_GROUPS: commaList().optional(),
   /** Signs session JWTs (HS256). 32+ random characters; rotating it signs everyone out. */
   AUTH_SECRET: z
     .string({ error: 'is required (the session signing secret, 32+ random characters)' })
@@ -73,6 +109,20 @@ export function parseEdgeConfig(env: Record<string, unknown>): EdgeConfig {
   const issues: string[] = [];
   if (config.COMPUTE_PROVIDER === 'local' && !config.LOCAL_COMPUTE_URL) {
     issues.push('LOCAL_COMPUTE_URL is required when COMPUTE_PROVIDER=local, e.g. http://127.0.0.1:8081');
+  }
+  if (config.COMPUTE_PROVIDER === 'ecs') {
+    for (const name of [
+      'AWS_REGION',
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'ECS_CLUSTER',
+      'ECS_CAPACITY_PROVIDERS',
+      'ECS_TASK_DEFINITIONS',
+      'ECS_SUBNETS',
+      'ECS_SECURITY_GROUPS',
+    ] as const) {
+      if (config[name] === undefined) issues.push(`${name} is required when COMPUTE_PROVIDER=ecs`);
+    }
   }
   if (config.ENVIRONMENT === 'production' && config.WEBHOOK_ALLOW_PRIVATE_TARGETS) {
     issues.push('WEBHOOK_ALLOW_PRIVATE_TARGETS must not be true in production (it opens SSRF)');

@@ -27,6 +27,8 @@ export const replicaSpecSchema = z.object({
   /** Model weights reference (e.g. a Hugging Face repo) for catalog models. */
   model: nonEmpty.nullable(),
   env: z.record(z.string(), z.string()),
+  /** Jobs the worker runs at once (the endpoint's concurrency per replica). */
+  concurrency: z.number().int().min(1).max(256),
   /**
    * Per-replica credential the worker agent presents to the edge's worker API. It only allows this
    * endpoint's jobs, so a compromised container cannot read other tenants' work.
@@ -37,6 +39,24 @@ export const replicaSpecSchema = z.object({
 });
 
 export type ReplicaSpec = z.infer<typeof replicaSpecSchema>;
+
+/**
+ * The worker agent's environment for a replica, whatever runs it (a local process, an ECS task's
+ * container overrides, an EC2 instance's user data). The deployment's own variables come first so
+ * they can never override the platform's.
+ */
+export function workerEnvironment(spec: ReplicaSpec): Record<string, string> {
+  return {
+    ...spec.env,
+    CONTROL_PLANE_URL: spec.controlPlaneUrl,
+    WORKER_TOKEN: spec.workerToken,
+    REPLICA_ID: spec.replicaId,
+    ENGINE: spec.engine,
+    MODEL: spec.model ?? '',
+    CONCURRENCY: String(spec.concurrency),
+    GPU_COUNT: String(spec.gpuCount),
+  };
+}
 
 /** What the backend says about a replica it runs, independent of what the database believes. */
 export type ProviderReplicaStatus = 'pending' | 'running' | 'stopping' | 'stopped' | 'failed';

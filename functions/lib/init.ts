@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../context.ts';
 import { systemClock } from '../core/clock.ts';
 import { edgeConfigFor } from '../env.ts';
-import { createLocalCompute } from './compute/local.ts';
+import { createComputeProvider } from './compute/index.ts';
 import { configureNeonDriver, createDatabase } from './db.ts';
 import { createLogger } from './logger.ts';
 import { createResendMailer } from './mail.ts';
@@ -34,7 +34,7 @@ export function init(): MiddlewareHandler<AppEnv> {
         currentSigningKey: config.QSTASH_CURRENT_SIGNING_KEY,
         nextSigningKey: config.QSTASH_NEXT_SIGNING_KEY,
       }),
-      compute: createLocalCompute(config.LOCAL_COMPUTE_URL ?? '', config.LOCAL_COMPUTE_TOKEN),
+      compute: createComputeProvider(config),
       mailer: createResendMailer({
         apiUrl: config.RESEND_API_URL,
         apiKey: config.RESEND_API_KEY,

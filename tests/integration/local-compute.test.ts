@@ -25,6 +25,7 @@ const spec = (replicaId: string, model: string): ReplicaSpec => ({
   image: null,
   model,
   env: {},
+  concurrency: 1,
   workerToken: 'wt_secret',
   controlPlaneUrl: 'http://127.0.0.1:9',
 });

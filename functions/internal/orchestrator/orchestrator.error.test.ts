@@ -1,20 +1,42 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signDelivery } from '../../../dev/qstash/signing.ts';
 import { testDatabase } from '../../../tests/harness/db.ts';
-import { call, signUp } from '../../../tests/harness/edge.ts';
+import { call, env, signUp } from '../../../tests/harness/edge.ts';
+import { startFakeEcs } from '../../../tests/harness/fake-ecs.ts';
 import { startEdgeServer } from '../../../tests/harness/workers.ts';
 
 const database = testDatabase();
 let edge: Awaited<ReturnType<typeof startEdgeServer>>;
+let ecsEdge: Awaited<ReturnType<typeof startEdgeServer>>;
+let ecs: Awaited<ReturnType<typeof startFakeEcs>>;
 let token: string;
 
 beforeAll(async () => {
   // A compute provider that cannot be reached: every start fails.
   edge = await startEdgeServer({ LOCAL_COMPUTE_URL: 'http://127.0.0.1:9' }, { publicUrlIsSelf: true });
   token = (await signUp('orchestrator-faults')).token;
+  ecs = await startFakeEcs();
+  ecsEdge = await startEdgeServer(
+    {
+      COMPUTE_PROVIDER: 'ecs',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE000000',
+      AWS_SECRET_ACCESS_KEY: 'secret-example-000000',
+      AWS_ENDPOINT_URL: ecs.url,
+      ECS_CLUSTER: 'aicloud-gpu',
+      ECS_CAPACITY_PROVIDERS: JSON.stringify({ a10g: 'g5', l4: 'g6' }),
+      ECS_TASK_DEFINITIONS: JSON.stringify({ vllm: 'aicloud-worker-vllm' }),
+      ECS_SUBNETS: 'subnet-a,subnet-b',
+      ECS_SECURITY_GROUPS: 'sg-workers',
+    },
+    { publicUrlIsSelf: true },
+  );
 });
 
 afterAll(async () => {
+  await ecsEdge?.close();
+  await ecs?.close();
   await edge?.close();
   await database.close();
 });
@@ -46,5 +68,46 @@ describe('orchestrator faults', () => {
 
     const events = await call('GET', `/api/deployments/${created.body.id}/events`, { token });
     expect(events.body.data.map((event: { state: string }) => event.state)).toEqual(['failed', 'requested']);
+  });
+});
+
+describe('GPU fallback on ECS', () => {
+  it('falls through GPU types without capacity, and fails the replica when none has any', async () => {
+    ecs.state.capacity.set('g5', 0);
+    ecs.state.capacity.set('g6', 1);
+    const created = await call('POST', '/api/deployments', {
+      token,
+      body: { model: 'llama-3.1-8b-instruct', gpu_types: ['a10g', 'l4'], min_replicas: 1, max_replicas: 2 },
+    });
+    const reconcile = async () => {
+      const url = `${ecsEdge.url}/internal/orchestrator/reconcile`;
+      const raw = Buffer.from(JSON.stringify({ endpoint_id: created.body.id }));
+      const signature = await signDelivery(env.QSTASH_CURRENT_SIGNING_KEY ?? '', url, raw);
+      return fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'upstash-signature': signature },
+        body: raw,
+      });
+    };
+    expect((await reconcile()).status).toBe(200);
+    const runs = ecs.requests.filter((request) => request.action === 'RunTask');
+    expect(
+      runs.map(
+        (run) => (run.body.capacityProviderStrategy as { capacityProvider: string }[])[0]?.capacityProvider,
+      ),
+    ).toEqual(['g5', 'g6']);
+    const events = await call('GET', `/api/deployments/${created.body.id}/events`, { token });
+    expect(
+      events.body.data.map((event: { state: string; detail: string }) => [event.state, event.detail]),
+    ).toEqual([
+      ['provisioning', 'ecs: l4 × 1'],
+      ['requested', 'queue: 0 waiting, 0 running'],
+    ]);
+
+    // Scale out to two while no family has room left: the second replica fails, with the reason.
+    await call('PATCH', `/api/deployments/${created.body.id}`, { token, body: { min_replicas: 2 } });
+    expect((await reconcile()).status).toBe(200);
+    const latest = await call('GET', `/api/deployments/${created.body.id}/events?limit=1`, { token });
+    expect(latest.body.data[0]).toMatchObject({ state: 'failed', detail: 'no capacity for a10g, l4' });
   });
 });

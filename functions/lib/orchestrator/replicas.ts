@@ -45,6 +45,7 @@ export async function startReplica(
         image: endpoint.image,
         model: model?.source ?? null,
         env: endpoint.env,
+        concurrency: endpoint.concurrencyPerReplica,
         workerToken,
         controlPlaneUrl: ctx.config.PUBLIC_URL,
       });

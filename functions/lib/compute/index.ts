@@ -1,0 +1,33 @@
+import type { ComputeProvider } from '../../core/compute.ts';
+import type { EdgeConfig } from '../../env.ts';
+import { guardDependency } from '../guard.ts';
+import { EcsComputeProvider } from './ecs.ts';
+import { createLocalCompute } from './local.ts';
+
+/** The provider COMPUTE_PROVIDER names, configured from the (already validated) environment. */
+export function createComputeProvider(config: EdgeConfig): ComputeProvider {
+  if (config.COMPUTE_PROVIDER === 'ecs') {
+    const provider = new EcsComputeProvider({
+      cluster: config.ECS_CLUSTER ?? '',
+      capacityProviders: config.ECS_CAPACITY_PROVIDERS ?? {},
+      taskDefinitions: config.ECS_TASK_DEFINITIONS ?? {},
+      subnets: config.ECS_SUBNETS ?? [],
+      securityGroups: config.ECS_SECURITY_GROUPS ?? [],
+      client: {
+        region: config.AWS_REGION ?? '',
+        credentials: {
+          accessKeyId: config.AWS_ACCESS_KEY_ID ?? '',
+          secretAccessKey: config.AWS_SECRET_ACCESS_KEY ?? '',
+        },
+        ...(config.AWS_ENDPOINT_URL ? { endpoint: config.AWS_ENDPOINT_URL } : {}),
+      },
+    });
+    // Capacity errors are answers (the orchestrator falls back); anything else is the service failing.
+    return guardDependency(
+      'compute',
+      provider,
+      (error) => error instanceof Error && error.name === 'CapacityUnavailableError',
+    );
+  }
+  return createLocalCompute(config.LOCAL_COMPUTE_URL ?? '', config.LOCAL_COMPUTE_TOKEN);
+}
