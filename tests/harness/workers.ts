@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
@@ -107,4 +108,21 @@ export function startAgent(options: {
         child.kill(signal);
       }),
   };
+}
+
+/** SIGKILLs the worker-agent process the local compute daemon started for a replica (a crash). */
+export function killReplicaProcess(replicaId: string): boolean {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+      if (environ.includes(`REPLICA_ID=${replicaId}`)) {
+        process.kill(Number(entry), 'SIGKILL');
+        return true;
+      }
+    } catch {
+      // The process ended meanwhile, or is not ours to read.
+    }
+  }
+  return false;
 }

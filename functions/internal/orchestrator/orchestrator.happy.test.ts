@@ -5,7 +5,7 @@ import { replicas } from '../../../db/schema/index.ts';
 import { signDelivery } from '../../../dev/qstash/signing.ts';
 import { testDatabase } from '../../../tests/harness/db.ts';
 import { call, env, signUp } from '../../../tests/harness/edge.ts';
-import { startEdgeServer } from '../../../tests/harness/workers.ts';
+import { killReplicaProcess, startEdgeServer } from '../../../tests/harness/workers.ts';
 import { LocalComputeProvider } from '../../lib/compute/local.ts';
 
 const database = testDatabase();
@@ -143,4 +143,44 @@ describe('scale to zero and back', () => {
     await reconcile({ endpoint_id: id });
     expect(await liveReplicas(id)).toEqual([]);
   }, 60_000);
+
+  it('replaces a replica whose worker process dies mid-job, and the job completes once', async () => {
+    // Slow tokens (the development engine reads DEV_TOKEN_DELAY_MS): the job is still running when killed.
+    const { id, client } = await deploy({ min_replicas: 0, env: { DEV_TOKEN_DELAY_MS: '250' } });
+    const accepted = await client.chat.completions
+      .create(
+        { model: 'm', messages: [{ role: 'user', content: 'survive the crash' }] },
+        { headers: { prefer: 'respond-async' } },
+      )
+      .asResponse();
+    expect(accepted.status).toBe(202);
+    const { id: jobId } = (await accepted.json()) as { id: string };
+    const job = async () =>
+      (
+        await fetch(`${edge.url}/v1/jobs/${jobId}`, { headers: { authorization: `Bearer ${client.apiKey}` } })
+      ).json();
+    await waitFor(async () => (await job()).status === 'running');
+    const [doomed] = await liveReplicas(id);
+    expect(killReplicaProcess(doomed?.id ?? '')).toBe(true);
+    await waitFor(
+      async () => (await compute.list()).find((p) => p.replicaId === doomed?.id)?.status === 'failed',
+    );
+
+    expect((await reconcile({})).status).toBe(200);
+    const [dead] = await database.db
+      .select()
+      .from(replicas)
+      .where(eq(replicas.id, doomed?.id ?? ''));
+    expect(dead).toMatchObject({ state: 'failed', failureReason: 'killed by SIGKILL' });
+    const [replacement] = await liveReplicas(id);
+    expect(replacement?.id).not.toBe(doomed?.id);
+
+    await waitFor(async () => (await job()).status === 'succeeded', 40_000);
+    const finished = await job();
+    expect(finished.result.choices[0].message.content).toContain('You said: "survive the crash"');
+    const states = (await call('GET', `/api/deployments/${id}/events`, { token })).body.data
+      .filter((event: { replica_id: string }) => event.replica_id === doomed?.id)
+      .map((event: { state: string }) => event.state);
+    expect(states).toEqual(['failed', 'active', 'provisioning', 'requested']);
+  }, 90_000);
 });

@@ -5,6 +5,7 @@ import { randomToken, sha256Hex } from '../../core/auth/secrets.ts';
 import { newId } from '../../core/ids.ts';
 import { recordReplicaEvents } from '../../core/replicas/events.ts';
 import { planScaling, type ReleaseReason, type ScalingPlan } from '../../core/scaling/policy.ts';
+import { forgetWorker } from '../../core/workers/identity.ts';
 import { createJobQueue } from '../queue/index.ts';
 import { RELEASE_DETAILS, releaseReplica, startReplica } from './replicas.ts';
 
@@ -132,10 +133,74 @@ async function newReplicaRow(
 }
 
 /**
+ * What the provider runs, set against what the database believes: a replica whose process or task
+ * ended on its own (crash, spot interruption) is marked failed at once, without waiting out its
+ * heartbeat; a task or process the database does not hold as live (an orphan: a start whose record
+ * was lost, a stop that failed) is stopped.
+ */
+export async function reconcileProvider(ctx: ServiceContext) {
+  const running = await ctx.compute.list();
+  if (running.length === 0) return { orphansStopped: 0, failed: 0 };
+  const rows = await ctx.db
+    .select()
+    .from(replicas)
+    .where(
+      inArray(
+        replicas.id,
+        running.map((replica) => replica.replicaId),
+      ),
+    );
+  const known = new Map(rows.map((row) => [row.id, row]));
+  let orphansStopped = 0;
+  let failed = 0;
+  for (const seen of running) {
+    const row = known.get(seen.replicaId);
+    const live = row !== undefined && (LIVE as readonly string[]).includes(row.state);
+    const alive = seen.status === 'pending' || seen.status === 'running';
+    if (alive && !live) {
+      ctx.logger.warn('orphaned replica stopped', {
+        replicaId: seen.replicaId,
+        providerRef: seen.providerRef,
+      });
+      await ctx.compute.stop(seen.providerRef);
+      orphansStopped++;
+    } else if (!alive && live && seen.status !== 'stopping') {
+      const [ended] = await ctx.db
+        .update(replicas)
+        .set({
+          state: 'failed',
+          failureReason: seen.reason ?? 'the worker exited',
+          releasedAt: ctx.clock.now(),
+        })
+        .where(and(eq(replicas.id, row.id), inArray(replicas.state, [...LIVE])))
+        .returning({ id: replicas.id });
+      if (ended) {
+        await forgetWorker(ctx, row.workerTokenHash);
+        await recordReplicaEvents(ctx.db, [
+          {
+            orgId: row.orgId,
+            endpointId: row.endpointId,
+            replicaId: row.id,
+            state: 'failed',
+            detail: `the worker ended: ${seen.reason ?? 'no reason given'}`,
+          },
+        ]);
+        failed++;
+      }
+    }
+  }
+  return { orphansStopped, failed };
+}
+
+/**
  * Every endpoint that may need a change: live ones, and deleted or stopped ones that still run
  * replicas. The minute schedule calls this; a scale-up nudge reconciles just its endpoint.
  */
 export async function reconcileAll(ctx: ServiceContext) {
+  // The provider's view first, so dead replicas are replaced in this same pass.
+  await reconcileProvider(ctx).catch((error: unknown) =>
+    ctx.logger.error('provider reconcile failed', { cause: String(error) }),
+  );
   const rows = await ctx.db
     .selectDistinct({ id: endpoints.id })
     .from(endpoints)
