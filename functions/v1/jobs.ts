@@ -1,6 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { eq } from 'drizzle-orm';
 import type { Context } from 'hono';
-import type { AppEnv } from '../context.ts';
+import { endpoints } from '../../db/schema/index.ts';
+import type { AppEnv, ServiceContext as AppServices } from '../context.ts';
+import { deploymentRuntime } from '../core/deployments/runtime.ts';
 import { NotFoundError } from '../core/errors.ts';
 import { isId } from '../core/ids.ts';
 import { findCallerJob } from '../core/jobs/async.ts';
@@ -56,7 +59,21 @@ async function currentJob(c: Context<AppEnv>, id: string) {
     }
   }
   const queuePosition = row.state === 'queued' ? await queue.position(row.id, row.endpointId) : null;
-  return toJobView(row, { queuePosition, result: await asyncResultView(ctx, row, row.output) });
+  return {
+    ...toJobView(row, { queuePosition, result: await asyncResultView(ctx, row, row.output) }),
+    ...(row.state === 'queued' ? { deployment: await waitingOn(ctx, row.endpointId) } : {}),
+  };
+}
+
+/** What a queued job waits on: whether a replica is up or starting, and how long a start takes. */
+async function waitingOn(ctx: AppServices, endpointId: string) {
+  const [endpoint] = await ctx.db
+    .select({ id: endpoints.id, state: endpoints.state })
+    .from(endpoints)
+    .where(eq(endpoints.id, endpointId));
+  if (!endpoint) return null;
+  const { status, replicas, cold_start_estimate_seconds } = await deploymentRuntime(ctx, endpoint);
+  return { status, replicas, cold_start_estimate_seconds };
 }
 
 /**
@@ -96,6 +113,7 @@ async function liveJobView(c: Context<AppEnv>, id: string) {
     gpu_seconds: ended ? gpuSeconds : null,
     cost_usd: ended ? costUsd : null,
     webhook: null,
+    ...(book.state === 'queued' ? { deployment: await waitingOn(c.get('services'), book.endpointId) } : {}),
   };
 }
 

@@ -17,6 +17,7 @@ import {
   type UpdateDeploymentInput,
   updateDeploymentInput,
 } from './inputs.ts';
+import { type DeploymentRuntime, deploymentRuntime } from './runtime.ts';
 import { type DeploymentView, toDeploymentView } from './view.ts';
 
 const notFound = () => new NotFoundError('Deployment not found.', { param: 'id' });
@@ -159,10 +160,13 @@ export async function getDeployment({
 }: {
   ctx: ServiceContext;
   id: string;
-}): Promise<DeploymentView> {
+}): Promise<DeploymentView & { runtime: DeploymentRuntime }> {
   const { caller } = authorize(ctx.caller, 'endpoint.read');
   const row = await findDeployment(ctx.db, caller.orgId, id);
-  return toDeploymentView(row.endpoint, row.model);
+  return {
+    ...toDeploymentView(row.endpoint, row.model),
+    runtime: await deploymentRuntime(ctx, row.endpoint),
+  };
 }
 
 /** Changes scaling knobs, GPU choice or env; running replicas pick up env changes on their next start. */

@@ -68,6 +68,28 @@ describe('orchestrator faults', () => {
 
     const events = await call('GET', `/api/deployments/${created.body.id}/events`, { token });
     expect(events.body.data.map((event: { state: string }) => event.state)).toEqual(['failed', 'requested']);
+
+    // An async job waiting meanwhile shows where it stands and what it waits on.
+    const accepted = await fetch(`${edge.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${created.body.deployment_key.key}`,
+        'content-type': 'application/json',
+        prefer: 'respond-async',
+      },
+      body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'later' }] }),
+    });
+    const { id: jobId } = (await accepted.json()) as { id: string };
+    const waiting = await call('GET', `/v1/jobs/${jobId}`, { token: created.body.deployment_key.key });
+    expect(waiting.body).toMatchObject({
+      status: 'queued',
+      queue_position: 1,
+      deployment: {
+        status: 'scaled_to_zero',
+        replicas: { active: 0, starting: 0 },
+        cold_start_estimate_seconds: null,
+      },
+    });
   });
 });
 

@@ -78,6 +78,13 @@ describe('scale to zero and back', () => {
   it('wakes a scaled-to-zero endpoint on the first request, serves it, and releases the replica when idle', async () => {
     const { id, client } = await deploy({ min_replicas: 0, max_replicas: 2, idle_timeout_seconds: 10 });
     expect(await liveReplicas(id)).toEqual([]);
+    const before = await call('GET', `/api/deployments/${id}`, { token });
+    expect(before.body.runtime).toEqual({
+      status: 'scaled_to_zero',
+      replicas: { active: 0, starting: 0 },
+      queue: { queued: 0, running: 0 },
+      cold_start_estimate_seconds: null,
+    });
 
     const reply = await client.chat.completions.create({
       model: 'llama',
@@ -87,6 +94,12 @@ describe('scale to zero and back', () => {
     const [replica] = await liveReplicas(id);
     expect(replica).toMatchObject({ state: 'active', provider: 'local' });
     expect(replica?.activeAt).not.toBeNull();
+    // Recorded as the worker's completion is handled, which may be just after the answer reached us.
+    await waitFor(async () => ((await liveReplicas(id))[0]?.busySeconds ?? 0) > 0);
+    const after = (await call('GET', `/api/deployments/${id}`, { token })).body.runtime;
+    expect(after).toMatchObject({ status: 'running', replicas: { active: 1, starting: 0 } });
+    expect(after.cold_start_estimate_seconds).toBeGreaterThan(0);
+    expect(after.cold_start_estimate_seconds).toBeLessThan(30);
 
     // Not idle long enough yet: the schedule keeps it.
     const early = await reconcile({ endpoint_id: id });

@@ -1,5 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { eq, sql } from 'drizzle-orm';
 import type { Context, MiddlewareHandler } from 'hono';
+import { replicas } from '../../../db/schema/index.ts';
 import { jsonRequest as json } from '../../api/schemas.ts';
 import type { AppEnv } from '../../context.ts';
 import { ConflictError, InvalidRequestError, NotFoundError, UnauthorizedError } from '../../core/errors.ts';
@@ -192,6 +194,12 @@ workerApi.openapi(
       throw new ConflictError('This job is no longer yours (cancelled, timed out or re-queued).');
     if (done) {
       await jobs.markBusy(identity.endpointId, identity.replicaId, now);
+      // The replica's busy time, next to its uptime (active → released): utilisation per replica.
+      await c
+        .get('services')
+        .db.update(replicas)
+        .set({ busySeconds: sql`${replicas.busySeconds} + ${body.gpu_ms / 1000}` })
+        .where(eq(replicas.id, identity.replicaId));
       await recordJobMetrics(redis, identity.endpointId, {
         ok: Boolean(body.result),
         latencyMs: now - book.createdMs,
