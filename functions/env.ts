@@ -51,7 +51,7 @@ export const edgeEnvSchema = z.object({
   QSTASH_TOKEN: secret('the QStash token'),
   QSTASH_CURRENT_SIGNING_KEY: secret('the QStash current signing key'),
   QSTASH_NEXT_SIGNING_KEY: secret('the QStash next signing key'),
-  COMPUTE_PROVIDER: z.enum(['local', 'ecs'], { error: 'must be "local" or "ecs"' }),
+  COMPUTE_PROVIDER: z.enum(['local', 'ecs', 'ec2'], { error: 'must be "local", "ecs" or "ec2"' }),
   LOCAL_COMPUTE_URL: url('http://127.0.0.1:8081').optional(),
   LOCAL_COMPUTE_TOKEN: z.string().min(1).optional(),
   /** The `ecs` provider (infra/ creates all of these; see README "Deploying"). */
@@ -68,6 +68,11 @@ export const edgeEnvSchema = z.object({
   ECS_CAPACITY_PROVIDERS: jsonRecord('{"a10g":"aicloud-g5"}').optional(),
   /** JSON: engine → task definition, e.g. {"vllm":"aicloud-worker-vllm"}. */
   ECS_TASK_DEFINITIONS: jsonRecord('{"vllm":"aicloud-worker-vllm"}').optional(),
+  /** The `ec2` provider: JSON GPU slug → launch template, and engine → worker image URI. */
+  EC2_LAUNCH_TEMPLATES: jsonRecord('{"h100-80gb":"aicloud-p5"}').optional(),
+  EC2_IMAGES: jsonRecord(
+    '{"vllm":"<account>.dkr.ecr.<region>.amazonaws.com/aicloud/worker-vllm:1"}',
+  ).optional(),
   ECS_SUBNETS: commaList().optional(),
   ECS_SECURITY_GROUPS: commaList().optional(),
   /** Signs session JWTs (HS256). 32+ random characters; rotating it signs everyone out. */
@@ -110,8 +115,9 @@ export function parseEdgeConfig(env: Record<string, unknown>): EdgeConfig {
   if (config.COMPUTE_PROVIDER === 'local' && !config.LOCAL_COMPUTE_URL) {
     issues.push('LOCAL_COMPUTE_URL is required when COMPUTE_PROVIDER=local, e.g. http://127.0.0.1:8081');
   }
-  if (config.COMPUTE_PROVIDER === 'ecs') {
-    for (const name of [
+  const required = {
+    local: [],
+    ecs: [
       'AWS_REGION',
       'AWS_ACCESS_KEY_ID',
       'AWS_SECRET_ACCESS_KEY',
@@ -120,9 +126,12 @@ export function parseEdgeConfig(env: Record<string, unknown>): EdgeConfig {
       'ECS_TASK_DEFINITIONS',
       'ECS_SUBNETS',
       'ECS_SECURITY_GROUPS',
-    ] as const) {
-      if (config[name] === undefined) issues.push(`${name} is required when COMPUTE_PROVIDER=ecs`);
-    }
+    ],
+    ec2: ['AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'EC2_LAUNCH_TEMPLATES', 'EC2_IMAGES'],
+  } as const;
+  for (const name of required[config.COMPUTE_PROVIDER]) {
+    if (config[name] === undefined)
+      issues.push(`${name} is required when COMPUTE_PROVIDER=${config.COMPUTE_PROVIDER}`);
   }
   if (config.ENVIRONMENT === 'production' && config.WEBHOOK_ALLOW_PRIVATE_TARGETS) {
     issues.push('WEBHOOK_ALLOW_PRIVATE_TARGETS must not be true in production (it opens SSRF)');

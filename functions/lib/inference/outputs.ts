@@ -1,4 +1,5 @@
 import type { ServiceContext } from '../../context.ts';
+import { base64 } from '../../core/base64.ts';
 import { NotFoundError } from '../../core/errors.ts';
 import type { TranscriptFormat, VerboseTranscript } from '../../core/inference/transcript.ts';
 import { renderTranscript } from '../../core/inference/transcript.ts';
@@ -35,14 +36,6 @@ export const inlineFiles = (ctx: ServiceContext, jobId: string, result: Record<s
     const bytes = new Uint8Array(await new Response(stored.body).arrayBuffer());
     return { b64_json: base64(bytes) };
   });
-
-function base64(bytes: Uint8Array): string {
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
-}
 
 /**
  * An async job's result as `GET /v1/jobs/{id}` and its webhook show it: files become links, a
