@@ -10,7 +10,7 @@ interface FakeInstance {
   metadata: Record<string, string>;
 }
 
-const escape = (text: string) =>
+const escapeXml = (text: string) =>
   text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 
 const instanceXml = (instance: FakeInstance) => `<item>
@@ -18,7 +18,7 @@ const instanceXml = (instance: FakeInstance) => `<item>
   <instanceState><code>${instance.state === 'running' ? 16 : 0}</code><name>${instance.state}</name></instanceState>
   <launchTime>2026-11-23T12:00:00.000Z</launchTime>
   <tagSet>${Object.entries(instance.tags)
-    .map(([key, value]) => `<item><key>${escape(key)}</key><value>${escape(value)}</value></item>`)
+    .map(([key, value]) => `<item><key>${escapeXml(key)}</key><value>${escapeXml(value)}</value></item>`)
     .join('')}</tagSet>
 </item>`;
 
@@ -35,7 +35,7 @@ export async function startFakeEc2() {
 
   const error = (status: number, code: string, message: string) => ({
     status,
-    body: `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>${code}</Code><Message>${escape(message)}</Message></Error></Errors><RequestID>req-${counter}</RequestID></Response>`,
+    body: `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>${code}</Code><Message>${escapeXml(message)}</Message></Error></Errors><RequestID>req-${counter}</RequestID></Response>`,
   });
   const ok = (action: string, inner: string) => ({
     status: 200,

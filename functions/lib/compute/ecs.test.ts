@@ -74,12 +74,15 @@ describe('ECS compute provider, through the real AWS SDK', () => {
         },
       },
     });
-    const override = (sent?.body.overrides as { containerOverrides: Record<string, unknown>[] })
-      .containerOverrides[0];
+    const overrides = sent?.body.overrides as { containerOverrides: Record<string, unknown>[] };
+    const override = overrides.containerOverrides[0];
     expect(override?.name).toBe('worker');
     expect(override?.resourceRequirements).toEqual([{ type: 'GPU', value: '1' }]);
     const environment = Object.fromEntries(
-      (override?.environment as { name: string; value: string }[]).map(({ name, value }) => [name, value]),
+      ((override?.environment ?? []) as { name: string; value: string }[]).map(({ name, value }) => [
+        name,
+        value,
+      ]),
     );
     expect(environment).toEqual({
       HF_TOKEN: 'hf_user',
