@@ -87,7 +87,12 @@ export class Ec2ComputeProvider implements ComputeProvider {
 
   constructor(settings: Ec2Settings) {
     this.#settings = settings;
-    this.#client = new EC2Client({ maxAttempts: 3, ...settings.client });
+    // Bounded: a slow or failing AWS API gives up within a reconcile, which records the failure.
+    this.#client = new EC2Client({
+      maxAttempts: 3,
+      requestHandler: { requestTimeout: 10_000, connectionTimeout: 5_000 },
+      ...settings.client,
+    });
   }
 
   async start(spec: ReplicaSpec): Promise<ProviderReplica> {

@@ -73,7 +73,12 @@ export class EcsComputeProvider implements ComputeProvider {
 
   constructor(settings: EcsSettings) {
     this.#settings = settings;
-    this.#client = new ECSClient({ maxAttempts: 4, ...settings.client });
+    // Bounded: a slow or failing AWS API gives up within a reconcile, which records the failure.
+    this.#client = new ECSClient({
+      maxAttempts: 4,
+      requestHandler: { requestTimeout: 10_000, connectionTimeout: 5_000 },
+      ...settings.client,
+    });
   }
 
   async start(spec: ReplicaSpec): Promise<ProviderReplica> {
