@@ -35,6 +35,8 @@ interface RouteSpec {
   ok?: number;
   /** Would destroy the shared fixture: only the refusals are checked (the happy tests cover it). */
   destructive?: boolean;
+  /** Appended to the path (a stream told to end at once). */
+  query?: string;
 }
 
 const ROUTES: Record<string, RouteSpec> = {
@@ -83,6 +85,11 @@ const ROUTES: Record<string, RouteSpec> = {
   'GET /api/deployments/{id}/metrics': { needs: 'endpoint.read', id: 'deployment' },
   'GET /api/deployments/{id}/logs': { needs: 'endpoint.read', id: 'deployment' },
   'GET /api/deployments/{id}/events': { needs: 'endpoint.read', id: 'deployment' },
+  'GET /api/deployments/{id}/events/stream': {
+    needs: 'endpoint.read',
+    id: 'deployment',
+    query: '?timeout_seconds=0',
+  },
   // The fixture deployment is stopped, so an allowed call is refused at once (409) instead of waiting.
   'POST /v1/chat/completions': {
     needs: 'inference',
@@ -378,6 +385,7 @@ describe('authorization matrix', () => {
             const id = variant === 'own' ? await freshOwnId(spec.id) : fixture[variant][spec.id];
             path = template.replace(/\{[a-z_]+\}/, id);
           }
+          path += spec.query ?? '';
           const response = await call(method, path, {
             token: caller.token,
             org: 'org' in caller ? caller.org : undefined,

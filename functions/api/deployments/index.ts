@@ -12,6 +12,7 @@ import { deploymentEvents, deploymentLogs, deploymentMetrics } from '../../core/
 import { authenticate } from '../../lib/auth/authenticate.ts';
 import { createRouter } from '../../lib/openapi.ts';
 import { authErrors, bearerSecurity, jsonRequest, jsonResponse, listQuery } from '../schemas.ts';
+import { deploymentStream } from './stream.ts';
 
 const tags = ['Deployments'];
 const security = bearerSecurity;
@@ -52,6 +53,7 @@ const IdParams = z.object({
 
 export const deploymentsRouter = createRouter();
 deploymentsRouter.use('*', authenticate());
+deploymentsRouter.route('/', deploymentStream);
 
 deploymentsRouter.openapi(
   createRoute({

@@ -74,3 +74,9 @@ export async function deploymentEvents({
   const data = await listReplicaEvents(ctx, endpointId, { limit, before });
   return { object: 'list' as const, data, has_more: data.length === limit };
 }
+
+/** The deployment a status stream follows, checked once when the stream opens. */
+export async function followedDeployment(ctx: ServiceContext, id: string) {
+  const { caller } = authorize(ctx.caller, 'endpoint.read');
+  return (await findDeployment(ctx.db, caller.orgId, id)).endpoint;
+}

@@ -1,4 +1,4 @@
-import { and, desc, eq, lt } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lt } from 'drizzle-orm';
 import { replicaEvents } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { newId } from '../ids.ts';
@@ -39,14 +39,27 @@ export async function listReplicaEvents(
     )
     .orderBy(desc(replicaEvents.id))
     .limit(page.limit);
-  return rows.map((row) => ({
-    id: row.id,
-    object: 'replica_event' as const,
-    replica_id: row.replicaId,
-    state: row.state,
-    detail: row.detail,
-    created_at: row.createdAt.toISOString(),
-  }));
+  return rows.map(toEventView);
+}
+
+const toEventView = (row: typeof replicaEvents.$inferSelect) => ({
+  id: row.id,
+  object: 'replica_event' as const,
+  replica_id: row.replicaId,
+  state: row.state,
+  detail: row.detail,
+  created_at: row.createdAt.toISOString(),
+});
+
+/** Events newer than `after` (an event id), oldest first: what a status stream sends next. */
+export async function replicaEventsAfter(ctx: ServiceContext, endpointId: string, after: string | null) {
+  const rows = await ctx.db
+    .select()
+    .from(replicaEvents)
+    .where(and(eq(replicaEvents.endpointId, endpointId), after ? gt(replicaEvents.id, after) : undefined))
+    .orderBy(asc(replicaEvents.id))
+    .limit(100);
+  return rows.map(toEventView);
 }
 
 /**

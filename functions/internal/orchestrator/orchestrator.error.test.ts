@@ -69,6 +69,23 @@ describe('orchestrator faults', () => {
     const events = await call('GET', `/api/deployments/${created.body.id}/events`, { token });
     expect(events.body.data.map((event: { state: string }) => event.state)).toEqual(['failed', 'requested']);
 
+    // The status stream replays the events and the runtime; `timeout_seconds=0` ends it at once.
+    const stream = `/api/deployments/${created.body.id}/events/stream?timeout_seconds=0`;
+    const snapshot = await call('GET', stream, { token });
+    expect(snapshot.headers.get('content-type')).toContain('text/event-stream');
+    const kinds = (text: string) =>
+      text
+        .trim()
+        .split('\n\n')
+        .map((frame) => /^event: (\w+)/m.exec(frame)?.[1]);
+    expect(kinds(snapshot.body)).toEqual(['replica', 'replica', 'runtime']);
+    const frames = (snapshot.body as string).trim().split('\n\n');
+    expect(frames[1]).toContain('"state":"failed"');
+    expect(frames[2]).toContain('"status":"scaled_to_zero"');
+    const lastId = /^id: (\S+)/m.exec(frames[1] ?? '')?.[1] ?? '';
+    const resumed = await call('GET', stream, { token, headers: { 'last-event-id': lastId } });
+    expect(kinds(resumed.body)).toEqual(['runtime']);
+
     // An async job waiting meanwhile shows where it stands and what it waits on.
     const accepted = await fetch(`${edge.url}/v1/chat/completions`, {
       method: 'POST',

@@ -1,0 +1,65 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { streamSSE } from 'hono/streaming';
+import { followedDeployment } from '../../core/deployments/observe.ts';
+import { deploymentRuntime } from '../../core/deployments/runtime.ts';
+import { replicaEventsAfter } from '../../core/replicas/events.ts';
+import { createDatabase } from '../../lib/db.ts';
+import { createRouter } from '../../lib/openapi.ts';
+import { authErrors, bearerSecurity } from '../schemas.ts';
+
+const POLL_MS = 2_000;
+const EVENT_ID = /^rev_[1-9A-HJ-NP-Za-km-z]{1,40}$/;
+
+export const deploymentStream = createRouter();
+
+deploymentStream.openapi(
+  createRoute({
+    method: 'get',
+    path: '/{id}/events/stream',
+    tags: ['Deployments'],
+    summary: 'Live status (SSE): `runtime` when it changes, `replica` for each lifecycle event',
+    description:
+      'Resume after a disconnect with `Last-Event-ID` (the last `replica` event id). The stream ends after `timeout_seconds`; `0` sends the current state and ends.',
+    security: bearerSecurity,
+    request: {
+      params: z.object({ id: z.string().max(64) }),
+      query: z.object({ timeout_seconds: z.coerce.number().int().min(0).max(900).default(300) }),
+    },
+    responses: {
+      200: {
+        description: 'An SSE stream',
+        content: { 'text/event-stream': { schema: z.string() } },
+      },
+      ...authErrors,
+    },
+  }),
+  async (c) => {
+    const services = c.get('services');
+    const endpoint = await followedDeployment(services, c.req.valid('param').id);
+    const resumeFrom = c.req.header('last-event-id');
+    let after = resumeFrom && EVENT_ID.test(resumeFrom) ? resumeFrom : null;
+    const until = services.clock.now().getTime() + c.req.valid('query').timeout_seconds * 1000;
+    const response = streamSSE(c, async (stream) => {
+      // The request's connection closes when the handler returns; the stream keeps its own.
+      const database = createDatabase(services.config.DATABASE_URL);
+      const ctx = { ...services, db: database.db };
+      let lastRuntime = '';
+      try {
+        for (;;) {
+          for (const event of await replicaEventsAfter(ctx, endpoint.id, after)) {
+            await stream.writeSSE({ event: 'replica', id: event.id, data: JSON.stringify(event) });
+            after = event.id;
+          }
+          const runtime = JSON.stringify(await deploymentRuntime(ctx, endpoint));
+          if (runtime !== lastRuntime) await stream.writeSSE({ event: 'runtime', data: runtime });
+          lastRuntime = runtime;
+          if (stream.aborted || services.clock.now().getTime() + POLL_MS > until) break;
+          await stream.sleep(POLL_MS);
+        }
+      } finally {
+        await database.close().catch(() => {});
+      }
+    });
+    return response as unknown as ReturnType<typeof c.json<Record<string, unknown>, 200>>;
+  },
+);
