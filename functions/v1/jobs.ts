@@ -12,6 +12,7 @@ import { toJobView } from '../core/jobs/view.ts';
 import { authorizeInference } from '../core/orgs/authorize.ts';
 import { asyncResultView } from '../lib/inference/outputs.ts';
 import { jobCost } from '../lib/inference/submit.ts';
+import { repairAsyncJob } from '../lib/jobs/repair.ts';
 import { settleAsyncJob } from '../lib/jobs/settle.ts';
 import { createRouter } from '../lib/openapi.ts';
 import { createJobQueue } from '../lib/queue/index.ts';
@@ -24,40 +25,14 @@ const IdParams = z.object({
     .openapi({ param: { name: 'id', in: 'path' }, example: 'job_2ZkQ8pV7nT4sW9xY3bC1dE' }),
 });
 
-/**
- * The job as the caller sees it. The record is repaired on sight when the queue knows more than
- * Postgres: a worker's finish that was not recorded, or a job that ran past its deadline (queued with
- * no worker, or running too long), which is stopped and recorded as timed out.
- */
+/** The job as the caller sees it, its record repaired on sight when the queue knows more. */
 async function currentJob(c: Context<AppEnv>, id: string) {
   const ctx = c.get('services');
   let row = await findCallerJob(ctx, id);
   const queue = createJobQueue(ctx.redis);
-  if (!TERMINAL_JOB_STATES.has(row.state)) {
-    const now = ctx.clock.now();
-    // State first: what is read after it (the outcome) is at least as new, never older.
-    let live = await queue.state(row.id);
-    const book = await queue.bookkeeping(row.id);
-    const overdue = row.deadlineAt !== null && row.deadlineAt <= now;
-    if (overdue && (live === null || live === 'queued' || live === 'running')) {
-      if (live !== null) await queue.stop(row.id, row.endpointId, 'timed_out', now.getTime());
-      live = 'timed_out';
-    }
-    if (live !== null && live !== 'queued' && live !== 'running') {
-      const finished = live as 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
-      await settleAsyncJob(ctx, row.id, {
-        state: finished,
-        output: finished === 'succeeded' ? book.outcome : undefined,
-        error: finished === 'failed' ? book.outcome : undefined,
-        gpuSeconds: (await queue.gpuMs(row.id)) / 1000,
-        pricePerHourMicroUsd: book.pricePerHourMicroUsd,
-        startedAt: book.startedAt,
-      });
-      row = await findCallerJob(ctx, id);
-    } else if (live === 'running' && row.state === 'queued') {
-      row = { ...row, state: 'running' };
-    }
-  }
+  const repaired = await repairAsyncJob(ctx, row);
+  if (repaired === 'settled') row = await findCallerJob(ctx, id);
+  else if (repaired === 'running') row = { ...row, state: 'running' };
   const queuePosition = row.state === 'queued' ? await queue.position(row.id, row.endpointId) : null;
   return {
     ...toJobView(row, { queuePosition, result: await asyncResultView(ctx, row, row.output) }),

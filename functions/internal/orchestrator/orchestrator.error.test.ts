@@ -1,5 +1,7 @@
+import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobs } from '../../../db/schema/index.ts';
 import { signDelivery } from '../../../dev/qstash/signing.ts';
 import { testDatabase } from '../../../tests/harness/db.ts';
 import { call, env, signUp } from '../../../tests/harness/edge.ts';
@@ -107,6 +109,37 @@ describe('orchestrator faults', () => {
         cold_start_estimate_seconds: null,
       },
     });
+  });
+
+  it('times out overdue async jobs on the minute reconcile, without anyone polling them', async () => {
+    const created = await call('POST', '/api/deployments', {
+      token,
+      body: { model: 'llama-3.1-8b-instruct' },
+    });
+    const accepted = await fetch(`${edge.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${created.body.deployment_key.key}`,
+        'content-type': 'application/json',
+        prefer: 'respond-async',
+        'cancel-after': '1',
+      },
+      body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'too late' }] }),
+    });
+    const { id: jobId } = (await accepted.json()) as { id: string };
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    const url = `${edge.url}/internal/orchestrator/reconcile`;
+    const raw = Buffer.from('{}');
+    const signature = await signDelivery(env.QSTASH_CURRENT_SIGNING_KEY ?? '', url, raw);
+    const swept = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'upstash-signature': signature },
+      body: raw,
+    });
+    expect(swept.status).toBe(200);
+    const [row] = await database.db.select().from(jobs).where(eq(jobs.id, jobId));
+    expect(row).toMatchObject({ state: 'timed_out' });
+    expect(row?.completedAt).not.toBeNull();
   });
 });
 

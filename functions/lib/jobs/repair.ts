@@ -1,0 +1,60 @@
+import { and, inArray, lte } from 'drizzle-orm';
+import { jobs } from '../../../db/schema/index.ts';
+import type { ServiceContext } from '../../context.ts';
+import { TERMINAL_JOB_STATES } from '../../core/jobs/states.ts';
+import { createJobQueue } from '../queue/index.ts';
+import { settleAsyncJob } from './settle.ts';
+
+type JobRow = typeof jobs.$inferSelect;
+
+/**
+ * Brings an async job's record up to what the queue knows: a worker's finish that was not recorded,
+ * or a job past its deadline (queued with no worker, or running too long), which is stopped and
+ * recorded as timed out (and announced). Returns whether the record changed.
+ */
+export async function repairAsyncJob(
+  ctx: ServiceContext,
+  row: JobRow,
+): Promise<'settled' | 'running' | null> {
+  if (TERMINAL_JOB_STATES.has(row.state)) return null;
+  const queue = createJobQueue(ctx.redis);
+  const now = ctx.clock.now();
+  // State first: what is read after it (the outcome) is at least as new, never older.
+  let live = await queue.state(row.id);
+  const book = await queue.bookkeeping(row.id);
+  const overdue = row.deadlineAt !== null && row.deadlineAt <= now;
+  if (overdue && (live === null || live === 'queued' || live === 'running')) {
+    if (live !== null) await queue.stop(row.id, row.endpointId, 'timed_out', now.getTime());
+    live = 'timed_out';
+  }
+  if (live !== null && live !== 'queued' && live !== 'running') {
+    const finished = live as 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
+    await settleAsyncJob(ctx, row.id, {
+      state: finished,
+      output: finished === 'succeeded' ? book.outcome : undefined,
+      error: finished === 'failed' ? book.outcome : undefined,
+      gpuSeconds: (await queue.gpuMs(row.id)) / 1000,
+      pricePerHourMicroUsd: book.pricePerHourMicroUsd,
+      startedAt: book.startedAt,
+    });
+    return 'settled';
+  }
+  return live === 'running' && row.state === 'queued' ? 'running' : null;
+}
+
+/**
+ * The minute schedule's sweep: async jobs past their deadline are timed out and their webhooks sent,
+ * even when nobody asks for them.
+ */
+export async function sweepOverdueJobs(ctx: ServiceContext, limit = 200): Promise<number> {
+  const overdue = await ctx.db
+    .select()
+    .from(jobs)
+    .where(and(inArray(jobs.state, ['queued', 'running']), lte(jobs.deadlineAt, ctx.clock.now())))
+    .limit(limit);
+  let settled = 0;
+  for (const row of overdue) {
+    if ((await repairAsyncJob(ctx, row)) === 'settled') settled++;
+  }
+  return settled;
+}
