@@ -7,6 +7,7 @@ import { testDatabase } from '../../../tests/harness/db.ts';
 import { call, env, signUp } from '../../../tests/harness/edge.ts';
 import { startFakeEcs } from '../../../tests/harness/fake-ecs.ts';
 import { startEdgeServer } from '../../../tests/harness/workers.ts';
+import { EcsComputeProvider } from '../../lib/compute/ecs.ts';
 
 const database = testDatabase();
 let edge: Awaited<ReturnType<typeof startEdgeServer>>;
@@ -181,5 +182,48 @@ describe('GPU fallback on ECS', () => {
     expect((await reconcile()).status).toBe(200);
     const latest = await call('GET', `/api/deployments/${created.body.id}/events?limit=1`, { token });
     expect(latest.body.data[0]).toMatchObject({ state: 'failed', detail: 'no capacity for a10g, l4' });
+  });
+
+  it('stops tasks the database does not know (orphans) on the minute reconcile', async () => {
+    ecs.state.capacity.set('g5', 1);
+    // A task started for a replica whose record was lost (or never written).
+    const orphan = await new EcsComputeProvider({
+      cluster: 'aicloud-gpu',
+      capacityProviders: { a10g: 'g5' },
+      taskDefinitions: { vllm: 'aicloud-worker-vllm' },
+      subnets: ['subnet-a'],
+      securityGroups: ['sg-workers'],
+      client: {
+        endpoint: ecs.url,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' },
+      },
+    }).start({
+      replicaId: 'rep_orphan',
+      orgId: 'org_gone',
+      endpointId: 'ep_gone',
+      gpuType: 'a10g',
+      gpuCount: 1,
+      engine: 'vllm',
+      image: null,
+      model: null,
+      env: {},
+      concurrency: 1,
+      workerToken: 'wt_orphan',
+      controlPlaneUrl: ecsEdge.url,
+    });
+    const url = `${ecsEdge.url}/internal/orchestrator/reconcile`;
+    const raw = Buffer.from('{}');
+    const signature = await signDelivery(env.QSTASH_CURRENT_SIGNING_KEY ?? '', url, raw);
+    const answer = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'upstash-signature': signature },
+      body: raw,
+    });
+    expect(answer.status).toBe(200);
+    expect(
+      ecs.requests.filter((request) => request.action === 'StopTask').map((request) => request.body.task),
+    ).toContain(orphan.providerRef);
+    expect(ecs.tasks.get(orphan.providerRef)?.lastStatus).toBe('STOPPED');
   });
 });

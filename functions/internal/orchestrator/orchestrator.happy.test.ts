@@ -196,4 +196,24 @@ describe('scale to zero and back', () => {
       .map((event: { state: string }) => event.state);
     expect(states).toEqual(['failed', 'active', 'provisioning', 'requested']);
   }, 90_000);
+
+  it('scales out under load up to max_replicas, and no further', async () => {
+    const { id, client } = await deploy({
+      min_replicas: 0,
+      max_replicas: 2,
+      concurrency_per_replica: 1,
+      env: { DEV_TOKEN_DELAY_MS: '100' },
+    });
+    const requests = Array.from({ length: 4 }, (_, i) =>
+      client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: `load ${i}` }] }),
+    );
+    await waitFor(async () => (await liveReplicas(id)).length === 2);
+    // Nudges keep coming while jobs wait; the count stays at the maximum.
+    for (let i = 0; i < 3; i++) await reconcile({ endpoint_id: id });
+    expect(await liveReplicas(id)).toHaveLength(2);
+    const answers = await Promise.all(requests);
+    expect(answers.map((answer) => answer.choices[0]?.message.content)).toEqual(
+      [0, 1, 2, 3].map((i) => expect.stringContaining(`You said: "load ${i}"`)),
+    );
+  }, 60_000);
 });
