@@ -12,6 +12,8 @@ export default defineConfig({
             'db/**/*.test.ts',
             'gpu-workers/**/*.test.ts',
           ],
+          // Domain code that needs Postgres runs with the edge project's local cloud.
+          exclude: ['**/*.db.test.ts', '**/node_modules/**'],
           environment: 'node',
         },
       },
@@ -19,7 +21,7 @@ export default defineConfig({
         test: {
           name: 'edge',
           include: ['functions/**/*.test.ts'],
-          exclude: ['functions/core/**'],
+          exclude: ['functions/core/**/!(*.db).test.ts', '**/node_modules/**'],
           globalSetup: ['tests/harness/global-setup.ts'],
           testTimeout: 20_000,
         },
