@@ -34,6 +34,8 @@ export const replicas = pgTable(
     activeAt: timestamp('active_at', { withTimezone: true }),
     lastHeartbeatAt: timestamp('last_heartbeat_at', { withTimezone: true }),
     releasedAt: timestamp('released_at', { withTimezone: true }),
+    /** Uptime before this instant has been charged to the ledger (per minute). */
+    billedThrough: timestamp('billed_through', { withTimezone: true }),
     failureReason: text('failure_reason'),
     ...timestamps(),
   },

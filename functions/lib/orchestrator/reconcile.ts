@@ -6,6 +6,7 @@ import { newId } from '../../core/ids.ts';
 import { recordReplicaEvents } from '../../core/replicas/events.ts';
 import { planScaling, type ReleaseReason, type ScalingPlan } from '../../core/scaling/policy.ts';
 import { forgetWorker } from '../../core/workers/identity.ts';
+import { meterReplicas } from '../billing/meter.ts';
 import { sweepOverdueJobs } from '../jobs/repair.ts';
 import { createJobQueue } from '../queue/index.ts';
 import { RELEASE_DETAILS, releaseReplica, startReplica } from './replicas.ts';
@@ -201,6 +202,10 @@ export async function reconcileAll(ctx: ServiceContext) {
   // The provider's view first, so dead replicas are replaced in this same pass.
   await reconcileProvider(ctx).catch((error: unknown) =>
     ctx.logger.error('provider reconcile failed', { cause: String(error) }),
+  );
+  // Replica uptime becomes ledger debits, minute by minute.
+  await meterReplicas(ctx).catch((error: unknown) =>
+    ctx.logger.error('metering failed', { cause: String(error) }),
   );
   // Async jobs whose deadline passed are ended and announced, even if nobody polls them.
   await sweepOverdueJobs(ctx).catch((error: unknown) =>

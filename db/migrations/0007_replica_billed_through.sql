@@ -1,0 +1,1 @@
+ALTER TABLE "replicas" ADD COLUMN "billed_through" timestamp with time zone;

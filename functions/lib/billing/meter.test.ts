@@ -1,0 +1,76 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, describe, expect, it } from 'vitest';
+import { gpuTypes, ledgerEntries, orgs, replicas } from '../../../db/schema/index.ts';
+import { insertEndpoint, testDatabase } from '../../../tests/harness/db.ts';
+import type { ServiceContext } from '../../context.ts';
+import { derivedBalance } from '../../core/billing/ledger.ts';
+import { newId } from '../../core/ids.ts';
+import { meterReplicas } from './meter.ts';
+
+const database = testDatabase();
+afterAll(() => database.close());
+
+const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
+let now = T0;
+const ctx = { db: database.db, clock: { now: () => new Date(now) } } as unknown as ServiceContext;
+
+async function replicaOf(activeAtMs: number, releasedAtMs: number | null) {
+  const orgId = newId('org');
+  await database.db.insert(orgs).values({ id: orgId, name: 'Metered', slug: orgId.toLowerCase() });
+  const endpointId = await insertEndpoint(database.db, orgId);
+  const [gpu] = await database.db.select().from(gpuTypes).where(eq(gpuTypes.slug, 'a10g'));
+  const id = newId('replica');
+  await database.db.insert(replicas).values({
+    id,
+    orgId,
+    endpointId,
+    gpuTypeId: gpu?.id ?? '',
+    provider: 'local',
+    state: releasedAtMs ? 'released' : 'active',
+    workerTokenHash: id,
+    // $3.60 an hour: 1,000 micro-dollars a second.
+    pricePerHourMicroUsd: 3_600_000,
+    activeAt: new Date(activeAtMs),
+    releasedAt: releasedAtMs ? new Date(releasedAtMs) : null,
+  });
+  return { id, orgId };
+}
+
+const entriesOf = (replicaId: string) =>
+  database.db.select().from(ledgerEntries).where(eq(ledgerEntries.reference, replicaId));
+
+describe('metering replica uptime into the ledger', () => {
+  it('charges each complete minute once while the replica runs, and the rest when it is released', async () => {
+    const { id, orgId } = await replicaOf(T0 + 30_000, null);
+    now = T0 + 150_000;
+    await meterReplicas(ctx);
+    await meterReplicas(ctx);
+    // Minutes 12:00 (30 s) and 12:01 (60 s) are complete; 12:02 is not yet.
+    expect(await derivedBalance(database.db, orgId)).toBe(-90_000);
+    expect(
+      (await entriesOf(id)).filter((entry) => entry.orgId === orgId).map((entry) => entry.description),
+    ).toEqual([
+      'test endpoint: GPU time 2026-11-23T12:00Z (30.0 s)',
+      'test endpoint: GPU time 2026-11-23T12:01Z (60.0 s)',
+    ]);
+
+    await database.db
+      .update(replicas)
+      .set({ releasedAt: new Date(T0 + 140_000), state: 'released' })
+      .where(eq(replicas.id, id));
+    now = T0 + 200_000;
+    await meterReplicas(ctx);
+    await meterReplicas(ctx);
+    expect(await derivedBalance(database.db, orgId)).toBe(-110_000);
+    const [row] = await database.db.select().from(replicas).where(eq(replicas.id, id));
+    expect(row?.billedThrough?.getTime()).toBe(T0 + 140_000);
+  });
+
+  it('bills a session shorter than a minute as a full minute, once', async () => {
+    const { orgId } = await replicaOf(T0 + 10_000, T0 + 25_000);
+    now = T0 + 300_000;
+    await meterReplicas(ctx);
+    await meterReplicas(ctx);
+    expect(await derivedBalance(database.db, orgId)).toBe(-60_000);
+  });
+});

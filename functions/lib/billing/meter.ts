@@ -1,0 +1,95 @@
+import { and, eq, isNotNull, isNull, lt, or } from 'drizzle-orm';
+import { endpoints, replicas } from '../../../db/schema/index.ts';
+import type { ServiceContext } from '../../context.ts';
+import { orgAccount, PLATFORM_ACCOUNTS, postTransaction } from '../../core/billing/ledger.ts';
+import { minimumTopUp, minuteCharges } from '../../core/billing/metering.ts';
+
+const MINUTE_MS = 60_000;
+
+/**
+ * Turns replica uptime into ledger debits, one per replica per complete minute (and a session's
+ * 60-second minimum once it is released). Run by the minute reconcile; every charge is keyed by
+ * (replica, minute), so a late, repeated or concurrent run charges nothing twice.
+ */
+export async function meterReplicas(ctx: ServiceContext, limit = 500): Promise<number> {
+  const nowMs = ctx.clock.now().getTime();
+  const due = await ctx.db
+    .select({ replica: replicas, endpointName: endpoints.name })
+    .from(replicas)
+    .innerJoin(endpoints, eq(endpoints.id, replicas.endpointId))
+    .where(
+      and(
+        isNotNull(replicas.activeAt),
+        or(
+          isNull(replicas.billedThrough),
+          // Released and not charged to its end, or running with a complete minute uncharged.
+          and(isNotNull(replicas.releasedAt), lt(replicas.billedThrough, replicas.releasedAt)),
+          and(isNull(replicas.releasedAt), lt(replicas.billedThrough, new Date(nowMs - MINUTE_MS))),
+        ),
+      ),
+    )
+    .limit(limit);
+  let charged = 0;
+  for (const { replica, endpointName } of due) {
+    charged += await meterReplica(ctx, replica, endpointName, nowMs);
+  }
+  return charged;
+}
+
+async function meterReplica(
+  ctx: ServiceContext,
+  replica: typeof replicas.$inferSelect,
+  endpointName: string,
+  nowMs: number,
+) {
+  const session = {
+    activeAtMs: replica.activeAt?.getTime() ?? nowMs,
+    releasedAtMs: replica.releasedAt?.getTime() ?? null,
+    pricePerHourMicroUsd: replica.pricePerHourMicroUsd,
+  };
+  const from = replica.billedThrough?.getTime() ?? 0;
+  const minutes = minuteCharges(session, nowMs).filter(
+    (charge) => charge.minuteMs + MINUTE_MS > from && charge.amountMicroUsd > 0,
+  );
+  const topUp = minimumTopUp(session);
+  const debit = (amount: number, key: string, description: string) => ({
+    kind: 'usage' as const,
+    idempotencyKey: key,
+    description,
+    reference: replica.id,
+    lines: [
+      { orgId: replica.orgId, account: orgAccount(replica.orgId), amountMicroUsd: -amount },
+      { orgId: null, account: PLATFORM_ACCOUNTS.revenue, amountMicroUsd: amount },
+    ],
+  });
+  const through =
+    session.releasedAtMs ?? (minutes.length > 0 ? (minutes.at(-1)?.minuteMs ?? 0) + MINUTE_MS : from);
+  if (minutes.length === 0 && topUp === 0 && through <= from) return 0;
+  let posted = 0;
+  await ctx.db.transaction(async (tx) => {
+    for (const minute of minutes) {
+      const at = new Date(minute.minuteMs).toISOString().slice(0, 16);
+      const result = await postTransaction(
+        tx,
+        debit(
+          minute.amountMicroUsd,
+          `usage:${replica.id}:${at}`,
+          `${endpointName}: GPU time ${at}Z (${minute.seconds.toFixed(1)} s)`,
+        ),
+      );
+      if (!result.duplicate) posted++;
+    }
+    if (topUp > 0) {
+      const result = await postTransaction(
+        tx,
+        debit(topUp, `usage:${replica.id}:minimum`, `${endpointName}: 1-minute minimum per replica session`),
+      );
+      if (!result.duplicate) posted++;
+    }
+    await tx
+      .update(replicas)
+      .set({ billedThrough: new Date(through) })
+      .where(eq(replicas.id, replica.id));
+  });
+  return posted;
+}
