@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { ForbiddenError, NotFoundError } from '../core/errors.ts';
 import { isId } from '../core/ids.ts';
 import { checkOutputLink } from '../core/payloads/links.ts';
+import { outputContentType } from '../core/payloads/store.ts';
 import { readOutput } from '../lib/inference/outputs.ts';
 import { createRouter } from '../lib/openapi.ts';
 
@@ -45,7 +46,9 @@ files.openapi(
     const stored = await readOutput(ctx, job, name);
     const maxAge = Math.max(0, Number(expires) - nowSeconds);
     return c.body(stored.body, 200, {
-      'content-type': stored.contentType,
+      'content-type': outputContentType(name),
+      // A generated file is data, never a page: no script, no forms, no embedding of anything.
+      'content-security-policy': "default-src 'none'; sandbox",
       'content-length': String(stored.size),
       'content-disposition': `inline; filename="${name}"`,
       'cache-control': `private, max-age=${maxAge}, immutable`,

@@ -26,3 +26,23 @@ export const OUTPUT_NAME = /^[a-z0-9][a-z0-9_-]{0,62}\.(png|jpg|jpeg|webp|wav|mp
 
 /** Largest file a worker may store as one output. */
 export const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The type a stored output is served with, from its name alone: a worker's own Content-Type is never
+ * trusted, since a type like image/svg+xml would run script on the API's origin.
+ */
+export const OUTPUT_CONTENT_TYPES: Record<string, string> = {
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  webp: 'image/webp',
+  wav: 'audio/wav',
+  mp3: 'audio/mpeg',
+  opus: 'audio/opus',
+  aac: 'audio/aac',
+  flac: 'audio/flac',
+  pcm: 'audio/pcm',
+};
+
+export const outputContentType = (name: string) =>
+  OUTPUT_CONTENT_TYPES[name.split('.').pop() ?? ''] ?? 'application/octet-stream';

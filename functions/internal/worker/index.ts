@@ -6,7 +6,7 @@ import { jsonRequest as json } from '../../api/schemas.ts';
 import type { AppEnv } from '../../context.ts';
 import { ConflictError, InvalidRequestError, NotFoundError, UnauthorizedError } from '../../core/errors.ts';
 import { isId } from '../../core/ids.ts';
-import { jobInputKey, jobOutputKey, OUTPUT_NAME } from '../../core/payloads/store.ts';
+import { jobInputKey, jobOutputKey, OUTPUT_NAME, outputContentType } from '../../core/payloads/store.ts';
 import { resolveWorker, type WorkerIdentity } from '../../core/workers/identity.ts';
 import { bearerToken } from '../../lib/auth/bearer.ts';
 import { settleAsyncJob } from '../../lib/jobs/settle.ts';
@@ -305,7 +305,7 @@ workerApi.openapi(
     await requireLease(c, id);
     const bytes = await c.req.arrayBuffer();
     if (bytes.byteLength === 0) throw new InvalidRequestError('The file is empty.');
-    await c.get('services').payloads.put(jobOutputKey(id, name), bytes, c.req.header('content-type') ?? '');
+    await c.get('services').payloads.put(jobOutputKey(id, name), bytes, outputContentType(name));
     return c.json({ ok: true }, 200);
   },
 );

@@ -4,6 +4,7 @@ import { testDatabase } from '../../../tests/harness/db.ts';
 import { app, call, env, signUp } from '../../../tests/harness/edge.ts';
 import { payloadsBucket } from '../../../tests/harness/payloads.ts';
 import { createReplica } from '../../../tests/harness/workers.ts';
+import { signOutputLink } from '../../core/payloads/links.ts';
 
 const database = testDatabase();
 let bindings: Record<string, unknown>;
@@ -83,5 +84,28 @@ describe('job files through the worker API', () => {
     expect((await png(holder, '..%2Fescape.png')).status).toBe(400);
     expect((await png(holder, 'notes.txt')).status).toBe(400);
     expect((await png(holder, 'image-1.png', 'text/html')).status).toBe(415);
+  });
+
+  it('serves a stored output with the type its name says, never the type the worker claimed', async () => {
+    const svg = await request(`/internal/worker/jobs/${jobId}/outputs/image-2.png`, {
+      method: 'PUT',
+      token: holder,
+      headers: { 'content-type': 'image/svg+xml' },
+      body: '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script></svg>',
+    });
+    expect(svg.status).toBe(200);
+    const link = new URL(
+      await signOutputLink(
+        env.AUTH_SECRET ?? '',
+        env.PUBLIC_URL ?? '',
+        { jobId, name: 'image-2.png' },
+        4_000_000_000,
+      ),
+    );
+    const served = await request(`${link.pathname}${link.search}`);
+    expect(served.status).toBe(200);
+    expect(served.headers.get('content-type')).toBe('image/png');
+    expect(served.headers.get('content-security-policy')).toBe("default-src 'none'; sandbox");
+    expect(served.headers.get('x-content-type-options')).toBe('nosniff');
   });
 });
