@@ -59,7 +59,7 @@ describe('ECS compute provider, through the real AWS SDK', () => {
       taskDefinition: 'aicloud-worker-vllm',
       count: 1,
       capacityProviderStrategy: [{ capacityProvider: 'g5-2xlarge', weight: 1 }],
-      clientToken: 'rep_1',
+      clientToken: 'rep_1:a10g',
       startedBy: 'aicloud',
       tags: [
         { key: 'aicloud:replica', value: 'rep_1' },
@@ -101,7 +101,10 @@ describe('ECS compute provider, through the real AWS SDK', () => {
     const first = await provider.start(spec({ replicaId: 'rep_retry' }));
     const again = await provider.start(spec({ replicaId: 'rep_retry' }));
     expect(again.providerRef).toBe(first.providerRef);
-    expect(ecs.requests.map((request) => request.body.clientToken)).toEqual(['rep_retry', 'rep_retry']);
+    expect(ecs.requests.map((request) => request.body.clientToken)).toEqual([
+      'rep_retry:a10g',
+      'rep_retry:a10g',
+    ]);
   });
 
   it('retries throttling with backoff, within a bound', async () => {

@@ -97,8 +97,9 @@ export class EcsComputeProvider implements ComputeProvider {
         taskDefinition,
         count: 1,
         capacityProviderStrategy: [{ capacityProvider, weight: 1 }],
-        // A retried start (lost reply) returns the first task instead of starting a second one.
-        clientToken: spec.replicaId,
+        // A retried start (lost reply) returns the first task instead of starting a second one. Per
+        // GPU type: a fallback to the next family is a different request, not a retry.
+        clientToken: `${spec.replicaId}:${spec.gpuType}`,
         startedBy: STARTED_BY,
         tags: [
           { key: TAGS.replica, value: spec.replicaId },

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { type endpoints, gpuTypes, type models, replicas } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { CapacityUnavailableError, type Engine } from '../../core/compute.ts';
@@ -34,8 +34,9 @@ export async function startReplica(
   const { row, workerToken, model } = request;
   const shortages: string[] = [];
   for (const gpuType of endpoint.gpuTypes) {
+    let started: Awaited<ReturnType<ServiceContext['compute']['start']>>;
     try {
-      const started = await ctx.compute.start({
+      started = await ctx.compute.start({
         replicaId: row.id,
         orgId: endpoint.orgId,
         endpointId: endpoint.id,
@@ -49,20 +50,6 @@ export async function startReplica(
         workerToken,
         controlPlaneUrl: ctx.config.PUBLIC_URL,
       });
-      const [gpu] = await ctx.db.select({ id: gpuTypes.id }).from(gpuTypes).where(eq(gpuTypes.slug, gpuType));
-      await ctx.db
-        .update(replicas)
-        .set({ state: 'provisioning', providerRef: started.providerRef, gpuTypeId: gpu?.id ?? row.gpuTypeId })
-        // Released meanwhile (a stop raced the start): leave it released.
-        .where(and(eq(replicas.id, row.id), eq(replicas.state, 'requested')));
-      await recordReplicaEvents(ctx.db, [
-        {
-          ...ids(row),
-          state: 'provisioning',
-          detail: `${ctx.compute.name}: ${gpuType} × ${endpoint.gpuCount}`,
-        },
-      ]);
-      return;
     } catch (error) {
       if (error instanceof CapacityUnavailableError) {
         shortages.push(gpuType);
@@ -70,8 +57,41 @@ export async function startReplica(
       }
       return failed(ctx, row, `the provider could not start it: ${message(error)}`);
     }
+    // Outside the try: a database hiccup here must not mark a running replica failed.
+    return recordStart(ctx, endpoint, row, gpuType, started.providerRef);
   }
   await failed(ctx, row, `no capacity for ${shortages.join(', ')}`);
+}
+
+/**
+ * Records where the replica runs. The first heartbeat may already have made it `active`, so only a
+ * `requested` row becomes `provisioning`; one released meanwhile (a stop raced the start) is stopped
+ * at once, so nothing keeps running unrecorded.
+ */
+async function recordStart(
+  ctx: ServiceContext,
+  endpoint: typeof endpoints.$inferSelect,
+  row: ReplicaRequest['row'],
+  gpuType: string,
+  providerRef: string,
+) {
+  const [gpu] = await ctx.db.select({ id: gpuTypes.id }).from(gpuTypes).where(eq(gpuTypes.slug, gpuType));
+  const [recorded] = await ctx.db
+    .update(replicas)
+    .set({
+      providerRef,
+      gpuTypeId: gpu?.id ?? row.gpuTypeId,
+      state: sql`case when ${replicas.state} = 'requested' then 'provisioning'::replica_state else ${replicas.state} end`,
+    })
+    .where(eq(replicas.id, row.id))
+    .returning({ state: replicas.state });
+  if (!recorded || !['requested', 'provisioning', 'active'].includes(recorded.state)) {
+    await ctx.compute.stop(providerRef);
+    return;
+  }
+  await recordReplicaEvents(ctx.db, [
+    { ...ids(row), state: 'provisioning', detail: `${ctx.compute.name}: ${gpuType} × ${endpoint.gpuCount}` },
+  ]);
 }
 
 async function failed(ctx: ServiceContext, replica: ReplicaRequest['row'], reason: string) {
