@@ -43,7 +43,15 @@ export const HEARTBEAT_TIMEOUT_MS = 90_000;
 /** How long a replica may take from request to its worker's first poll (image pull, weights). */
 export const STARTUP_TIMEOUT_MS = 20 * 60_000;
 
-export type ReleaseReason = 'idle' | 'dead' | 'never_started' | 'stopped' | 'unfunded' | 'over_max';
+/** Why a replica is released; `retried` is a release that failed or was cut short, tried again. */
+export type ReleaseReason =
+  | 'idle'
+  | 'dead'
+  | 'never_started'
+  | 'stopped'
+  | 'unfunded'
+  | 'over_max'
+  | 'retried';
 
 export interface ScalingPlan {
   desired: number;

@@ -11,6 +11,7 @@ export interface WorkerIdentity {
   endpointId: string;
   orgId: string;
   concurrency: number;
+  tokenHash: string;
 }
 
 const CACHE_TTL_SECONDS = 30;
@@ -18,7 +19,10 @@ const CACHE_TTL_SECONDS = 30;
 const HEARTBEAT_RESOLUTION_SECONDS = 10;
 const LIVE_STATES = ['requested', 'provisioning', 'active'] as const;
 
-const cacheKey = (hash: string) => `worker:v1:${hash}`;
+const cacheKey = (hash: string) => `worker:v2:${hash}`;
+/** Set when a replica is released: outlives any cache entry read before the release. */
+const releasedKey = (hash: string) => `worker:released:${hash}`;
+const RELEASED_TTL_SECONDS = 24 * 3600;
 
 /**
  * Resolves a worker token (cached briefly), and records the contact: the first one makes the replica
@@ -27,7 +31,12 @@ const cacheKey = (hash: string) => `worker:v1:${hash}`;
 export async function resolveWorker(ctx: ServiceContext, token: string): Promise<WorkerIdentity> {
   if (!/^wt_[A-Za-z0-9_-]{20,128}$/.test(token)) throw new UnauthorizedError('Invalid worker token.');
   const hash = await sha256Hex(token);
-  let identity = await ctx.redis.get<WorkerIdentity>(cacheKey(hash));
+  const [cached, released] = await ctx.redis.mget<[WorkerIdentity | null, number | null]>(
+    cacheKey(hash),
+    releasedKey(hash),
+  );
+  if (released) throw new UnauthorizedError('This replica has been released.');
+  let identity = cached;
   if (!identity) {
     const [row] = await ctx.db
       .select({
@@ -40,7 +49,7 @@ export async function resolveWorker(ctx: ServiceContext, token: string): Promise
       .innerJoin(endpoints, and(eq(endpoints.id, replicas.endpointId), isNull(endpoints.deletedAt)))
       .where(and(eq(replicas.workerTokenHash, hash), inArray(replicas.state, [...LIVE_STATES])));
     if (!row) throw new UnauthorizedError('Invalid worker token.');
-    identity = row;
+    identity = { ...row, tokenHash: hash };
     await ctx.redis.set(cacheKey(hash), identity, { ex: CACHE_TTL_SECONDS });
   }
   const now = ctx.clock.now();
@@ -71,7 +80,16 @@ export async function resolveWorker(ctx: ServiceContext, token: string): Promise
   return identity;
 }
 
-/** A released replica's token stops working at once, not when its cache entry lapses. */
+/**
+ * A released replica's token stops working at once: a tombstone, not a deletion, so an identity
+ * read from the database just before the release cannot be cached back to life.
+ */
 export async function forgetWorker(ctx: ServiceContext, workerTokenHash: string): Promise<void> {
+  await ctx.redis.set(releasedKey(workerTokenHash), 1, { ex: RELEASED_TTL_SECONDS });
   await ctx.redis.del(cacheKey(workerTokenHash));
+}
+
+/** Whether the replica behind a token was released (its long-poll should stop taking jobs). */
+export async function isReleasedWorker(ctx: ServiceContext, workerTokenHash: string): Promise<boolean> {
+  return (await ctx.redis.exists(releasedKey(workerTokenHash))) === 1;
 }

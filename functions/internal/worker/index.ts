@@ -7,7 +7,7 @@ import type { AppEnv } from '../../context.ts';
 import { ConflictError, InvalidRequestError, NotFoundError, UnauthorizedError } from '../../core/errors.ts';
 import { isId } from '../../core/ids.ts';
 import { jobInputKey, jobOutputKey, OUTPUT_NAME, outputContentType } from '../../core/payloads/store.ts';
-import { resolveWorker, type WorkerIdentity } from '../../core/workers/identity.ts';
+import { isReleasedWorker, resolveWorker, type WorkerIdentity } from '../../core/workers/identity.ts';
 import { bearerToken } from '../../lib/auth/bearer.ts';
 import { settleAsyncJob } from '../../lib/jobs/settle.ts';
 import { appendWorkerLogs } from '../../lib/logs.ts';
@@ -83,7 +83,8 @@ workerApi.openapi(
       );
     await jobs.markAlive(identity.endpointId);
     for (;;) {
-      if (gone.aborted) return answer([]);
+      // Released while waiting: take nothing (the next call gets its 401).
+      if (gone.aborted || (await isReleasedWorker(c.get('services'), identity.tokenHash))) return answer([]);
       const cursor = await jobs.notifyCursor(identity.endpointId);
       const now = clock.now().getTime();
       const leased = await jobs.take(identity.endpointId, identity.replicaId, max, leaseMs, now);

@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { endpoints, gpuTypes, models, replicas } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { randomToken, sha256Hex } from '../../core/auth/secrets.ts';
@@ -203,6 +203,10 @@ export async function reconcileAll(ctx: ServiceContext) {
   await reconcileProvider(ctx).catch((error: unknown) =>
     ctx.logger.error('provider reconcile failed', { cause: String(error) }),
   );
+  // Releases that failed or were cut short are tried again, so no replica stays half-released.
+  await retryReleases(ctx).catch((error: unknown) =>
+    ctx.logger.error('release retry failed', { cause: String(error) }),
+  );
   // Replica uptime becomes ledger debits, minute by minute.
   await meterReplicas(ctx).catch((error: unknown) =>
     ctx.logger.error('metering failed', { cause: String(error) }),
@@ -228,4 +232,22 @@ export async function reconcileAll(ctx: ServiceContext) {
     }
   }
   return plans;
+}
+
+/** Replicas left `release_failed`, or `releasing` for over two minutes (a reconcile cut short). */
+async function retryReleases(ctx: ServiceContext) {
+  const stuck = await ctx.db
+    .select()
+    .from(replicas)
+    .where(
+      or(
+        eq(replicas.state, 'release_failed'),
+        and(
+          eq(replicas.state, 'releasing'),
+          lt(replicas.updatedAt, new Date(ctx.clock.now().getTime() - 120_000)),
+        ),
+      ),
+    )
+    .limit(100);
+  for (const replica of stuck) await releaseReplica(ctx, replica, 'retried');
 }

@@ -110,6 +110,7 @@ export const RELEASE_DETAILS: Record<ReleaseReason, string> = {
   unfunded: 'the organization has no funds left',
   dead: 'the worker stopped sending heartbeats',
   never_started: 'the worker never came up',
+  retried: 'released on a retry after a failed or interrupted release',
 };
 
 /**
@@ -121,9 +122,9 @@ export async function releaseReplica(
   replica: typeof replicas.$inferSelect,
   reason: ReleaseReason,
 ) {
-  await forgetWorker(ctx, replica.workerTokenHash);
-  await createJobQueue(ctx.redis).forgetReplica(replica.endpointId, replica.id);
   try {
+    await forgetWorker(ctx, replica.workerTokenHash);
+    await createJobQueue(ctx.redis).forgetReplica(replica.endpointId, replica.id);
     if (replica.providerRef) await ctx.compute.stop(replica.providerRef);
     await ctx.db
       .update(replicas)

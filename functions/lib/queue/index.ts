@@ -2,7 +2,7 @@ import { sha256Hex } from '../../core/auth/secrets.ts';
 import { ConflictError } from '../../core/errors.ts';
 import type { JobKind } from '../../core/jobs/states.ts';
 import type { Redis } from '../redis.ts';
-import { APPEND, ENQUEUE, FINISH, RELEASE, TAKE } from './scripts.ts';
+import { APPEND, ENQUEUE, EXPIRE_REPLICA_LEASES, FINISH, RELEASE, TAKE } from './scripts.ts';
 
 /** How long a job's hash and output stream outlive its end: long enough for a slow reader. */
 const RETAIN_SECONDS = 3600;
@@ -72,6 +72,7 @@ export function createJobQueue(redis: Redis) {
   const appendScript = redis.createScript<number>(APPEND);
   const finishScript = redis.createScript<number>(FINISH);
   const releaseScript = redis.createScript<number>(RELEASE);
+  const expireLeasesScript = redis.createScript<number>(EXPIRE_REPLICA_LEASES);
 
   /** `worker` is the replica and attempt finishing its own job; null when the edge stops a job. */
   const finish = async (
@@ -356,8 +357,10 @@ export function createJobQueue(redis: Redis) {
       return Object.fromEntries(Object.entries(all).map(([replica, at]) => [replica, Number(at)]));
     },
 
+    /** The replica is gone: its busy mark goes, and the jobs it held are re-queued at the next take. */
     async forgetReplica(endpointId: string, replicaId: string) {
       await redis.hdel(keys.busy(endpointId), replicaId);
+      await expireLeasesScript.exec([keys.leases(endpointId), keys.notify(endpointId)], [replicaId]);
     },
 
     /** Queued and running counts, for scaling decisions and the 'queue deeper than replicas' check. */

@@ -127,6 +127,22 @@ describe('request queue in Redis', () => {
     expect((await queue.read(work.jobId, '0', 100)).events).toEqual([{ type: 'requeued' }]);
   });
 
+  it('re-queues a released replica’s jobs at once, and only its own', async () => {
+    const { endpointId, orgId } = fresh();
+    const now = Date.now();
+    const mine = job(endpointId, orgId, now);
+    const theirs = job(endpointId, orgId, now);
+    await queue.enqueue(mine);
+    await queue.take(endpointId, 'rep_released', 1, 30_000, now);
+    await queue.enqueue(theirs);
+    await queue.take(endpointId, 'rep_kept', 1, 30_000, now);
+    await queue.forgetReplica(endpointId, 'rep_released');
+    const [retaken] = await queue.take(endpointId, 'rep_new', 5, 30_000, now + 1);
+    expect(retaken).toMatchObject({ id: mine.jobId, attempt: 2 });
+    expect(await queue.state(theirs.jobId)).toBe('running');
+    expect((await queue.depth(endpointId)).running).toBe(2);
+  });
+
   it('cancels queued and running jobs, and times out jobs past their deadline instead of leasing them', async () => {
     const { endpointId, orgId } = fresh();
     const now = Date.now();

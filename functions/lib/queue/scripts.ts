@@ -143,3 +143,19 @@ redis.call('EXPIRE', KEYS[3], ARGV[7])
 redis.call('EXPIRE', KEYS[1], ARGV[7])
 return 1
 `;
+
+/**
+ * A released replica's running jobs: their leases end now, so the next take re-queues them instead
+ * of waiting out the lease. KEYS: leases zset, notify stream. ARGV: replica id.
+ */
+export const EXPIRE_REPLICA_LEASES = `
+local expired = 0
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if redis.call('HGET', 'job:' .. id, 'replica') == ARGV[1] then
+    redis.call('ZADD', KEYS[1], 0, id)
+    expired = expired + 1
+  end
+end
+if expired > 0 then redis.call('XADD', KEYS[2], 'MAXLEN', '~', '1000', '*', 'job', 'requeue') end
+return expired
+`;
