@@ -22,6 +22,8 @@ const hostRole = new aws.iam.Role('GpuHostRole', {
   managedPolicyArns: [
     'arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role',
     'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore',
+    // Instances started by the ec2 provider pull worker images themselves.
+    'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly',
   ],
 });
 const hostProfile = new aws.iam.InstanceProfile('GpuHostProfile', { role: hostRole.name });

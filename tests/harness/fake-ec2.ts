@@ -101,7 +101,7 @@ export async function startFakeEc2() {
         );
       }
       case 'DescribeInstances': {
-        const live = [...instances.values()].filter((instance) => instance.state !== 'terminated');
+        const live = [...instances.values()];
         return ok(
           action,
           `<reservationSet><item><reservationId>r-1</reservationId><instancesSet>${live.map(instanceXml).join('')}</instancesSet></item></reservationSet>`,

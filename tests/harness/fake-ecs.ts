@@ -73,7 +73,10 @@ export async function startFakeEcs() {
       }
       case 'ListTasks': {
         const arns = [...tasks.values()]
-          .filter((task) => task.desiredStatus === 'RUNNING' && task.startedBy === body.startedBy)
+          .filter(
+            (task) =>
+              task.desiredStatus === (body.desiredStatus ?? 'RUNNING') && task.startedBy === body.startedBy,
+          )
           .map((task) => task.taskArn);
         return { status: 200, body: { taskArns: arns } };
       }

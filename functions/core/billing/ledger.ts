@@ -85,6 +85,9 @@ export async function postTransaction(tx: Transaction, posting: LedgerPosting): 
           .for('update');
   const balances = Object.fromEntries(locked.map((row) => [row.orgId, row.balanceMicroUsd]));
 
+  // Postings that touch no org have no balance row to lock: the key itself is the lock.
+  if (orgIds.length === 0)
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${posting.idempotencyKey}))`);
   // Checked under the locks: a concurrent posting of the same key has committed or not, never half.
   const [existing] = await tx
     .select({ transactionId: ledgerEntries.transactionId })

@@ -74,6 +74,9 @@ describe('EC2 compute provider, through the real AWS SDK', () => {
       "-e 'GPU_COUNT=8' '123456789012.dkr.ecr.us-east-1.amazonaws.com/aicloud/worker-vllm:1'",
     );
     expect(instance?.userData.trim().split('\n').at(-1)).toBe('shutdown -h now');
+    expect(instance?.userData).toContain(
+      'aws ecr get-login-password --region us-east-1 | docker login --username AWS --password-stdin 123456789012.dkr.ecr.us-east-1.amazonaws.com',
+    );
   });
 
   it('is idempotent per replica, and retries request throttling', async () => {
@@ -112,6 +115,9 @@ describe('EC2 compute provider, through the real AWS SDK', () => {
       params: { 'InstanceId.1': started.providerRef },
     });
     await expect(provider.stop('i-00000000000000404')).resolves.toBeUndefined();
-    expect((await provider.list()).some((replica) => replica.replicaId === 'rep_listed')).toBe(false);
+    // Ended work stays listed for a while, as ended: reconciliation sees it was stopped.
+    expect((await provider.list()).find((replica) => replica.replicaId === 'rep_listed')?.status).toBe(
+      'stopped',
+    );
   });
 });

@@ -54,9 +54,17 @@ export function workerUserData(spec: ReplicaSpec, image: string): string {
   const env = Object.entries(workerEnvironment(spec))
     .map(([name, value]) => `-e ${shellQuote(`${name}=${value}`)}`)
     .join(' ');
+  // ECR images need a registry login first (the instance role grants ecr:GetAuthorizationToken).
+  const ecr = /^(\d+\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com)\//.exec(image);
+  const login = ecr
+    ? [
+        `aws ecr get-login-password --region ${ecr[2]} | docker login --username AWS --password-stdin ${ecr[1]}`,
+      ]
+    : [];
   return [
     '#!/bin/bash',
     'set -u',
+    ...login,
     `docker run --rm --gpus all --name worker --stop-timeout 60 ${env} ${shellQuote(image)}`,
     'shutdown -h now',
     '',
@@ -152,7 +160,8 @@ export class Ec2ComputeProvider implements ComputeProvider {
             { Name: 'tag-key', Values: [TAGS.replica] },
             {
               Name: 'instance-state-name',
-              Values: ['pending', 'running', 'shutting-down', 'stopping', 'stopped'],
+              // Terminated too (listed for about an hour): a worker that exited is seen as ended.
+              Values: ['pending', 'running', 'shutting-down', 'stopping', 'stopped', 'terminated'],
             },
           ],
           NextToken,

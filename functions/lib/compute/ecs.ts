@@ -160,19 +160,24 @@ export class EcsComputeProvider implements ComputeProvider {
 
   async list(): Promise<ProviderReplica[]> {
     const arns: string[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await this.#client.send(
-        new ListTasksCommand({
-          cluster: this.#settings.cluster,
-          startedBy: STARTED_BY,
-          nextToken,
-          maxResults: 100,
-        }),
-      );
-      arns.push(...(page.taskArns ?? []));
-      nextToken = page.nextToken;
-    } while (nextToken);
+    // Stopped tasks too (ECS keeps them about an hour): a task that crashed or could not pull its
+    // image must be seen as ended, not waited for.
+    for (const desiredStatus of ['RUNNING', 'STOPPED'] as const) {
+      let nextToken: string | undefined;
+      do {
+        const page = await this.#client.send(
+          new ListTasksCommand({
+            cluster: this.#settings.cluster,
+            startedBy: STARTED_BY,
+            desiredStatus,
+            nextToken,
+            maxResults: 100,
+          }),
+        );
+        arns.push(...(page.taskArns ?? []));
+        nextToken = page.nextToken;
+      } while (nextToken);
+    }
     const replicas: ProviderReplica[] = [];
     // DescribeTasks takes at most 100 tasks per call.
     for (let i = 0; i < arns.length; i += 100) {
