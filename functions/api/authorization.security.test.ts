@@ -71,6 +71,8 @@ const ROUTES: Record<string, RouteSpec> = {
     ok: 400,
   },
   'GET /api/audit': { needs: 'audit.read' },
+  'GET /api/billing/balance': { needs: 'billing.read' },
+  'GET /api/billing/transactions': { needs: 'billing.read' },
   'POST /api/deployments': { needs: 'endpoint.manage', body: () => ({ model: 'llama-3.1-8b-instruct' }) },
   'GET /api/deployments': { needs: 'endpoint.read' },
   'GET /api/deployments/{id}': { needs: 'endpoint.read', id: 'deployment' },
