@@ -37,3 +37,34 @@ export class UnsupportedJobError extends Error {
     this.name = 'UnsupportedJobError';
   }
 }
+
+/** Ends an engine's work on a job the edge no longer gives it (cancelled, timed out, re-queued). */
+export const jobLost = (): never => {
+  throw new DOMException('The job is no longer ours', 'AbortError');
+};
+
+/** The one-piece chat answer every engine ends a chat job with, under the platform's id and model. */
+export function chatCompletion(answer: {
+  id: string;
+  created: number;
+  model: string;
+  content: string;
+  finishReason: string;
+  usage: Record<string, number>;
+}) {
+  return {
+    id: answer.id,
+    object: 'chat.completion',
+    created: answer.created,
+    model: answer.model,
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content: answer.content },
+        finish_reason: answer.finishReason,
+        logprobs: null,
+      },
+    ],
+    usage: answer.usage,
+  };
+}

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { eq } from 'drizzle-orm';
 import { gpuTypes, replicas } from '../../db/schema/index.ts';
+import { signDelivery } from '../../dev/qstash/signing.ts';
 import { randomToken, sha256Hex } from '../../functions/core/auth/secrets.ts';
 import { newId } from '../../functions/core/ids.ts';
 import type { testDatabase } from './db.ts';
@@ -125,4 +126,22 @@ export function killReplicaProcess(replicaId: string): boolean {
     }
   }
   return false;
+}
+
+/** Calls an edge's orchestrator as QStash does (the minute schedule, or a nudge), signed with `signingKey`. */
+export async function signedReconcile(
+  edgeUrl: string,
+  body: unknown,
+  signingKey = env.QSTASH_CURRENT_SIGNING_KEY ?? '',
+) {
+  const url = `${edgeUrl}/internal/orchestrator/reconcile`;
+  const raw = Buffer.from(JSON.stringify(body));
+  return fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'upstash-signature': await signDelivery(signingKey, url, raw),
+    },
+    body: raw,
+  });
 }

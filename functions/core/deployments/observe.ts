@@ -9,8 +9,7 @@ import { listReplicaEvents } from '../replicas/events.ts';
 import { findDeployment } from './manage.ts';
 
 async function ownDeployment(ctx: ServiceContext, id: string) {
-  const { caller } = authorize(ctx.caller, 'endpoint.read');
-  return (await findDeployment(ctx.db, caller.orgId, id)).endpoint.id;
+  return (await followedDeployment(ctx, id)).id;
 }
 
 /** Requests, latency percentiles, queue depth, replicas by state and GPU time over a window. */
@@ -75,7 +74,7 @@ export async function deploymentEvents({
   return { object: 'list' as const, data, has_more: data.length === limit };
 }
 
-/** The deployment a status stream follows, checked once when the stream opens. */
+/** One of the caller's deployments, readable by its role (what a status stream follows). */
 export async function followedDeployment(ctx: ServiceContext, id: string) {
   const { caller } = authorize(ctx.caller, 'endpoint.read');
   return (await findDeployment(ctx.db, caller.orgId, id)).endpoint;

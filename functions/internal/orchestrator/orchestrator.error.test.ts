@@ -2,11 +2,10 @@ import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobs } from '../../../db/schema/index.ts';
-import { signDelivery } from '../../../dev/qstash/signing.ts';
 import { testDatabase } from '../../../tests/harness/db.ts';
-import { call, env, signUp } from '../../../tests/harness/edge.ts';
+import { call, signUp } from '../../../tests/harness/edge.ts';
 import { startFakeEcs } from '../../../tests/harness/fake-ecs.ts';
-import { startEdgeServer } from '../../../tests/harness/workers.ts';
+import { signedReconcile, startEdgeServer } from '../../../tests/harness/workers.ts';
 import { EcsComputeProvider } from '../../lib/compute/ecs.ts';
 
 const database = testDatabase();
@@ -129,14 +128,7 @@ describe('orchestrator faults', () => {
     });
     const { id: jobId } = (await accepted.json()) as { id: string };
     await new Promise((resolve) => setTimeout(resolve, 1_200));
-    const url = `${edge.url}/internal/orchestrator/reconcile`;
-    const raw = Buffer.from('{}');
-    const signature = await signDelivery(env.QSTASH_CURRENT_SIGNING_KEY ?? '', url, raw);
-    const swept = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'upstash-signature': signature },
-      body: raw,
-    });
+    const swept = await signedReconcile(edge.url, {});
     expect(swept.status).toBe(200);
     const [row] = await database.db.select().from(jobs).where(eq(jobs.id, jobId));
     expect(row).toMatchObject({ state: 'timed_out' });
@@ -152,16 +144,7 @@ describe('GPU fallback on ECS', () => {
       token,
       body: { model: 'llama-3.1-8b-instruct', gpu_types: ['a10g', 'l4'], min_replicas: 1, max_replicas: 2 },
     });
-    const reconcile = async () => {
-      const url = `${ecsEdge.url}/internal/orchestrator/reconcile`;
-      const raw = Buffer.from(JSON.stringify({ endpoint_id: created.body.id }));
-      const signature = await signDelivery(env.QSTASH_CURRENT_SIGNING_KEY ?? '', url, raw);
-      return fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'upstash-signature': signature },
-        body: raw,
-      });
-    };
+    const reconcile = () => signedReconcile(ecsEdge.url, { endpoint_id: created.body.id });
     expect((await reconcile()).status).toBe(200);
     const runs = ecs.requests.filter((request) => request.action === 'RunTask');
     expect(
@@ -212,14 +195,7 @@ describe('GPU fallback on ECS', () => {
       workerToken: 'wt_orphan',
       controlPlaneUrl: ecsEdge.url,
     });
-    const url = `${ecsEdge.url}/internal/orchestrator/reconcile`;
-    const raw = Buffer.from('{}');
-    const signature = await signDelivery(env.QSTASH_CURRENT_SIGNING_KEY ?? '', url, raw);
-    const answer = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'upstash-signature': signature },
-      body: raw,
-    });
+    const answer = await signedReconcile(ecsEdge.url, {});
     expect(answer.status).toBe(200);
     expect(
       ecs.requests.filter((request) => request.action === 'StopTask').map((request) => request.body.task),

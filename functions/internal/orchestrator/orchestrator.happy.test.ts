@@ -2,10 +2,9 @@ import { and, eq, inArray } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replicas } from '../../../db/schema/index.ts';
-import { signDelivery } from '../../../dev/qstash/signing.ts';
 import { testDatabase } from '../../../tests/harness/db.ts';
 import { call, env, signUp } from '../../../tests/harness/edge.ts';
-import { killReplicaProcess, startEdgeServer } from '../../../tests/harness/workers.ts';
+import { killReplicaProcess, signedReconcile, startEdgeServer } from '../../../tests/harness/workers.ts';
 import { LocalComputeProvider } from '../../lib/compute/local.ts';
 
 const database = testDatabase();
@@ -34,18 +33,7 @@ const waitFor = async (check: () => Promise<boolean>, timeoutMs = 30_000) => {
 };
 
 /** A reconcile call signed as QStash signs it (the schedule, or a nudge). */
-async function reconcile(body: unknown, signingKey = env.QSTASH_CURRENT_SIGNING_KEY ?? '') {
-  const url = `${edge.url}/internal/orchestrator/reconcile`;
-  const raw = Buffer.from(JSON.stringify(body));
-  return fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'upstash-signature': await signDelivery(signingKey, url, raw),
-    },
-    body: raw,
-  });
-}
+const reconcile = (body: unknown, signingKey?: string) => signedReconcile(edge.url, body, signingKey);
 
 async function deploy(knobs: Record<string, unknown>) {
   const created = await call('POST', '/api/deployments', {

@@ -15,7 +15,7 @@ import {
   type ReplicaSpec,
   workerEnvironment,
 } from '../../core/compute.ts';
-import { TAGS } from './ecs.ts';
+import { AWS_CLIENT_DEFAULTS, TAGS } from './ecs.ts';
 
 export interface Ec2Settings {
   /** GPU SKU slug → launch template (GPU instance type, ECS GPU-optimised AMI, subnet, security group). */
@@ -95,12 +95,7 @@ export class Ec2ComputeProvider implements ComputeProvider {
 
   constructor(settings: Ec2Settings) {
     this.#settings = settings;
-    // Bounded: a slow or failing AWS API gives up within a reconcile, which records the failure.
-    this.#client = new EC2Client({
-      maxAttempts: 3,
-      requestHandler: { requestTimeout: 10_000, connectionTimeout: 5_000 },
-      ...settings.client,
-    });
+    this.#client = new EC2Client({ ...AWS_CLIENT_DEFAULTS, maxAttempts: 3, ...settings.client });
   }
 
   async start(spec: ReplicaSpec): Promise<ProviderReplica> {

@@ -27,6 +27,9 @@ export interface EcsSettings {
   client: ECSClientConfig;
 }
 
+/** Bounded: a slow or failing AWS API gives up within a reconcile, which records the failure. */
+export const AWS_CLIENT_DEFAULTS = { requestHandler: { requestTimeout: 10_000, connectionTimeout: 5_000 } };
+
 /** Every task this platform starts carries these tags; reconciliation finds its tasks by them. */
 export const TAGS = { replica: 'aicloud:replica', endpoint: 'aicloud:endpoint', org: 'aicloud:org' } as const;
 const STARTED_BY = 'aicloud';
@@ -73,12 +76,7 @@ export class EcsComputeProvider implements ComputeProvider {
 
   constructor(settings: EcsSettings) {
     this.#settings = settings;
-    // Bounded: a slow or failing AWS API gives up within a reconcile, which records the failure.
-    this.#client = new ECSClient({
-      maxAttempts: 4,
-      requestHandler: { requestTimeout: 10_000, connectionTimeout: 5_000 },
-      ...settings.client,
-    });
+    this.#client = new ECSClient({ ...AWS_CLIENT_DEFAULTS, maxAttempts: 4, ...settings.client });
   }
 
   async start(spec: ReplicaSpec): Promise<ProviderReplica> {

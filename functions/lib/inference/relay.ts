@@ -49,12 +49,13 @@ async function relay(
   signal: AbortSignal,
   now: () => number,
 ): Promise<JobOutcome> {
+  const clientGone = async (): Promise<never> => {
+    await queue.stop(job.id, job.endpointId, 'cancelled', now());
+    throw new ServiceError('timeout', 'The client closed the request; the job was cancelled.');
+  };
   let cursor = '0';
   for (;;) {
-    if (signal.aborted) {
-      await queue.stop(job.id, job.endpointId, 'cancelled', now());
-      throw new ServiceError('timeout', 'The client closed the request; the job was cancelled.');
-    }
+    if (signal.aborted) return clientGone();
     const remaining = job.deadlineMs - now();
     if (remaining <= 0) {
       const neverStarted = (await queue.state(job.id)) === 'queued';
@@ -67,10 +68,7 @@ async function relay(
     cursor = read.cursor;
     for (const event of read.events) {
       const end = await handle(event, hooks, job.timeoutSeconds);
-      if (end === 'stop') {
-        await queue.stop(job.id, job.endpointId, 'cancelled', now());
-        throw new ServiceError('timeout', 'The client closed the request; the job was cancelled.');
-      }
+      if (end === 'stop') return clientGone();
       if (end) return end;
     }
   }

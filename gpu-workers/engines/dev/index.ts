@@ -1,4 +1,10 @@
-import { type EngineAdapter, UnsupportedJobError, type WorkerJob } from '../engine.ts';
+import {
+  chatCompletion,
+  type EngineAdapter,
+  jobLost,
+  UnsupportedJobError,
+  type WorkerJob,
+} from '../engine.ts';
 import { devImages, devSpeech, devTranscript, seedOf } from './media.ts';
 
 /**
@@ -83,41 +89,30 @@ async function chat(
     model: input.model,
     choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
   });
-  if (input.stream && !(await emit(chunk({ role: 'assistant', content: '' }, null)))) return cancelled();
+  if (input.stream && !(await emit(chunk({ role: 'assistant', content: '' }, null)))) return jobLost();
   for (const [index, token] of tokens.entries()) {
     await sleep(delayMs, signal);
     const piece = index === 0 ? token : ` ${token}`;
-    if (input.stream && !(await emit(chunk({ content: piece }, null)))) return cancelled();
+    if (input.stream && !(await emit(chunk({ content: piece }, null)))) return jobLost();
   }
-  if (input.stream && !(await emit(chunk({}, finishReason)))) return cancelled();
+  if (input.stream && !(await emit(chunk({}, finishReason)))) return jobLost();
   const promptTokens = input.messages.reduce(
     (sum, message) => sum + words(textOf(message.content)).length,
     0,
   );
-  return {
+  return chatCompletion({
     id,
-    object: 'chat.completion',
     created,
     model: input.model,
-    choices: [
-      {
-        index: 0,
-        message: { role: 'assistant', content: tokens.join(' ') },
-        finish_reason: finishReason,
-        logprobs: null,
-      },
-    ],
+    content: tokens.join(' '),
+    finishReason,
     usage: {
       prompt_tokens: promptTokens,
       completion_tokens: tokens.length,
       total_tokens: promptTokens + tokens.length,
     },
-  };
+  });
 }
-
-const cancelled = (): never => {
-  throw new DOMException('The job is no longer ours', 'AbortError');
-};
 
 interface CompletionInput {
   model: string;
@@ -151,7 +146,7 @@ async function completion(
       model: input.model,
       choices: [{ index: 0, text: piece, finish_reason: last ? finishReason : null, logprobs: null }],
     };
-    if (input.stream && !(await emit(chunk))) return cancelled();
+    if (input.stream && !(await emit(chunk))) return jobLost();
   }
   const promptTokens = words(prompt).length;
   return {

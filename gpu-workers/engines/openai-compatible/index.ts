@@ -1,4 +1,10 @@
-import { type EngineAdapter, UnsupportedJobError, type WorkerJob } from '../engine.ts';
+import {
+  chatCompletion,
+  type EngineAdapter,
+  jobLost,
+  UnsupportedJobError,
+  type WorkerJob,
+} from '../engine.ts';
 import { generateImages, speak, transcribe } from './media.ts';
 import { sseData } from './sse.ts';
 
@@ -84,10 +90,6 @@ async function post(
   return response.ok ? response : refused(response);
 }
 
-const lost = (): never => {
-  throw new DOMException('The job is no longer ours', 'AbortError');
-};
-
 async function passthrough(
   job: WorkerJob,
   emit: (chunk: Record<string, unknown>) => Promise<boolean>,
@@ -99,7 +101,7 @@ async function passthrough(
   const response = await post(endpoint, { ...input, model: servedModel, stream: false }, signal);
   const result = { ...((await response.json()) as Record<string, unknown>), model: input.model };
   // A streaming caller of a one-piece answer gets it as a single chunk.
-  if (input.stream && !(await emit(result))) lost();
+  if (input.stream && !(await emit(result))) jobLost();
   return result;
 }
 
@@ -141,22 +143,15 @@ async function chat(
         usage: undefined,
       }))
     ) {
-      lost();
+      jobLost();
     }
   }
-  return {
+  return chatCompletion({
     id,
-    object: 'chat.completion',
     created,
     model: input.model,
-    choices: [
-      {
-        index: 0,
-        message: { role: 'assistant', content },
-        finish_reason: finishReason ?? 'stop',
-        logprobs: null,
-      },
-    ],
+    content,
+    finishReason: finishReason ?? 'stop',
     usage: usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
-  };
+  });
 }
