@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrateAndSeed } from '../db/migrate.ts';
 import { workerEnvironment } from '../functions/core/compute.ts';
+import { HANDLED_STRIPE_EVENTS } from '../functions/lib/billing/stripe-events.ts';
 import { startLocalCompute } from './compute/server.ts';
 import { startMailOutbox } from './mail/server.ts';
 import { startNeonProxy } from './neon-proxy/server.ts';
@@ -13,6 +14,7 @@ import { startQStash } from './qstash/server.ts';
 import { selectRedisBackend } from './redis-rest/select.ts';
 import { startRedisRest } from './redis-rest/server.ts';
 import { generateSecrets, loadOrCreateSecrets } from './secrets.ts';
+import { startLocalStripe } from './stripe/server.ts';
 
 export interface LocalCloudOptions {
   /** Persist Postgres, Redis, QStash and secrets here; null keeps everything ephemeral (tests). */
@@ -29,8 +31,16 @@ export interface LocalCloudOptions {
     qstash: number;
     compute: number;
     mail: number;
+    stripe: number;
     redis: number;
   };
+  /**
+   * Real Stripe (test-mode keys; events forwarded with `stripe listen`) instead of the local Stripe.
+   * Without it the local Stripe serves the API and the checkout page and signs its own events.
+   */
+  stripe?: { secretKey: string; webhookSecret: string } | undefined;
+  /** Whether the local Stripe delivers its events to the edge (false when no edge listens at edgeUrl). */
+  deliverStripeEvents?: boolean;
   allowMemoryRedis?: boolean;
   /** An OpenAI-compatible model server (Ollama, llama.cpp, vLLM) for local workers; else the dev engine. */
   engineUrl?: string | undefined;
@@ -42,6 +52,8 @@ export interface LocalCloud {
   edgeEnv: Record<string, string>;
   /** Where the emails sent through this cloud can be read (`GET /outbox?to=`). */
   mailOutboxUrl: string;
+  /** The local Stripe (null when real Stripe keys were given). */
+  stripeUrl: string | null;
   services: { name: string; url: string; detail: string }[];
   stop(): Promise<void>;
 }
@@ -61,6 +73,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     [options.ports.compute, 'local compute', 'COMPUTE_PORT'],
     [options.ports.mail, 'mail outbox', 'MAIL_PORT'],
   ];
+  if (!options.stripe) named.push([options.ports.stripe, 'local Stripe', 'STRIPE_PORT']);
   if (!options.databaseUrl) named.push([options.ports.postgres, 'embedded Postgres', 'POSTGRES_PORT']);
   for (const [port, name, variable] of named) if (port !== 0) await assertPortFree(port, name, variable);
 
@@ -138,6 +151,24 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     });
     stops.push(mail.close);
 
+    const stripe = options.stripe
+      ? null
+      : await startLocalStripe({
+          port: options.ports.stripe,
+          secretKey: secrets.stripeSecretKey,
+          webhook:
+            options.deliverStripeEvents === false
+              ? null
+              : {
+                  url: new URL('/api/stripe/webhook', options.edgeUrl).toString(),
+                  secret: secrets.stripeWebhookSecret,
+                  enabledEvents: HANDLED_STRIPE_EVENTS,
+                },
+          ...(options.dataDir ? { dataFile: join(options.dataDir, 'stripe.json') } : {}),
+          log: (line) => console.warn(line),
+        });
+    if (stripe) stops.push(stripe.close);
+
     return {
       edgeEnv: {
         ENVIRONMENT: 'development',
@@ -157,8 +188,12 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         RESEND_API_URL: mail.url,
         RESEND_API_KEY: secrets.mailApiKey,
         EMAIL_FROM: 'AI Cloud <no-reply@aicloud.localhost>',
+        STRIPE_SECRET_KEY: options.stripe?.secretKey ?? secrets.stripeSecretKey,
+        STRIPE_WEBHOOK_SECRET: options.stripe?.webhookSecret ?? secrets.stripeWebhookSecret,
+        ...(stripe ? { STRIPE_API_URL: stripe.url } : {}),
       },
       mailOutboxUrl: mail.url,
+      stripeUrl: stripe?.url ?? null,
       services: [
         { name: 'Postgres', url: postgres.url.replace(/:[^:@/]+@/, ':***@'), detail: postgres.source },
         { name: 'Neon proxy', url: neonProxy.url, detail: 'WebSocket /v2 and HTTP /sql' },
@@ -166,6 +201,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         { name: 'QStash', url: qstash.url, detail: 'publish, retries, schedules, signed deliveries' },
         { name: 'Compute', url: compute.url, detail: 'local provider (worker processes)' },
         { name: 'Mail outbox', url: mail.url, detail: 'every email sent locally; JSON at /outbox' },
+        stripe
+          ? { name: 'Stripe', url: stripe.url, detail: 'local Stripe: API, checkout page, signed webhooks' }
+          : { name: 'Stripe', url: 'https://api.stripe.com', detail: 'real Stripe (STRIPE_SECRET_KEY)' },
       ],
       stop,
     };

@@ -16,6 +16,7 @@ export const devEnvSchema = z.object({
   QSTASH_PORT: port(8080),
   COMPUTE_PORT: port(8081),
   MAIL_PORT: port(8082),
+  STRIPE_PORT: port(8083),
   POSTGRES_PORT: port(5488),
   REDIS_PORT: port(6390),
   DATA_DIR: z.string().min(1).default('.data'),
@@ -30,6 +31,15 @@ export const devEnvSchema = z.object({
   /** An OpenAI-compatible model server local workers send jobs to (Ollama, llama.cpp, vLLM CPU). */
   ENGINE_URL: z
     .url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://127.0.0.1:11434' })
+    .optional(),
+  /** Real Stripe in test mode instead of the local Stripe (forward events with `stripe listen`). */
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(/^(sk|rk)_test_/, 'must be a test-mode Stripe key (sk_test_…) for local development')
+    .optional(),
+  STRIPE_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_/, 'must be a webhook signing secret (whsec_…)')
     .optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });

@@ -103,8 +103,13 @@ async function main() {
       qstash: config.QSTASH_PORT,
       compute: config.COMPUTE_PORT,
       mail: config.MAIL_PORT,
+      stripe: config.STRIPE_PORT,
       redis: config.REDIS_PORT,
     },
+    stripe:
+      config.STRIPE_SECRET_KEY && config.STRIPE_WEBHOOK_SECRET
+        ? { secretKey: config.STRIPE_SECRET_KEY, webhookSecret: config.STRIPE_WEBHOOK_SECRET }
+        : undefined,
     onWorkerOutput: (replicaId, line) => console.log(`[worker ${replicaId}] ${line}`),
   });
 

@@ -12,6 +12,9 @@ export interface LocalSecrets {
   authSecret: string;
   /** The key the edge presents to the local mail outbox (Resend's API). */
   mailApiKey: string;
+  /** The key the edge's Stripe SDK presents to the local Stripe, and the webhook signing secret. */
+  stripeSecretKey: string;
+  stripeWebhookSecret: string;
 }
 
 const random = (prefix: string) => `${prefix}_${randomBytes(24).toString('base64url')}`;
@@ -25,6 +28,8 @@ export function generateSecrets(): LocalSecrets {
     computeToken: random('compute'),
     authSecret: randomBytes(48).toString('base64url'),
     mailApiKey: random('re'),
+    stripeSecretKey: `sk_test_local${randomBytes(16).toString('hex')}`,
+    stripeWebhookSecret: `whsec_${randomBytes(24).toString('base64')}`,
   };
 }
 

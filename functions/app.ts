@@ -3,6 +3,7 @@ import { apiKeysRouter } from './api/api-keys/index.ts';
 import { auditRouter } from './api/audit/index.ts';
 import { auth } from './api/auth/index.ts';
 import { billingRouter } from './api/billing/index.ts';
+import { stripeWebhook } from './api/billing/stripe-webhook.ts';
 import { catalogRouter } from './api/catalog/index.ts';
 import { deploymentsRouter } from './api/deployments/index.ts';
 import { docsPage } from './api/docs.ts';
@@ -106,6 +107,7 @@ export function createApp() {
   app.route('/api/auth', auth);
   app.route('/api/audit', auditRouter);
   app.route('/api/billing', billingRouter);
+  app.route('/api/stripe', stripeWebhook);
   app.route('/api/deployments', deploymentsRouter);
   app.route('/api/webhook-deliveries', webhooksRouter);
   app.route('/api', catalogRouter);

@@ -5,6 +5,7 @@ import type { Logger } from './core/logger.ts';
 import type { Mailer } from './core/mail/mailer.ts';
 import type { PayloadStore } from './core/payloads/store.ts';
 import type { EdgeConfig } from './env.ts';
+import type { StripeClient } from './lib/billing/stripe.ts';
 import type { Database } from './lib/db.ts';
 import type { Queue } from './lib/qstash.ts';
 import type { Redis } from './lib/redis.ts';
@@ -20,6 +21,8 @@ export interface ServiceContext {
   queue: Queue;
   compute: ComputeProvider;
   mailer: Mailer;
+  /** The Stripe SDK (api.stripe.com, or the local Stripe in development and tests). */
+  stripe: StripeClient;
   /** Audio uploads and generated files (the PAYLOADS R2 bucket). */
   payloads: PayloadStore;
   clock: Clock;

@@ -75,6 +75,16 @@ export const edgeEnvSchema = z.object({
   ).optional(),
   ECS_SUBNETS: commaList().optional(),
   ECS_SECURITY_GROUPS: commaList().optional(),
+  /** Stripe's secret key (`sk_live_…`, `sk_test_…`); `npm run dev` gives one its local Stripe accepts. */
+  STRIPE_SECRET_KEY: z
+    .string({ error: 'is required (the Stripe secret key, sk_live_… or sk_test_…)' })
+    .regex(/^(sk|rk)_(live|test)_[A-Za-z0-9_]{8,}$/, 'must be a Stripe secret key (sk_live_… or sk_test_…)'),
+  /** Verifies Stripe's webhook signatures (the endpoint's signing secret from Stripe's dashboard). */
+  STRIPE_WEBHOOK_SECRET: z
+    .string({ error: 'is required (the Stripe webhook signing secret, whsec_…)' })
+    .regex(/^whsec_[A-Za-z0-9+/=_-]{16,}$/, 'must be a Stripe webhook signing secret (whsec_…)'),
+  /** Overrides Stripe's API address (the local Stripe of `npm run dev` and tests); unset in production. */
+  STRIPE_API_URL: url('http://127.0.0.1:8083').optional(),
   /** Signs session JWTs (HS256). 32+ random characters; rotating it signs everyone out. */
   AUTH_SECRET: z
     .string({ error: 'is required (the session signing secret, 32+ random characters)' })
@@ -135,6 +145,12 @@ export function parseEdgeConfig(env: Record<string, unknown>): EdgeConfig {
   }
   if (config.ENVIRONMENT === 'production' && config.WEBHOOK_ALLOW_PRIVATE_TARGETS) {
     issues.push('WEBHOOK_ALLOW_PRIVATE_TARGETS must not be true in production (it opens SSRF)');
+  }
+  if (config.ENVIRONMENT === 'production' && config.STRIPE_API_URL) {
+    issues.push('STRIPE_API_URL must not be set in production (payments would not reach Stripe)');
+  }
+  if (config.ENVIRONMENT === 'production' && config.STRIPE_SECRET_KEY.includes('_test_')) {
+    issues.push('STRIPE_SECRET_KEY is a test-mode key; production takes real payments (sk_live_…)');
   }
   if (config.ENVIRONMENT === 'production' && config.NEON_PROXY_URL) {
     issues.push('NEON_PROXY_URL must not be set in production (it disables TLS to the database)');

@@ -1,6 +1,7 @@
 export * from './api-keys.ts';
 export * from './audit-log.ts';
 export * from './balances.ts';
+export * from './billing-accounts.ts';
 export * from './email-tokens.ts';
 export * from './endpoints.ts';
 export * from './enums.ts';

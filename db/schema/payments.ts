@@ -18,6 +18,11 @@ export const payments = pgTable(
     currency: text('currency').notNull().default('usd'),
     stripeCheckoutSessionId: text('stripe_checkout_session_id'),
     stripePaymentIntentId: text('stripe_payment_intent_id'),
+    /** Refunded and disputed so far: a later `charge.refunded` carries the cumulative amount. */
+    refundedMicroUsd: bigint('refunded_micro_usd', { mode: 'number' }).notNull().default(0),
+    disputedMicroUsd: bigint('disputed_micro_usd', { mode: 'number' }).notNull().default(0),
+    /** Why the card was declined, as Stripe put it. */
+    failureMessage: text('failure_message'),
     ...timestamps(),
   },
   (t) => [

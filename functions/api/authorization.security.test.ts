@@ -73,6 +73,14 @@ const ROUTES: Record<string, RouteSpec> = {
   'GET /api/audit': { needs: 'audit.read' },
   'GET /api/billing/balance': { needs: 'billing.read' },
   'GET /api/billing/transactions': { needs: 'billing.read' },
+  'POST /api/billing/add-funds': { needs: 'billing.manage', body: () => ({ amount_cents: 2500 }), ok: 201 },
+  'POST /api/billing/portal': { needs: 'billing.manage', ok: 200 },
+  'GET /api/billing/settings': { needs: 'billing.read' },
+  'GET /api/billing/usage': { needs: 'billing.read' },
+  'PUT /api/billing/settings': {
+    needs: 'billing.manage',
+    body: () => ({ alert_thresholds_cents: [1000, 0] }),
+  },
   'POST /api/deployments': { needs: 'endpoint.manage', body: () => ({ model: 'llama-3.1-8b-instruct' }) },
   'GET /api/deployments': { needs: 'endpoint.read' },
   'GET /api/deployments/{id}': { needs: 'endpoint.read', id: 'deployment' },
@@ -132,6 +140,8 @@ const ROUTES: Record<string, RouteSpec> = {
 const PUBLIC = new Set([
   'POST /api/auth/register',
   'POST /api/auth/login',
+  // Stripe's: authenticated by its signature (stripe-webhook.security.test.ts).
+  'POST /api/stripe/webhook',
   'POST /api/auth/refresh',
   'POST /api/auth/logout',
   'POST /api/auth/verify-email',

@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../context.ts';
 import { systemClock } from '../core/clock.ts';
 import { edgeConfigFor } from '../env.ts';
+import { createStripe } from './billing/stripe.ts';
 import { createComputeProvider } from './compute/index.ts';
 import { configureNeonDriver, createDatabase } from './db.ts';
 import { createLogger } from './logger.ts';
@@ -40,6 +41,7 @@ export function init(): MiddlewareHandler<AppEnv> {
         apiKey: config.RESEND_API_KEY,
         from: config.EMAIL_FROM,
       }),
+      stripe: createStripe(config),
       payloads: createPayloadStore(c.env.PAYLOADS),
       clock: systemClock,
       logger: createLogger(config.LOG_LEVEL, { requestId }),

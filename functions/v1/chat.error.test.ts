@@ -2,6 +2,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabase } from '../../tests/harness/db.ts';
 import { call, env, signUp } from '../../tests/harness/edge.ts';
+import { addFunds } from '../../tests/harness/stripe.ts';
 import {
   createReplica,
   type RunningAgent,
@@ -53,6 +54,7 @@ beforeAll(async () => {
   edge = await startEdgeServer();
   const owner = await signUp('chat-faults');
   ownerToken = owner.token;
+  await addFunds(ownerToken, 100);
   orgId = (await call('GET', '/api/auth/me', { token: owner.token })).body.org_id;
 });
 

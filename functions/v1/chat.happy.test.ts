@@ -2,6 +2,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabase } from '../../tests/harness/db.ts';
 import { call, signUp } from '../../tests/harness/edge.ts';
+import { addFunds } from '../../tests/harness/stripe.ts';
 import {
   createReplica,
   type RunningAgent,
@@ -20,6 +21,7 @@ beforeAll(async () => {
   edge = await startEdgeServer();
   const owner = await signUp('chat');
   ownerToken = owner.token;
+  await addFunds(ownerToken, 100);
   const created = await call('POST', '/api/deployments', {
     token: owner.token,
     body: { model: 'llama-3.1-8b-instruct' },

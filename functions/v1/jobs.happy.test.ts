@@ -5,6 +5,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabase } from '../../tests/harness/db.ts';
 import { call, signUp } from '../../tests/harness/edge.ts';
+import { addFunds } from '../../tests/harness/stripe.ts';
 import {
   createReplica,
   type RunningAgent,
@@ -66,6 +67,7 @@ beforeAll(async () => {
   edge = await startEdgeServer({ WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' }, { publicUrlIsSelf: true });
   const owner = await signUp('async-jobs');
   ownerToken = owner.token;
+  await addFunds(ownerToken, 100);
   orgId = (await call('GET', '/api/auth/me', { token: owner.token })).body.org_id;
 });
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeWav } from '../../gpu-workers/engines/dev/encode.ts';
 import { testDatabase } from '../../tests/harness/db.ts';
 import { call, signUp } from '../../tests/harness/edge.ts';
+import { addFunds } from '../../tests/harness/stripe.ts';
 import {
   createReplica,
   type RunningAgent,
@@ -40,6 +41,7 @@ beforeAll(async () => {
   edge = await startEdgeServer({}, { payloads: true, publicUrlIsSelf: true });
   const owner = await signUp('media');
   token = owner.token;
+  await addFunds(token, 100);
   const orgId = (await call('GET', '/api/auth/me', { token })).body.org_id;
   [whisper, speech, images] = await Promise.all([
     deploy('whisper-large-v3', orgId),

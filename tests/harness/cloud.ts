@@ -13,6 +13,7 @@ export async function freeCloudPorts(): Promise<LocalCloudOptions['ports']> {
     qstash: await freePort(),
     compute: await freePort(),
     mail: await freePort(),
+    stripe: await freePort(),
     redis: await freePort(),
   };
 }
@@ -33,6 +34,8 @@ export async function startTestCloud(
     redisUrl: process.env.REDIS_URL,
     ports,
     allowMemoryRedis: process.env.CI !== 'true',
+    // Route tests call the app in-process: nothing listens at the placeholder edge address.
+    deliverStripeEvents: edgeUrl !== 'http://127.0.0.1:9',
   });
   return {
     ...cloud,

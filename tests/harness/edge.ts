@@ -6,9 +6,13 @@ export const app = createApp();
 export const env = inject('edgeEnv');
 const outboxUrl = inject('mailOutboxUrl');
 
-let ipCounter = 0;
-/** A distinct client address per test user, so per-IP login throttles do not couple unrelated tests. */
-export const freshIp = () => `198.51.100.${(ipCounter++ % 250) + 1}`;
+/**
+ * A distinct client address per test user, so per-IP throttles (20 sign-ups an hour) do not couple
+ * unrelated tests: random in 198.18.0.0/15 (reserved for testing), since test files run in parallel
+ * processes that share the throttle.
+ */
+export const freshIp = () =>
+  `198.${18 + Math.floor(Math.random() * 2)}.${Math.floor(Math.random() * 256)}.${1 + Math.floor(Math.random() * 254)}`;
 
 export interface CallOptions {
   body?: unknown;

@@ -5,6 +5,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     edgeEnv: Record<string, string>;
     mailOutboxUrl: string;
+    stripeUrl: string;
   }
 }
 
@@ -13,5 +14,6 @@ export default async function setup(project: TestProject) {
   const cloud = await startTestCloud();
   project.provide('edgeEnv', cloud.edgeEnv);
   project.provide('mailOutboxUrl', cloud.mailOutboxUrl);
+  project.provide('stripeUrl', cloud.stripeUrl ?? '');
   return () => cloud.stop();
 }

@@ -66,6 +66,7 @@ describe('npm run dev', () => {
       QSTASH_PORT: String(await freePort()),
       COMPUTE_PORT: String(await freePort()),
       MAIL_PORT: String(mailPort),
+      STRIPE_PORT: String(await freePort()),
     };
   });
 
@@ -159,12 +160,44 @@ describe('npm run dev', () => {
 });
 
 /**
+ * The production credit path in workerd: Checkout through the Stripe SDK (fetch client), a card paid
+ * on the local checkout page, and the signed event the local Stripe delivers to the webhook route,
+ * verified with Web Crypto.
+ */
+async function addFundsThroughCheckout(edge: string, accessToken: string) {
+  const headers = { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' };
+  const started = await fetch(`${edge}/api/billing/add-funds`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ amount_cents: 2500 }),
+  });
+  expect(started.status).toBe(201);
+  const { checkout_url } = (await started.json()) as { checkout_url: string };
+  expect(await (await fetch(checkout_url)).text()).toContain('$25.00');
+  const paid = await fetch(`${checkout_url}/pay`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'card=4242424242424242',
+    redirect: 'manual',
+  });
+  expect(paid.status).toBe(303);
+  let balance = 0;
+  for (let attempt = 0; attempt < 100 && balance !== 25; attempt++) {
+    const read = await fetch(`${edge}/api/billing/balance`, { headers });
+    balance = ((await read.json()) as { balance_usd: number }).balance_usd;
+    if (balance !== 25) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  expect(balance).toBe(25);
+}
+
+/**
  * Scale to zero and back in workerd, with media: the first request to each deployment makes the
  * orchestrator (a QStash nudge) start a worker through the local compute daemon; a multipart upload
  * is staged in wrangler's local R2 bucket and fetched by that worker; a generated image comes back
  * inline and as a signed link.
  */
 async function mediaRoundTrip(edge: string, accessToken: string) {
+  await addFundsThroughCheckout(edge, accessToken);
   const deploy = async (model: string) => {
     const created = await fetch(`${edge}/api/deployments`, {
       method: 'POST',

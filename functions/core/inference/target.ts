@@ -1,8 +1,9 @@
 import { and, eq, isNull, or, sql } from 'drizzle-orm';
-import { endpoints, gpuTypes, models } from '../../../db/schema/index.ts';
+import { endpoints, gpuTypes, models, orgBalances } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
+import { formatUsd } from '../billing/amounts.ts';
 import type { Engine } from '../compute.ts';
-import { ConflictError, InvalidRequestError, NotFoundError } from '../errors.ts';
+import { ConflictError, InsufficientQuotaError, InvalidRequestError, NotFoundError } from '../errors.ts';
 import { isId } from '../ids.ts';
 import type { JobKind } from '../jobs/states.ts';
 import { authorizeInference } from '../orgs/authorize.ts';
@@ -58,8 +59,10 @@ export async function resolveTarget(
       endpoint: endpoints,
       model: { slug: models.slug, engine: models.engine, price: models.pricePerHourMicroUsd },
       gpu: { secure: gpuTypes.securePricePerHourMicroUsd },
+      balance: orgBalances.balanceMicroUsd,
     })
     .from(endpoints)
+    .leftJoin(orgBalances, eq(orgBalances.orgId, endpoints.orgId))
     .leftJoin(models, eq(models.id, endpoints.modelId))
     // Custom images are priced by their first-choice GPU.
     .leftJoin(gpuTypes, eq(gpuTypes.slug, sql`${endpoints.gpuTypes}[1]`))
@@ -76,9 +79,15 @@ export async function resolveTarget(
     )
     .limit(2);
   if (rows.length !== 1 || !rows[0]) throw notFound(model);
-  const { endpoint, model: catalog, gpu } = rows[0];
+  const { endpoint, model: catalog, gpu, balance } = rows[0];
   if (endpoint.state === 'stopped') {
     throw new ConflictError(`The deployment '${endpoint.name}' is stopped. Start it to send requests.`);
+  }
+  // Prepaid: at zero the org's endpoints scale to zero and new work is refused until a top-up.
+  if ((balance ?? 0) <= 0) {
+    throw new InsufficientQuotaError(
+      `Your balance is ${formatUsd(balance ?? 0)}. Add funds (or turn on auto-refill) to send requests.`,
+    );
   }
   if (catalog && !ENGINE_KINDS[catalog.engine].includes(kind)) {
     throw new InvalidRequestError(

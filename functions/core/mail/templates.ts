@@ -1,3 +1,4 @@
+import { formatUsd } from '../billing/amounts.ts';
 import type { EmailMessage } from './mailer.ts';
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
@@ -7,18 +8,13 @@ function message(
   subject: string,
   lines: string[],
   link: { label: string; url: string },
+  footer = 'If this was not you, ignore this email.',
 ): EmailMessage {
-  const text = [
-    ...lines,
-    '',
-    `${link.label}: ${link.url}`,
-    '',
-    'If this was not you, ignore this email.',
-  ].join('\n');
+  const text = [...lines, '', `${link.label}: ${link.url}`, '', footer].join('\n');
   const html = [
     ...lines.map((line) => `<p>${escapeHtml(line)}</p>`),
     `<p><a href="${escapeHtml(link.url)}">${escapeHtml(link.label)}</a></p>`,
-    '<p>If this was not you, ignore this email.</p>',
+    `<p>${escapeHtml(footer)}</p>`,
   ].join('\n');
   return { to, subject, text, html };
 }
@@ -80,4 +76,47 @@ export const accountExistsEmail = (publicUrl: string, to: string, token: string)
       label: 'Choose a new password',
       url: linkTo(publicUrl, '/reset-password', token),
     },
+  );
+
+const BILLING_FOOTER = 'You get this email as an owner or billing member of the organization.';
+
+export const lowBalanceEmail = (
+  publicUrl: string,
+  to: string,
+  org: string,
+  balanceMicroUsd: number,
+  levelMicroUsd: number,
+) =>
+  message(
+    to,
+    levelMicroUsd <= 0
+      ? `${org}: your AI Cloud balance is used up`
+      : `${org}: your AI Cloud balance is below ${formatUsd(levelMicroUsd)}`,
+    [
+      `The balance of ${org} is ${formatUsd(balanceMicroUsd)}.`,
+      levelMicroUsd <= 0
+        ? 'New requests are refused (402) and endpoints scale to zero until funds are added.'
+        : 'When it reaches zero, new requests are refused and endpoints scale to zero.',
+      'Add funds, or turn on auto-refill, to keep your endpoints running.',
+    ],
+    { label: 'Add funds', url: new URL('/billing', publicUrl).toString() },
+    BILLING_FOOTER,
+  );
+
+export const autoRefillFailedEmail = (
+  publicUrl: string,
+  to: string,
+  org: string,
+  amountMicroUsd: number,
+  reason: string,
+) =>
+  message(
+    to,
+    `${org}: auto-refill of ${formatUsd(amountMicroUsd)} failed`,
+    [
+      `We tried to add ${formatUsd(amountMicroUsd)} to ${org} with the saved card, and the charge failed: ${reason}`,
+      'Auto-refill tries again at most once an hour. Update the card, or add funds by hand.',
+    ],
+    { label: 'Billing settings', url: new URL('/billing', publicUrl).toString() },
+    BILLING_FOOTER,
   );

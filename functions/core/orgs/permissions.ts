@@ -25,6 +25,9 @@ export const PERMISSIONS = {
 
 export type Permission = keyof typeof PERMISSIONS;
 
+/** The roles holding a permission (e.g. who gets billing emails). */
+export const roleHolders = (permission: Permission): Role[] => [...PERMISSIONS[permission]];
+
 export function roleAllows(role: Role, permission: Permission): boolean {
   return (PERMISSIONS[permission] as readonly Role[]).includes(role);
 }

@@ -5,6 +5,7 @@ import { jobs } from '../../../db/schema/index.ts';
 import { testDatabase } from '../../../tests/harness/db.ts';
 import { call, signUp } from '../../../tests/harness/edge.ts';
 import { startFakeEcs } from '../../../tests/harness/fake-ecs.ts';
+import { addFunds } from '../../../tests/harness/stripe.ts';
 import { signedReconcile, startEdgeServer } from '../../../tests/harness/workers.ts';
 import { EcsComputeProvider } from '../../lib/compute/ecs.ts';
 
@@ -18,6 +19,7 @@ beforeAll(async () => {
   // A compute provider that cannot be reached: every start fails.
   edge = await startEdgeServer({ LOCAL_COMPUTE_URL: 'http://127.0.0.1:9' }, { publicUrlIsSelf: true });
   token = (await signUp('orchestrator-faults')).token;
+  await addFunds(token, 100);
   ecs = await startFakeEcs();
   ecsEdge = await startEdgeServer(
     {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replicas } from '../../../db/schema/index.ts';
 import { testDatabase } from '../../../tests/harness/db.ts';
 import { call, env, signUp } from '../../../tests/harness/edge.ts';
+import { addFunds } from '../../../tests/harness/stripe.ts';
 import { killReplicaProcess, signedReconcile, startEdgeServer } from '../../../tests/harness/workers.ts';
 import { LocalComputeProvider } from '../../lib/compute/local.ts';
 
@@ -52,6 +53,7 @@ beforeAll(async () => {
   // QStash and the local compute provider call the edge back at PUBLIC_URL: this server.
   edge = await startEdgeServer({}, { publicUrlIsSelf: true });
   token = (await signUp('orchestrator')).token;
+  await addFunds(token, 100);
 });
 
 afterAll(async () => {

@@ -3,6 +3,7 @@ import { encodeWav } from '../../../gpu-workers/engines/dev/encode.ts';
 import { testDatabase } from '../../../tests/harness/db.ts';
 import { app, call, env, signUp } from '../../../tests/harness/edge.ts';
 import { payloadsBucket } from '../../../tests/harness/payloads.ts';
+import { addFunds } from '../../../tests/harness/stripe.ts';
 import { createReplica } from '../../../tests/harness/workers.ts';
 import { signOutputLink } from '../../core/payloads/links.ts';
 
@@ -26,6 +27,7 @@ const request = (path: string, init: RequestInit & { token?: string } = {}) =>
 beforeAll(async () => {
   bindings = { ...env, PAYLOADS: await payloadsBucket() };
   const owner = await signUp('worker-files');
+  await addFunds(owner.token, 100);
   const created = await call('POST', '/api/deployments', {
     token: owner.token,
     body: { model: 'whisper-large-v3' },

@@ -3,6 +3,7 @@ import { endpoints, replicas } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { orgAccount, PLATFORM_ACCOUNTS, postTransaction } from '../../core/billing/ledger.ts';
 import { minimumTopUp, minuteCharges } from '../../core/billing/metering.ts';
+import { afterUsage } from './after-usage.ts';
 
 const MINUTE_MS = 60_000;
 
@@ -30,9 +31,13 @@ export async function meterReplicas(ctx: ServiceContext, limit = 500): Promise<n
     )
     .limit(limit);
   let charged = 0;
+  const debited = new Set<string>();
   for (const { replica, endpointName } of due) {
-    charged += await meterReplica(ctx, replica, endpointName, nowMs);
+    const posted = await meterReplica(ctx, replica, endpointName, nowMs);
+    if (posted > 0) debited.add(replica.orgId);
+    charged += posted;
   }
+  await afterUsage(ctx, debited);
   return charged;
 }
 

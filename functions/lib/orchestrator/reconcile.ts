@@ -1,5 +1,5 @@
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
-import { endpoints, gpuTypes, models, replicas } from '../../../db/schema/index.ts';
+import { endpoints, gpuTypes, models, orgBalances, replicas } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { randomToken, sha256Hex } from '../../core/auth/secrets.ts';
 import { newId } from '../../core/ids.ts';
@@ -28,6 +28,10 @@ export async function reconcileEndpoint(
   const decided = await ctx.db.transaction(async (tx) => {
     const [endpoint] = await tx.select().from(endpoints).where(eq(endpoints.id, endpointId)).for('update');
     if (!endpoint) return null;
+    const [balance] = await tx
+      .select({ microUsd: orgBalances.balanceMicroUsd })
+      .from(orgBalances)
+      .where(eq(orgBalances.orgId, endpoint.orgId));
     const live = await tx
       .select()
       .from(replicas)
@@ -44,8 +48,8 @@ export async function reconcileEndpoint(
         lastBusyAtMs: busy[replica.id] ?? null,
       })),
       stopped: endpoint.state === 'stopped' || endpoint.deletedAt !== null,
-      // Balances and spend caps arrive with billing; until then every org can run.
-      funded: true,
+      // At zero balance every replica is released: usage past zero is at most one metering interval.
+      funded: (balance?.microUsd ?? 0) > 0,
       nowMs,
     });
     const releasing = plan.release.map(({ id }) => id);

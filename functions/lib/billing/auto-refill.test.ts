@@ -1,0 +1,150 @@
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gpuTypes, payments, replicas } from '../../../db/schema/index.ts';
+import { testContext } from '../../../tests/harness/context.ts';
+import { insertEndpoint, testDatabase } from '../../../tests/harness/db.ts';
+import { call, outbox, type SignedInUser, signUp } from '../../../tests/harness/edge.ts';
+import { addFunds, relayEvents, stripeRequests } from '../../../tests/harness/stripe.ts';
+import { newId } from '../../core/ids.ts';
+import { meterReplicas } from './meter.ts';
+
+const database = testDatabase();
+afterAll(() => database.close());
+
+const MINUTE = 60_000;
+const T0 = Math.floor(Date.now() / MINUTE) * MINUTE - 24 * 60 * MINUTE;
+let now = T0;
+const { ctx, settle } = testContext(database.db, { now: () => new Date(now) });
+const seen = new Set<string>();
+
+interface Org {
+  user: SignedInUser;
+  orgId: string;
+}
+
+async function orgWithCard(label: string, card: string): Promise<Org> {
+  const user = await signUp(label);
+  const orgId = (await call('GET', '/api/auth/me', { token: user.token })).body.org_id;
+  await addFunds(user.token, 25, { card });
+  const settings = await call('PUT', '/api/billing/settings', {
+    token: user.token,
+    body: {
+      auto_refill: { enabled: true, threshold_cents: 2000, amount_cents: 5000 },
+      alert_thresholds_cents: [1000, 0],
+    },
+  });
+  expect(settings.status).toBe(200);
+  return { user, orgId };
+}
+
+/** A replica of the org that ran `minutes` at $36/hour ($0.60 a minute) and was released just now. */
+async function ran({ orgId }: Org, minutes: number) {
+  const endpointId = await insertEndpoint(database.db, orgId);
+  const [gpu] = await database.db.select().from(gpuTypes).where(eq(gpuTypes.slug, 'a10g'));
+  const id = newId('replica');
+  await database.db.insert(replicas).values({
+    id,
+    orgId,
+    endpointId,
+    gpuTypeId: gpu?.id ?? '',
+    provider: 'local',
+    state: 'released',
+    workerTokenHash: id,
+    pricePerHourMicroUsd: 36_000_000,
+    activeAt: new Date(now - minutes * MINUTE),
+    releasedAt: new Date(now),
+  });
+}
+
+const balanceOf = async ({ user }: Org) =>
+  (await call('GET', '/api/billing/balance', { token: user.token })).body.balance_usd as number;
+const refillsOf = ({ orgId }: Org) =>
+  database.db
+    .select()
+    .from(payments)
+    .where(and(eq(payments.orgId, orgId), eq(payments.kind, 'auto_refill')));
+const meter = async () => {
+  await meterReplicas(ctx);
+  await settle();
+};
+
+let saved: Org;
+let declining: Org;
+
+beforeAll(async () => {
+  saved = await orgWithCard('auto-refill', '4242424242424242');
+  declining = await orgWithCard('auto-refill-declined', '4000000000000341');
+});
+
+describe('auto-refill', () => {
+  it('charges the saved card off-session when usage takes the balance under the threshold', async () => {
+    now += 10 * MINUTE;
+    await ran(saved, 10);
+    await meter();
+    expect(await balanceOf(saved)).toBe(19);
+
+    const [refill] = await refillsOf(saved);
+    expect(refill).toMatchObject({ state: 'pending', amountMicroUsd: 50_000_000 });
+    const sent = (await stripeRequests()).filter(
+      (request) => request.idempotencyKey === `refill:${refill?.id}`,
+    );
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({
+      method: 'POST',
+      path: '/v1/payment_intents',
+      params: {
+        amount: '5000',
+        currency: 'usd',
+        off_session: 'true',
+        confirm: 'true',
+        metadata: { org_id: saved.orgId, payment_id: refill?.id, kind: 'auto_refill' },
+      },
+    });
+    expect(sent[0]?.params.payment_method).toMatch(/^pm_/);
+
+    // Credited by Stripe's webhook, not by the charge call.
+    await relayEvents(seen);
+    expect(await balanceOf(saved)).toBe(69);
+    const statement = await call('GET', '/api/billing/transactions?limit=1', { token: saved.user.token });
+    expect(statement.body.data[0]).toMatchObject({ kind: 'auto_refill', amount_usd: 50 });
+  });
+
+  it('charges at most once an hour however fast the balance drains, and warns once per level', async () => {
+    now += 1 * MINUTE;
+    await ran(saved, 100);
+    await meter();
+    expect(await balanceOf(saved)).toBe(9);
+    await meter();
+    expect(await refillsOf(saved)).toHaveLength(1);
+    const warnings = (await outbox(saved.user.email)).filter((email) =>
+      email.subject.includes('below $10.00'),
+    );
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.text).toContain('is $9.00');
+
+    // An hour later the next drain may refill again.
+    now += 61 * MINUTE;
+    await ran(saved, 1);
+    await meter();
+    expect(await refillsOf(saved)).toHaveLength(2);
+  });
+
+  it('tells the billing contacts when the card is declined, credits nothing and does not retry within the hour', async () => {
+    await ran(declining, 10);
+    await meter();
+    await relayEvents(seen);
+    await settle();
+    expect(await balanceOf(declining)).toBe(19);
+    const [refill] = await refillsOf(declining);
+    expect(refill?.state).toBe('failed');
+    expect(refill?.failureMessage).toMatch(/authentication/);
+    const failed = (await outbox(declining.user.email)).filter((email) =>
+      email.subject.includes('auto-refill of $50.00 failed'),
+    );
+    expect(failed).toHaveLength(1);
+
+    await ran(declining, 5);
+    await meter();
+    expect(await refillsOf(declining)).toHaveLength(1);
+  });
+});

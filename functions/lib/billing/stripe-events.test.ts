@@ -1,0 +1,151 @@
+import { eq, inArray } from 'drizzle-orm';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { orgBalances, orgs, payments } from '../../../db/schema/index.ts';
+import { testDatabase } from '../../../tests/harness/db.ts';
+import { deliver } from '../../../tests/harness/stripe.ts';
+import { derivedBalance } from '../../core/billing/ledger.ts';
+import { newId } from '../../core/ids.ts';
+
+const database = testDatabase();
+afterAll(() => database.close());
+
+let eventCounter = 0;
+const event = (type: string, object: Record<string, unknown>) => ({
+  id: `evt_order_${Date.now().toString(36)}_${eventCounter++}`,
+  object: 'event',
+  type,
+  created: Math.floor(Date.now() / 1000),
+  data: { object },
+});
+
+/**
+ * One org's payment history as Stripe reports it: a $50 checkout (later refunded $10, then $30 in
+ * all), a $25 auto-refill that is then disputed, and a $25 auto-refill the card declined.
+ * Expected balance: 50 − 30 + 25 − 25 = $20.
+ */
+async function history() {
+  const orgId = newId('org');
+  await database.db.insert(orgs).values({ id: orgId, name: 'Ordering', slug: orgId.toLowerCase() });
+  const checkout = newId('payment');
+  const refill = newId('payment');
+  const declined = newId('payment');
+  const refillIntent = `pi_${refill}`;
+  await database.db.insert(payments).values([
+    { id: checkout, orgId, kind: 'checkout', amountMicroUsd: 50_000_000 },
+    // The refill's PaymentIntent id is stored when the charge is made, before any event.
+    {
+      id: refill,
+      orgId,
+      kind: 'auto_refill',
+      amountMicroUsd: 25_000_000,
+      stripePaymentIntentId: refillIntent,
+    },
+    { id: declined, orgId, kind: 'auto_refill', amountMicroUsd: 25_000_000 },
+  ]);
+  const meta = (paymentId: string, kind: string) => ({ org_id: orgId, payment_id: paymentId, kind });
+  const checkoutIntent = `pi_${checkout}`;
+  const charge = (amountRefunded: number) => ({
+    id: `ch_${checkout}`,
+    object: 'charge',
+    amount: 5000,
+    amount_refunded: amountRefunded,
+    currency: 'usd',
+    payment_intent: checkoutIntent,
+    // No metadata: the refund must be placed through the PaymentIntent the other events link.
+    metadata: {},
+  });
+  const events = [
+    event('payment_intent.succeeded', {
+      id: checkoutIntent,
+      object: 'payment_intent',
+      amount: 5000,
+      amount_received: 5000,
+      currency: 'usd',
+      metadata: meta(checkout, 'checkout'),
+    }),
+    event('checkout.session.completed', {
+      id: `cs_test_${checkout}`,
+      object: 'checkout.session',
+      amount_total: 5000,
+      currency: 'usd',
+      payment_status: 'paid',
+      payment_intent: checkoutIntent,
+      metadata: meta(checkout, 'checkout'),
+    }),
+    event('charge.refunded', charge(1000)),
+    event('charge.refunded', charge(3000)),
+    event('payment_intent.succeeded', {
+      id: refillIntent,
+      object: 'payment_intent',
+      amount: 2500,
+      amount_received: 2500,
+      currency: 'usd',
+      metadata: meta(refill, 'auto_refill'),
+    }),
+    event('charge.dispute.created', {
+      id: `dp_${refill}`,
+      object: 'dispute',
+      amount: 2500,
+      currency: 'usd',
+      charge: `ch_${refill}`,
+      payment_intent: refillIntent,
+    }),
+    event('payment_intent.payment_failed', {
+      id: `pi_${declined}`,
+      object: 'payment_intent',
+      amount: 2500,
+      amount_received: 0,
+      currency: 'usd',
+      metadata: meta(declined, 'auto_refill'),
+      last_payment_error: { message: 'Your card was declined.' },
+    }),
+  ];
+  return { orgId, events, ids: { checkout, refill, declined } };
+}
+
+/** Stripe's delivery: every event until answered 2xx; one answered 503 comes again later. */
+async function deliverAll(queue: unknown[]) {
+  let deliveries = 0;
+  while (queue.length > 0) {
+    if (++deliveries > 100) throw new Error('events never settled');
+    const next = queue.shift();
+    const response = await deliver(next);
+    if (response.status === 503) queue.push(next);
+    else expect(response.status).toBe(200);
+  }
+}
+
+describe('Stripe events in any order, duplicated', () => {
+  it('give the same balance and payment states as in order', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.array(fc.nat({ max: 6 }), { maxLength: 5 }),
+        async (seed, duplicated) => {
+          const { orgId, events, ids } = await history();
+          const sequence = [...events, ...duplicated.map((index) => events[index])];
+          // A seeded shuffle: fast-check shrinks the seed and the duplicates on failure.
+          const order =
+            fc.sample(fc.shuffledSubarray(sequence, { minLength: sequence.length }), {
+              seed,
+              numRuns: 1,
+            })[0] ?? sequence;
+          await deliverAll([...order]);
+          expect(await derivedBalance(database.db, orgId)).toBe(20_000_000);
+          const rows = await database.db
+            .select({ id: payments.id, state: payments.state, refunded: payments.refundedMicroUsd })
+            .from(payments)
+            .where(inArray(payments.id, Object.values(ids)));
+          const byId = Object.fromEntries(rows.map((row) => [row.id, row]));
+          expect(byId[ids.checkout]).toMatchObject({ state: 'succeeded', refunded: 30_000_000 });
+          expect(byId[ids.refill]?.state).toBe('disputed');
+          expect(byId[ids.declined]?.state).toBe('failed');
+          const [cached] = await database.db.select().from(orgBalances).where(eq(orgBalances.orgId, orgId));
+          expect(cached?.balanceMicroUsd).toBe(20_000_000);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+});

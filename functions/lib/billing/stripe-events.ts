@@ -1,0 +1,290 @@
+import { eq } from 'drizzle-orm';
+import type Stripe from 'stripe';
+import { billingAccounts, payments, stripeEvents } from '../../../db/schema/index.ts';
+import type { ServiceContext } from '../../context.ts';
+import { levelBelow } from '../../core/billing/alerts.ts';
+import { centsToMicroUsd, SUPPORTED_CURRENCIES } from '../../core/billing/amounts.ts';
+import type { LedgerKind } from '../../core/billing/kinds.ts';
+import { orgAccount, PLATFORM_ACCOUNTS, postTransaction } from '../../core/billing/ledger.ts';
+import { DependencyUnavailableError } from '../../core/errors.ts';
+
+/** The events the webhook endpoint is subscribed to (README "Deploying" lists them for Stripe's dashboard). */
+export const HANDLED_STRIPE_EVENTS = [
+  'checkout.session.completed',
+  'payment_intent.succeeded',
+  'payment_intent.payment_failed',
+  'charge.refunded',
+  'charge.dispute.created',
+] as const;
+type HandledType = (typeof HANDLED_STRIPE_EVENTS)[number];
+
+export const isHandledEvent = (type: string): type is HandledType =>
+  (HANDLED_STRIPE_EVENTS as readonly string[]).includes(type);
+
+type Transaction = Parameters<Parameters<ServiceContext['db']['transaction']>[0]>[0];
+type Payment = typeof payments.$inferSelect;
+
+export interface EventOutcome {
+  outcome: 'applied' | 'duplicate' | 'ignored';
+  detail: string;
+  orgId: string | null;
+  /** The org's balance after the event moved it (absent when it moved nothing). */
+  balanceMicroUsd?: number;
+  /** An auto-refill charge the card declined: its owners are told. */
+  refillFailed?: { amountMicroUsd: number; reason: string };
+}
+
+/**
+ * Thrown when an event refers to a payment this platform cannot place yet (a dispute delivered before
+ * the checkout that it disputes): the webhook answers 503 and Stripe delivers it again later.
+ */
+export class EventNotReadyError extends DependencyUnavailableError {
+  constructor(detail: string) {
+    super('stripe', { cause: new Error(detail) });
+    this.message = `Not ready to apply this event (${detail}); Stripe will retry it.`;
+  }
+}
+
+const ignored = (detail: string, orgId: string | null = null): EventOutcome => ({
+  outcome: 'ignored',
+  detail,
+  orgId,
+});
+
+async function lockPayment(tx: Transaction, where: ReturnType<typeof eq>): Promise<Payment | undefined> {
+  const [payment] = await tx.select().from(payments).where(where).for('update');
+  return payment;
+}
+
+/** Our payment behind a Stripe object: its metadata names it; else its PaymentIntent does. */
+async function paymentFor(
+  tx: Transaction,
+  metadata: Stripe.Metadata | null | undefined,
+  paymentIntentId: string | null,
+): Promise<Payment | undefined> {
+  const paymentId = metadata?.payment_id;
+  if (paymentId) {
+    const payment = await lockPayment(tx, eq(payments.id, paymentId));
+    if (payment && payment.orgId === metadata?.org_id) return payment;
+  }
+  return paymentIntentId ? lockPayment(tx, eq(payments.stripePaymentIntentId, paymentIntentId)) : undefined;
+}
+
+const intentId = (value: string | { id: string } | null) =>
+  typeof value === 'string' ? value : (value?.id ?? null);
+
+/** Money in: the payment's one credit, keyed by the payment so no second event can credit it again. */
+async function credit(
+  tx: Transaction,
+  payment: Payment,
+  amountCents: number,
+  kind: LedgerKind,
+  description: string,
+) {
+  const amount = centsToMicroUsd(amountCents);
+  const posted = await postTransaction(tx, {
+    kind,
+    idempotencyKey: `stripe:payment:${payment.id}`,
+    description,
+    reference: payment.id,
+    lines: [
+      { orgId: payment.orgId, account: orgAccount(payment.orgId), amountMicroUsd: amount },
+      { orgId: null, account: PLATFORM_ACCOUNTS.stripe, amountMicroUsd: -amount },
+    ],
+  });
+  const balance = posted.balances[payment.orgId] ?? 0;
+  // The balance rose: warnings for levels it is now above are re-armed.
+  const [account] = await tx.select().from(billingAccounts).where(eq(billingAccounts.orgId, payment.orgId));
+  if (account) {
+    await tx
+      .update(billingAccounts)
+      .set({ alertedBelowMicroUsd: levelBelow(balance, account.alertThresholdsMicroUsd) })
+      .where(eq(billingAccounts.orgId, payment.orgId));
+  }
+  return { duplicate: posted.duplicate, balance };
+}
+
+/** Money out for a refund or dispute: recorded whatever the balance (the card already has it back). */
+async function debit(
+  tx: Transaction,
+  payment: Payment,
+  amount: number,
+  kind: LedgerKind,
+  key: string,
+  description: string,
+) {
+  const posted = await postTransaction(tx, {
+    kind,
+    idempotencyKey: key,
+    description,
+    reference: payment.id,
+    lines: [
+      { orgId: payment.orgId, account: orgAccount(payment.orgId), amountMicroUsd: -amount },
+      { orgId: null, account: PLATFORM_ACCOUNTS.stripe, amountMicroUsd: amount },
+    ],
+  });
+  return posted.balances[payment.orgId] ?? 0;
+}
+
+const settledState = (payment: Payment) =>
+  payment.state === 'pending' || payment.state === 'failed' ? 'succeeded' : payment.state;
+const supported = (currency: string) => (SUPPORTED_CURRENCIES as readonly string[]).includes(currency);
+
+async function checkoutCompleted(tx: Transaction, session: Stripe.Checkout.Session): Promise<EventOutcome> {
+  const payment = await paymentFor(tx, session.metadata, null);
+  if (payment?.kind !== 'checkout') return ignored('not a checkout started by this platform');
+  if (session.payment_status !== 'paid')
+    return ignored(`payment status is ${session.payment_status}`, payment.orgId);
+  if (!supported(session.currency ?? ''))
+    return ignored(`currency ${session.currency} is not accepted`, payment.orgId);
+  const { balance, duplicate } = await credit(
+    tx,
+    payment,
+    session.amount_total ?? 0,
+    'top_up',
+    'Added funds (card)',
+  );
+  await tx
+    .update(payments)
+    .set({
+      state: settledState(payment),
+      amountMicroUsd: centsToMicroUsd(session.amount_total ?? 0),
+      stripeCheckoutSessionId: session.id,
+      stripePaymentIntentId: intentId(session.payment_intent) ?? payment.stripePaymentIntentId,
+    })
+    .where(eq(payments.id, payment.id));
+  return duplicate
+    ? ignored('payment already credited', payment.orgId)
+    : { outcome: 'applied', detail: 'credited', orgId: payment.orgId, balanceMicroUsd: balance };
+}
+
+async function intentSucceeded(tx: Transaction, intent: Stripe.PaymentIntent): Promise<EventOutcome> {
+  const payment = await paymentFor(tx, intent.metadata, intent.id);
+  if (!payment) return ignored('not a payment of this platform');
+  await tx
+    .update(payments)
+    .set({ stripePaymentIntentId: intent.id, failureMessage: null })
+    .where(eq(payments.id, payment.id));
+  // A checkout is credited by its session (which says what the customer paid for); this event only
+  // links the PaymentIntent, so refunds and disputes find the payment.
+  if (payment.kind === 'checkout') return { outcome: 'applied', detail: 'linked', orgId: payment.orgId };
+  if (!supported(intent.currency))
+    return ignored(`currency ${intent.currency} is not accepted`, payment.orgId);
+  const { balance, duplicate } = await credit(
+    tx,
+    payment,
+    intent.amount_received,
+    'auto_refill',
+    'Auto-refill (saved card)',
+  );
+  await tx
+    .update(payments)
+    .set({ state: settledState(payment) })
+    .where(eq(payments.id, payment.id));
+  return duplicate
+    ? ignored('payment already credited', payment.orgId)
+    : { outcome: 'applied', detail: 'credited', orgId: payment.orgId, balanceMicroUsd: balance };
+}
+
+async function intentFailed(tx: Transaction, intent: Stripe.PaymentIntent): Promise<EventOutcome> {
+  const payment = await paymentFor(tx, intent.metadata, intent.id);
+  if (!payment) return ignored('not a payment of this platform');
+  const reason = intent.last_payment_error?.message ?? 'the card was declined';
+  // A later success of the same intent wins, whatever order the two events arrive in.
+  if (payment.state !== 'pending') return ignored(`payment is already ${payment.state}`, payment.orgId);
+  await tx
+    .update(payments)
+    .set({ state: 'failed', failureMessage: reason, stripePaymentIntentId: intent.id })
+    .where(eq(payments.id, payment.id));
+  return {
+    outcome: 'applied',
+    detail: 'failed',
+    orgId: payment.orgId,
+    ...(payment.kind === 'auto_refill'
+      ? { refillFailed: { amountMicroUsd: payment.amountMicroUsd, reason } }
+      : {}),
+  };
+}
+
+async function chargeRefunded(tx: Transaction, charge: Stripe.Charge): Promise<EventOutcome> {
+  const payment = await paymentFor(tx, charge.metadata, intentId(charge.payment_intent));
+  if (!payment) throw new EventNotReadyError(`no payment for charge ${charge.id} yet`);
+  // `amount_refunded` is cumulative: only what this platform has not yet taken back moves, so partial
+  // refunds delivered out of order or twice add up to the refunded total exactly once.
+  const refunded = centsToMicroUsd(charge.amount_refunded);
+  const owed = refunded - payment.refundedMicroUsd;
+  if (owed <= 0) return ignored('refund already recorded', payment.orgId);
+  const balance = await debit(
+    tx,
+    payment,
+    owed,
+    'refund',
+    `stripe:refund:${charge.id}:${charge.amount_refunded}`,
+    'Refund to card',
+  );
+  await tx
+    .update(payments)
+    .set({
+      refundedMicroUsd: refunded,
+      state: refunded >= payment.amountMicroUsd ? 'refunded' : payment.state,
+    })
+    .where(eq(payments.id, payment.id));
+  return { outcome: 'applied', detail: 'refunded', orgId: payment.orgId, balanceMicroUsd: balance };
+}
+
+async function disputeCreated(tx: Transaction, dispute: Stripe.Dispute): Promise<EventOutcome> {
+  const payment = await paymentFor(tx, null, intentId(dispute.payment_intent));
+  if (!payment) throw new EventNotReadyError(`no payment for dispute ${dispute.id} yet`);
+  const amount = centsToMicroUsd(dispute.amount);
+  const balance = await debit(
+    tx,
+    payment,
+    amount,
+    'dispute',
+    `stripe:dispute:${dispute.id}`,
+    'Card payment disputed',
+  );
+  await tx
+    .update(payments)
+    .set({ disputedMicroUsd: payment.disputedMicroUsd + amount, state: 'disputed' })
+    .where(eq(payments.id, payment.id));
+  // A disputed card is not charged again automatically.
+  await tx
+    .update(billingAccounts)
+    .set({ autoRefillEnabled: false })
+    .where(eq(billingAccounts.orgId, payment.orgId));
+  return { outcome: 'applied', detail: 'disputed', orgId: payment.orgId, balanceMicroUsd: balance };
+}
+
+const HANDLERS: Record<HandledType, (tx: Transaction, object: never) => Promise<EventOutcome>> = {
+  'checkout.session.completed': checkoutCompleted,
+  'payment_intent.succeeded': intentSucceeded,
+  'payment_intent.payment_failed': intentFailed,
+  'charge.refunded': chargeRefunded,
+  'charge.dispute.created': disputeCreated,
+};
+
+/**
+ * Applies a verified Stripe event exactly once: the event id is claimed in the same transaction as
+ * the money it moves, so a redelivery (even a concurrent one, which waits on the claimed row) finds
+ * it and changes nothing; and each movement is also keyed by what it is about (the payment, the
+ * refund total, the dispute), so two different events about one payment cannot both move money.
+ */
+export async function applyStripeEvent(ctx: ServiceContext, event: Stripe.Event & { type: HandledType }) {
+  return ctx.db.transaction(async (tx) => {
+    const claimed = await tx
+      .insert(stripeEvents)
+      .values({ id: event.id, type: event.type, outcome: 'pending' })
+      .onConflictDoNothing()
+      .returning({ id: stripeEvents.id });
+    if (claimed.length === 0)
+      return { outcome: 'duplicate', detail: 'event already applied', orgId: null } as EventOutcome;
+    const handler = HANDLERS[event.type] as (tx: Transaction, object: unknown) => Promise<EventOutcome>;
+    const result = await handler(tx, event.data.object);
+    await tx
+      .update(stripeEvents)
+      .set({ outcome: `${result.outcome}: ${result.detail}`, orgId: result.orgId })
+      .where(eq(stripeEvents.id, event.id));
+    return result;
+  });
+}
