@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, check, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { createdAt, prefixedId } from './columns.ts';
 import { endpoints } from './endpoints.ts';
 import { apiKeyKindEnum, roleEnum } from './enums.ts';
@@ -24,6 +24,9 @@ export const apiKeys = pgTable(
     role: roleEnum('role'),
     /** Requests per minute; null means the default for the key's kind. */
     rateLimitPerMinute: integer('rate_limit_per_minute'),
+    /** Spend caps (UTC day, calendar month) on the GPU time of this key's requests; null: none. */
+    spendCapDailyMicroUsd: bigint('spend_cap_daily_micro_usd', { mode: 'number' }),
+    spendCapMonthlyMicroUsd: bigint('spend_cap_monthly_micro_usd', { mode: 'number' }),
     name: text('name').notNull(),
     hash: text('hash').notNull(),
     prefix: text('prefix').notNull(),

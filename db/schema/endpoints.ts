@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, check, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import { prefixedId, timestamps } from './columns.ts';
 import { endpointStateEnum } from './enums.ts';
 import { models } from './models.ts';
@@ -25,6 +25,9 @@ export const endpoints = pgTable(
     maxReplicas: integer('max_replicas').notNull().default(1),
     idleTimeoutSeconds: integer('idle_timeout_seconds').notNull().default(300),
     concurrencyPerReplica: integer('concurrency_per_replica').notNull().default(1),
+    /** Spend caps (UTC day, calendar month) on this endpoint's GPU time; null: none. */
+    spendCapDailyMicroUsd: bigint('spend_cap_daily_micro_usd', { mode: 'number' }),
+    spendCapMonthlyMicroUsd: bigint('spend_cap_monthly_micro_usd', { mode: 'number' }),
     env: jsonb('env').$type<Record<string, string>>().notNull().default({}),
     state: endpointStateEnum('state').notNull().default('active'),
     createdByUserId: text('created_by_user_id').references(() => users.id, { onDelete: 'set null' }),

@@ -16,5 +16,6 @@ export * from './payments.ts';
 export * from './replica-events.ts';
 export * from './replicas.ts';
 export * from './sessions.ts';
+export * from './spend-counters.ts';
 export * from './users.ts';
 export * from './webhooks.ts';

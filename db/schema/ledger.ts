@@ -30,6 +30,7 @@ export const ledgerEntries = pgTable(
     uniqueIndex('ledger_entries_idempotency_key').on(t.idempotencyKey),
     index('ledger_entries_org_idx').on(t.orgId, t.createdAt),
     index('ledger_entries_transaction_idx').on(t.transactionId),
+    index('ledger_entries_reference_idx').on(t.reference),
     check('ledger_entries_nonzero', sql`${t.amountMicroUsd} <> 0`),
   ],
 );

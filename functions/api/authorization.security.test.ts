@@ -45,6 +45,11 @@ const ROUTES: Record<string, RouteSpec> = {
   'GET /api/auth/api-keys': { needs: 'api_key.read' },
   'POST /api/auth/api-keys': { needs: 'api_key.manage', body: () => ({ name: 'matrix', role: 'viewer' }) },
   'GET /api/auth/api-keys/{id}': { needs: 'api_key.read', id: 'apiKey' },
+  'PATCH /api/auth/api-keys/{id}': {
+    needs: 'api_key.manage',
+    id: 'apiKey',
+    body: () => ({ spend_cap: { daily_cents: 1000 } }),
+  },
   'DELETE /api/auth/api-keys/{id}': { needs: 'api_key.manage', id: 'apiKey', ok: 200 },
   'POST /api/auth/api-keys/{id}/regenerate': { needs: 'api_key.manage', id: 'apiKey' },
   'GET /api/orgs': { needs: 'user' },

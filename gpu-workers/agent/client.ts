@@ -72,12 +72,24 @@ export function createWorkerClient(baseUrl: string, token: string) {
       waitMs: number,
       signal: AbortSignal,
     ): Promise<{ jobs: WorkerJob[]; leaseMs: number }> {
-      const response = await call(
-        '/internal/worker/jobs/take',
-        { max, wait_ms: waitMs },
-        signal,
-        waitMs + 10_000,
-      );
+      // Stopping cancels the wait, but not a reply already arriving: once its headers are here the
+      // edge has leased the jobs in it, so the body is read whatever happens (else they would sit
+      // leased to a worker that never saw them until the lease ran out).
+      const waiting = new AbortController();
+      const cancelWait = () => waiting.abort(signal.reason);
+      signal.addEventListener('abort', cancelWait, { once: true });
+      if (signal.aborted) cancelWait();
+      let response: Response;
+      try {
+        response = await call(
+          '/internal/worker/jobs/take',
+          { max, wait_ms: waitMs },
+          waiting.signal,
+          waitMs + 10_000,
+        );
+      } finally {
+        signal.removeEventListener('abort', cancelWait);
+      }
       if (response.status === 401) throw new ReplicaGoneError();
       if (!response.ok) throw new Error(`take answered ${response.status}: ${await response.text()}`);
       const body = (await response.json()) as { jobs: WorkerJob[]; lease_ms: number };

@@ -1,6 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createApiKey, createApiKeyInput } from '../../core/api-keys/create.ts';
-import { getApiKey, listApiKeys, regenerateApiKey, revokeApiKey } from '../../core/api-keys/manage.ts';
+import {
+  getApiKey,
+  listApiKeys,
+  regenerateApiKey,
+  revokeApiKey,
+  updateApiKey,
+  updateApiKeyInput,
+} from '../../core/api-keys/manage.ts';
 import { authenticate } from '../../lib/auth/authenticate.ts';
 import { createRouter } from '../../lib/openapi.ts';
 import { authErrors, bearerSecurity, jsonRequest, jsonResponse, listQuery, queryText } from '../schemas.ts';
@@ -18,6 +25,7 @@ const ApiKeySchema = z
     prefix: z.string().openapi({ example: 'sk_live_Ab3d' }),
     last_four: z.string().openapi({ example: 'x9Qz' }),
     rate_limit_per_minute: z.number().nullable(),
+    spend_cap: z.object({ daily_cents: z.number().nullable(), monthly_cents: z.number().nullable() }),
     created_at: z.string(),
     last_used_at: z.string().nullable(),
     expires_at: z.string().nullable(),
@@ -103,9 +111,34 @@ apiKeysRouter.openapi(
     summary: 'Get an API key',
     security: bearerSecurity,
     request: { params: IdParams },
-    responses: { 200: jsonResponse('The key', ApiKeySchema), ...authErrors },
+    responses: {
+      200: jsonResponse(
+        'The key, with what its requests spent today and this month',
+        ApiKeySchema.extend({ spend: z.object({ today_usd: z.number(), month_usd: z.number() }) }).openapi(
+          'ApiKeyWithSpend',
+        ),
+      ),
+      ...authErrors,
+    },
   }),
   async (c) => c.json(await getApiKey({ ctx: c.get('services'), id: c.req.valid('param').id }), 200),
+);
+
+apiKeysRouter.openapi(
+  createRoute({
+    method: 'patch',
+    path: '/{id}',
+    tags,
+    summary: "Rename an API key or set its spend caps (per UTC day / month, on its requests' GPU time)",
+    security: bearerSecurity,
+    request: { params: IdParams, ...jsonRequest(updateApiKeyInput.openapi('UpdateApiKey')) },
+    responses: { 200: jsonResponse('The key', ApiKeySchema), ...authErrors },
+  }),
+  async (c) =>
+    c.json(
+      await updateApiKey({ ctx: c.get('services'), id: c.req.valid('param').id, input: c.req.valid('json') }),
+      200,
+    ),
 );
 
 apiKeysRouter.openapi(

@@ -71,10 +71,10 @@ describe('balance and transactions', () => {
     const csv = await call('GET', '/api/billing/transactions?format=csv', { token });
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     const lines = (csv.body as string).trim().split('\n');
-    expect(lines[0]).toBe('date,kind,description,amount_usd,balance_usd,reference,transaction_id');
+    expect(lines[0]).toBe('date,kind,description,amount_usd,balance_usd,reference,period,transaction_id');
     expect(lines[1]).toMatch(
-      /^\d{4}-\d\d-\d\dT[^,]+,usage,"'=Llama, ""70B"": GPU time",-1\.234567,23\.765433,rep_example,txn_/,
+      /^\d{4}-\d\d-\d\dT[^,]+,usage,"'=Llama, ""70B"": GPU time",-1\.234567,23\.765433,rep_example,,txn_/,
     );
-    expect(lines[2]).toMatch(/,top_up,Added funds,25\.000000,25\.000000,,txn_/);
+    expect(lines[2]).toMatch(/,top_up,Added funds,25\.000000,25\.000000,,,txn_/);
   });
 });

@@ -5,6 +5,7 @@ import type { ServiceContext } from '../../context.ts';
 import { assertVerified, humanBehind } from '../actor.ts';
 import { auditActorOf, recordAudit } from '../audit/record.ts';
 import { displayNameInput, NO_NUL } from '../auth/inputs.ts';
+import { capColumns, spendCapInput } from '../billing/caps.ts';
 import { NotFoundError } from '../errors.ts';
 import { authorize } from '../orgs/authorize.ts';
 import { assertCanGrant } from '../orgs/permissions.ts';
@@ -26,6 +27,8 @@ export const createApiKeyInput = z
       .optional(),
     rate_limit_per_minute: z.number().int().min(1).max(100_000).optional(),
     expires_in_days: z.number().int().min(1).max(3650).optional(),
+    /** Caps on the GPU time of this key's requests: past one the key answers 402, other keys go on. */
+    spend_cap: spendCapInput.optional(),
   })
   .strict()
   .superRefine((input, issues) => {
@@ -78,6 +81,7 @@ export async function createApiKey({
       rateLimitPerMinute: parsed.rate_limit_per_minute ?? null,
       name: parsed.name,
       createdByUserId: humanBehind(caller.actor),
+      ...capColumns(parsed.spend_cap),
       expiresAt: parsed.expires_in_days
         ? new Date(now.getTime() + parsed.expires_in_days * 86_400_000)
         : null,

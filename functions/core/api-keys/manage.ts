@@ -1,8 +1,12 @@
 import { and, desc, eq, isNull, lt } from 'drizzle-orm';
+import { z } from 'zod';
 import { apiKeys } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
+import { spendOf } from '../../lib/billing/spend.ts';
 import { assertVerified, humanBehind } from '../actor.ts';
 import { auditActorOf, recordAudit } from '../audit/record.ts';
+import { displayNameInput } from '../auth/inputs.ts';
+import { apiKeySubject, capColumns, spendCapInput, spendView } from '../billing/caps.ts';
 import { NotFoundError } from '../errors.ts';
 import { isId } from '../ids.ts';
 import { authorize } from '../orgs/authorize.ts';
@@ -52,9 +56,11 @@ async function findLiveKey(ctx: ServiceContext, orgId: string, id: string) {
   return row;
 }
 
-export async function getApiKey({ ctx, id }: { ctx: ServiceContext; id: string }): Promise<ApiKeyView> {
+export async function getApiKey({ ctx, id }: { ctx: ServiceContext; id: string }) {
   const { caller } = authorize(ctx.caller, 'api_key.read');
-  return toApiKeyView(await findLiveKey(ctx, caller.orgId, id));
+  const row = await findLiveKey(ctx, caller.orgId, id);
+  const spent = await spendOf(ctx.db, [apiKeySubject(row.id)], ctx.clock.now());
+  return { ...toApiKeyView(row), spend: spendView(spent.get(apiKeySubject(row.id)) ?? { day: 0, month: 0 }) };
 }
 
 /**
@@ -115,6 +121,8 @@ export async function regenerateApiKey({
       endpointId: existing.endpointId,
       role: existing.role,
       rateLimitPerMinute: existing.rateLimitPerMinute,
+      spendCapDailyMicroUsd: existing.spendCapDailyMicroUsd,
+      spendCapMonthlyMicroUsd: existing.spendCapMonthlyMicroUsd,
       name: existing.name,
       createdByUserId: humanBehind(caller.actor) ?? existing.createdByUserId,
       // The replacement lives as long as the original was meant to, counted from now.
@@ -135,4 +143,44 @@ export async function regenerateApiKey({
   });
   await dropCachedKeys(ctx, [existing.hash]);
   return { ...toApiKeyView(created.row), key: created.secret };
+}
+
+export const updateApiKeyInput = z
+  .object({ name: displayNameInput.optional(), spend_cap: spendCapInput.optional() })
+  .strict()
+  .refine((input) => Object.keys(input).length > 0, 'change at least one setting');
+export type UpdateApiKeyInput = z.input<typeof updateApiKeyInput>;
+
+/** Renames a key or changes its spend caps; the secret stays the same. */
+export async function updateApiKey({
+  ctx,
+  id,
+  input,
+}: {
+  ctx: ServiceContext;
+  id: string;
+  input: UpdateApiKeyInput;
+}) {
+  const { caller, role } = authorize(ctx.caller, 'api_key.manage');
+  const parsed = updateApiKeyInput.parse(input);
+  const existing = await findLiveKey(ctx, caller.orgId, id);
+  if (existing.role) assertCanGrant(role, existing.role);
+  return ctx.db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(apiKeys)
+      .set({ name: parsed.name, ...capColumns(parsed.spend_cap) })
+      .where(and(eq(apiKeys.id, id), eq(apiKeys.orgId, caller.orgId), isNull(apiKeys.revokedAt)))
+      .returning();
+    if (!row) throw notFound();
+    await recordAudit(tx, {
+      orgId: caller.orgId,
+      actor: auditActorOf(caller.actor),
+      action: 'api_key.update',
+      targetType: 'api_key',
+      targetId: row.id,
+      origin: ctx.origin,
+      metadata: { changed: Object.keys(parsed), spendCap: parsed.spend_cap ?? null },
+    });
+    return toApiKeyView(row);
+  });
 }

@@ -6,7 +6,16 @@ import { generateApiKey } from './format.ts';
 
 type KeySettings = Pick<
   typeof apiKeys.$inferInsert,
-  'orgId' | 'kind' | 'endpointId' | 'role' | 'rateLimitPerMinute' | 'name' | 'createdByUserId' | 'expiresAt'
+  | 'orgId'
+  | 'kind'
+  | 'endpointId'
+  | 'role'
+  | 'rateLimitPerMinute'
+  | 'name'
+  | 'createdByUserId'
+  | 'expiresAt'
+  | 'spendCapDailyMicroUsd'
+  | 'spendCapMonthlyMicroUsd'
 > & { kind: 'account' | 'deployment' };
 
 /** Generates a secret and stores only its hash; the secret is returned for the one time it is shown. */

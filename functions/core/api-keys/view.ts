@@ -1,4 +1,5 @@
 import type { apiKeys } from '../../../db/schema/index.ts';
+import { capView } from '../billing/caps.ts';
 
 /** What the API shows of a key: never the secret or its hash. */
 export interface ApiKeyView {
@@ -12,6 +13,7 @@ export interface ApiKeyView {
   prefix: string;
   last_four: string;
   rate_limit_per_minute: number | null;
+  spend_cap: { daily_cents: number | null; monthly_cents: number | null };
   created_at: string;
   last_used_at: string | null;
   expires_at: string | null;
@@ -31,6 +33,7 @@ export function toApiKeyView(row: typeof apiKeys.$inferSelect): ApiKeyView {
     prefix: row.prefix,
     last_four: row.lastFour,
     rate_limit_per_minute: row.rateLimitPerMinute,
+    spend_cap: capView(row),
     created_at: row.createdAt.toISOString(),
     last_used_at: iso(row.lastUsedAt),
     expires_at: iso(row.expiresAt),

@@ -105,12 +105,12 @@ describe('the ledger', () => {
     expect(await derivedBalance(database.db, orgId)).toBe(100_000);
   });
 
-  it('property: under random top-ups, debits (floored or not) and retried keys, every invariant holds after every step', async () => {
+  it('property: under random top-ups, refills, refunds, debits (floored or not), concurrent overdraft attempts and retried keys, every invariant holds after every step', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(
           fc.record({
-            op: fc.constantFrom('top_up', 'spend', 'spend_floored'),
+            op: fc.constantFrom('top_up', 'refill', 'refund', 'spend', 'spend_floored', 'race'),
             amount: fc.integer({ min: 1, max: 50_000_000 }),
             // Small key space: retries of earlier keys are common.
             key: fc.integer({ min: 0, max: 12 }),
@@ -121,24 +121,41 @@ describe('the ledger', () => {
           const orgId = await newOrg();
           const applied = new Map<number, number>();
           let expected = 0;
-          for (const step of steps) {
+          for (const [index, step] of steps.entries()) {
             const key = `${orgId}-${step.key}`;
-            const posting =
-              step.op === 'top_up'
-                ? topUp(orgId, step.amount, key)
-                : spend(orgId, step.amount, key, step.op === 'spend_floored' ? 0 : undefined);
-            const delta = step.op === 'top_up' ? step.amount : -step.amount;
-            const result: unknown = await post(posting).catch((error: unknown) => error);
-            if (result instanceof InsufficientQuotaError) {
-              expect(expected - step.amount).toBeLessThan(0);
-            } else if (result instanceof Error) {
-              throw result;
-            } else if ((result as { duplicate: boolean }).duplicate) {
-              expect(applied.has(step.key)).toBe(true);
+            if (step.op === 'race') {
+              // Four floored debits at once: exactly as many succeed as the balance covers.
+              const tries = await Promise.allSettled(
+                [0, 1, 2, 3].map((i) => post(spend(orgId, step.amount, `${orgId}-race-${index}-${i}`, 0))),
+              );
+              const won = tries.filter((t) => t.status === 'fulfilled').length;
+              for (const t of tries)
+                if (t.status === 'rejected') expect(t.reason).toBeInstanceOf(InsufficientQuotaError);
+              expect(won).toBe(Math.max(0, Math.min(4, Math.floor(expected / step.amount))));
+              expected -= won * step.amount;
             } else {
-              expect(applied.has(step.key)).toBe(false);
-              applied.set(step.key, delta);
-              expected += delta;
+              const posting =
+                step.op === 'top_up' || step.op === 'refill'
+                  ? {
+                      ...topUp(orgId, step.amount, key),
+                      kind: step.op === 'refill' ? ('auto_refill' as const) : ('top_up' as const),
+                    }
+                  : step.op === 'refund'
+                    ? { ...spend(orgId, step.amount, key), kind: 'refund' as const }
+                    : spend(orgId, step.amount, key, step.op === 'spend_floored' ? 0 : undefined);
+              const delta = step.op === 'top_up' || step.op === 'refill' ? step.amount : -step.amount;
+              const result: unknown = await post(posting).catch((error: unknown) => error);
+              if (result instanceof InsufficientQuotaError) {
+                expect(expected - step.amount).toBeLessThan(0);
+              } else if (result instanceof Error) {
+                throw result;
+              } else if ((result as { duplicate: boolean }).duplicate) {
+                expect(applied.has(step.key)).toBe(true);
+              } else {
+                expect(applied.has(step.key)).toBe(false);
+                applied.set(step.key, delta);
+                expected += delta;
+              }
             }
             expect(await cachedBalance(orgId)).toBe(expected);
             expect(await derivedBalance(database.db, orgId)).toBe(expected);

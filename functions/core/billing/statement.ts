@@ -29,18 +29,32 @@ export async function readBalance(ctx: ServiceContext) {
 
 export interface StatementLine {
   id: string;
-  transaction_id: string;
+  /** Null for a usage line, which sums many per-minute transactions. */
+  transaction_id: string | null;
   kind: string;
   description: string;
   amount_usd: number;
   balance_after_usd: number;
+  /** The payment, or for usage the deployment. */
   reference: string | null;
+  /** Usage lines: the UTC day they cover. */
+  period: string | null;
   created_at: string;
 }
 
+/** "4.5 hrs", "12 min", "40 s": how long a deployment ran, as a statement line says it. */
+export function formatDuration(hours: number): string {
+  const rounded = Number(hours.toFixed(2));
+  if (hours >= 1) return `${rounded} ${rounded === 1 ? 'hr' : 'hrs'}`;
+  if (hours * 60 >= 1) return `${Math.round(hours * 60)} min`;
+  return `${Math.round(hours * 3600)} s`;
+}
+
 /**
- * Every movement on the org's account, newest first, each with the balance it left. `after` (an
- * entry id from the previous page) pages back; the running balance covers the whole history.
+ * Every movement on the org's account, newest first, each with the balance it left. Usage, metered
+ * per replica-minute, is shown as one line per deployment per UTC day ("Llama 3.1 70B (4.5 hrs)");
+ * payments, refunds and adjustments one line each. `after` (a line id from the previous page) pages
+ * back; the running balance covers the whole history.
  */
 export async function listStatement(
   ctx: ServiceContext,
@@ -56,25 +70,50 @@ export async function listStatement(
     balance_after: string;
     reference: string | null;
     created_at: Date | string;
+    deployment_id: string | null;
+    deployment_name: string | null;
+    hours: number | null;
+    day: string;
   }>(sql`
-    select * from (
-      select id, transaction_id, kind, description, amount_micro_usd, reference, created_at,
-             sum(amount_micro_usd) over (order by id) as balance_after
-      from ledger_entries where account = ${orgAccount(caller.orgId)}
-    ) statement
+    with entries as (
+      select e.id, e.transaction_id, e.kind::text as kind, e.description, e.amount_micro_usd, e.reference,
+             e.created_at, en.id as deployment_id, en.name as deployment_name,
+             -e.amount_micro_usd::float8 / nullif(r.price_per_hour_micro_usd, 0) as hours,
+             to_char(e.created_at at time zone 'UTC', 'YYYY-MM-DD') as day,
+             case when e.kind = 'usage' and en.id is not null
+                  then 'usage:' || en.id || ':' || to_char(e.created_at at time zone 'UTC', 'YYYY-MM-DD')
+                  else e.id end as line
+      from ledger_entries e
+      left join replicas r on e.kind = 'usage' and r.id = e.reference
+      left join endpoints en on en.id = r.endpoint_id
+      where e.account = ${orgAccount(caller.orgId)}
+    ), lines as (
+      select max(id) as id, min(transaction_id) as transaction_id, min(kind) as kind,
+             min(description) as description, sum(amount_micro_usd) as amount_micro_usd,
+             min(reference) as reference, max(created_at) as created_at, min(deployment_id) as deployment_id,
+             min(deployment_name) as deployment_name, sum(hours) as hours, min(day) as day, count(*) as entries
+      from entries group by line
+    )
+    select * from (select *, sum(amount_micro_usd) over (order by id) as balance_after from lines) statement
     where ${page.after ? sql`id < ${page.after}` : sql`true`}
     order by id desc
     limit ${page.limit + 1}`);
-  const lines = rows.rows.slice(0, page.limit).map((row) => ({
-    id: row.id,
-    transaction_id: row.transaction_id,
-    kind: row.kind,
-    description: row.description,
-    amount_usd: usd(Number(row.amount_micro_usd)),
-    balance_after_usd: usd(Number(row.balance_after)),
-    reference: row.reference,
-    created_at: new Date(row.created_at).toISOString(),
-  }));
+  const lines = rows.rows.slice(0, page.limit).map((row) => {
+    const usage = row.kind === 'usage' && row.deployment_id !== null;
+    return {
+      id: row.id,
+      transaction_id: usage ? null : row.transaction_id,
+      kind: row.kind,
+      description: usage
+        ? `${row.deployment_name} (${formatDuration(Number(row.hours ?? 0))})`
+        : row.description,
+      amount_usd: usd(Number(row.amount_micro_usd)),
+      balance_after_usd: usd(Number(row.balance_after)),
+      reference: usage ? row.deployment_id : row.reference,
+      period: usage ? row.day : null,
+      created_at: new Date(row.created_at).toISOString(),
+    };
+  });
   return { object: 'list', data: lines, has_more: rows.rows.length > page.limit };
 }
 
@@ -86,7 +125,16 @@ const csvCell = (value: string | null, freeText = false) => {
 };
 
 export function statementCsv(lines: StatementLine[]): string {
-  const header = ['date', 'kind', 'description', 'amount_usd', 'balance_usd', 'reference', 'transaction_id'];
+  const header = [
+    'date',
+    'kind',
+    'description',
+    'amount_usd',
+    'balance_usd',
+    'reference',
+    'period',
+    'transaction_id',
+  ];
   const body = lines.map((line) =>
     [
       csvCell(line.created_at),
@@ -95,6 +143,7 @@ export function statementCsv(lines: StatementLine[]): string {
       csvCell(line.amount_usd.toFixed(6)),
       csvCell(line.balance_after_usd.toFixed(6)),
       csvCell(line.reference, true),
+      csvCell(line.period),
       csvCell(line.transaction_id),
     ].join(','),
   );

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { displayNameInput } from '../auth/inputs.ts';
+import { spendCapInput } from '../billing/caps.ts';
 
 /** A container image reference: `registry/name:tag` or `name@sha256:…`, as Docker parses them. */
 const IMAGE_REFERENCE =
@@ -41,6 +42,8 @@ const knobs = {
   idle_timeout_seconds: z.number().int().min(10).max(86_400),
   concurrency_per_replica: z.number().int().min(1).max(256),
   env: envInput,
+  /** `{"daily_cents": 2000, "monthly_cents": 40000}`: past a cap the deployment answers 402 and scales to zero. */
+  spend_cap: spendCapInput,
 };
 
 export const createDeploymentInput = z
@@ -64,6 +67,7 @@ export const createDeploymentInput = z
     idle_timeout_seconds: knobs.idle_timeout_seconds.default(300),
     concurrency_per_replica: knobs.concurrency_per_replica.optional(),
     env: knobs.env.default({}),
+    spend_cap: knobs.spend_cap.optional(),
   })
   .strict()
   .superRefine((input, issues) => {
@@ -92,6 +96,7 @@ export const updateDeploymentInput = z
     idle_timeout_seconds: knobs.idle_timeout_seconds.optional(),
     concurrency_per_replica: knobs.concurrency_per_replica.optional(),
     env: knobs.env.optional(),
+    spend_cap: knobs.spend_cap.optional(),
   })
   .strict()
   .refine((input) => Object.keys(input).length > 0, 'change at least one setting');

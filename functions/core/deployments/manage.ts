@@ -7,6 +7,7 @@ import { dropCachedKeys } from '../api-keys/cache.ts';
 import { insertApiKey } from '../api-keys/store.ts';
 import { toApiKeyView } from '../api-keys/view.ts';
 import { auditActorOf, recordAudit } from '../audit/record.ts';
+import { capColumns } from '../billing/caps.ts';
 import { InvalidRequestError, NotFoundError } from '../errors.ts';
 import { isId, newId } from '../ids.ts';
 import { authorize } from '../orgs/authorize.ts';
@@ -90,6 +91,7 @@ export async function createDeployment({
         idleTimeoutSeconds: parsed.idle_timeout_seconds,
         concurrencyPerReplica: parsed.concurrency_per_replica ?? DEFAULT_CONCURRENCY[engine] ?? 1,
         env: parsed.env,
+        ...capColumns(parsed.spend_cap),
         createdByUserId: humanBehind(caller.actor),
       })
       .returning();
@@ -211,6 +213,7 @@ export async function updateDeployment({
         idleTimeoutSeconds: parsed.idle_timeout_seconds,
         concurrencyPerReplica: parsed.concurrency_per_replica,
         env: parsed.env,
+        ...capColumns(parsed.spend_cap),
       })
       .where(eq(endpoints.id, endpoint.id))
       .returning();

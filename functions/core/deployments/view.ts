@@ -1,4 +1,5 @@
 import type { endpoints, models } from '../../../db/schema/index.ts';
+import { capView } from '../billing/caps.ts';
 
 export interface DeploymentView {
   id: string;
@@ -15,6 +16,7 @@ export interface DeploymentView {
   concurrency_per_replica: number;
   /** Names only: values may be secrets and are never returned. */
   env_keys: string[];
+  spend_cap: { daily_cents: number | null; monthly_cents: number | null };
   state: 'active' | 'stopped';
   created_at: string;
   updated_at: string;
@@ -39,6 +41,7 @@ export function toDeploymentView(
     idle_timeout_seconds: row.idleTimeoutSeconds,
     concurrency_per_replica: row.concurrencyPerReplica,
     env_keys: Object.keys(row.env).sort(),
+    spend_cap: capView(row),
     state: row.state,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),

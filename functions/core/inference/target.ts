@@ -1,7 +1,16 @@
-import { and, eq, isNull, or, sql } from 'drizzle-orm';
-import { endpoints, gpuTypes, models, orgBalances } from '../../../db/schema/index.ts';
+import { type AnyColumn, and, eq, isNull, or, type SQL, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
+import {
+  apiKeys,
+  endpoints,
+  gpuTypes,
+  models,
+  orgBalances,
+  spendCounters,
+} from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { formatUsd } from '../billing/amounts.ts';
+import { apiKeySubject, capMessage, capReached, spendPeriods } from '../billing/caps.ts';
 import type { Engine } from '../compute.ts';
 import { ConflictError, InsufficientQuotaError, InvalidRequestError, NotFoundError } from '../errors.ts';
 import { isId } from '../ids.ts';
@@ -54,15 +63,39 @@ export async function resolveTarget(
 ): Promise<InferenceTarget> {
   const { caller, boundEndpointId: bound } = authorizeInference(ctx.caller);
   const { actor } = caller;
+  const keyId = actor.type === 'api_key' ? actor.keyId : null;
+  const periods = spendPeriods(ctx.clock.now());
+  // Spend-cap counters ride along in the one query: today's and this month's, endpoint and key.
+  const endpointDay = alias(spendCounters, 'endpoint_day');
+  const endpointMonth = alias(spendCounters, 'endpoint_month');
+  const keyDay = alias(spendCounters, 'key_day');
+  const keyMonth = alias(spendCounters, 'key_month');
+  const counterOf = (table: { subject: AnyColumn; period: AnyColumn }, subject: SQL, period: string) =>
+    and(eq(table.subject, subject), eq(table.period, period));
   const rows = await ctx.db
     .select({
       endpoint: endpoints,
       model: { slug: models.slug, engine: models.engine, price: models.pricePerHourMicroUsd },
       gpu: { secure: gpuTypes.securePricePerHourMicroUsd },
       balance: orgBalances.balanceMicroUsd,
+      key: {
+        spendCapDailyMicroUsd: apiKeys.spendCapDailyMicroUsd,
+        spendCapMonthlyMicroUsd: apiKeys.spendCapMonthlyMicroUsd,
+      },
+      spend: {
+        endpointDay: endpointDay.spendMicroUsd,
+        endpointMonth: endpointMonth.spendMicroUsd,
+        keyDay: keyDay.spendMicroUsd,
+        keyMonth: keyMonth.spendMicroUsd,
+      },
     })
     .from(endpoints)
     .leftJoin(orgBalances, eq(orgBalances.orgId, endpoints.orgId))
+    .leftJoin(apiKeys, eq(apiKeys.id, keyId ?? ''))
+    .leftJoin(endpointDay, counterOf(endpointDay, sql`'endpoint:' || ${endpoints.id}`, periods.day))
+    .leftJoin(endpointMonth, counterOf(endpointMonth, sql`'endpoint:' || ${endpoints.id}`, periods.month))
+    .leftJoin(keyDay, counterOf(keyDay, sql`${apiKeySubject(keyId ?? '')}`, periods.day))
+    .leftJoin(keyMonth, counterOf(keyMonth, sql`${apiKeySubject(keyId ?? '')}`, periods.month))
     .leftJoin(models, eq(models.id, endpoints.modelId))
     // Custom images are priced by their first-choice GPU.
     .leftJoin(gpuTypes, eq(gpuTypes.slug, sql`${endpoints.gpuTypes}[1]`))
@@ -79,7 +112,7 @@ export async function resolveTarget(
     )
     .limit(2);
   if (rows.length !== 1 || !rows[0]) throw notFound(model);
-  const { endpoint, model: catalog, gpu, balance } = rows[0];
+  const { endpoint, model: catalog, gpu, balance, key, spend } = rows[0];
   if (endpoint.state === 'stopped') {
     throw new ConflictError(`The deployment '${endpoint.name}' is stopped. Start it to send requests.`);
   }
@@ -89,6 +122,17 @@ export async function resolveTarget(
       `Your balance is ${formatUsd(balance ?? 0)}. Add funds (or turn on auto-refill) to send requests.`,
     );
   }
+  const endpointCap = capReached(endpoint, {
+    day: spend?.endpointDay ?? 0,
+    month: spend?.endpointMonth ?? 0,
+  });
+  if (endpointCap) throw new InsufficientQuotaError(capMessage('This deployment', endpointCap, endpoint));
+  const keyCaps = {
+    spendCapDailyMicroUsd: key?.spendCapDailyMicroUsd ?? null,
+    spendCapMonthlyMicroUsd: key?.spendCapMonthlyMicroUsd ?? null,
+  };
+  const keyCap = capReached(keyCaps, { day: spend?.keyDay ?? 0, month: spend?.keyMonth ?? 0 });
+  if (keyCap) throw new InsufficientQuotaError(capMessage('This API key', keyCap, keyCaps));
   if (catalog && !ENGINE_KINDS[catalog.engine].includes(kind)) {
     throw new InvalidRequestError(
       `The model '${model}' (${catalog.slug}) does not serve ${KIND_NAMES[kind]}; it serves ${ENGINE_KINDS[catalog.engine].map((served) => KIND_NAMES[served]).join(', ')}.`,

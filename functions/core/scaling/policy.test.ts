@@ -25,6 +25,7 @@ const facts = (over: Partial<ScalingFacts>): ScalingFacts => ({
   replicas: [],
   stopped: false,
   funded: true,
+  spendCapReached: false,
   nowMs: NOW,
   ...over,
 });
@@ -121,6 +122,16 @@ describe('scaling policy', () => {
       { desired: 0, start: 0, release: [{ id: 'a', reason: 'unfunded' }] },
     ],
     [
+      'scales to zero when the endpoint reached its spend cap',
+      facts({
+        spendCapReached: true,
+        queued: 3,
+        knobs: { ...knobs, minReplicas: 1 },
+        replicas: [replica('a')],
+      }),
+      { desired: 0, start: 0, release: [{ id: 'a', reason: 'spend_cap' }] },
+    ],
+    [
       'trims to a lowered max at once, idlest first',
       facts({
         queued: 50,
@@ -154,6 +165,7 @@ describe('scaling policy', () => {
       ),
       stopped: fc.boolean(),
       funded: fc.boolean(),
+      capped: fc.boolean(),
     })
     .map(
       (r): ScalingFacts => ({
@@ -174,6 +186,7 @@ describe('scaling policy', () => {
         })),
         stopped: r.stopped,
         funded: r.funded,
+        spendCapReached: r.capped,
         nowMs: NOW,
       }),
     );
@@ -189,7 +202,7 @@ describe('scaling policy', () => {
       fc.property(arbitraryFacts, (input) => {
         const { plan, remaining, released } = applied(input);
         expect(released.size).toBe(plan.release.length);
-        if (input.stopped || !input.funded) {
+        if (input.stopped || !input.funded || input.spendCapReached) {
           expect(remaining).toBe(0);
           return;
         }

@@ -33,8 +33,10 @@ export interface ScalingFacts {
   replicas: ReplicaFacts[];
   /** The endpoint is stopped by its owner. */
   stopped: boolean;
-  /** The org can pay (positive balance, under its caps). */
+  /** The org can pay (a positive balance). */
   funded: boolean;
+  /** The endpoint reached its daily or monthly spend cap. */
+  spendCapReached: boolean;
   nowMs: number;
 }
 
@@ -50,6 +52,7 @@ export type ReleaseReason =
   | 'never_started'
   | 'stopped'
   | 'unfunded'
+  | 'spend_cap'
   | 'over_max'
   | 'retried';
 
@@ -77,8 +80,8 @@ export function planScaling(facts: ScalingFacts): ScalingPlan {
     }
   }
 
-  if (facts.stopped || !facts.funded) {
-    const reason: ReleaseReason = facts.stopped ? 'stopped' : 'unfunded';
+  if (facts.stopped || !facts.funded || facts.spendCapReached) {
+    const reason: ReleaseReason = facts.stopped ? 'stopped' : !facts.funded ? 'unfunded' : 'spend_cap';
     return { desired: 0, start: 0, release: [...release, ...alive.map(({ id }) => ({ id, reason }))] };
   }
 

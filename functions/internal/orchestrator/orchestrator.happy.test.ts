@@ -74,6 +74,7 @@ describe('scale to zero and back', () => {
       replicas: { active: 0, starting: 0 },
       queue: { queued: 0, running: 0 },
       cold_start_estimate_seconds: null,
+      cost: { per_hour_usd: 0, today_usd: 0, month_usd: 0, total_usd: 0 },
     });
 
     const reply = await client.chat.completions.create({
@@ -90,6 +91,11 @@ describe('scale to zero and back', () => {
     expect(after).toMatchObject({ status: 'running', replicas: { active: 1, starting: 0 } });
     expect(after.cold_start_estimate_seconds).toBeGreaterThan(0);
     expect(after.cold_start_estimate_seconds).toBeLessThan(30);
+    // The running replica costs its hourly price, and its unmetered time already shows.
+    const catalog = await call('GET', '/api/models/llama-3.1-8b-instruct', { token });
+    expect(after.cost.per_hour_usd).toBe(catalog.body.price_per_hour_usd);
+    expect(after.cost.total_usd).toBeGreaterThan(0);
+    expect(after.cost.today_usd).toBe(after.cost.total_usd);
 
     // Not idle long enough yet: the schedule keeps it.
     const early = await reconcile({ endpoint_id: id });

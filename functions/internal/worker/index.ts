@@ -4,11 +4,14 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { replicas } from '../../../db/schema/index.ts';
 import { jsonRequest as json } from '../../api/schemas.ts';
 import type { AppEnv } from '../../context.ts';
+import { apiKeySubject } from '../../core/billing/caps.ts';
+import { costMicroUsd } from '../../core/billing/cost.ts';
 import { ConflictError, InvalidRequestError, NotFoundError, UnauthorizedError } from '../../core/errors.ts';
 import { isId } from '../../core/ids.ts';
 import { jobInputKey, jobOutputKey, OUTPUT_NAME, outputContentType } from '../../core/payloads/store.ts';
 import { isReleasedWorker, resolveWorker, type WorkerIdentity } from '../../core/workers/identity.ts';
 import { bearerToken } from '../../lib/auth/bearer.ts';
+import { addSpend } from '../../lib/billing/spend.ts';
 import { settleAsyncJob } from '../../lib/jobs/settle.ts';
 import { appendWorkerLogs } from '../../lib/logs.ts';
 import { recordJobMetrics } from '../../lib/metrics.ts';
@@ -201,6 +204,11 @@ workerApi.openapi(
         .db.update(replicas)
         .set({ busySeconds: sql`${replicas.busySeconds} + ${body.gpu_ms / 1000}` })
         .where(eq(replicas.id, identity.replicaId));
+      // The key's spend cap counts the GPU time of its requests (the endpoint's counts replica uptime).
+      if (book.apiKeyId) {
+        const cost = costMicroUsd(body.gpu_ms / 1000, book.pricePerHourMicroUsd);
+        await addSpend(c.get('services').db, apiKeySubject(book.apiKeyId), new Date(now), cost);
+      }
       await recordJobMetrics(redis, identity.endpointId, {
         ok: Boolean(body.result),
         latencyMs: now - book.createdMs,

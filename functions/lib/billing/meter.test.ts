@@ -37,7 +37,11 @@ async function replicaOf(activeAtMs: number, releasedAtMs: number | null) {
 }
 
 const entriesOf = (replicaId: string) =>
-  database.db.select().from(ledgerEntries).where(eq(ledgerEntries.reference, replicaId));
+  database.db
+    .select()
+    .from(ledgerEntries)
+    .where(eq(ledgerEntries.reference, replicaId))
+    .orderBy(ledgerEntries.id);
 
 describe('metering replica uptime into the ledger', () => {
   it('charges each complete minute once while the replica runs, and the rest when it is released', async () => {

@@ -1,9 +1,11 @@
 import { and, eq, isNotNull, isNull, lt, or } from 'drizzle-orm';
 import { endpoints, replicas } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
+import { endpointSubject } from '../../core/billing/caps.ts';
 import { orgAccount, PLATFORM_ACCOUNTS, postTransaction } from '../../core/billing/ledger.ts';
 import { minimumTopUp, minuteCharges } from '../../core/billing/metering.ts';
 import { afterUsage } from './after-usage.ts';
+import { addSpend } from './spend.ts';
 
 const MINUTE_MS = 60_000;
 
@@ -82,14 +84,30 @@ async function meterReplica(
           `${endpointName}: GPU time ${at}Z (${minute.seconds.toFixed(1)} s)`,
         ),
       );
-      if (!result.duplicate) posted++;
+      if (!result.duplicate) {
+        posted++;
+        await addSpend(
+          tx,
+          endpointSubject(replica.endpointId),
+          new Date(minute.minuteMs),
+          minute.amountMicroUsd,
+        );
+      }
     }
     if (topUp > 0) {
       const result = await postTransaction(
         tx,
         debit(topUp, `usage:${replica.id}:minimum`, `${endpointName}: 1-minute minimum per replica session`),
       );
-      if (!result.duplicate) posted++;
+      if (!result.duplicate) {
+        posted++;
+        await addSpend(
+          tx,
+          endpointSubject(replica.endpointId),
+          new Date(session.releasedAtMs ?? nowMs),
+          topUp,
+        );
+      }
     }
     await tx
       .update(replicas)

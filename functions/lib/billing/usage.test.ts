@@ -90,6 +90,27 @@ describe('usage analytics', () => {
     expect(days.filter((day) => !meteredOn.has(day.date)).every((day) => day.spend_usd === 0)).toBe(true);
   });
 
+  it('shows usage on the statement as one line per deployment per day, with its hours', async () => {
+    const statement = await call('GET', '/api/billing/transactions', { token });
+    const usage = statement.body.data.filter((line: { kind: string }) => line.kind === 'usage');
+    // Every metered minute of a deployment on one day folds into one line (metered just now: one day).
+    const byDeployment = new Map<string, { description: string; amount: number }>();
+    for (const line of usage) {
+      const seen = byDeployment.get(line.reference) ?? { description: line.description, amount: 0 };
+      seen.amount += line.amount_usd;
+      byDeployment.set(line.reference, seen);
+    }
+    expect(byDeployment.get(modelDeployment)?.amount).toBeCloseTo(-2.4, 6);
+    expect(byDeployment.get(customImage)?.amount).toBeCloseTo(-4, 6);
+    if (usage.length === 2) {
+      expect(byDeployment.get(modelDeployment)?.description).toBe('chat-bot (2 hrs)');
+      expect(
+        usage.every((line: { period: string; transaction_id: null }) => line.transaction_id === null),
+      ).toBe(true);
+    }
+    expect(statement.body.data[0].balance_after_usd).toBeCloseTo(-6.4, 6);
+  });
+
   it('reports an earlier month, and refuses malformed or future months', async () => {
     const earlier = await call('GET', '/api/billing/usage?month=2025-01', { token });
     expect(earlier.status).toBe(200);

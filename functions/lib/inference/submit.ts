@@ -103,6 +103,7 @@ export async function submitJob(
       idempotencyKey,
       async: Boolean(asyncOptions),
       pricePerHourMicroUsd: target.pricePerHourMicroUsd,
+      apiKeyId: target.apiKeyId,
     })
     .catch(async (error: unknown) => {
       // Recorded but never queued: say so on the record rather than leave it "queued" forever.

@@ -2,11 +2,13 @@ import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { endpoints, gpuTypes, models, orgBalances, replicas } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { randomToken, sha256Hex } from '../../core/auth/secrets.ts';
+import { capReached, endpointSubject } from '../../core/billing/caps.ts';
 import { newId } from '../../core/ids.ts';
 import { recordReplicaEvents } from '../../core/replicas/events.ts';
 import { planScaling, type ReleaseReason, type ScalingPlan } from '../../core/scaling/policy.ts';
 import { forgetWorker } from '../../core/workers/identity.ts';
 import { meterReplicas } from '../billing/meter.ts';
+import { spendOf } from '../billing/spend.ts';
 import { sweepOverdueJobs } from '../jobs/repair.ts';
 import { createJobQueue } from '../queue/index.ts';
 import { RELEASE_DETAILS, releaseReplica, startReplica } from './replicas.ts';
@@ -32,6 +34,9 @@ export async function reconcileEndpoint(
       .select({ microUsd: orgBalances.balanceMicroUsd })
       .from(orgBalances)
       .where(eq(orgBalances.orgId, endpoint.orgId));
+    const spend = (await spendOf(tx, [endpointSubject(endpoint.id)], ctx.clock.now())).get(
+      endpointSubject(endpoint.id),
+    );
     const live = await tx
       .select()
       .from(replicas)
@@ -50,6 +55,7 @@ export async function reconcileEndpoint(
       stopped: endpoint.state === 'stopped' || endpoint.deletedAt !== null,
       // At zero balance every replica is released: usage past zero is at most one metering interval.
       funded: (balance?.microUsd ?? 0) > 0,
+      spendCapReached: capReached(endpoint, spend ?? { day: 0, month: 0 }) !== null,
       nowMs,
     });
     const releasing = plan.release.map(({ id }) => id);

@@ -108,6 +108,7 @@ export const RELEASE_DETAILS: Record<ReleaseReason, string> = {
   stopped: 'the deployment was stopped',
   over_max: 'above max_replicas',
   unfunded: 'the organization has no funds left',
+  spend_cap: 'the deployment reached its spend cap',
   dead: 'the worker stopped sending heartbeats',
   never_started: 'the worker never came up',
   retried: 'released on a retry after a failed or interrupted release',

@@ -31,6 +31,8 @@ export interface EnqueueRequest {
   async?: boolean;
   /** The endpoint's price per replica-hour, for the job's cost. */
   pricePerHourMicroUsd: number;
+  /** The API key that sent it: its spend cap counts the job's GPU time. */
+  apiKeyId?: string | null;
 }
 
 export interface LeasedJob {
@@ -146,6 +148,8 @@ export function createJobQueue(redis: Redis) {
           request.async ? '1' : '0',
           'price',
           String(request.pricePerHourMicroUsd),
+          'key',
+          request.apiKeyId ?? '',
         ],
       );
       if (Number(duplicate) === 2) {
@@ -306,6 +310,7 @@ export function createJobQueue(redis: Redis) {
           'endpoint',
           'kind',
           'completed',
+          'key',
         )) ?? {};
       return {
         isAsync: String(fields.async) === '1',
@@ -321,6 +326,7 @@ export function createJobQueue(redis: Redis) {
         endpointId: String(fields.endpoint ?? ''),
         kind: String(fields.kind ?? ''),
         completedAt: fields.completed ? new Date(Number(fields.completed)) : undefined,
+        apiKeyId: fields.key ? String(fields.key) : null,
       };
     },
 

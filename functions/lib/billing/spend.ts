@@ -1,0 +1,49 @@
+import { and, inArray, sql } from 'drizzle-orm';
+import { spendCounters } from '../../../db/schema/index.ts';
+import { spendPeriods } from '../../core/billing/caps.ts';
+import type { Database, Transaction } from '../db.ts';
+
+/** Adds a spend to its subject's day, month and all-time counters (in the caller's transaction). */
+export async function addSpend(tx: Transaction | Database, subject: string, at: Date, microUsd: number) {
+  if (microUsd <= 0) return;
+  const periods = spendPeriods(at);
+  await tx
+    .insert(spendCounters)
+    .values(
+      [periods.day, periods.month, periods.total].map((period) => ({
+        subject,
+        period,
+        spendMicroUsd: microUsd,
+      })),
+    )
+    .onConflictDoUpdate({
+      target: [spendCounters.subject, spendCounters.period],
+      set: { spendMicroUsd: sql`${spendCounters.spendMicroUsd} + excluded.spend_micro_usd` },
+    });
+}
+
+/** Today's, this month's and all-time spend of each subject (zeros when nothing was spent). */
+export async function spendOf(db: Database | Transaction, subjects: string[], now: Date) {
+  const periods = spendPeriods(now);
+  const rows =
+    subjects.length === 0
+      ? []
+      : await db
+          .select()
+          .from(spendCounters)
+          .where(
+            and(
+              inArray(spendCounters.subject, subjects),
+              inArray(spendCounters.period, [periods.day, periods.month, periods.total]),
+            ),
+          );
+  const result = new Map(subjects.map((subject) => [subject, { day: 0, month: 0, total: 0 }]));
+  for (const row of rows) {
+    const spend = result.get(row.subject);
+    if (!spend) continue;
+    if (row.period === periods.day) spend.day = row.spendMicroUsd;
+    else if (row.period === periods.month) spend.month = row.spendMicroUsd;
+    else spend.total = row.spendMicroUsd;
+  }
+  return result;
+}
