@@ -140,13 +140,18 @@ describe('spend caps', () => {
     // The deployment's own key is not capped.
     expect((await chat(target.key)).status).toBe(202);
 
-    const lifted = await call('PATCH', `/api/auth/api-keys/${created.body.id}`, {
+    // A new secret is no way around the cap: the replacement keeps the key's spend.
+    const regenerated = await call('POST', `/api/auth/api-keys/${created.body.id}/regenerate`, { token });
+    expect(regenerated.status).toBe(201);
+    expect((await chat(regenerated.body.key, target.id)).status).toBe(402);
+
+    const lifted = await call('PATCH', `/api/auth/api-keys/${regenerated.body.id}`, {
       token,
       body: { spend_cap: { daily_cents: null } },
     });
     expect(lifted.status).toBe(200);
     expect(lifted.body.spend_cap.daily_cents).toBeNull();
-    expect((await chat(key, target.id)).status).toBe(202);
+    expect((await chat(regenerated.body.key, target.id)).status).toBe(202);
   });
 
   it('refuses malformed caps and keeps the old ones', async () => {

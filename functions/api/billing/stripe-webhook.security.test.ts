@@ -91,6 +91,29 @@ describe('the Stripe webhook refuses what Stripe did not sign', () => {
     await unchanged(event.id);
   });
 
+  it('ignores a refund of a charge made outside the platform, instead of asking Stripe to retry forever', async () => {
+    const event = {
+      ...checkoutEvent(),
+      type: 'charge.refunded',
+      data: {
+        object: {
+          id: 'ch_elsewhere',
+          object: 'charge',
+          amount: 5000,
+          amount_refunded: 5000,
+          currency: 'usd',
+          customer: 'cus_not_ours',
+          payment_intent: 'pi_elsewhere',
+          metadata: {},
+        },
+      },
+    };
+    const refund = await deliver(event);
+    expect(refund.status).toBe(200);
+    expect(refund.body.outcome).toBe('ignored: not a charge of this platform');
+    expect((await call('GET', '/api/billing/balance', { token })).body.balance_usd).toBe(0);
+  });
+
   it('ignores a signed event about a payment of another org, and moves no money', async () => {
     const event = checkoutEvent();
     event.data.object.metadata.org_id = newId('org');

@@ -2,7 +2,7 @@ import { and, desc, eq, isNull, lt } from 'drizzle-orm';
 import { z } from 'zod';
 import { apiKeys } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
-import { spendOf } from '../../lib/billing/spend.ts';
+import { carrySpend, spendOf } from '../../lib/billing/spend.ts';
 import { assertVerified, humanBehind } from '../actor.ts';
 import { auditActorOf, recordAudit } from '../audit/record.ts';
 import { displayNameInput } from '../auth/inputs.ts';
@@ -130,6 +130,8 @@ export async function regenerateApiKey({
         ? new Date(now.getTime() + (existing.expiresAt.getTime() - existing.createdAt.getTime()))
         : null,
     });
+    // The replacement inherits what the key spent, so regenerating is no way around its spend cap.
+    await carrySpend(tx, apiKeySubject(existing.id), apiKeySubject(row.id));
     await recordAudit(tx, {
       orgId: caller.orgId,
       actor: auditActorOf(caller.actor),

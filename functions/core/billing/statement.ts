@@ -78,6 +78,7 @@ export async function listStatement(
     with entries as (
       select e.id, e.transaction_id, e.kind::text as kind, e.description, e.amount_micro_usd, e.reference,
              e.created_at, en.id as deployment_id, en.name as deployment_name,
+             sum(e.amount_micro_usd) over (order by e.id) as balance_after,
              -e.amount_micro_usd::float8 / nullif(r.price_per_hour_micro_usd, 0) as hours,
              to_char(e.created_at at time zone 'UTC', 'YYYY-MM-DD') as day,
              case when e.kind = 'usage' and en.id is not null
@@ -91,10 +92,12 @@ export async function listStatement(
       select max(id) as id, min(transaction_id) as transaction_id, min(kind) as kind,
              min(description) as description, sum(amount_micro_usd) as amount_micro_usd,
              min(reference) as reference, max(created_at) as created_at, min(deployment_id) as deployment_id,
-             min(deployment_name) as deployment_name, sum(hours) as hours, min(day) as day, count(*) as entries
+             min(deployment_name) as deployment_name, sum(hours) as hours, min(day) as day, count(*) as entries,
+             -- The balance its last entry left, so a payment in the middle of a day's usage reads right.
+             (array_agg(balance_after order by id desc))[1] as balance_after
       from entries group by line
     )
-    select * from (select *, sum(amount_micro_usd) over (order by id) as balance_after from lines) statement
+    select * from lines
     where ${page.after ? sql`id < ${page.after}` : sql`true`}
     order by id desc
     limit ${page.limit + 1}`);

@@ -5,7 +5,9 @@ import { testContext } from '../../../tests/harness/context.ts';
 import { insertEndpoint, testDatabase } from '../../../tests/harness/db.ts';
 import { call, outbox, type SignedInUser, signUp } from '../../../tests/harness/edge.ts';
 import { addFunds, relayEvents, stripeRequests } from '../../../tests/harness/stripe.ts';
+import { orgAccount, PLATFORM_ACCOUNTS, postTransaction } from '../../core/billing/ledger.ts';
 import { newId } from '../../core/ids.ts';
+import { refillDueOrgs } from './auto-refill.ts';
 import { meterReplicas } from './meter.ts';
 
 const database = testDatabase();
@@ -146,5 +148,37 @@ describe('auto-refill', () => {
     await ran(declining, 5);
     await meter();
     expect(await refillsOf(declining)).toHaveLength(1);
+  });
+
+  it('charges at once when turned on under the threshold, and the minute sweep refills an idle org', async () => {
+    const user = await signUp('auto-refill-idle');
+    const idle: Org = { user, orgId: (await call('GET', '/api/auth/me', { token: user.token })).body.org_id };
+    await addFunds(user.token, 25);
+    const turnedOn = await call('PUT', '/api/billing/settings', {
+      token: user.token,
+      body: { auto_refill: { enabled: true, threshold_cents: 3000, amount_cents: 5000 } },
+    });
+    expect(turnedOn.status).toBe(200);
+    expect(await refillsOf(idle)).toHaveLength(1);
+    await relayEvents(seen);
+    expect(await balanceOf(idle)).toBe(75);
+
+    // Spent down with nothing running (no usage left to meter), an hour later: the sweep refills it.
+    await database.db.transaction((tx) =>
+      postTransaction(tx, {
+        kind: 'usage',
+        idempotencyKey: `${idle.orgId}:drain`,
+        description: 'GPU time',
+        lines: [
+          { orgId: idle.orgId, account: orgAccount(idle.orgId), amountMicroUsd: -75_000_000 },
+          { orgId: null, account: PLATFORM_ACCOUNTS.revenue, amountMicroUsd: 75_000_000 },
+        ],
+      }),
+    );
+    const later = testContext(database.db, { now: () => new Date(Date.now() + 61 * MINUTE) });
+    await refillDueOrgs(later.ctx);
+    expect(await refillsOf(idle)).toHaveLength(2);
+    await relayEvents(seen);
+    expect(await balanceOf(idle)).toBe(50);
   });
 });

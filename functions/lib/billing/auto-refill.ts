@@ -1,4 +1,4 @@
-import { and, desc, eq, gt } from 'drizzle-orm';
+import { and, desc, eq, gt, lt, sql } from 'drizzle-orm';
 import { billingAccounts, orgBalances, payments } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { AUTO_REFILL_INTERVAL_MS, microUsdToCents } from '../../core/billing/amounts.ts';
@@ -107,4 +107,34 @@ export async function maybeAutoRefill(ctx: ServiceContext, orgId: string): Promi
     ctx.logger.warn('auto-refill declined', { orgId, paymentId: decided.paymentId, reason: error.message });
     return 'declined';
   }
+}
+
+/**
+ * Every org with auto-refill on and its balance under the threshold, charged (at most hourly each).
+ * Run by the minute reconcile, so an org at zero, with nothing left running to meter, still refills.
+ */
+export async function refillDueOrgs(ctx: ServiceContext, limit = 200): Promise<number> {
+  const due = await ctx.db
+    .select({ orgId: billingAccounts.orgId })
+    .from(billingAccounts)
+    .leftJoin(orgBalances, eq(orgBalances.orgId, billingAccounts.orgId))
+    .where(
+      and(
+        eq(billingAccounts.autoRefillEnabled, true),
+        lt(sql`coalesce(${orgBalances.balanceMicroUsd}, 0)`, billingAccounts.autoRefillThresholdMicroUsd),
+      ),
+    )
+    .limit(limit);
+  let charged = 0;
+  for (const { orgId } of due) {
+    try {
+      if ((await maybeAutoRefill(ctx, orgId)) === 'charged') charged++;
+    } catch (error) {
+      ctx.logger.error('auto-refill failed', {
+        orgId,
+        cause: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+  return charged;
 }

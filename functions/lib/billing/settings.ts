@@ -6,6 +6,7 @@ import { levelBelow } from '../../core/billing/alerts.ts';
 import { centsToMicroUsd, microUsdToCents } from '../../core/billing/amounts.ts';
 import { InvalidRequestError } from '../../core/errors.ts';
 import { authorize } from '../../core/orgs/authorize.ts';
+import { maybeAutoRefill } from './auto-refill.ts';
 import { savedCards } from './customer.ts';
 
 export interface BillingSettingsInput {
@@ -93,5 +94,7 @@ export async function updateBillingSettings(ctx: ServiceContext, input: BillingS
       metadata: { ...input },
     });
   });
+  // Turned on while already under the threshold: charge now rather than wait for the next usage.
+  if (input.auto_refill?.enabled) await maybeAutoRefill(ctx, caller.orgId);
   return readBillingSettings(ctx);
 }

@@ -47,3 +47,11 @@ export async function spendOf(db: Database | Transaction, subjects: string[], no
   }
   return result;
 }
+
+/** Copies every counter of one subject to another (a regenerated key keeps its spend). */
+export async function carrySpend(tx: Transaction, from: string, to: string) {
+  await tx.execute(sql`
+    insert into spend_counters (subject, period, spend_micro_usd)
+    select ${to}, period, spend_micro_usd from spend_counters where subject = ${from}
+    on conflict (subject, period) do update set spend_micro_usd = excluded.spend_micro_usd`);
+}

@@ -1,7 +1,7 @@
 import { eq, inArray } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { orgBalances, orgs, payments } from '../../../db/schema/index.ts';
+import { billingAccounts, orgBalances, orgs, payments } from '../../../db/schema/index.ts';
 import { testDatabase } from '../../../tests/harness/db.ts';
 import { deliver } from '../../../tests/harness/stripe.ts';
 import { derivedBalance } from '../../core/billing/ledger.ts';
@@ -21,12 +21,14 @@ const event = (type: string, object: Record<string, unknown>) => ({
 
 /**
  * One org's payment history as Stripe reports it: a $50 checkout (later refunded $10, then $30 in
- * all), a $25 auto-refill that is then disputed, and a $25 auto-refill the card declined.
- * Expected balance: 50 − 30 + 25 − 25 = $20.
+ * all), a $25 auto-refill that is disputed and then won, and a $25 auto-refill the card declined.
+ * Expected balance: 50 − 30 + 25 − 25 + 25 = $45.
  */
 async function history() {
   const orgId = newId('org');
   await database.db.insert(orgs).values({ id: orgId, name: 'Ordering', slug: orgId.toLowerCase() });
+  const customer = `cus_${orgId}`;
+  await database.db.insert(billingAccounts).values({ orgId, stripeCustomerId: customer });
   const checkout = newId('payment');
   const refill = newId('payment');
   const declined = newId('payment');
@@ -52,6 +54,7 @@ async function history() {
     amount_refunded: amountRefunded,
     currency: 'usd',
     payment_intent: checkoutIntent,
+    customer,
     // No metadata: the refund must be placed through the PaymentIntent the other events link.
     metadata: {},
   });
@@ -91,6 +94,15 @@ async function history() {
       charge: `ch_${refill}`,
       payment_intent: refillIntent,
     }),
+    event('charge.dispute.closed', {
+      id: `dp_${refill}`,
+      object: 'dispute',
+      amount: 2500,
+      currency: 'usd',
+      charge: `ch_${refill}`,
+      payment_intent: refillIntent,
+      status: 'won',
+    }),
     event('payment_intent.payment_failed', {
       id: `pi_${declined}`,
       object: 'payment_intent',
@@ -121,7 +133,7 @@ describe('Stripe events in any order, duplicated', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-        fc.array(fc.nat({ max: 6 }), { maxLength: 5 }),
+        fc.array(fc.nat({ max: 7 }), { maxLength: 5 }),
         async (seed, duplicated) => {
           const { orgId, events, ids } = await history();
           const sequence = [...events, ...duplicated.map((index) => events[index])];
@@ -132,17 +144,17 @@ describe('Stripe events in any order, duplicated', () => {
               numRuns: 1,
             })[0] ?? sequence;
           await deliverAll([...order]);
-          expect(await derivedBalance(database.db, orgId)).toBe(20_000_000);
+          expect(await derivedBalance(database.db, orgId)).toBe(45_000_000);
           const rows = await database.db
             .select({ id: payments.id, state: payments.state, refunded: payments.refundedMicroUsd })
             .from(payments)
             .where(inArray(payments.id, Object.values(ids)));
           const byId = Object.fromEntries(rows.map((row) => [row.id, row]));
           expect(byId[ids.checkout]).toMatchObject({ state: 'succeeded', refunded: 30_000_000 });
-          expect(byId[ids.refill]?.state).toBe('disputed');
+          expect(byId[ids.refill]?.state).toBe('succeeded');
           expect(byId[ids.declined]?.state).toBe('failed');
           const [cached] = await database.db.select().from(orgBalances).where(eq(orgBalances.orgId, orgId));
-          expect(cached?.balanceMicroUsd).toBe(20_000_000);
+          expect(cached?.balanceMicroUsd).toBe(45_000_000);
         },
       ),
       { numRuns: 25 },

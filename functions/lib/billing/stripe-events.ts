@@ -1,12 +1,13 @@
 import { eq } from 'drizzle-orm';
 import type Stripe from 'stripe';
-import { billingAccounts, payments, stripeEvents } from '../../../db/schema/index.ts';
+import { billingAccounts, ledgerEntries, payments, stripeEvents } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { levelBelow } from '../../core/billing/alerts.ts';
 import { centsToMicroUsd, SUPPORTED_CURRENCIES } from '../../core/billing/amounts.ts';
 import type { LedgerKind } from '../../core/billing/kinds.ts';
 import { orgAccount, PLATFORM_ACCOUNTS, postTransaction } from '../../core/billing/ledger.ts';
 import { DependencyUnavailableError } from '../../core/errors.ts';
+import { callStripe } from './stripe.ts';
 
 /** The events the webhook endpoint is subscribed to (README "Deploying" lists them for Stripe's dashboard). */
 export const HANDLED_STRIPE_EVENTS = [
@@ -15,6 +16,7 @@ export const HANDLED_STRIPE_EVENTS = [
   'payment_intent.payment_failed',
   'charge.refunded',
   'charge.dispute.created',
+  'charge.dispute.closed',
 ] as const;
 type HandledType = (typeof HANDLED_STRIPE_EVENTS)[number];
 
@@ -42,6 +44,19 @@ export class EventNotReadyError extends DependencyUnavailableError {
   constructor(detail: string) {
     super('stripe', { cause: new Error(detail) });
     this.message = `Not ready to apply this event (${detail}); Stripe will retry it.`;
+  }
+}
+
+/**
+ * A refund or dispute of a charge no payment row matches: either this platform's payment whose
+ * linking event has not arrived yet (retry later), or a charge made outside the platform on the same
+ * Stripe account (ignore). The caller decides which, outside the transaction.
+ */
+class UnmatchedChargeError extends Error {
+  readonly paymentIntentId: string | null;
+  constructor(paymentIntentId: string | null, detail: string) {
+    super(detail);
+    this.paymentIntentId = paymentIntentId;
   }
 }
 
@@ -208,7 +223,16 @@ async function intentFailed(tx: Transaction, intent: Stripe.PaymentIntent): Prom
 
 async function chargeRefunded(tx: Transaction, charge: Stripe.Charge): Promise<EventOutcome> {
   const payment = await paymentFor(tx, charge.metadata, intentId(charge.payment_intent));
-  if (!payment) throw new EventNotReadyError(`no payment for charge ${charge.id} yet`);
+  if (!payment) {
+    // Every charge of the platform is made for one of its orgs' Stripe customers.
+    const customer = typeof charge.customer === 'string' ? charge.customer : (charge.customer?.id ?? null);
+    const [owner] = customer
+      ? await tx.select().from(billingAccounts).where(eq(billingAccounts.stripeCustomerId, customer))
+      : [];
+    if (owner || charge.metadata?.payment_id)
+      throw new EventNotReadyError(`no payment for charge ${charge.id} yet`);
+    return ignored('not a charge of this platform');
+  }
   // `amount_refunded` is cumulative: only what this platform has not yet taken back moves, so partial
   // refunds delivered out of order or twice add up to the refunded total exactly once.
   const refunded = centsToMicroUsd(charge.amount_refunded);
@@ -234,8 +258,12 @@ async function chargeRefunded(tx: Transaction, charge: Stripe.Charge): Promise<E
 
 async function disputeCreated(tx: Transaction, dispute: Stripe.Dispute): Promise<EventOutcome> {
   const payment = await paymentFor(tx, null, intentId(dispute.payment_intent));
-  if (!payment) throw new EventNotReadyError(`no payment for dispute ${dispute.id} yet`);
-  const amount = centsToMicroUsd(dispute.amount);
+  if (!payment)
+    throw new UnmatchedChargeError(intentId(dispute.payment_intent), `no payment for dispute ${dispute.id}`);
+  // Never more than is still credited from the payment: a refunded charge disputed anyway owes nothing more.
+  const outstanding = payment.amountMicroUsd - payment.refundedMicroUsd - payment.disputedMicroUsd;
+  const amount = Math.min(centsToMicroUsd(dispute.amount), outstanding);
+  if (amount <= 0) return ignored('nothing left to take back (refunded or disputed already)', payment.orgId);
   const balance = await debit(
     tx,
     payment,
@@ -256,12 +284,58 @@ async function disputeCreated(tx: Transaction, dispute: Stripe.Dispute): Promise
   return { outcome: 'applied', detail: 'disputed', orgId: payment.orgId, balanceMicroUsd: balance };
 }
 
+/** A dispute the platform won gives back exactly what its opening took. */
+async function disputeClosed(tx: Transaction, dispute: Stripe.Dispute): Promise<EventOutcome> {
+  const payment = await paymentFor(tx, null, intentId(dispute.payment_intent));
+  if (!payment)
+    throw new UnmatchedChargeError(intentId(dispute.payment_intent), `no payment for dispute ${dispute.id}`);
+  if (dispute.status !== 'won') return ignored(`dispute closed as ${dispute.status}`, payment.orgId);
+  const [taken] = await tx
+    .select({ amount: ledgerEntries.amountMicroUsd })
+    .from(ledgerEntries)
+    .where(eq(ledgerEntries.idempotencyKey, `stripe:dispute:${dispute.id}#0`));
+  // Opened not yet applied: Stripe retries this later, after the opening.
+  if (!taken) throw new EventNotReadyError(`dispute ${dispute.id} was not opened here yet`);
+  const amount = -taken.amount;
+  const posted = await postTransaction(tx, {
+    kind: 'dispute',
+    idempotencyKey: `stripe:dispute-won:${dispute.id}`,
+    description: 'Dispute won: funds reinstated',
+    reference: payment.id,
+    lines: [
+      { orgId: payment.orgId, account: orgAccount(payment.orgId), amountMicroUsd: amount },
+      { orgId: null, account: PLATFORM_ACCOUNTS.stripe, amountMicroUsd: -amount },
+    ],
+  });
+  if (posted.duplicate) return ignored('dispute already reinstated', payment.orgId);
+  const disputed = payment.disputedMicroUsd - amount;
+  await tx
+    .update(payments)
+    .set({
+      disputedMicroUsd: disputed,
+      state:
+        disputed > 0
+          ? 'disputed'
+          : payment.refundedMicroUsd >= payment.amountMicroUsd
+            ? 'refunded'
+            : 'succeeded',
+    })
+    .where(eq(payments.id, payment.id));
+  return {
+    outcome: 'applied',
+    detail: 'dispute won',
+    orgId: payment.orgId,
+    balanceMicroUsd: posted.balances[payment.orgId] ?? 0,
+  };
+}
+
 const HANDLERS: Record<HandledType, (tx: Transaction, object: never) => Promise<EventOutcome>> = {
   'checkout.session.completed': checkoutCompleted,
   'payment_intent.succeeded': intentSucceeded,
   'payment_intent.payment_failed': intentFailed,
   'charge.refunded': chargeRefunded,
   'charge.dispute.created': disputeCreated,
+  'charge.dispute.closed': disputeClosed,
 };
 
 /**
@@ -270,17 +344,44 @@ const HANDLERS: Record<HandledType, (tx: Transaction, object: never) => Promise<
  * it and changes nothing; and each movement is also keyed by what it is about (the payment, the
  * refund total, the dispute), so two different events about one payment cannot both move money.
  */
-export async function applyStripeEvent(ctx: ServiceContext, event: Stripe.Event & { type: HandledType }) {
+export async function applyStripeEvent(
+  ctx: ServiceContext,
+  event: Stripe.Event & { type: HandledType },
+): Promise<EventOutcome> {
+  try {
+    return await applyOnce(ctx, event, (tx) => {
+      const handler = HANDLERS[event.type] as (tx: Transaction, object: unknown) => Promise<EventOutcome>;
+      return handler(tx, event.data.object);
+    });
+  } catch (error) {
+    if (!(error instanceof UnmatchedChargeError)) throw error;
+    // Whether the disputed charge is the platform's: its PaymentIntent carries our metadata.
+    const intent = error.paymentIntentId
+      ? await callStripe(() => ctx.stripe.paymentIntents.retrieve(error.paymentIntentId ?? '')).catch(
+          (cause: unknown) => {
+            if (cause instanceof DependencyUnavailableError) throw cause;
+            return null;
+          },
+        )
+      : null;
+    if (intent?.metadata?.payment_id) throw new EventNotReadyError(error.message);
+    return applyOnce(ctx, event, async () => ignored('not a charge of this platform'));
+  }
+}
+
+async function applyOnce(
+  ctx: ServiceContext,
+  event: Stripe.Event,
+  apply: (tx: Transaction) => Promise<EventOutcome>,
+): Promise<EventOutcome> {
   return ctx.db.transaction(async (tx) => {
     const claimed = await tx
       .insert(stripeEvents)
       .values({ id: event.id, type: event.type, outcome: 'pending' })
       .onConflictDoNothing()
       .returning({ id: stripeEvents.id });
-    if (claimed.length === 0)
-      return { outcome: 'duplicate', detail: 'event already applied', orgId: null } as EventOutcome;
-    const handler = HANDLERS[event.type] as (tx: Transaction, object: unknown) => Promise<EventOutcome>;
-    const result = await handler(tx, event.data.object);
+    if (claimed.length === 0) return { outcome: 'duplicate', detail: 'event already applied', orgId: null };
+    const result = await apply(tx);
     await tx
       .update(stripeEvents)
       .set({ outcome: `${result.outcome}: ${result.detail}`, orgId: result.orgId })

@@ -7,6 +7,7 @@ import { newId } from '../../core/ids.ts';
 import { recordReplicaEvents } from '../../core/replicas/events.ts';
 import { planScaling, type ReleaseReason, type ScalingPlan } from '../../core/scaling/policy.ts';
 import { forgetWorker } from '../../core/workers/identity.ts';
+import { refillDueOrgs } from '../billing/auto-refill.ts';
 import { meterReplicas } from '../billing/meter.ts';
 import { spendOf } from '../billing/spend.ts';
 import { sweepOverdueJobs } from '../jobs/repair.ts';
@@ -220,6 +221,11 @@ export async function reconcileAll(ctx: ServiceContext) {
   // Replica uptime becomes ledger debits, minute by minute.
   await meterReplicas(ctx).catch((error: unknown) =>
     ctx.logger.error('metering failed', { cause: String(error) }),
+  );
+  // Orgs under their auto-refill threshold with no usage to trigger it (scaled to zero at $0, or
+  // a refill that waited out the hourly limit) are charged here.
+  await refillDueOrgs(ctx).catch((error: unknown) =>
+    ctx.logger.error('auto-refill sweep failed', { cause: String(error) }),
   );
   // Async jobs whose deadline passed are ended and announced, even if nobody polls them.
   await sweepOverdueJobs(ctx).catch((error: unknown) =>
