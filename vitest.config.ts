@@ -11,6 +11,7 @@ export default defineConfig({
             'dev/**/*.unit.test.ts',
             'db/**/*.test.ts',
             'gpu-workers/**/*.test.ts',
+            'web/**/*.unit.test.ts',
           ],
           // Domain code that needs Postgres runs with the edge project's local cloud.
           exclude: ['**/*.db.test.ts', '**/node_modules/**'],

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import tailwindcss from '@tailwindcss/vite';
 import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
 
@@ -21,6 +22,6 @@ function swaggerUiAssets(): Plugin {
 
 export default defineConfig({
   root: import.meta.dirname,
-  plugins: [react(), swaggerUiAssets()],
+  plugins: [react(), tailwindcss(), swaggerUiAssets()],
   build: { outDir: 'dist', emptyOutDir: true, sourcemap: true },
 });

@@ -1,12 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../dev/ports.ts';
 import { encodeWav } from '../../gpu-workers/engines/dev/encode.ts';
+import { devStackEnv, startDevStack, stopDevStack } from '../harness/dev-stack.ts';
 
 /** `npm run dev` itself, as a developer runs it: boot, serve, refuse a second copy, stop, restart. */
 describe('npm run dev', () => {
@@ -17,57 +16,15 @@ describe('npm run dev', () => {
   let mailOutbox: string;
   let accessToken = '';
 
-  const start = () => {
-    const child = spawn(process.execPath, ['dev/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout?.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.stderr?.on('data', (chunk) => {
-      output += chunk;
-    });
-    const ready = new Promise<void>((resolve, reject) => {
-      const timer = setInterval(() => {
-        if (output.includes('Press Ctrl-C to stop.')) {
-          clearInterval(timer);
-          resolve();
-        }
-      }, 100);
-      child.once('exit', (code) => {
-        clearInterval(timer);
-        reject(new Error(`npm run dev exited with ${code}:\n${output}`));
-      });
-    });
-    return { child, ready, output: () => output };
-  };
-
-  const stop = (child: ChildProcess) =>
-    new Promise<number | null>((resolve) => {
-      child.once('exit', (code) => resolve(code));
-      child.kill('SIGINT');
-    });
+  const start = () => startDevStack(env);
+  const stop = stopDevStack;
 
   beforeAll(async () => {
-    postgresPort = await freePort();
-    const edgePort = await freePort();
-    const mailPort = await freePort();
-    mailOutbox = `http://127.0.0.1:${mailPort}`;
-    edge = `http://127.0.0.1:${edgePort}`;
-    env = {
-      ...process.env,
-      DATABASE_URL: '',
-      REDIS_URL: '',
-      DATA_DIR: dataDir,
-      EDGE_PORT: String(edgePort),
-      POSTGRES_PORT: String(postgresPort),
-      NEON_PROXY_PORT: String(await freePort()),
-      REDIS_REST_PORT: String(await freePort()),
-      REDIS_PORT: String(await freePort()),
-      QSTASH_PORT: String(await freePort()),
-      COMPUTE_PORT: String(await freePort()),
-      MAIL_PORT: String(mailPort),
-      STRIPE_PORT: String(await freePort()),
-    };
+    const stack = await devStackEnv(dataDir);
+    env = stack.env;
+    edge = stack.edge;
+    mailOutbox = stack.mailOutbox;
+    postgresPort = stack.ports.postgres;
   });
 
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));

@@ -1,0 +1,158 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { devStackEnv, startDevStack, stopDevStack } from '../harness/dev-stack.ts';
+
+/** Screenshots of every screen, desktop and phone, kept as test artifacts. */
+const SCREENSHOTS = join(process.cwd(), 'test-artifacts', 'screenshots');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const PHONE = { width: 375, height: 812 };
+const DESKTOP = { width: 1280, height: 860 };
+
+/**
+ * A new user's first hour, in a real browser against `npm run dev`: sign up, verify by the emailed
+ * link, add funds through the local checkout, deploy a catalog model, call it with the openai SDK
+ * using the copied quick-start values, see the request and its cost, revoke the key and be refused.
+ */
+describe('the dashboard, end to end', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'aicloud-e2e-'));
+  let stack: Awaited<ReturnType<typeof devStackEnv>>;
+  let running: ReturnType<typeof startDevStack>;
+  let browser: Browser;
+  let page: Page;
+
+  /** Both widths of the current screen; at phone width nothing may scroll sideways. */
+  const capture = async (name: string) => {
+    for (const [label, size] of [
+      ['desktop', DESKTOP],
+      ['phone', PHONE],
+    ] as const) {
+      await page.setViewportSize(size);
+      await page.screenshot({ path: join(SCREENSHOTS, `${name}-${label}.png`), fullPage: true });
+      if (label === 'phone') {
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        expect(overflow, `${name} overflows a 375 px screen`).toBeLessThanOrEqual(0);
+      }
+    }
+    await page.setViewportSize(DESKTOP);
+  };
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    stack = await devStackEnv(dataDir);
+    running = startDevStack(stack.env);
+    await running.ready;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    const context = await browser.newContext({
+      viewport: DESKTOP,
+      permissions: ['clipboard-read', 'clipboard-write'],
+    });
+    page = await context.newPage();
+    page.on('dialog', (dialog) => void dialog.accept());
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (running) expect(await stopDevStack(running.child)).toBe(0);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('takes a new user from sign-up to a paid, revocable API call', async () => {
+    const email = `e2e-${Date.now()}@example.com`;
+    await page.goto(`${stack.edge}/signup`);
+    await capture('signup');
+    await page.getByLabel('Name').fill('Ada');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('correct horse battery staple');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByText('Check your email').waitFor();
+
+    let link: string | undefined;
+    for (let attempt = 0; attempt < 50 && !link; attempt++) {
+      const mail = (await (
+        await fetch(`${stack.mailOutbox}/outbox?to=${encodeURIComponent(email)}`)
+      ).json()) as { data: { text: string }[] };
+      link = /(\/verify-email\?token=[\w-]+)/.exec(mail.data[0]?.text ?? '')?.[1];
+      if (!link) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await page.goto(`${stack.edge}${link}`);
+    await page.getByText('Your email is verified').waitFor();
+
+    await page.goto(`${stack.edge}/login`);
+    await capture('login');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('correct horse battery staple');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await capture('dashboard-empty');
+
+    // Add funds: Stripe Checkout (the local one), paid with a test card; credited by the webhook.
+    await page.getByRole('link', { name: 'Billing' }).first().click();
+    await page.getByRole('button', { name: 'Add $25' }).click();
+    await page.getByRole('button', { name: /Pay \$25\.00/ }).waitFor();
+    await page.getByRole('button', { name: /Pay \$25\.00/ }).click();
+    await page.getByText('Payment received').waitFor();
+    // Credited when the webhook arrives; the page re-reads the balance until then.
+    await expect.poll(() => page.getByTestId('balance').textContent(), { timeout: 15_000 }).toBe('$25.00');
+    await capture('billing');
+
+    await page.getByRole('link', { name: 'Catalog' }).first().click();
+    await page.getByRole('button', { name: 'Deploy Llama 3.1 8B Instruct' }).waitFor();
+    await capture('catalog');
+    await page.getByRole('button', { name: 'Deploy Llama 3.1 8B Instruct' }).click();
+    const key = (await page.getByTestId('deployment-key').textContent()) ?? '';
+    expect(key).toMatch(/^sk_dep_/);
+    await page.getByRole('tab', { name: 'Node' }).click();
+    const quickStart = (await page.getByTestId('quick-start-Node').textContent()) ?? '';
+    expect(quickStart).toContain(key);
+    const baseURL = /baseURL: '([^']+)'/.exec(quickStart)?.[1] ?? '';
+    expect(baseURL).toBe(`${stack.edge}/v1`);
+
+    // The copied quick-start, run: the first request wakes the scaled-to-zero deployment.
+    const client = new OpenAI({ baseURL, apiKey: key, maxRetries: 0, timeout: 60_000 });
+    const reply = await client.chat.completions.create({
+      model: 'llama-3.1-8b-instruct',
+      messages: [{ role: 'user', content: 'Hello from the dashboard' }],
+    });
+    expect(reply.choices[0]?.message.content).toContain('Hello from the dashboard');
+    await expect
+      .poll(() => page.getByTestId('requests-count').textContent(), { timeout: 20_000 })
+      .toMatch(/^1 requests/);
+    await expect
+      .poll(async () => Number((await page.getByTestId('total-cost').textContent())?.replace(/[$,]/g, '')), {
+        timeout: 10_000,
+      })
+      .toBeGreaterThan(0);
+    await capture('deployment');
+
+    await page.getByRole('link', { name: 'Billing' }).first().click();
+    await page.getByText(/Running now: \$0\.\d+|Running now: \$[1-9]/).waitFor();
+    await page.getByRole('link', { name: 'New endpoint' }).first().click();
+    await page.getByText('Estimated cost').waitFor();
+    await capture('new-endpoint');
+    await page.getByRole('link', { name: 'Jobs & webhooks' }).first().click();
+    await page.getByRole('heading', { name: 'Webhook deliveries' }).waitFor();
+    await capture('jobs');
+
+    await page.getByRole('link', { name: 'API keys' }).first().click();
+    await page
+      .getByRole('button', { name: /^Revoke / })
+      .first()
+      .waitFor();
+    await capture('api-keys');
+    await page
+      .getByRole('button', { name: /^Revoke / })
+      .first()
+      .click();
+    await expect
+      .poll(() => page.getByRole('button', { name: /^Revoke / }).count(), { timeout: 10_000 })
+      .toBe(0);
+    const refused = await client.chat.completions
+      .create({ model: 'llama-3.1-8b-instruct', messages: [{ role: 'user', content: 'still there?' }] })
+      .catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(OpenAI.AuthenticationError);
+  }, 180_000);
+});

@@ -1,0 +1,59 @@
+import {
+  Bar,
+  BarChart,
+  CartesianGrid,
+  Legend,
+  Line,
+  LineChart,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
+
+const axis = { fontSize: 11, stroke: 'currentColor' };
+
+/** Requests and GPU seconds per minute. */
+export function TrafficChart({
+  data,
+}: {
+  data: { minute: string; requests: number; gpu_seconds: number }[];
+}) {
+  const points = data.map((point) => ({ ...point, time: point.minute.slice(11, 16) }));
+  return (
+    <div className="h-56 text-slate-500" role="img" aria-label="Requests and GPU seconds per minute">
+      <ResponsiveContainer>
+        <LineChart data={points}>
+          <CartesianGrid strokeDasharray="3 3" strokeOpacity={0.2} />
+          <XAxis dataKey="time" tick={axis} />
+          <YAxis tick={axis} allowDecimals={false} />
+          <Tooltip />
+          <Legend />
+          <Line type="monotone" dataKey="requests" name="Requests" stroke="#6366f1" dot={false} />
+          <Line type="monotone" dataKey="gpu_seconds" name="GPU seconds" stroke="#10b981" dot={false} />
+        </LineChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}
+
+/** Spend per day, stacked by service. */
+export function SpendChart({ data }: { data: { date: string; by_service: Record<string, number> }[] }) {
+  const points = data.map((day) => ({ date: day.date.slice(5), ...day.by_service }));
+  return (
+    <div className="h-56 text-slate-500" role="img" aria-label="Spend per day by service">
+      <ResponsiveContainer>
+        <BarChart data={points}>
+          <CartesianGrid strokeDasharray="3 3" strokeOpacity={0.2} />
+          <XAxis dataKey="date" tick={axis} />
+          <YAxis tick={axis} />
+          <Tooltip formatter={(value) => `$${Number(value).toFixed(2)}`} />
+          <Legend />
+          <Bar dataKey="model_deployments" name="Model deployments" stackId="spend" fill="#6366f1" />
+          <Bar dataKey="custom_pods" name="Custom pods" stackId="spend" fill="#f59e0b" />
+          <Bar dataKey="storage" name="Storage" stackId="spend" fill="#10b981" />
+        </BarChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}

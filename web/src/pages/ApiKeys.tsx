@@ -1,0 +1,176 @@
+import * as Dialog from '@radix-ui/react-dialog';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { api, unwrap } from '../api/client.ts';
+import {
+  Badge,
+  Button,
+  Card,
+  CopyButton,
+  Empty,
+  ErrorNote,
+  Field,
+  fieldError,
+  Loading,
+  PageTitle,
+} from '../components/ui.tsx';
+import { dateTime, usd } from '../lib/format.ts';
+
+const ROLES = ['admin', 'developer', 'billing', 'viewer'] as const;
+
+function SecretDialog({ secret, onClose }: { secret: string | null; onClose: () => void }) {
+  return (
+    <Dialog.Root open={secret !== null} onOpenChange={(open) => !open && onClose()}>
+      <Dialog.Portal>
+        <Dialog.Overlay className="fixed inset-0 bg-black/40" />
+        <Dialog.Content className="fixed left-1/2 top-1/2 w-[min(92vw,32rem)] -translate-x-1/2 -translate-y-1/2 rounded-lg bg-white p-5 shadow-xl dark:bg-slate-900">
+          <Dialog.Title className="text-lg font-semibold">Your new key</Dialog.Title>
+          <Dialog.Description className="mt-1 text-sm text-slate-600 dark:text-slate-400">
+            It is shown this once. Store it in a secret manager now.
+          </Dialog.Description>
+          <code
+            data-testid="new-key"
+            className="mt-3 block break-all rounded bg-slate-100 p-2 text-sm dark:bg-slate-800"
+          >
+            {secret}
+          </code>
+          <div className="mt-4 flex justify-end gap-2">
+            {secret && <CopyButton text={secret} />}
+            <Dialog.Close asChild>
+              <Button>Done</Button>
+            </Dialog.Close>
+          </div>
+        </Dialog.Content>
+      </Dialog.Portal>
+    </Dialog.Root>
+  );
+}
+
+export default function ApiKeys() {
+  const client = useQueryClient();
+  const [secret, setSecret] = useState<string | null>(null);
+  const keys = useQuery({
+    queryKey: ['api-keys'],
+    queryFn: () => unwrap(api.GET('/api/auth/api-keys', { params: { query: { limit: 100 } } })),
+  });
+  const refresh = () => client.invalidateQueries({ queryKey: ['api-keys'] });
+  const create = useMutation({
+    mutationFn: (body: { name: string; role: (typeof ROLES)[number]; spend_cap?: { daily_cents: number } }) =>
+      unwrap(api.POST('/api/auth/api-keys', { body: { kind: 'account', ...body } as never })) as Promise<{
+        key: string;
+      }>,
+    onSuccess: (created) => {
+      setSecret(created.key);
+      void refresh();
+    },
+  });
+  const revoke = useMutation({
+    mutationFn: (id: string) => unwrap(api.DELETE('/api/auth/api-keys/{id}', { params: { path: { id } } })),
+    onSuccess: () => void refresh(),
+  });
+  const regenerate = useMutation({
+    mutationFn: (id: string) =>
+      unwrap(api.POST('/api/auth/api-keys/{id}/regenerate', { params: { path: { id } } })),
+    onSuccess: (created) => {
+      setSecret(created.key);
+      void refresh();
+    },
+  });
+  const submit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const cap = Number(form.get('cap'));
+    create.mutate({
+      name: String(form.get('name')),
+      role: form.get('role') as (typeof ROLES)[number],
+      ...(cap > 0 ? { spend_cap: { daily_cents: Math.round(cap * 100) } } : {}),
+    });
+  };
+  return (
+    <>
+      <PageTitle>API keys</PageTitle>
+      <Card title="Create an account key">
+        <form onSubmit={submit} className="grid gap-3 sm:grid-cols-4">
+          <Field label="Name" name="name" required maxLength={100} error={fieldError(create.error, 'name')} />
+          <div className="flex flex-col gap-1">
+            <label htmlFor="role" className="text-sm font-medium">
+              Role
+            </label>
+            <select
+              id="role"
+              name="role"
+              defaultValue="developer"
+              className="rounded-md border border-slate-300 bg-white px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-900"
+            >
+              {ROLES.map((role) => (
+                <option key={role} value={role}>
+                  {role}
+                </option>
+              ))}
+            </select>
+          </div>
+          <Field
+            label="Daily spend cap ($, optional)"
+            name="cap"
+            type="number"
+            min={1}
+            step={1}
+            error={fieldError(create.error, 'spend_cap.daily_cents')}
+          />
+          <div className="flex items-end">
+            <Button type="submit" disabled={create.isPending}>
+              Create key
+            </Button>
+          </div>
+        </form>
+        <ErrorNote error={create.error && !fieldError(create.error, 'name') ? create.error : null} />
+      </Card>
+      <Card title="Keys" className="mt-4">
+        {keys.isPending && <Loading />}
+        <ErrorNote error={keys.error ?? revoke.error ?? regenerate.error} />
+        {keys.data?.data.length === 0 && <Empty>No keys yet.</Empty>}
+        <ul className="flex flex-col divide-y divide-slate-100 dark:divide-slate-800">
+          {keys.data?.data.map((key) => (
+            <li
+              key={key.id}
+              className="flex flex-wrap items-center justify-between gap-2 py-2 text-sm"
+              data-testid={`key-${key.id}`}
+            >
+              <div>
+                <p className="font-medium">
+                  {key.name}{' '}
+                  <Badge tone={key.kind === 'deployment' ? 'blue' : 'slate'}>
+                    {key.kind === 'deployment' ? 'deployment' : key.role}
+                  </Badge>
+                </p>
+                <p className="text-slate-500">
+                  <code>
+                    {key.prefix}…{key.last_four}
+                  </code>{' '}
+                  · created {dateTime(key.created_at)} ·{' '}
+                  {key.last_used_at ? `used ${dateTime(key.last_used_at)}` : 'never used'}
+                  {key.spend_cap.daily_cents !== null && ` · cap ${usd(key.spend_cap.daily_cents / 100)}/day`}
+                </p>
+              </div>
+              <div className="flex gap-2">
+                <Button variant="secondary" onClick={() => regenerate.mutate(key.id)}>
+                  Regenerate
+                </Button>
+                <Button
+                  variant="danger"
+                  aria-label={`Revoke ${key.name}`}
+                  onClick={() =>
+                    window.confirm(`Revoke ${key.name}? It stops working at once.`) && revoke.mutate(key.id)
+                  }
+                >
+                  Revoke
+                </Button>
+              </div>
+            </li>
+          ))}
+        </ul>
+      </Card>
+      <SecretDialog secret={secret} onClose={() => setSecret(null)} />
+    </>
+  );
+}

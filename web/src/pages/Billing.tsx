@@ -1,0 +1,329 @@
+import * as Label from '@radix-ui/react-label';
+import * as Switch from '@radix-ui/react-switch';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, lazy, Suspense, useState } from 'react';
+import { useSearchParams } from 'react-router';
+import { api, currentOrg, unwrap } from '../api/client.ts';
+import { Button, Card, Empty, ErrorNote, Field, fieldError, Loading, PageTitle } from '../components/ui.tsx';
+import { dateTime, hours, usd } from '../lib/format.ts';
+import { useBalance } from '../lib/queries.ts';
+
+const SpendChart = lazy(() =>
+  import('../components/Charts.tsx').then((module) => ({ default: module.SpendChart })),
+);
+
+interface Line {
+  id: string;
+  kind: string;
+  description: string;
+  amount_usd: number;
+  balance_after_usd: number;
+  created_at: string;
+}
+
+interface Settings {
+  auto_refill: { enabled: boolean; threshold_cents: number; amount_cents: number };
+  alert_thresholds_cents: number[];
+  payment_methods: { id: string; brand: string; last4: string; exp_month: number; exp_year: number }[];
+}
+
+function AddFunds() {
+  const [custom, setCustom] = useState('');
+  const checkout = useMutation({
+    mutationFn: async (amountCents: number) =>
+      (await unwrap(
+        api.POST('/api/billing/add-funds', { body: { amount_cents: amountCents, currency: 'usd' } }),
+      )) as unknown as { checkout_url: string },
+    // Stripe's page takes the card; the balance rises when Stripe confirms the payment.
+    onSuccess: (session) => window.location.assign(session.checkout_url),
+  });
+  const submitCustom = (event: FormEvent) => {
+    event.preventDefault();
+    checkout.mutate(Math.round(Number(custom) * 100));
+  };
+  return (
+    <Card title="Add funds">
+      <div className="flex flex-wrap gap-2">
+        {[25, 50, 100].map((dollars) => (
+          <Button key={dollars} onClick={() => checkout.mutate(dollars * 100)} disabled={checkout.isPending}>
+            Add ${dollars}
+          </Button>
+        ))}
+      </div>
+      <form className="mt-3 flex flex-wrap items-end gap-2" onSubmit={submitCustom}>
+        <Field
+          label="Custom amount (USD)"
+          type="number"
+          min={10}
+          max={10000}
+          step={0.01}
+          value={custom}
+          onChange={(event) => setCustom(event.target.value)}
+          error={fieldError(checkout.error, 'amount_cents')}
+        />
+        <Button type="submit" variant="secondary" disabled={!custom || checkout.isPending}>
+          Add
+        </Button>
+      </form>
+      <ErrorNote
+        error={checkout.error && !fieldError(checkout.error, 'amount_cents') ? checkout.error : null}
+      />
+    </Card>
+  );
+}
+
+function AutoRefill() {
+  const client = useQueryClient();
+  const settings = useQuery({
+    queryKey: ['billing-settings'],
+    queryFn: async () => (await unwrap(api.GET('/api/billing/settings'))) as unknown as Settings,
+  });
+  const save = useMutation({
+    mutationFn: (body: Settings['auto_refill']) =>
+      unwrap(api.PUT('/api/billing/settings', { body: { auto_refill: body } })),
+    onSuccess: () => client.invalidateQueries({ queryKey: ['billing-settings'] }),
+  });
+  const portal = useMutation({
+    mutationFn: async () => (await unwrap(api.POST('/api/billing/portal'))) as { url: string },
+    onSuccess: (session) => window.location.assign(session.url),
+  });
+  if (settings.isPending)
+    return (
+      <Card title="Auto-refill">
+        <Loading />
+      </Card>
+    );
+  if (!settings.data)
+    return (
+      <Card title="Auto-refill">
+        <ErrorNote error={settings.error} />
+      </Card>
+    );
+  const { auto_refill: refill, payment_methods: cards } = settings.data;
+  const submit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    save.mutate({
+      enabled: form.get('enabled') === 'on',
+      threshold_cents: Math.round(Number(form.get('threshold')) * 100),
+      amount_cents: Math.round(Number(form.get('amount')) * 100),
+    });
+  };
+  return (
+    <Card
+      title="Auto-refill"
+      actions={
+        <Button variant="secondary" onClick={() => portal.mutate()} disabled={portal.isPending}>
+          Manage cards
+        </Button>
+      }
+    >
+      <p className="mb-2 text-sm">
+        {cards.length > 0
+          ? `Saved card: ${cards[0]?.brand} •••• ${cards[0]?.last4}`
+          : 'No saved card yet: add funds once to save one.'}
+      </p>
+      <form onSubmit={submit} className="grid gap-3 sm:grid-cols-3">
+        <div className="flex items-center gap-2 text-sm sm:col-span-3">
+          <Switch.Root
+            id="auto-refill-enabled"
+            name="enabled"
+            defaultChecked={refill.enabled}
+            className="h-5 w-9 rounded-full bg-slate-300 data-[state=checked]:bg-brand-600"
+          >
+            <Switch.Thumb className="block h-4 w-4 translate-x-0.5 rounded-full bg-white transition data-[state=checked]:translate-x-4" />
+          </Switch.Root>
+          <Label.Root htmlFor="auto-refill-enabled">Add funds automatically</Label.Root>
+        </div>
+        <Field
+          label="When the balance drops below ($)"
+          name="threshold"
+          type="number"
+          min={0}
+          step={1}
+          defaultValue={refill.threshold_cents / 100}
+          error={fieldError(save.error, 'auto_refill.threshold_cents')}
+        />
+        <Field
+          label="Add ($)"
+          name="amount"
+          type="number"
+          min={10}
+          step={1}
+          defaultValue={refill.amount_cents / 100}
+          error={fieldError(save.error, 'auto_refill.amount_cents')}
+        />
+        <div className="flex items-end">
+          <Button type="submit" disabled={save.isPending}>
+            Save
+          </Button>
+        </div>
+      </form>
+      <p className="mt-2 text-xs text-slate-500">At most one automatic charge per hour.</p>
+      <ErrorNote
+        error={
+          save.error &&
+          !fieldError(save.error, 'auto_refill.threshold_cents') &&
+          !fieldError(save.error, 'auto_refill.amount_cents')
+            ? save.error
+            : portal.error
+        }
+      />
+      {save.isSuccess && (
+        <p role="status" className="mt-2 text-sm text-emerald-700 dark:text-emerald-400">
+          Saved.
+        </p>
+      )}
+    </Card>
+  );
+}
+
+async function downloadCsv() {
+  // A plain link could not name the org (x-org-id), so the file is fetched and saved from memory.
+  const response = await fetch('/api/billing/transactions?format=csv', {
+    headers: { 'x-org-id': currentOrg() ?? '' },
+  });
+  const url = URL.createObjectURL(await response.blob());
+  const link = Object.assign(document.createElement('a'), { href: url, download: 'transactions.csv' });
+  link.click();
+  URL.revokeObjectURL(url);
+}
+
+export default function Billing() {
+  const [params] = useSearchParams();
+  const checkout = params.get('checkout');
+  const balance = useBalance(checkout === 'success');
+  const usage = useQuery({
+    queryKey: ['usage'],
+    queryFn: async () =>
+      (await unwrap(api.GET('/api/billing/usage', { params: { query: {} } }))) as unknown as {
+        totals: { spend_usd: number; gpu_hours: number; average_cost_per_hour_usd: number | null };
+        by_service: { service: string; spend_usd: number; gpu_hours: number }[];
+        by_day: { date: string; by_service: Record<string, number> }[];
+      },
+  });
+  const lines = useInfiniteQuery({
+    queryKey: ['transactions'],
+    initialPageParam: undefined as string | undefined,
+    queryFn: async ({ pageParam }) =>
+      (await unwrap(
+        api.GET('/api/billing/transactions', {
+          params: { query: { limit: 20, ...(pageParam ? { after: pageParam } : {}) } },
+        }),
+      )) as unknown as {
+        data: Line[];
+        has_more: boolean;
+      },
+    getNextPageParam: (page) => (page.has_more ? page.data.at(-1)?.id : undefined),
+  });
+  return (
+    <>
+      <PageTitle>Billing</PageTitle>
+      {checkout === 'success' && (
+        <p
+          role="status"
+          className="mb-4 rounded-md bg-emerald-50 px-3 py-2 text-sm text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300"
+        >
+          Payment received. Your balance updates as soon as Stripe confirms it.
+        </p>
+      )}
+      {checkout === 'cancelled' && (
+        <p role="status" className="mb-4 rounded-md bg-slate-100 px-3 py-2 text-sm dark:bg-slate-800">
+          Checkout cancelled: nothing was charged.
+        </p>
+      )}
+      <div className="grid gap-4 lg:grid-cols-3">
+        <Card title="Balance">
+          <p className="text-3xl font-semibold" data-testid="balance">
+            {balance.data ? usd(balance.data.balance_usd) : '…'}
+          </p>
+          {balance.data && (
+            <p className="text-sm text-slate-500">
+              Running now: {usd(balance.data.running_cost_per_hour_usd)}/hr
+            </p>
+          )}
+        </Card>
+        <div className="lg:col-span-2">
+          <AddFunds />
+        </div>
+      </div>
+      <div className="mt-4 grid gap-4 lg:grid-cols-2">
+        <AutoRefill />
+        <Card title="This month">
+          {usage.isPending && <Loading />}
+          {usage.data && (
+            <>
+              <p className="text-sm">
+                {usd(usage.data.totals.spend_usd)} · {hours(usage.data.totals.gpu_hours)} GPU
+                {usage.data.totals.average_cost_per_hour_usd !== null &&
+                  ` · ${usd(usage.data.totals.average_cost_per_hour_usd)}/GPU-hour`}
+              </p>
+              <ul className="my-2 text-sm">
+                {usage.data.by_service.map((row) => (
+                  <li key={row.service} className="flex justify-between">
+                    <span>{row.service.replaceAll('_', ' ')}</span>
+                    <span>{usd(row.spend_usd)}</span>
+                  </li>
+                ))}
+              </ul>
+              <Suspense fallback={<Loading label="Loading chart…" />}>
+                <SpendChart data={usage.data.by_day} />
+              </Suspense>
+            </>
+          )}
+        </Card>
+      </div>
+      <Card
+        title="Transactions"
+        className="mt-4"
+        actions={
+          <Button variant="secondary" onClick={() => void downloadCsv()}>
+            Download CSV
+          </Button>
+        }
+      >
+        {lines.isPending && <Loading />}
+        <ErrorNote error={lines.error} />
+        {lines.data?.pages[0]?.data.length === 0 && <Empty>No transactions yet.</Empty>}
+        <div className="overflow-x-auto">
+          <table className="w-full text-left text-sm">
+            <thead className="text-xs uppercase text-slate-500">
+              <tr>
+                <th className="py-2 pr-3">Date</th>
+                <th className="pr-3">Description</th>
+                <th className="pr-3 text-right">Amount</th>
+                <th className="text-right">Balance</th>
+              </tr>
+            </thead>
+            <tbody data-testid="transactions">
+              {lines.data?.pages
+                .flatMap((page) => page.data)
+                .map((line) => (
+                  <tr key={line.id} className="border-t border-slate-100 dark:border-slate-800">
+                    <td className="whitespace-nowrap py-2 pr-3">{dateTime(line.created_at)}</td>
+                    <td className="pr-3">{line.description}</td>
+                    <td
+                      className={`pr-3 text-right ${line.amount_usd < 0 ? 'text-red-600' : 'text-emerald-700 dark:text-emerald-400'}`}
+                    >
+                      {usd(line.amount_usd)}
+                    </td>
+                    <td className="text-right">{usd(line.balance_after_usd)}</td>
+                  </tr>
+                ))}
+            </tbody>
+          </table>
+        </div>
+        {lines.hasNextPage && (
+          <Button
+            variant="secondary"
+            className="mt-3"
+            onClick={() => void lines.fetchNextPage()}
+            disabled={lines.isFetchingNextPage}
+          >
+            Load more
+          </Button>
+        )}
+      </Card>
+    </>
+  );
+}

@@ -1,0 +1,157 @@
+import { useQuery } from '@tanstack/react-query';
+import { Link } from 'react-router';
+import { api, unwrap } from '../api/client.ts';
+import { Badge, Button, Card, Empty, ErrorNote, Loading, PageTitle } from '../components/ui.tsx';
+import { dateTime, hours, usd } from '../lib/format.ts';
+import { useBalance, useCatalog, useDeploy, useDeployments } from '../lib/queries.ts';
+
+const stateTone = { active: 'green', stopped: 'slate' } as const;
+
+export default function Dashboard() {
+  const balance = useBalance();
+  const deployments = useDeployments();
+  const catalog = useCatalog();
+  const deploy = useDeploy();
+  const usage = useQuery({
+    queryKey: ['usage'],
+    queryFn: async () =>
+      (await unwrap(api.GET('/api/billing/usage', { params: { query: {} } }))) as unknown as {
+        totals: { spend_usd: number; gpu_hours: number };
+      },
+  });
+  const activity = useQuery({
+    queryKey: ['transactions', 'recent'],
+    queryFn: async () =>
+      (await unwrap(
+        api.GET('/api/billing/transactions', { params: { query: { limit: 5 } } }),
+      )) as unknown as {
+        data: { id: string; description: string; amount_usd: number; created_at: string }[];
+      },
+  });
+  const active = deployments.data?.data.filter((deployment) => deployment.state === 'active') ?? [];
+  return (
+    <>
+      <PageTitle
+        actions={
+          <Link to="/catalog">
+            <Button>Deploy a model</Button>
+          </Link>
+        }
+      >
+        Dashboard
+      </PageTitle>
+      <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
+        <Card title="Balance">
+          {balance.isPending ? (
+            <Loading />
+          ) : (
+            <p className="text-3xl font-semibold">{usd(balance.data?.balance_usd ?? 0)}</p>
+          )}
+          <ErrorNote error={balance.error} />
+          <Link to="/billing" className="mt-2 inline-block text-sm text-brand-600 underline">
+            Add funds
+          </Link>
+        </Card>
+        <Card title="Active deployments">
+          <p className="text-3xl font-semibold">{deployments.isPending ? '…' : active.length}</p>
+        </Card>
+        <Card title="GPU hours (month)">
+          <p className="text-3xl font-semibold">{usage.data ? hours(usage.data.totals.gpu_hours) : '…'}</p>
+        </Card>
+        <Card title="Spend (month)">
+          <p className="text-3xl font-semibold">{usage.data ? usd(usage.data.totals.spend_usd) : '…'}</p>
+        </Card>
+      </div>
+
+      <Card title="Deployments" className="mt-4">
+        {deployments.isPending && <Loading />}
+        <ErrorNote error={deployments.error} />
+        {deployments.data && deployments.data.data.length === 0 && (
+          <Empty>No deployments yet. Pick a model below or from the catalog.</Empty>
+        )}
+        {deployments.data && deployments.data.data.length > 0 && (
+          <div className="overflow-x-auto">
+            <table className="w-full text-left text-sm">
+              <thead className="text-xs uppercase text-slate-500">
+                <tr>
+                  <th className="py-2 pr-3">Name</th>
+                  <th className="pr-3">Model</th>
+                  <th className="pr-3">GPU</th>
+                  <th className="pr-3">Status</th>
+                  <th>Actions</th>
+                </tr>
+              </thead>
+              <tbody>
+                {deployments.data.data.map((deployment) => (
+                  <tr key={deployment.id} className="border-t border-slate-100 dark:border-slate-800">
+                    <td className="py-2 pr-3 font-medium">
+                      <Link className="text-brand-600 underline" to={`/deployments/${deployment.id}`}>
+                        {deployment.name}
+                      </Link>
+                    </td>
+                    <td className="pr-3">{deployment.model ?? deployment.image}</td>
+                    <td className="pr-3">
+                      {deployment.gpu_count} × {deployment.gpu_types[0]}
+                    </td>
+                    <td className="pr-3">
+                      <Badge tone={stateTone[deployment.state]}>{deployment.state}</Badge>
+                    </td>
+                    <td>
+                      <Link className="text-sm text-brand-600 underline" to={`/deployments/${deployment.id}`}>
+                        API, logs, stop
+                      </Link>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Card>
+
+      <div className="mt-4 grid gap-4 lg:grid-cols-2">
+        <Card title="Quick deploy">
+          {catalog.isPending && <Loading />}
+          <ul className="flex flex-col gap-2">
+            {catalog.data?.data
+              .filter((model) => model.category === 'llm')
+              .slice(0, 3)
+              .map((model) => (
+                <li key={model.slug} className="flex items-center justify-between gap-2">
+                  <span className="text-sm">
+                    {model.name} <span className="text-slate-500">· {usd(model.price_per_hour_usd)}/hr</span>
+                  </span>
+                  <Button
+                    variant="secondary"
+                    disabled={deploy.isPending}
+                    onClick={() => deploy.mutate({ model: model.slug })}
+                  >
+                    Deploy
+                  </Button>
+                </li>
+              ))}
+          </ul>
+          <ErrorNote error={deploy.error} />
+        </Card>
+        <Card title="Recent activity">
+          {activity.isPending && <Loading />}
+          {activity.data?.data.length === 0 && <Empty>No activity yet.</Empty>}
+          <ul className="flex flex-col gap-1 text-sm">
+            {activity.data?.data.map((line) => (
+              <li key={line.id} className="flex justify-between gap-2">
+                <span className="truncate">
+                  {line.description} <span className="text-slate-500">· {dateTime(line.created_at)}</span>
+                </span>
+                <span
+                  className={line.amount_usd < 0 ? 'text-red-600' : 'text-emerald-700 dark:text-emerald-400'}
+                >
+                  {usd(line.amount_usd)}
+                </span>
+              </li>
+            ))}
+          </ul>
+        </Card>
+      </div>
+    </>
+  );
+}

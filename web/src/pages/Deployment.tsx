@@ -1,0 +1,314 @@
+import * as Tabs from '@radix-ui/react-tabs';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { lazy, Suspense, useState } from 'react';
+import { useLocation, useNavigate, useParams } from 'react-router';
+import { api, unwrap } from '../api/client.ts';
+import { Badge, Button, Card, CopyButton, Empty, ErrorNote, Loading, PageTitle } from '../components/ui.tsx';
+import { dateTime, usd } from '../lib/format.ts';
+import type { Runtime } from '../lib/queries.ts';
+
+const TrafficChart = lazy(() =>
+  import('../components/Charts.tsx').then((module) => ({ default: module.TrafficChart })),
+);
+
+const statusTone = { running: 'green', starting: 'amber', scaled_to_zero: 'blue', stopped: 'slate' } as const;
+
+function quickStart(baseUrl: string, key: string, model: string) {
+  return {
+    Python: `from openai import OpenAI
+
+client = OpenAI(base_url="${baseUrl}", api_key="${key}")
+reply = client.chat.completions.create(
+    model="${model}",
+    messages=[{"role": "user", "content": "Hello!"}],
+)
+print(reply.choices[0].message.content)`,
+    Node: `import OpenAI from 'openai';
+
+const client = new OpenAI({ baseURL: '${baseUrl}', apiKey: '${key}' });
+const reply = await client.chat.completions.create({
+  model: '${model}',
+  messages: [{ role: 'user', content: 'Hello!' }],
+});
+console.log(reply.choices[0].message.content);`,
+    curl: `curl ${baseUrl}/chat/completions \\
+  -H "Authorization: Bearer ${key}" \\
+  -H "Content-Type: application/json" \\
+  -d '{"model": "${model}", "messages": [{"role": "user", "content": "Hello!"}]}'`,
+  };
+}
+
+function Connection({ deploymentId, model }: { deploymentId: string; model: string }) {
+  const location = useLocation();
+  const [key, setKey] = useState<string | null>((location.state as { key?: string } | null)?.key ?? null);
+  const baseUrl = `${window.location.origin}/v1`;
+  const regenerate = useMutation({
+    mutationFn: async () => {
+      const keys = await unwrap(
+        api.GET('/api/auth/api-keys', {
+          params: { query: { kind: 'deployment', endpoint_id: deploymentId } },
+        }),
+      );
+      const current = keys.data[0];
+      if (!current) throw new Error('This deployment has no key to regenerate.');
+      return unwrap(api.POST('/api/auth/api-keys/{id}/regenerate', { params: { path: { id: current.id } } }));
+    },
+    onSuccess: (created) => setKey(created.key),
+  });
+  const snippets = quickStart(baseUrl, key ?? '$AICLOUD_API_KEY', model);
+  return (
+    <Card title="Connect">
+      <dl className="grid gap-2 text-sm">
+        <dt className="text-slate-500">Base URL</dt>
+        <dd className="flex items-center gap-2">
+          <code className="break-all">{baseUrl}</code>
+          <CopyButton text={baseUrl} />
+        </dd>
+        <dt className="text-slate-500">Deployment key</dt>
+        <dd className="flex flex-wrap items-center gap-2">
+          {key ? (
+            <>
+              <code
+                data-testid="deployment-key"
+                className="break-all rounded bg-amber-50 px-1 dark:bg-amber-950"
+              >
+                {key}
+              </code>
+              <CopyButton text={key} />
+              <span className="text-xs text-amber-700 dark:text-amber-400">Shown once: store it now.</span>
+            </>
+          ) : (
+            <span className="text-slate-500">Hidden (shown only when created).</span>
+          )}
+          <Button variant="secondary" onClick={() => regenerate.mutate()} disabled={regenerate.isPending}>
+            Regenerate
+          </Button>
+        </dd>
+      </dl>
+      <ErrorNote error={regenerate.error} />
+      <Tabs.Root defaultValue="Python" className="mt-3">
+        <Tabs.List aria-label="Quick start language" className="flex gap-1">
+          {Object.keys(snippets).map((language) => (
+            <Tabs.Trigger
+              key={language}
+              value={language}
+              className="rounded-md px-2 py-1 text-sm data-[state=active]:bg-slate-200 dark:data-[state=active]:bg-slate-800"
+            >
+              {language}
+            </Tabs.Trigger>
+          ))}
+        </Tabs.List>
+        {Object.entries(snippets).map(([language, code]) => (
+          <Tabs.Content key={language} value={language} className="mt-2">
+            <pre
+              data-testid={`quick-start-${language}`}
+              className="overflow-x-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100"
+            >
+              {code}
+            </pre>
+            <CopyButton text={code} label={`Copy ${language}`} />
+          </Tabs.Content>
+        ))}
+      </Tabs.Root>
+    </Card>
+  );
+}
+
+export default function Deployment() {
+  const { id = '' } = useParams();
+  const navigate = useNavigate();
+  const client = useQueryClient();
+  const deployment = useQuery({
+    queryKey: ['deployment', id],
+    queryFn: async () =>
+      (await unwrap(api.GET('/api/deployments/{id}', { params: { path: { id } } }))) as unknown as {
+        id: string;
+        name: string;
+        model: string | null;
+        image: string | null;
+        gpu_types: string[];
+        gpu_count: number;
+        min_replicas: number;
+        max_replicas: number;
+        idle_timeout_seconds: number;
+        concurrency_per_replica: number;
+        state: 'active' | 'stopped';
+        runtime: Runtime;
+      },
+    refetchInterval: 2_000,
+  });
+  const metrics = useQuery({
+    queryKey: ['metrics', id],
+    queryFn: async () =>
+      (await unwrap(
+        api.GET('/api/deployments/{id}/metrics', { params: { path: { id }, query: { window_minutes: 60 } } }),
+      )) as unknown as {
+        requests: number;
+        failures: number;
+        gpu_seconds: number;
+        latency_ms: { p50: number | null; p99: number | null };
+        per_minute: { minute: string; requests: number; gpu_seconds: number }[];
+      },
+    refetchInterval: 10_000,
+  });
+  const events = useQuery({
+    queryKey: ['events', id],
+    queryFn: async () =>
+      (await unwrap(api.GET('/api/deployments/{id}/events', { params: { path: { id } } }))) as unknown as {
+        data: { id: string; state: string; detail: string | null; created_at: string }[];
+      },
+    refetchInterval: 3_000,
+  });
+  const logs = useQuery({
+    queryKey: ['logs', id],
+    queryFn: async () =>
+      (await unwrap(api.GET('/api/deployments/{id}/logs', { params: { path: { id } } }))) as unknown as {
+        data: { id: string; line: string; replica_id: string }[];
+      },
+    refetchInterval: 3_000,
+  });
+  const act = useMutation({
+    mutationFn: async (action: 'stop' | 'start' | 'delete') => {
+      if (action === 'delete')
+        return unwrap(api.DELETE('/api/deployments/{id}', { params: { path: { id } } }));
+      return unwrap(
+        api.POST(action === 'stop' ? '/api/deployments/{id}/stop' : '/api/deployments/{id}/start', {
+          params: { path: { id } },
+        }),
+      );
+    },
+    onSuccess: (_, action) => {
+      void client.invalidateQueries({ queryKey: ['deployments'] });
+      if (action === 'delete') navigate('/');
+      else void deployment.refetch();
+    },
+  });
+  if (deployment.isPending) return <Loading />;
+  if (!deployment.data) return <ErrorNote error={deployment.error} />;
+  const { runtime } = deployment.data;
+  return (
+    <>
+      <PageTitle
+        actions={
+          <div className="flex gap-2">
+            {deployment.data.state === 'active' ? (
+              <Button variant="secondary" onClick={() => act.mutate('stop')}>
+                Stop
+              </Button>
+            ) : (
+              <Button variant="secondary" onClick={() => act.mutate('start')}>
+                Start
+              </Button>
+            )}
+            <Button
+              variant="danger"
+              onClick={() =>
+                window.confirm(`Delete ${deployment.data.name}? Its keys stop working.`) &&
+                act.mutate('delete')
+              }
+            >
+              Delete
+            </Button>
+          </div>
+        }
+      >
+        {deployment.data.name}{' '}
+        <Badge tone={statusTone[runtime.status]}>{runtime.status.replaceAll('_', ' ')}</Badge>
+      </PageTitle>
+      <ErrorNote error={act.error} />
+      <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
+        <Card title="Replicas">
+          <p className="text-2xl font-semibold">
+            {runtime.replicas.active}
+            <span className="text-sm text-slate-500"> active · {runtime.replicas.starting} starting</span>
+          </p>
+        </Card>
+        <Card title="Queue">
+          <p className="text-2xl font-semibold">
+            {runtime.queue.queued}
+            <span className="text-sm text-slate-500"> waiting · {runtime.queue.running} running</span>
+          </p>
+        </Card>
+        <Card title="Cost now">
+          <p className="text-2xl font-semibold" data-testid="cost-per-hour">
+            {usd(runtime.cost.per_hour_usd)}
+            <span className="text-sm text-slate-500">/hr</span>
+          </p>
+        </Card>
+        <Card title="Total cost">
+          <p className="text-2xl font-semibold" data-testid="total-cost">
+            {usd(runtime.cost.total_usd)}
+          </p>
+          <p className="text-xs text-slate-500">today {usd(runtime.cost.today_usd)}</p>
+        </Card>
+      </div>
+      <div className="mt-4 grid gap-4 lg:grid-cols-2">
+        <Connection deploymentId={id} model={deployment.data.model ?? deployment.data.name} />
+        <Card title="Traffic (last hour)">
+          {metrics.data ? (
+            <>
+              <p className="mb-2 text-sm" data-testid="requests-count">
+                {metrics.data.requests} requests · {metrics.data.failures} failed · p50{' '}
+                {metrics.data.latency_ms.p50 ?? '–'} ms · p99 {metrics.data.latency_ms.p99 ?? '–'} ms ·{' '}
+                {metrics.data.gpu_seconds.toFixed(1)} GPU s
+              </p>
+              <Suspense fallback={<Loading label="Loading chart…" />}>
+                <TrafficChart data={metrics.data.per_minute} />
+              </Suspense>
+            </>
+          ) : (
+            <Loading />
+          )}
+        </Card>
+      </div>
+      <div className="mt-4 grid gap-4 lg:grid-cols-2">
+        <Card title="Replica events">
+          {events.data?.data.length === 0 && (
+            <Empty>No replica has started yet. The first request starts one.</Empty>
+          )}
+          <ol className="flex max-h-72 flex-col gap-1 overflow-y-auto text-sm">
+            {events.data?.data.map((event) => (
+              <li key={event.id}>
+                <Badge>{event.state}</Badge>{' '}
+                <span className="text-slate-500">{dateTime(event.created_at)}</span> {event.detail}
+              </li>
+            ))}
+          </ol>
+        </Card>
+        <Card title="Logs">
+          {logs.data?.data.length === 0 && <Empty>No log lines yet.</Empty>}
+          <pre
+            className="max-h-72 overflow-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100"
+            aria-live="polite"
+          >
+            {logs.data?.data.map((entry) => entry.line).join('\n')}
+          </pre>
+        </Card>
+      </div>
+      <Card title="Configuration" className="mt-4">
+        <dl className="grid grid-cols-2 gap-2 text-sm sm:grid-cols-4">
+          <div>
+            <dt className="text-slate-500">Model / image</dt>
+            <dd>{deployment.data.model ?? deployment.data.image}</dd>
+          </div>
+          <div>
+            <dt className="text-slate-500">GPU</dt>
+            <dd>
+              {deployment.data.gpu_count} × {deployment.data.gpu_types.join(' → ')}
+            </dd>
+          </div>
+          <div>
+            <dt className="text-slate-500">Replicas</dt>
+            <dd>
+              {deployment.data.min_replicas}–{deployment.data.max_replicas}
+            </dd>
+          </div>
+          <div>
+            <dt className="text-slate-500">Idle timeout</dt>
+            <dd>{deployment.data.idle_timeout_seconds} s</dd>
+          </div>
+        </dl>
+      </Card>
+    </>
+  );
+}
