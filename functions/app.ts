@@ -8,6 +8,7 @@ import { catalogRouter } from './api/catalog/index.ts';
 import { deploymentsRouter } from './api/deployments/index.ts';
 import { docsPage } from './api/docs.ts';
 import { health } from './api/health/index.ts';
+import { jobsRouter } from './api/jobs/index.ts';
 import { orgsRouter } from './api/orgs/index.ts';
 import { webhooksRouter } from './api/webhooks/index.ts';
 import { ConfigurationError } from './core/errors.ts';
@@ -109,6 +110,7 @@ export function createApp() {
   app.route('/api/billing', billingRouter);
   app.route('/api/stripe', stripeWebhook);
   app.route('/api/deployments', deploymentsRouter);
+  app.route('/api/jobs', jobsRouter);
   app.route('/api/webhook-deliveries', webhooksRouter);
   app.route('/api', catalogRouter);
   app.route('/api', orgsRouter);

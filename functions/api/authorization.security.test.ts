@@ -137,6 +137,7 @@ const ROUTES: Record<string, RouteSpec> = {
   'GET /api/org/webhook-secret': { needs: 'org.update' },
   'GET /v1/jobs/{id}': { needs: 'inference', id: 'job', ok: 200 },
   'GET /api/webhook-deliveries': { needs: 'endpoint.read' },
+  'GET /api/jobs': { needs: 'endpoint.read' },
   'POST /api/webhook-deliveries/{id}/replay': { needs: 'endpoint.manage', id: 'delivery', ok: 202 },
   'POST /v1/jobs/{id}/cancel': { needs: 'inference', id: 'job', ok: 200 },
 };

@@ -128,6 +128,13 @@ describe('async jobs and webhooks', () => {
       return current.status === 'succeeded' ? current : undefined;
     });
     expect(done.webhook).toBeNull();
+
+    // The org's recent async jobs list it, with its cost, and leaves the result to GET /v1/jobs/{id}.
+    const listed = await call('GET', '/api/jobs?limit=100', { token: ownerToken });
+    expect(listed.status).toBe(200);
+    const entry = listed.body.data.find((row: { id: string }) => row.id === id);
+    expect(entry).toMatchObject({ status: 'succeeded', kind: 'chat.completion', result: null });
+    expect(entry.cost_usd).toBeGreaterThanOrEqual(0);
   });
 
   it('cancels a running job, and announces it', async () => {

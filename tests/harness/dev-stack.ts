@@ -31,9 +31,16 @@ export async function devStackEnv(dataDir: string) {
   };
 }
 
-/** `node dev/main.ts` as a developer runs it; `ready` resolves once it says so. */
+/**
+ * `node dev/main.ts` as a developer runs it; `ready` resolves once it says so. It runs in its own
+ * process group, so a stop that fails can still take down everything it started.
+ */
 export function startDevStack(env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, ['dev/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['dev/main.ts'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let output = '';
   child.stdout?.on('data', (chunk) => {
     output += chunk;
@@ -56,10 +63,19 @@ export function startDevStack(env: NodeJS.ProcessEnv) {
   return { child, ready, output: () => output };
 }
 
-/** Ctrl-C, as a developer stops it; resolves with the exit code. */
+/**
+ * Ctrl-C, as a developer stops it; resolves with the exit code. If it has not stopped within a
+ * minute its whole process group is killed (and the code is null), so no test leaves it running.
+ */
 export const stopDevStack = (child: ChildProcess) =>
   new Promise<number | null>((resolve) => {
     if (child.exitCode !== null) return resolve(child.exitCode);
-    child.once('exit', (code) => resolve(code));
+    const overdue = setTimeout(() => {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    }, 60_000);
+    child.once('exit', (code) => {
+      clearTimeout(overdue);
+      resolve(code);
+    });
     child.kill('SIGINT');
   });

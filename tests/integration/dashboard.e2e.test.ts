@@ -55,10 +55,14 @@ describe('the dashboard, end to end', () => {
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    if (running) expect(await stopDevStack(running.child)).toBe(0);
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+    try {
+      await browser?.close();
+    } finally {
+      const code = running ? await stopDevStack(running.child) : 0;
+      rmSync(dataDir, { recursive: true, force: true });
+      expect(code).toBe(0);
+    }
+  }, 90_000);
 
   it('takes a new user from sign-up to a paid, revocable API call', async () => {
     const email = `e2e-${Date.now()}@example.com`;
@@ -136,6 +140,9 @@ describe('the dashboard, end to end', () => {
     await page.getByRole('link', { name: 'Jobs & webhooks' }).first().click();
     await page.getByRole('heading', { name: 'Webhook deliveries' }).waitFor();
     await capture('jobs');
+    await page.getByRole('link', { name: 'Organization' }).first().click();
+    await page.getByText(email).first().waitFor();
+    await capture('organization');
 
     await page.getByRole('link', { name: 'API keys' }).first().click();
     await page

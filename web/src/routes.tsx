@@ -25,6 +25,8 @@ export const router = createBrowserRouter([
       { path: 'billing', lazy: page(() => import('./pages/Billing.tsx')) },
       { path: 'api-keys', lazy: page(() => import('./pages/ApiKeys.tsx')) },
       { path: 'jobs', lazy: page(() => import('./pages/Jobs.tsx')) },
+      { path: 'org', lazy: page(() => import('./pages/Members.tsx')) },
+      { path: 'invitations/accept', lazy: page(() => import('./pages/AcceptInvitation.tsx')) },
       { path: '*', lazy: page(() => import('./pages/NotFound.tsx')) },
     ],
   },

@@ -2817,6 +2817,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Recent async jobs of the organization (newest first; results at GET /v1/jobs/{id}) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Id of the last item of the previous page */
+                    after?: string;
+                    deployment_id?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of jobs */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JobList"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, invalid, expired or revoked credential */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The role or key kind does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found in this organization */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see retry-after) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/models": {
         parameters: {
             query?: never;
@@ -5155,6 +5241,27 @@ export interface components {
         };
         Job: {
             [key: string]: unknown;
+        };
+        JobList: {
+            data: components["schemas"]["JobSummary"][];
+            has_more: boolean;
+            /** @enum {string} */
+            object: "list";
+        };
+        JobSummary: {
+            completed_at: string | null;
+            cost_usd: number | null;
+            created_at: string;
+            deployment_id: string;
+            error?: unknown;
+            gpu_seconds: number | null;
+            id: string;
+            kind: string;
+            /** @enum {string} */
+            object: "job";
+            started_at: string | null;
+            status: string;
+            webhook: string | null;
         };
         Joined: {
             org_id: string;

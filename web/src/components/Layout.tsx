@@ -1,7 +1,7 @@
 import * as DropdownMenu from '@radix-ui/react-dropdown-menu';
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import { Navigate, NavLink, Outlet, useNavigate } from 'react-router';
+import { Navigate, NavLink, Outlet, useLocation, useNavigate } from 'react-router';
 import { api } from '../api/client.ts';
 import { usd } from '../lib/format.ts';
 import { useBalance } from '../lib/queries.ts';
@@ -15,6 +15,7 @@ const NAV = [
   ['/billing', 'Billing'],
   ['/api-keys', 'API keys'],
   ['/jobs', 'Jobs & webhooks'],
+  ['/org', 'Organization'],
 ] as const;
 
 function ThemeToggle() {
@@ -87,6 +88,7 @@ function BalanceBadge() {
 /** The signed-in frame: navigation, org switcher, balance, theme, sign-out. */
 export function Layout() {
   const me = useMe();
+  const location = useLocation();
   const navigate = useNavigate();
   const client = useQueryClient();
   const [open, setOpen] = useState(false);
@@ -96,7 +98,9 @@ export function Layout() {
         <Loading />
       </div>
     );
-  if (!me.data) return <Navigate to="/login" replace />;
+  // Back here after logging in (an invitation link opened while signed out, a deep link).
+  if (!me.data)
+    return <Navigate to={`/login?next=${encodeURIComponent(location.pathname + location.search)}`} replace />;
   const signOut = async () => {
     await api.POST('/api/auth/logout', { body: {} as never });
     client.clear();

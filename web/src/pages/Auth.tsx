@@ -24,8 +24,12 @@ const formValues = (event: FormEvent<HTMLFormElement>) => {
   return Object.fromEntries(entries) as Record<string, string>;
 };
 
+/** Only a path of this app: an open redirect to another site is not followed. */
+const safeNext = (next: string | null) => (next?.startsWith('/') && !next.startsWith('//') ? next : '/');
+
 export function Login() {
   const navigate = useNavigate();
+  const [params] = useSearchParams();
   const client = useQueryClient();
   const login = useMutation({
     mutationFn: async (body: { email: string; password: string }) => {
@@ -36,7 +40,7 @@ export function Login() {
     },
     onSuccess: () => {
       client.clear();
-      navigate('/');
+      navigate(safeNext(params.get('next')));
     },
   });
   return (

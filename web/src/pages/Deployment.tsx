@@ -1,9 +1,20 @@
 import * as Tabs from '@radix-ui/react-tabs';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { lazy, Suspense, useState } from 'react';
+import { type FormEvent, lazy, Suspense, useState } from 'react';
 import { useLocation, useNavigate, useParams } from 'react-router';
 import { api, unwrap } from '../api/client.ts';
-import { Badge, Button, Card, CopyButton, Empty, ErrorNote, Loading, PageTitle } from '../components/ui.tsx';
+import {
+  Badge,
+  Button,
+  Card,
+  CopyButton,
+  Empty,
+  ErrorNote,
+  Field,
+  fieldError,
+  Loading,
+  PageTitle,
+} from '../components/ui.tsx';
 import { dateTime, usd } from '../lib/format.ts';
 import type { Runtime } from '../lib/queries.ts';
 
@@ -110,6 +121,117 @@ function Connection({ deploymentId, model }: { deploymentId: string; model: stri
           </Tabs.Content>
         ))}
       </Tabs.Root>
+    </Card>
+  );
+}
+
+interface DeploymentSettings {
+  id: string;
+  model: string | null;
+  image: string | null;
+  gpu_types: string[];
+  gpu_count: number;
+  min_replicas: number;
+  max_replicas: number;
+  idle_timeout_seconds: number;
+  concurrency_per_replica: number;
+  spend_cap?: { daily_cents: number | null; monthly_cents: number | null };
+}
+
+/** The scaling knobs and spend caps, editable in place; the API's message shows under a refused field. */
+function Settings({ deployment, onSaved }: { deployment: DeploymentSettings; onSaved: () => void }) {
+  const save = useMutation({
+    mutationFn: (body: Record<string, unknown>) =>
+      unwrap(
+        api.PATCH('/api/deployments/{id}', { params: { path: { id: deployment.id } }, body: body as never }),
+      ),
+    onSuccess: onSaved,
+  });
+  const submit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const cents = (name: string) => (form.get(name) === '' ? null : Math.round(Number(form.get(name)) * 100));
+    save.mutate({
+      min_replicas: Number(form.get('min')),
+      max_replicas: Number(form.get('max')),
+      idle_timeout_seconds: Number(form.get('idle')),
+      concurrency_per_replica: Number(form.get('concurrency')),
+      spend_cap: { daily_cents: cents('daily'), monthly_cents: cents('monthly') },
+    });
+  };
+  const cap = deployment.spend_cap;
+  return (
+    <Card title="Configuration" className="mt-4">
+      <p className="mb-3 text-sm text-slate-600 dark:text-slate-400">
+        {deployment.model ?? deployment.image} on {deployment.gpu_count} × {deployment.gpu_types.join(' → ')}
+      </p>
+      <form onSubmit={submit} className="grid gap-3 sm:grid-cols-3 lg:grid-cols-6">
+        <Field
+          label="Min replicas"
+          name="min"
+          type="number"
+          min={0}
+          max={10}
+          defaultValue={deployment.min_replicas}
+          error={fieldError(save.error, 'min_replicas')}
+        />
+        <Field
+          label="Max replicas"
+          name="max"
+          type="number"
+          min={1}
+          max={20}
+          defaultValue={deployment.max_replicas}
+          error={fieldError(save.error, 'max_replicas')}
+        />
+        <Field
+          label="Idle timeout (s)"
+          name="idle"
+          type="number"
+          min={10}
+          max={86400}
+          defaultValue={deployment.idle_timeout_seconds}
+          error={fieldError(save.error, 'idle_timeout_seconds')}
+        />
+        <Field
+          label="Concurrency"
+          name="concurrency"
+          type="number"
+          min={1}
+          max={256}
+          defaultValue={deployment.concurrency_per_replica}
+          error={fieldError(save.error, 'concurrency_per_replica')}
+        />
+        <Field
+          label="Daily cap ($)"
+          name="daily"
+          type="number"
+          min={1}
+          step={0.01}
+          defaultValue={cap?.daily_cents == null ? '' : cap.daily_cents / 100}
+          error={fieldError(save.error, 'spend_cap.daily_cents')}
+        />
+        <Field
+          label="Monthly cap ($)"
+          name="monthly"
+          type="number"
+          min={1}
+          step={0.01}
+          defaultValue={cap?.monthly_cents == null ? '' : cap.monthly_cents / 100}
+          error={fieldError(save.error, 'spend_cap.monthly_cents')}
+        />
+        <div className="flex items-center gap-3 sm:col-span-3 lg:col-span-6">
+          <Button type="submit" disabled={save.isPending}>
+            Save
+          </Button>
+          {save.isSuccess && (
+            <span role="status" className="text-sm text-emerald-700 dark:text-emerald-400">
+              Saved.
+            </span>
+          )}
+        </div>
+      </form>
+      <ErrorNote error={save.error && !(save.error as { param?: string }).param ? save.error : null} />
     </Card>
   );
 }
@@ -285,30 +407,7 @@ export default function Deployment() {
           </pre>
         </Card>
       </div>
-      <Card title="Configuration" className="mt-4">
-        <dl className="grid grid-cols-2 gap-2 text-sm sm:grid-cols-4">
-          <div>
-            <dt className="text-slate-500">Model / image</dt>
-            <dd>{deployment.data.model ?? deployment.data.image}</dd>
-          </div>
-          <div>
-            <dt className="text-slate-500">GPU</dt>
-            <dd>
-              {deployment.data.gpu_count} × {deployment.data.gpu_types.join(' → ')}
-            </dd>
-          </div>
-          <div>
-            <dt className="text-slate-500">Replicas</dt>
-            <dd>
-              {deployment.data.min_replicas}–{deployment.data.max_replicas}
-            </dd>
-          </div>
-          <div>
-            <dt className="text-slate-500">Idle timeout</dt>
-            <dd>{deployment.data.idle_timeout_seconds} s</dd>
-          </div>
-        </dl>
-      </Card>
+      <Settings deployment={deployment.data} onSaved={() => void deployment.refetch()} />
     </>
   );
 }

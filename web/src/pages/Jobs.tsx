@@ -1,11 +1,50 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../api/client.ts';
 import { Badge, Button, Card, Empty, ErrorNote, Loading, PageTitle } from '../components/ui.tsx';
-import { dateTime } from '../lib/format.ts';
+import { dateTime, usd } from '../lib/format.ts';
 
 const tone = { succeeded: 'green', pending: 'amber', failed: 'red' } as const;
 
-/** Webhook deliveries of async jobs: each attempt with its answer, and replay. */
+const jobTone = {
+  succeeded: 'green',
+  queued: 'amber',
+  running: 'blue',
+  failed: 'red',
+  cancelled: 'slate',
+  timed_out: 'red',
+} as const;
+
+function RecentJobs() {
+  const jobs = useQuery({
+    queryKey: ['jobs'],
+    queryFn: () => unwrap(api.GET('/api/jobs', { params: { query: { limit: 50 } } })),
+    refetchInterval: 5_000,
+  });
+  return (
+    <Card title="Recent async jobs" className="mb-4">
+      {jobs.isPending && <Loading />}
+      <ErrorNote error={jobs.error} />
+      {jobs.data?.data.length === 0 && <Empty>No async jobs yet.</Empty>}
+      <ul className="flex flex-col divide-y divide-slate-100 dark:divide-slate-800">
+        {jobs.data?.data.map((job) => (
+          <li key={job.id} className="flex flex-wrap items-center justify-between gap-2 py-2 text-sm">
+            <span className="min-w-0 truncate">
+              <Badge tone={jobTone[job.status as keyof typeof jobTone] ?? 'slate'}>{job.status}</Badge>{' '}
+              <code>{job.id}</code> · {job.kind}
+            </span>
+            <span className="text-slate-500">
+              {dateTime(job.created_at)}
+              {job.gpu_seconds !== null && ` · ${job.gpu_seconds.toFixed(2)} GPU s`}
+              {job.cost_usd !== null && ` · ${usd(job.cost_usd)}`}
+            </span>
+          </li>
+        ))}
+      </ul>
+    </Card>
+  );
+}
+
+/** Async jobs, and their webhook deliveries: each attempt with its answer, and replay. */
 export default function Jobs() {
   const client = useQueryClient();
   const deliveries = useQuery({
@@ -25,6 +64,7 @@ export default function Jobs() {
         Async jobs (a <code>webhook</code> field or <code>Prefer: respond-async</code>) answer 202 at once;
         follow one at <code>GET /v1/jobs/&#123;id&#125;</code>. Their webhook deliveries are listed here.
       </p>
+      <RecentJobs />
       <Card title="Webhook deliveries">
         {deliveries.isPending && <Loading />}
         <ErrorNote error={deliveries.error ?? replay.error} />

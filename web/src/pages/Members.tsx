@@ -1,0 +1,191 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { FormEvent } from 'react';
+import { api, unwrap } from '../api/client.ts';
+import {
+  Badge,
+  Button,
+  Card,
+  Empty,
+  ErrorNote,
+  Field,
+  fieldError,
+  Loading,
+  PageTitle,
+} from '../components/ui.tsx';
+import { dateTime } from '../lib/format.ts';
+import { useMe, useSwitchOrg } from '../lib/session.ts';
+
+const ROLES = ['owner', 'admin', 'developer', 'billing', 'viewer'] as const;
+type Role = (typeof ROLES)[number];
+const select =
+  'rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-900';
+
+/** The org: its members and roles, invitations, and new team orgs. */
+export default function Members() {
+  const client = useQueryClient();
+  const me = useMe();
+  const switchOrg = useSwitchOrg();
+  const members = useQuery({ queryKey: ['members'], queryFn: () => unwrap(api.GET('/api/org/members')) });
+  const invitations = useQuery({
+    queryKey: ['invitations'],
+    queryFn: () => unwrap(api.GET('/api/org/invitations')),
+    retry: false,
+  });
+  const refresh = () => {
+    void client.invalidateQueries({ queryKey: ['members'] });
+    void client.invalidateQueries({ queryKey: ['invitations'] });
+  };
+  const changeRole = useMutation({
+    mutationFn: ({ userId, role }: { userId: string; role: Role }) =>
+      unwrap(
+        api.PATCH('/api/org/members/{user_id}', { params: { path: { user_id: userId } }, body: { role } }),
+      ),
+    onSuccess: refresh,
+  });
+  const remove = useMutation({
+    mutationFn: (userId: string) =>
+      unwrap(api.DELETE('/api/org/members/{user_id}', { params: { path: { user_id: userId } } })),
+    onSuccess: refresh,
+  });
+  const invite = useMutation({
+    mutationFn: (body: { email: string; role: Role }) => unwrap(api.POST('/api/org/invitations', { body })),
+    onSuccess: refresh,
+  });
+  const cancel = useMutation({
+    mutationFn: (id: string) => unwrap(api.DELETE('/api/org/invitations/{id}', { params: { path: { id } } })),
+    onSuccess: refresh,
+  });
+  const createOrg = useMutation({
+    mutationFn: (name: string) => unwrap(api.POST('/api/orgs', { body: { name } })),
+    onSuccess: (org) => switchOrg(org.id),
+  });
+  const submitInvite = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    invite.mutate({ email: String(form.get('email')), role: form.get('role') as Role });
+    event.currentTarget.reset();
+  };
+  const submitOrg = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    createOrg.mutate(String(new FormData(event.currentTarget).get('name')));
+  };
+  return (
+    <>
+      <PageTitle>Organization</PageTitle>
+      <Card title="Members">
+        {members.isPending && <Loading />}
+        <ErrorNote error={members.error ?? changeRole.error ?? remove.error} />
+        <ul className="flex flex-col divide-y divide-slate-100 dark:divide-slate-800">
+          {members.data?.data.map((member) => (
+            <li
+              key={member.user_id}
+              className="flex flex-wrap items-center justify-between gap-2 py-2 text-sm"
+            >
+              <div className="min-w-0">
+                <p className="truncate font-medium">
+                  {member.name ?? member.email} {member.user_id === me.data?.user.id && <Badge>you</Badge>}
+                </p>
+                <p className="truncate text-slate-500">
+                  {member.email} · joined {dateTime(member.joined_at)}
+                </p>
+              </div>
+              <div className="flex items-center gap-2">
+                <label className="sr-only" htmlFor={`role-${member.user_id}`}>
+                  Role of {member.email}
+                </label>
+                <select
+                  id={`role-${member.user_id}`}
+                  className={select}
+                  value={member.role}
+                  onChange={(event) =>
+                    changeRole.mutate({ userId: member.user_id, role: event.target.value as Role })
+                  }
+                >
+                  {ROLES.map((role) => (
+                    <option key={role} value={role}>
+                      {role}
+                    </option>
+                  ))}
+                </select>
+                <Button
+                  variant="secondary"
+                  aria-label={`Remove ${member.email}`}
+                  onClick={() =>
+                    window.confirm(`Remove ${member.email} from the organization?`) &&
+                    remove.mutate(member.user_id)
+                  }
+                >
+                  Remove
+                </Button>
+              </div>
+            </li>
+          ))}
+        </ul>
+      </Card>
+      <div className="mt-4 grid gap-4 lg:grid-cols-2">
+        <Card title="Invite someone">
+          <form onSubmit={submitInvite} className="grid gap-3 sm:grid-cols-3">
+            <Field
+              label="Email"
+              name="email"
+              type="email"
+              required
+              className="sm:col-span-2"
+              error={fieldError(invite.error, 'email')}
+            />
+            <div className="flex flex-col gap-1">
+              <label htmlFor="invite-role" className="text-sm font-medium">
+                Role
+              </label>
+              <select id="invite-role" name="role" defaultValue="developer" className={select}>
+                {ROLES.map((role) => (
+                  <option key={role} value={role}>
+                    {role}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <Button type="submit" disabled={invite.isPending} className="sm:col-span-3">
+              Send invitation
+            </Button>
+          </form>
+          <ErrorNote error={invite.error && !fieldError(invite.error, 'email') ? invite.error : null} />
+          <h3 className="mt-4 text-sm font-semibold">Pending invitations</h3>
+          {invitations.error ? (
+            <p className="text-sm text-slate-500">Only owners and admins see invitations.</p>
+          ) : null}
+          {invitations.data?.data.length === 0 && <Empty>No pending invitations.</Empty>}
+          <ul className="text-sm">
+            {invitations.data?.data.map((invitation) => (
+              <li key={invitation.id} className="flex items-center justify-between gap-2 py-1">
+                <span className="truncate">
+                  {invitation.email} <Badge>{invitation.role}</Badge>
+                </span>
+                <Button variant="secondary" onClick={() => cancel.mutate(invitation.id)}>
+                  Cancel
+                </Button>
+              </li>
+            ))}
+          </ul>
+        </Card>
+        <Card title="New team organization">
+          <form onSubmit={submitOrg} className="flex flex-wrap items-end gap-2">
+            <Field
+              label="Name"
+              name="name"
+              required
+              maxLength={100}
+              error={fieldError(createOrg.error, 'name')}
+            />
+            <Button type="submit" disabled={createOrg.isPending}>
+              Create and switch
+            </Button>
+          </form>
+          <p className="mt-2 text-xs text-slate-500">
+            You become its owner. Balances, deployments and keys belong to one organization each.
+          </p>
+        </Card>
+      </div>
+    </>
+  );
+}
