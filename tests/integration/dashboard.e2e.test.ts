@@ -1,4 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -9,6 +10,7 @@ import { devStackEnv, startDevStack, stopDevStack } from '../harness/dev-stack.t
 /** Screenshots of every screen, desktop and phone, kept as test artifacts. */
 const SCREENSHOTS = join(process.cwd(), 'test-artifacts', 'screenshots');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const PHONE = { width: 375, height: 812 };
 const DESKTOP = { width: 1280, height: 860 };
 
@@ -24,8 +26,33 @@ describe('the dashboard, end to end', () => {
   let browser: Browser;
   let page: Page;
 
-  /** Both widths of the current screen; at phone width nothing may scroll sideways. */
+  /** WCAG 2 A/AA problems axe-core finds on the current screen that are serious or critical. */
+  const accessibilityProblems = async () => {
+    await page.addScriptTag({ path: AXE });
+    const found = await page.evaluate(async () => {
+      const { violations } = await (
+        window as unknown as {
+          axe: {
+            run: (
+              options: unknown,
+            ) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }>;
+          };
+        }
+      ).axe.run({
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] },
+      });
+      return violations;
+    });
+    return found
+      .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+      .map(
+        (violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,
+      );
+  };
+
+  /** Both widths of the current screen; at phone width nothing may scroll sideways; no serious a11y problem. */
   const capture = async (name: string) => {
+    expect(await accessibilityProblems(), `${name} has accessibility problems`).toEqual([]);
     for (const [label, size] of [
       ['desktop', DESKTOP],
       ['phone', PHONE],
@@ -150,6 +177,10 @@ describe('the dashboard, end to end', () => {
       .first()
       .waitFor();
     await capture('api-keys');
+    await page.getByRole('button', { name: 'Caps' }).first().click();
+    await page.getByLabel('Per day ($)').fill('5');
+    await page.getByRole('button', { name: 'Save caps' }).click();
+    await page.getByText('cap $5.00/day').waitFor();
     await page
       .getByRole('button', { name: /^Revoke / })
       .first()

@@ -46,7 +46,82 @@ function SecretDialog({ secret, onClose }: { secret: string | null; onClose: () 
   );
 }
 
+interface CapTarget {
+  id: string;
+  name: string;
+  spend_cap: { daily_cents: number | null; monthly_cents: number | null };
+}
+
+/** A key's daily and monthly spend caps (empty: no cap). */
+function CapDialog({ target, onClose }: { target: CapTarget | null; onClose: () => void }) {
+  const client = useQueryClient();
+  const save = useMutation({
+    mutationFn: (spend_cap: { daily_cents: number | null; monthly_cents: number | null }) =>
+      unwrap(
+        api.PATCH('/api/auth/api-keys/{id}', {
+          params: { path: { id: target?.id ?? '' } },
+          body: { spend_cap },
+        }),
+      ),
+    onSuccess: () => {
+      void client.invalidateQueries({ queryKey: ['api-keys'] });
+      onClose();
+    },
+  });
+  const submit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const cents = (name: string) => (form.get(name) === '' ? null : Math.round(Number(form.get(name)) * 100));
+    save.mutate({ daily_cents: cents('daily'), monthly_cents: cents('monthly') });
+  };
+  return (
+    <Dialog.Root open={target !== null} onOpenChange={(open) => !open && onClose()}>
+      <Dialog.Portal>
+        <Dialog.Overlay className="fixed inset-0 bg-black/40" />
+        <Dialog.Content className="fixed left-1/2 top-1/2 w-[min(92vw,28rem)] -translate-x-1/2 -translate-y-1/2 rounded-lg bg-white p-5 shadow-xl dark:bg-slate-900">
+          <Dialog.Title className="text-lg font-semibold">Spend caps of {target?.name}</Dialog.Title>
+          <Dialog.Description className="mt-1 text-sm text-slate-600 dark:text-slate-400">
+            On the GPU time of this key's requests. Past a cap the key gets 402 until the next UTC day or
+            month; other keys keep working.
+          </Dialog.Description>
+          <form onSubmit={submit} className="mt-3 grid gap-3 sm:grid-cols-2">
+            <Field
+              label="Per day ($)"
+              name="daily"
+              type="number"
+              min={1}
+              step={0.01}
+              defaultValue={target?.spend_cap.daily_cents == null ? '' : target.spend_cap.daily_cents / 100}
+              error={fieldError(save.error, 'spend_cap.daily_cents')}
+            />
+            <Field
+              label="Per month ($)"
+              name="monthly"
+              type="number"
+              min={1}
+              step={0.01}
+              defaultValue={
+                target?.spend_cap.monthly_cents == null ? '' : target.spend_cap.monthly_cents / 100
+              }
+              error={fieldError(save.error, 'spend_cap.monthly_cents')}
+            />
+            <div className="flex justify-end gap-2 sm:col-span-2">
+              <Dialog.Close asChild>
+                <Button variant="secondary">Cancel</Button>
+              </Dialog.Close>
+              <Button type="submit" disabled={save.isPending}>
+                Save caps
+              </Button>
+            </div>
+          </form>
+        </Dialog.Content>
+      </Dialog.Portal>
+    </Dialog.Root>
+  );
+}
+
 export default function ApiKeys() {
+  const [capping, setCapping] = useState<CapTarget | null>(null);
   const client = useQueryClient();
   const [secret, setSecret] = useState<string | null>(null);
   const keys = useQuery({
@@ -150,9 +225,14 @@ export default function ApiKeys() {
                   · created {dateTime(key.created_at)} ·{' '}
                   {key.last_used_at ? `used ${dateTime(key.last_used_at)}` : 'never used'}
                   {key.spend_cap.daily_cents !== null && ` · cap ${usd(key.spend_cap.daily_cents / 100)}/day`}
+                  {key.spend_cap.monthly_cents !== null &&
+                    ` · cap ${usd(key.spend_cap.monthly_cents / 100)}/month`}
                 </p>
               </div>
               <div className="flex gap-2">
+                <Button variant="secondary" onClick={() => setCapping(key)}>
+                  Caps
+                </Button>
                 <Button variant="secondary" onClick={() => regenerate.mutate(key.id)}>
                   Regenerate
                 </Button>
@@ -171,6 +251,7 @@ export default function ApiKeys() {
         </ul>
       </Card>
       <SecretDialog secret={secret} onClose={() => setSecret(null)} />
+      <CapDialog target={capping} onClose={() => setCapping(null)} />
     </>
   );
 }

@@ -285,7 +285,12 @@ export default function Billing() {
         {lines.isPending && <Loading />}
         <ErrorNote error={lines.error} />
         {lines.data?.pages[0]?.data.length === 0 && <Empty>No transactions yet.</Empty>}
-        <div className="overflow-x-auto">
+        <section
+          className="overflow-x-auto"
+          aria-label="Transactions table"
+          // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable table must be reachable by keyboard
+          tabIndex={0}
+        >
           <table className="w-full text-left text-sm">
             <thead className="text-xs uppercase text-slate-500">
               <tr>
@@ -312,7 +317,7 @@ export default function Billing() {
                 ))}
             </tbody>
           </table>
-        </div>
+        </section>
         {lines.hasNextPage && (
           <Button
             variant="secondary"

@@ -70,7 +70,12 @@ export default function Dashboard() {
           <Empty>No deployments yet. Pick a model below or from the catalog.</Empty>
         )}
         {deployments.data && deployments.data.data.length > 0 && (
-          <div className="overflow-x-auto">
+          <section
+            className="overflow-x-auto"
+            aria-label="Deployments table"
+            // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable table must be reachable by keyboard
+            tabIndex={0}
+          >
             <table className="w-full text-left text-sm">
               <thead className="text-xs uppercase text-slate-500">
                 <tr>
@@ -105,7 +110,7 @@ export default function Dashboard() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </section>
         )}
       </Card>
 

@@ -112,6 +112,8 @@ function Connection({ deploymentId, model }: { deploymentId: string; model: stri
         {Object.entries(snippets).map(([language, code]) => (
           <Tabs.Content key={language} value={language} className="mt-2">
             <pre
+              // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable code block must be reachable by keyboard
+              tabIndex={0}
               data-testid={`quick-start-${language}`}
               className="overflow-x-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100"
             >
@@ -400,6 +402,8 @@ export default function Deployment() {
         <Card title="Logs">
           {logs.data?.data.length === 0 && <Empty>No log lines yet.</Empty>}
           <pre
+            // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable log must be reachable by keyboard
+            tabIndex={0}
             className="max-h-72 overflow-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100"
             aria-live="polite"
           >
