@@ -261,11 +261,14 @@ export default function Deployment() {
       },
     refetchInterval: 2_000,
   });
+  const [windowMinutes, setWindowMinutes] = useState(60);
   const metrics = useQuery({
-    queryKey: ['metrics', id],
+    queryKey: ['metrics', id, windowMinutes],
     queryFn: async () =>
       (await unwrap(
-        api.GET('/api/deployments/{id}/metrics', { params: { path: { id }, query: { window_minutes: 60 } } }),
+        api.GET('/api/deployments/{id}/metrics', {
+          params: { path: { id }, query: { window_minutes: windowMinutes } },
+        }),
       )) as unknown as {
         requests: number;
         failures: number;
@@ -368,7 +371,28 @@ export default function Deployment() {
       </div>
       <div className="mt-4 grid gap-4 lg:grid-cols-2">
         <Connection deploymentId={id} model={deployment.data.model ?? deployment.data.name} />
-        <Card title="Traffic (last hour)">
+        <Card
+          title={windowMinutes === 60 ? 'Traffic (last hour)' : 'Traffic (last 24 hours)'}
+          actions={
+            <fieldset className="flex gap-1">
+              <legend className="sr-only">Window</legend>
+              {[
+                [60, '1 h'],
+                [1440, '24 h'],
+              ].map(([minutes, label]) => (
+                <Button
+                  key={label}
+                  variant="secondary"
+                  aria-pressed={windowMinutes === minutes}
+                  className={windowMinutes === minutes ? 'ring-2 ring-brand-500' : ''}
+                  onClick={() => setWindowMinutes(Number(minutes))}
+                >
+                  {label}
+                </Button>
+              ))}
+            </fieldset>
+          }
+        >
           {metrics.data ? (
             <>
               <p className="mb-2 text-sm" data-testid="requests-count">
