@@ -160,6 +160,10 @@ describe('chat completions through the queue, with the official openai SDK', () 
     expect(metrics.body.queue).toEqual({ queued: 0, running: 0 });
     expect(metrics.body.replicas).toEqual({ active: 1 });
     expect(metrics.body.per_minute).toHaveLength(10);
+    // The replica's uptime in the window, and how much of it ran jobs.
+    expect(metrics.body.uptime_seconds).toBeGreaterThan(0);
+    expect(metrics.body.utilisation).toBeGreaterThan(0);
+    expect(metrics.body.utilisation).toBeLessThanOrEqual(1);
 
     const logs = await waitForLogs();
     expect(logs.some((entry: { line: string }) => /job job_\S+ done/.test(entry.line))).toBe(true);

@@ -157,6 +157,7 @@ describe('the dashboard, end to end', () => {
         timeout: 10_000,
       })
       .toBeGreaterThan(0);
+    await expect.poll(() => page.getByTestId('uptime').textContent(), { timeout: 10_000 }).toMatch(/% busy$/);
     await capture('deployment');
 
     await page.getByRole('link', { name: 'Billing' }).first().click();

@@ -37,6 +37,50 @@ export function TrafficChart({
   );
 }
 
+/** Replicas up (average over each minute) and how busy they were. */
+export function UptimeChart({
+  data,
+}: {
+  data: { minute: string; replica_seconds: number; utilisation: number | null }[];
+}) {
+  const points = data.map((point) => ({
+    time: point.minute.slice(11, 16),
+    replicas: Math.round((point.replica_seconds / 60) * 100) / 100,
+    utilisation: point.utilisation === null ? null : Math.round(point.utilisation * 100),
+  }));
+  return (
+    <div className="h-56 text-slate-500" role="img" aria-label="Replicas up and GPU utilisation per minute">
+      <ResponsiveContainer>
+        <LineChart data={points}>
+          <CartesianGrid strokeDasharray="3 3" strokeOpacity={0.2} />
+          <XAxis dataKey="time" tick={axis} />
+          <YAxis yAxisId="replicas" tick={axis} allowDecimals={false} />
+          <YAxis yAxisId="percent" orientation="right" domain={[0, 100]} tick={axis} unit="%" />
+          <Tooltip />
+          <Legend />
+          <Line
+            yAxisId="replicas"
+            type="stepAfter"
+            dataKey="replicas"
+            name="Replicas up"
+            stroke="#0ea5e9"
+            dot={false}
+          />
+          <Line
+            yAxisId="percent"
+            type="monotone"
+            dataKey="utilisation"
+            name="GPU utilisation %"
+            stroke="#f59e0b"
+            dot={false}
+            connectNulls={false}
+          />
+        </LineChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}
+
 /** Spend per day, stacked by service. */
 export function SpendChart({ data }: { data: { date: string; by_service: Record<string, number> }[] }) {
   const points = data.map((day) => ({ date: day.date.slice(5), ...day.by_service }));

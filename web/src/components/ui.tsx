@@ -110,7 +110,7 @@ export function Badge({
 
 export function Loading({ label = 'Loading…' }: { label?: string }) {
   return (
-    <p role="status" className="animate-pulse text-sm text-slate-500">
+    <p role="status" className="text-sm text-slate-600 dark:text-slate-400">
       {label}
     </p>
   );

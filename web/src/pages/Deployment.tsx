@@ -18,6 +18,9 @@ import {
 import { dateTime, usd } from '../lib/format.ts';
 import type { Runtime } from '../lib/queries.ts';
 
+const UptimeChart = lazy(() =>
+  import('../components/Charts.tsx').then((module) => ({ default: module.UptimeChart })),
+);
 const TrafficChart = lazy(() =>
   import('../components/Charts.tsx').then((module) => ({ default: module.TrafficChart })),
 );
@@ -274,7 +277,15 @@ export default function Deployment() {
         failures: number;
         gpu_seconds: number;
         latency_ms: { p50: number | null; p99: number | null };
-        per_minute: { minute: string; requests: number; gpu_seconds: number }[];
+        uptime_seconds: number;
+        utilisation: number | null;
+        per_minute: {
+          minute: string;
+          requests: number;
+          gpu_seconds: number;
+          replica_seconds: number;
+          utilisation: number | null;
+        }[];
       },
     refetchInterval: 10_000,
   });
@@ -402,6 +413,14 @@ export default function Deployment() {
               </p>
               <Suspense fallback={<Loading label="Loading chart…" />}>
                 <TrafficChart data={metrics.data.per_minute} />
+              </Suspense>
+              <p className="mb-2 mt-4 text-sm" data-testid="uptime">
+                {(metrics.data.uptime_seconds / 3600).toFixed(2)} replica-hours up
+                {metrics.data.utilisation !== null &&
+                  ` · ${Math.round(metrics.data.utilisation * 100)}% busy`}
+              </p>
+              <Suspense fallback={<Loading label="Loading chart…" />}>
+                <UptimeChart data={metrics.data.per_minute} />
               </Suspense>
             </>
           ) : (
