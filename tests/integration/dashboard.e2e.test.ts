@@ -193,5 +193,14 @@ describe('the dashboard, end to end', () => {
       .create({ model: 'llama-3.1-8b-instruct', messages: [{ role: 'user', content: 'still there?' }] })
       .catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(OpenAI.AuthenticationError);
+
+    // Dark theme: the same screens, readable (axe checks contrast in dark too).
+    await page.getByRole('button', { name: 'Switch to dark theme' }).click();
+    await page.getByRole('link', { name: 'Dashboard' }).first().click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await capture('dashboard-dark');
+    await page.getByRole('link', { name: 'Billing' }).first().click();
+    await page.getByTestId('balance').waitFor();
+    await capture('billing-dark');
   }, 180_000);
 });

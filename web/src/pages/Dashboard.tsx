@@ -1,4 +1,4 @@
-import { useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { api, unwrap } from '../api/client.ts';
 import { Badge, Button, Card, Empty, ErrorNote, Loading, PageTitle } from '../components/ui.tsx';
@@ -29,6 +29,30 @@ export default function Dashboard() {
       },
   });
   const active = deployments.data?.data.filter((deployment) => deployment.state === 'active') ?? [];
+  const gpus = useQuery({
+    queryKey: ['gpus'],
+    queryFn: () => unwrap(api.GET('/api/gpus')),
+    staleTime: 300_000,
+  });
+  const client = useQueryClient();
+  const toggle = useMutation({
+    mutationFn: ({ id, start }: { id: string; start: boolean }) =>
+      unwrap(
+        api.POST(start ? '/api/deployments/{id}/start' : '/api/deployments/{id}/stop', {
+          params: { path: { id } },
+        }),
+      ),
+    onSuccess: () => client.invalidateQueries({ queryKey: ['deployments'] }),
+  });
+  /** What one replica costs an hour, as the catalog prices it (custom images: their first GPU choice). */
+  const pricePerHour = (deployment: { model: string | null; gpu_types: string[]; gpu_count: number }) => {
+    if (deployment.model)
+      return catalog.data?.data.find((model) => model.slug === deployment.model)?.price_per_hour_usd ?? null;
+    const gpu = gpus.data?.data.find((entry) => entry.id === deployment.gpu_types[0]);
+    return gpu?.price_per_hour_usd.secure == null
+      ? null
+      : gpu.price_per_hour_usd.secure * deployment.gpu_count;
+  };
   return (
     <>
       <PageTitle
@@ -83,6 +107,7 @@ export default function Dashboard() {
                   <th className="pr-3">Model</th>
                   <th className="pr-3">GPU</th>
                   <th className="pr-3">Status</th>
+                  <th className="pr-3">Cost/hr per replica</th>
                   <th>Actions</th>
                 </tr>
               </thead>
@@ -101,10 +126,23 @@ export default function Dashboard() {
                     <td className="pr-3">
                       <Badge tone={stateTone[deployment.state]}>{deployment.state}</Badge>
                     </td>
-                    <td>
+                    <td className="pr-3">
+                      {pricePerHour(deployment) === null ? '—' : usd(pricePerHour(deployment) ?? 0)}
+                    </td>
+                    <td className="flex flex-wrap items-center gap-2 py-1">
                       <Link className="text-sm text-brand-600 underline" to={`/deployments/${deployment.id}`}>
-                        API, logs, stop
+                        API & logs
                       </Link>
+                      <Button
+                        variant="secondary"
+                        aria-label={`${deployment.state === 'active' ? 'Stop' : 'Start'} ${deployment.name}`}
+                        disabled={toggle.isPending}
+                        onClick={() =>
+                          toggle.mutate({ id: deployment.id, start: deployment.state !== 'active' })
+                        }
+                      >
+                        {deployment.state === 'active' ? 'Stop' : 'Start'}
+                      </Button>
                     </td>
                   </tr>
                 ))}
