@@ -1,4 +1,5 @@
 import { bigint, boolean, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { DEFAULT_BILLING_SETTINGS } from '../../functions/core/billing/amounts.ts';
 import { orgs } from './orgs.ts';
 
 /**
@@ -11,18 +12,20 @@ export const billingAccounts = pgTable('billing_accounts', {
     .primaryKey()
     .references(() => orgs.id),
   stripeCustomerId: text('stripe_customer_id').unique(),
-  autoRefillEnabled: boolean('auto_refill_enabled').notNull().default(false),
+  autoRefillEnabled: boolean('auto_refill_enabled')
+    .notNull()
+    .default(DEFAULT_BILLING_SETTINGS.autoRefillEnabled),
   autoRefillThresholdMicroUsd: bigint('auto_refill_threshold_micro_usd', { mode: 'number' })
     .notNull()
-    .default(10_000_000),
+    .default(DEFAULT_BILLING_SETTINGS.autoRefillThresholdMicroUsd),
   autoRefillAmountMicroUsd: bigint('auto_refill_amount_micro_usd', { mode: 'number' })
     .notNull()
-    .default(50_000_000),
+    .default(DEFAULT_BILLING_SETTINGS.autoRefillAmountMicroUsd),
   /** Balance levels (descending) under which the org's billing contacts get one email each. */
   alertThresholdsMicroUsd: bigint('alert_thresholds_micro_usd', { mode: 'number' })
     .array()
     .notNull()
-    .default([10_000_000, 0]),
+    .default(DEFAULT_BILLING_SETTINGS.alertThresholdsMicroUsd),
   /** The lowest level already warned about since the balance last rose; null when none. */
   alertedBelowMicroUsd: bigint('alerted_below_micro_usd', { mode: 'number' }),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),

@@ -1,12 +1,5 @@
 import type { EventSender } from './events.ts';
-import {
-  chargeCard,
-  createCardPaymentMethod,
-  missing,
-  type RequestInfo,
-  refundCharge,
-  StripeApiError,
-} from './payments.ts';
+import { chargeCard, missing, type RequestInfo, refundCharge, StripeApiError } from './payments.ts';
 import { type StripeObject, type StripeStore, stripeId, unixNow } from './store.ts';
 
 export type Params = Record<string, unknown>;
@@ -306,5 +299,3 @@ export const ROUTES: Route[] = [
   { method: 'POST', path: /^\/v1\/refunds$/, handler: createRefund },
   { method: 'POST', path: /^\/v1\/billing_portal\/sessions$/, handler: createPortalSession },
 ];
-
-export { createCardPaymentMethod };

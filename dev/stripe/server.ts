@@ -5,7 +5,7 @@ import { closeServer, hasBearerToken, listen, readBody, sendJson } from '../http
 import { type ApiContext, type Params, ROUTES } from './api.ts';
 import { EventSender, type WebhookEndpoint } from './events.ts';
 import { checkoutPage, type PageResult, payCheckout, portalPage } from './pages.ts';
-import { missing, StripeApiError } from './payments.ts';
+import { StripeApiError } from './payments.ts';
 import { StripeStore, stripeId } from './store.ts';
 
 export interface LocalStripeOptions {
@@ -199,5 +199,3 @@ export async function startLocalStripe(options: LocalStripeOptions): Promise<Loc
     },
   };
 }
-
-export { missing };

@@ -1,5 +1,6 @@
+import { eq } from 'drizzle-orm';
 import { WebSocket } from 'ws';
-import { endpoints } from '../../db/schema/index.ts';
+import { endpoints, gpuTypes, replicas } from '../../db/schema/index.ts';
 import { newId } from '../../functions/core/ids.ts';
 import { configureNeonDriver, createDatabase } from '../../functions/lib/db.ts';
 import { env } from './edge.ts';
@@ -29,4 +30,32 @@ export async function insertEndpoint(
     .returning({ id: endpoints.id });
   if (!row) throw new Error('endpoint insert returned nothing');
   return row.id;
+}
+
+/**
+ * A replica row as metering sees it: up from `activeAt` (an a10g host) until `releasedAt`, or still
+ * running when that is null.
+ */
+export async function insertMeteredReplica(
+  db: ReturnType<typeof testDatabase>['db'],
+  replica: {
+    orgId: string;
+    endpointId: string;
+    pricePerHourMicroUsd: number;
+    activeAt: Date;
+    releasedAt: Date | null;
+  },
+) {
+  const [gpu] = await db.select().from(gpuTypes).where(eq(gpuTypes.slug, 'a10g'));
+  if (!gpu) throw new Error('catalog not seeded');
+  const id = newId('replica');
+  await db.insert(replicas).values({
+    ...replica,
+    id,
+    gpuTypeId: gpu.id,
+    provider: 'local',
+    state: replica.releasedAt ? 'released' : 'active',
+    workerTokenHash: id,
+  });
+  return id;
 }

@@ -15,6 +15,14 @@ export const MIN_REFILL_CENTS = 1_000;
 export const MAX_REFILL_CENTS = 500_000;
 export const MAX_REFILL_THRESHOLD_CENTS = 500_000;
 
+/** An org's billing settings until it changes them (the billing_accounts column defaults). */
+export const DEFAULT_BILLING_SETTINGS = {
+  autoRefillEnabled: false,
+  autoRefillThresholdMicroUsd: 10_000_000,
+  autoRefillAmountMicroUsd: 50_000_000,
+  alertThresholdsMicroUsd: [10_000_000, 0],
+};
+
 /** At most one automatic charge per hour, so a fast-draining endpoint cannot loop on the card. */
 export const AUTO_REFILL_INTERVAL_MS = 3_600_000;
 

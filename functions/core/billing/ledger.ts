@@ -17,6 +17,12 @@ export const PLATFORM_ACCOUNTS = {
 
 export const orgAccount = (orgId: string) => `org:${orgId}`;
 
+/** The two lines of money moving between an org and a platform account; a positive amount credits the org. */
+export const orgTransfer = (orgId: string, platformAccount: string, toOrgMicroUsd: number): LedgerLine[] => [
+  { orgId, account: orgAccount(orgId), amountMicroUsd: toOrgMicroUsd },
+  { orgId: null, account: platformAccount, amountMicroUsd: -toOrgMicroUsd },
+];
+
 export interface LedgerLine {
   /** Set for an org's account: its balance moves by `amountMicroUsd`. */
   orgId: string | null;

@@ -10,7 +10,7 @@ import {
 } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { formatUsd } from '../billing/amounts.ts';
-import { apiKeySubject, capMessage, capReached, spendPeriods } from '../billing/caps.ts';
+import { apiKeySubject, capMessage, capReached, endpointSubject, spendPeriods } from '../billing/caps.ts';
 import type { Engine } from '../compute.ts';
 import { ConflictError, InsufficientQuotaError, InvalidRequestError, NotFoundError } from '../errors.ts';
 import { isId } from '../ids.ts';
@@ -70,6 +70,8 @@ export async function resolveTarget(
   const endpointMonth = alias(spendCounters, 'endpoint_month');
   const keyDay = alias(spendCounters, 'key_day');
   const keyMonth = alias(spendCounters, 'key_month');
+  const endpointCounter = sql`${endpointSubject('')} || ${endpoints.id}`;
+  const keyCounter = sql`${apiKeySubject(keyId ?? '')}`;
   const counterOf = (table: { subject: AnyColumn; period: AnyColumn }, subject: SQL, period: string) =>
     and(eq(table.subject, subject), eq(table.period, period));
   const rows = await ctx.db
@@ -92,10 +94,10 @@ export async function resolveTarget(
     .from(endpoints)
     .leftJoin(orgBalances, eq(orgBalances.orgId, endpoints.orgId))
     .leftJoin(apiKeys, eq(apiKeys.id, keyId ?? ''))
-    .leftJoin(endpointDay, counterOf(endpointDay, sql`'endpoint:' || ${endpoints.id}`, periods.day))
-    .leftJoin(endpointMonth, counterOf(endpointMonth, sql`'endpoint:' || ${endpoints.id}`, periods.month))
-    .leftJoin(keyDay, counterOf(keyDay, sql`${apiKeySubject(keyId ?? '')}`, periods.day))
-    .leftJoin(keyMonth, counterOf(keyMonth, sql`${apiKeySubject(keyId ?? '')}`, periods.month))
+    .leftJoin(endpointDay, counterOf(endpointDay, endpointCounter, periods.day))
+    .leftJoin(endpointMonth, counterOf(endpointMonth, endpointCounter, periods.month))
+    .leftJoin(keyDay, counterOf(keyDay, keyCounter, periods.day))
+    .leftJoin(keyMonth, counterOf(keyMonth, keyCounter, periods.month))
     .leftJoin(models, eq(models.id, endpoints.modelId))
     // Custom images are priced by their first-choice GPU.
     .leftJoin(gpuTypes, eq(gpuTypes.slug, sql`${endpoints.gpuTypes}[1]`))

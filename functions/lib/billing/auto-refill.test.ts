@@ -1,12 +1,11 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gpuTypes, payments, replicas } from '../../../db/schema/index.ts';
+import { payments } from '../../../db/schema/index.ts';
 import { testContext } from '../../../tests/harness/context.ts';
-import { insertEndpoint, testDatabase } from '../../../tests/harness/db.ts';
+import { insertEndpoint, insertMeteredReplica, testDatabase } from '../../../tests/harness/db.ts';
 import { call, outbox, type SignedInUser, signUp } from '../../../tests/harness/edge.ts';
 import { addFunds, relayEvents, stripeRequests } from '../../../tests/harness/stripe.ts';
 import { orgAccount, PLATFORM_ACCOUNTS, postTransaction } from '../../core/billing/ledger.ts';
-import { newId } from '../../core/ids.ts';
 import { refillDueOrgs } from './auto-refill.ts';
 import { meterReplicas } from './meter.ts';
 
@@ -42,16 +41,9 @@ async function orgWithCard(label: string, card: string): Promise<Org> {
 /** A replica of the org that ran `minutes` at $36/hour ($0.60 a minute) and was released just now. */
 async function ran({ orgId }: Org, minutes: number) {
   const endpointId = await insertEndpoint(database.db, orgId);
-  const [gpu] = await database.db.select().from(gpuTypes).where(eq(gpuTypes.slug, 'a10g'));
-  const id = newId('replica');
-  await database.db.insert(replicas).values({
-    id,
+  await insertMeteredReplica(database.db, {
     orgId,
     endpointId,
-    gpuTypeId: gpu?.id ?? '',
-    provider: 'local',
-    state: 'released',
-    workerTokenHash: id,
     pricePerHourMicroUsd: 36_000_000,
     activeAt: new Date(now - minutes * MINUTE),
     releasedAt: new Date(now),

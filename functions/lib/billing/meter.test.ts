@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { gpuTypes, ledgerEntries, orgs, replicas } from '../../../db/schema/index.ts';
-import { insertEndpoint, testDatabase } from '../../../tests/harness/db.ts';
+import { ledgerEntries, orgs, replicas } from '../../../db/schema/index.ts';
+import { insertEndpoint, insertMeteredReplica, testDatabase } from '../../../tests/harness/db.ts';
 import type { ServiceContext } from '../../context.ts';
 import { derivedBalance } from '../../core/billing/ledger.ts';
 import { newId } from '../../core/ids.ts';
@@ -18,16 +18,9 @@ async function replicaOf(activeAtMs: number, releasedAtMs: number | null) {
   const orgId = newId('org');
   await database.db.insert(orgs).values({ id: orgId, name: 'Metered', slug: orgId.toLowerCase() });
   const endpointId = await insertEndpoint(database.db, orgId);
-  const [gpu] = await database.db.select().from(gpuTypes).where(eq(gpuTypes.slug, 'a10g'));
-  const id = newId('replica');
-  await database.db.insert(replicas).values({
-    id,
+  const id = await insertMeteredReplica(database.db, {
     orgId,
     endpointId,
-    gpuTypeId: gpu?.id ?? '',
-    provider: 'local',
-    state: releasedAtMs ? 'released' : 'active',
-    workerTokenHash: id,
     // $3.60 an hour: 1,000 micro-dollars a second.
     pricePerHourMicroUsd: 3_600_000,
     activeAt: new Date(activeAtMs),

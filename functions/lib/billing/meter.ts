@@ -2,7 +2,7 @@ import { and, eq, isNotNull, isNull, lt, or } from 'drizzle-orm';
 import { endpoints, replicas } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { endpointSubject } from '../../core/billing/caps.ts';
-import { orgAccount, PLATFORM_ACCOUNTS, postTransaction } from '../../core/billing/ledger.ts';
+import { orgTransfer, PLATFORM_ACCOUNTS, postTransaction } from '../../core/billing/ledger.ts';
 import { minimumTopUp, minuteCharges } from '../../core/billing/metering.ts';
 import { afterUsage } from './after-usage.ts';
 import { addSpend } from './spend.ts';
@@ -64,10 +64,7 @@ async function meterReplica(
     idempotencyKey: key,
     description,
     reference: replica.id,
-    lines: [
-      { orgId: replica.orgId, account: orgAccount(replica.orgId), amountMicroUsd: -amount },
-      { orgId: null, account: PLATFORM_ACCOUNTS.revenue, amountMicroUsd: amount },
-    ],
+    lines: orgTransfer(replica.orgId, PLATFORM_ACCOUNTS.revenue, -amount),
   });
   const through =
     session.releasedAtMs ?? (minutes.length > 0 ? (minutes.at(-1)?.minuteMs ?? 0) + MINUTE_MS : from);

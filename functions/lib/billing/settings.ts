@@ -3,7 +3,7 @@ import { billingAccounts, orgBalances } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { auditActorOf, recordAudit } from '../../core/audit/record.ts';
 import { levelBelow } from '../../core/billing/alerts.ts';
-import { centsToMicroUsd, microUsdToCents } from '../../core/billing/amounts.ts';
+import { centsToMicroUsd, DEFAULT_BILLING_SETTINGS, microUsdToCents } from '../../core/billing/amounts.ts';
 import { InvalidRequestError } from '../../core/errors.ts';
 import { authorize } from '../../core/orgs/authorize.ts';
 import { maybeAutoRefill } from './auto-refill.ts';
@@ -14,13 +14,7 @@ export interface BillingSettingsInput {
   alert_thresholds_cents?: number[] | undefined;
 }
 
-const DEFAULTS = {
-  autoRefillEnabled: false,
-  autoRefillThresholdMicroUsd: 10_000_000,
-  autoRefillAmountMicroUsd: 50_000_000,
-  alertThresholdsMicroUsd: [10_000_000, 0],
-  stripeCustomerId: null as string | null,
-};
+const DEFAULTS = { ...DEFAULT_BILLING_SETTINGS, stripeCustomerId: null as string | null };
 
 async function accountOf(ctx: ServiceContext, orgId: string) {
   const [row] = await ctx.db.select().from(billingAccounts).where(eq(billingAccounts.orgId, orgId));

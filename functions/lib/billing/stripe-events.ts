@@ -5,8 +5,9 @@ import type { ServiceContext } from '../../context.ts';
 import { levelBelow } from '../../core/billing/alerts.ts';
 import { centsToMicroUsd, SUPPORTED_CURRENCIES } from '../../core/billing/amounts.ts';
 import type { LedgerKind } from '../../core/billing/kinds.ts';
-import { orgAccount, PLATFORM_ACCOUNTS, postTransaction } from '../../core/billing/ledger.ts';
+import { orgTransfer, PLATFORM_ACCOUNTS, postTransaction } from '../../core/billing/ledger.ts';
 import { DependencyUnavailableError } from '../../core/errors.ts';
+import type { Transaction } from '../db.ts';
 import { callStripe } from './stripe.ts';
 
 /** The events the webhook endpoint is subscribed to (README "Deploying" lists them for Stripe's dashboard). */
@@ -23,7 +24,6 @@ type HandledType = (typeof HANDLED_STRIPE_EVENTS)[number];
 export const isHandledEvent = (type: string): type is HandledType =>
   (HANDLED_STRIPE_EVENTS as readonly string[]).includes(type);
 
-type Transaction = Parameters<Parameters<ServiceContext['db']['transaction']>[0]>[0];
 type Payment = typeof payments.$inferSelect;
 
 export interface EventOutcome {
@@ -102,10 +102,7 @@ async function credit(
     idempotencyKey: `stripe:payment:${payment.id}`,
     description,
     reference: payment.id,
-    lines: [
-      { orgId: payment.orgId, account: orgAccount(payment.orgId), amountMicroUsd: amount },
-      { orgId: null, account: PLATFORM_ACCOUNTS.stripe, amountMicroUsd: -amount },
-    ],
+    lines: orgTransfer(payment.orgId, PLATFORM_ACCOUNTS.stripe, amount),
   });
   const balance = posted.balances[payment.orgId] ?? 0;
   // The balance rose: warnings for levels it is now above are re-armed.
@@ -133,10 +130,7 @@ async function debit(
     idempotencyKey: key,
     description,
     reference: payment.id,
-    lines: [
-      { orgId: payment.orgId, account: orgAccount(payment.orgId), amountMicroUsd: -amount },
-      { orgId: null, account: PLATFORM_ACCOUNTS.stripe, amountMicroUsd: amount },
-    ],
+    lines: orgTransfer(payment.orgId, PLATFORM_ACCOUNTS.stripe, -amount),
   });
   return posted.balances[payment.orgId] ?? 0;
 }
@@ -302,10 +296,7 @@ async function disputeClosed(tx: Transaction, dispute: Stripe.Dispute): Promise<
     idempotencyKey: `stripe:dispute-won:${dispute.id}`,
     description: 'Dispute won: funds reinstated',
     reference: payment.id,
-    lines: [
-      { orgId: payment.orgId, account: orgAccount(payment.orgId), amountMicroUsd: amount },
-      { orgId: null, account: PLATFORM_ACCOUNTS.stripe, amountMicroUsd: -amount },
-    ],
+    lines: orgTransfer(payment.orgId, PLATFORM_ACCOUNTS.stripe, amount),
   });
   if (posted.duplicate) return ignored('dispute already reinstated', payment.orgId);
   const disputed = payment.disputedMicroUsd - amount;

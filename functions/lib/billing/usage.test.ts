@@ -1,10 +1,9 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endpoints, gpuTypes, ledgerEntries, replicas } from '../../../db/schema/index.ts';
+import { endpoints, ledgerEntries } from '../../../db/schema/index.ts';
 import { testContext } from '../../../tests/harness/context.ts';
-import { insertEndpoint, testDatabase } from '../../../tests/harness/db.ts';
+import { insertEndpoint, insertMeteredReplica, testDatabase } from '../../../tests/harness/db.ts';
 import { call, signUp } from '../../../tests/harness/edge.ts';
-import { newId } from '../../core/ids.ts';
 import { meterReplicas } from './meter.ts';
 
 const database = testDatabase();
@@ -20,21 +19,13 @@ let customImage: string;
 
 /** A replica that ran `minutes` and was released just now, at `pricePerHour` micro-dollars. */
 async function ran(endpointId: string, minutes: number, pricePerHour: number) {
-  const [gpu] = await database.db.select().from(gpuTypes).where(eq(gpuTypes.slug, 'a10g'));
-  const id = newId('replica');
-  await database.db.insert(replicas).values({
-    id,
+  return insertMeteredReplica(database.db, {
     orgId,
     endpointId,
-    gpuTypeId: gpu?.id ?? '',
-    provider: 'local',
-    state: 'released',
-    workerTokenHash: id,
     pricePerHourMicroUsd: pricePerHour,
     activeAt: new Date(now - minutes * MINUTE),
     releasedAt: new Date(now),
   });
-  return id;
 }
 
 beforeAll(async () => {

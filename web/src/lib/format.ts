@@ -13,3 +13,10 @@ export const dateTime = (iso: string) =>
   new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
 export const hours = (value: number) => `${value.toLocaleString(undefined, { maximumFractionDigits: 2 })} h`;
+
+/** A dollar amount typed in a form, as the API's whole cents. */
+export const dollarsToCents = (dollars: number) => Math.round(dollars * 100);
+
+/** An optional dollar field of a form: its cents, or null when left empty (no cap). */
+export const optionalCents = (form: FormData, name: string) =>
+  form.get(name) === '' ? null : dollarsToCents(Number(form.get(name)));

@@ -23,6 +23,23 @@ export const useBalance = (poll = false) =>
     refetchInterval: poll ? 2_000 : false,
   });
 
+export interface Usage {
+  totals: { spend_usd: number; gpu_hours: number; average_cost_per_hour_usd: number | null };
+  by_service: { service: string; spend_usd: number; gpu_hours: number }[];
+  by_day: { date: string; by_service: Record<string, number> }[];
+}
+
+/** This month's spend and GPU-hours (by service and day). */
+export const useUsage = () =>
+  useQuery({
+    queryKey: ['usage'],
+    queryFn: async () =>
+      (await unwrap(api.GET('/api/billing/usage', { params: { query: {} } }))) as unknown as Usage,
+  });
+
+export const useGpus = () =>
+  useQuery({ queryKey: ['gpus'], queryFn: () => unwrap(api.GET('/api/gpus')), staleTime: 300_000 });
+
 export const useCatalog = () =>
   useQuery({ queryKey: ['catalog'], queryFn: () => unwrap(api.GET('/api/models')), staleTime: 300_000 });
 

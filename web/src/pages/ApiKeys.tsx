@@ -14,7 +14,7 @@ import {
   Loading,
   PageTitle,
 } from '../components/ui.tsx';
-import { dateTime, usd } from '../lib/format.ts';
+import { dateTime, dollarsToCents, optionalCents, usd } from '../lib/format.ts';
 
 const ROLES = ['admin', 'developer', 'billing', 'viewer'] as const;
 
@@ -71,8 +71,7 @@ function CapDialog({ target, onClose }: { target: CapTarget | null; onClose: () 
   const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    const cents = (name: string) => (form.get(name) === '' ? null : Math.round(Number(form.get(name)) * 100));
-    save.mutate({ daily_cents: cents('daily'), monthly_cents: cents('monthly') });
+    save.mutate({ daily_cents: optionalCents(form, 'daily'), monthly_cents: optionalCents(form, 'monthly') });
   };
   return (
     <Dialog.Root open={target !== null} onOpenChange={(open) => !open && onClose()}>
@@ -158,7 +157,7 @@ export default function ApiKeys() {
     create.mutate({
       name: String(form.get('name')),
       role: form.get('role') as (typeof ROLES)[number],
-      ...(cap > 0 ? { spend_cap: { daily_cents: Math.round(cap * 100) } } : {}),
+      ...(cap > 0 ? { spend_cap: { daily_cents: dollarsToCents(cap) } } : {}),
     });
   };
   return (

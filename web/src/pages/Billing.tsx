@@ -5,8 +5,8 @@ import { type FormEvent, lazy, Suspense, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { api, currentOrg, unwrap } from '../api/client.ts';
 import { Button, Card, Empty, ErrorNote, Field, fieldError, Loading, PageTitle } from '../components/ui.tsx';
-import { dateTime, hours, usd } from '../lib/format.ts';
-import { useBalance } from '../lib/queries.ts';
+import { dateTime, dollarsToCents, hours, usd } from '../lib/format.ts';
+import { useBalance, useUsage } from '../lib/queries.ts';
 
 const SpendChart = lazy(() =>
   import('../components/Charts.tsx').then((module) => ({ default: module.SpendChart })),
@@ -39,13 +39,17 @@ function AddFunds() {
   });
   const submitCustom = (event: FormEvent) => {
     event.preventDefault();
-    checkout.mutate(Math.round(Number(custom) * 100));
+    checkout.mutate(dollarsToCents(Number(custom)));
   };
   return (
     <Card title="Add funds">
       <div className="flex flex-wrap gap-2">
         {[25, 50, 100].map((dollars) => (
-          <Button key={dollars} onClick={() => checkout.mutate(dollars * 100)} disabled={checkout.isPending}>
+          <Button
+            key={dollars}
+            onClick={() => checkout.mutate(dollarsToCents(dollars))}
+            disabled={checkout.isPending}
+          >
             Add ${dollars}
           </Button>
         ))}
@@ -105,8 +109,8 @@ function AutoRefill() {
     const form = new FormData(event.currentTarget);
     save.mutate({
       enabled: form.get('enabled') === 'on',
-      threshold_cents: Math.round(Number(form.get('threshold')) * 100),
-      amount_cents: Math.round(Number(form.get('amount')) * 100),
+      threshold_cents: dollarsToCents(Number(form.get('threshold'))),
+      amount_cents: dollarsToCents(Number(form.get('amount'))),
     });
   };
   return (
@@ -193,15 +197,7 @@ export default function Billing() {
   const [params] = useSearchParams();
   const checkout = params.get('checkout');
   const balance = useBalance(checkout === 'success');
-  const usage = useQuery({
-    queryKey: ['usage'],
-    queryFn: async () =>
-      (await unwrap(api.GET('/api/billing/usage', { params: { query: {} } }))) as unknown as {
-        totals: { spend_usd: number; gpu_hours: number; average_cost_per_hour_usd: number | null };
-        by_service: { service: string; spend_usd: number; gpu_hours: number }[];
-        by_day: { date: string; by_service: Record<string, number> }[];
-      },
-  });
+  const usage = useUsage();
   const lines = useInfiniteQuery({
     queryKey: ['transactions'],
     initialPageParam: undefined as string | undefined,

@@ -3,7 +3,7 @@ import { Link } from 'react-router';
 import { api, unwrap } from '../api/client.ts';
 import { Badge, Button, Card, Empty, ErrorNote, Loading, PageTitle } from '../components/ui.tsx';
 import { dateTime, hours, usd } from '../lib/format.ts';
-import { useBalance, useCatalog, useDeploy, useDeployments } from '../lib/queries.ts';
+import { useBalance, useCatalog, useDeploy, useDeployments, useGpus, useUsage } from '../lib/queries.ts';
 
 const stateTone = { active: 'green', stopped: 'slate' } as const;
 
@@ -12,13 +12,7 @@ export default function Dashboard() {
   const deployments = useDeployments();
   const catalog = useCatalog();
   const deploy = useDeploy();
-  const usage = useQuery({
-    queryKey: ['usage'],
-    queryFn: async () =>
-      (await unwrap(api.GET('/api/billing/usage', { params: { query: {} } }))) as unknown as {
-        totals: { spend_usd: number; gpu_hours: number };
-      },
-  });
+  const usage = useUsage();
   const activity = useQuery({
     queryKey: ['transactions', 'recent'],
     queryFn: async () =>
@@ -29,11 +23,7 @@ export default function Dashboard() {
       },
   });
   const active = deployments.data?.data.filter((deployment) => deployment.state === 'active') ?? [];
-  const gpus = useQuery({
-    queryKey: ['gpus'],
-    queryFn: () => unwrap(api.GET('/api/gpus')),
-    staleTime: 300_000,
-  });
+  const gpus = useGpus();
   const client = useQueryClient();
   const toggle = useMutation({
     mutationFn: ({ id, start }: { id: string; start: boolean }) =>

@@ -15,7 +15,7 @@ import {
   Loading,
   PageTitle,
 } from '../components/ui.tsx';
-import { dateTime, usd } from '../lib/format.ts';
+import { dateTime, optionalCents, usd } from '../lib/format.ts';
 import type { Runtime } from '../lib/queries.ts';
 
 const UptimeChart = lazy(() =>
@@ -155,13 +155,12 @@ function Settings({ deployment, onSaved }: { deployment: DeploymentSettings; onS
   const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    const cents = (name: string) => (form.get(name) === '' ? null : Math.round(Number(form.get(name)) * 100));
     save.mutate({
       min_replicas: Number(form.get('min')),
       max_replicas: Number(form.get('max')),
       idle_timeout_seconds: Number(form.get('idle')),
       concurrency_per_replica: Number(form.get('concurrency')),
-      spend_cap: { daily_cents: cents('daily'), monthly_cents: cents('monthly') },
+      spend_cap: { daily_cents: optionalCents(form, 'daily'), monthly_cents: optionalCents(form, 'monthly') },
     });
   };
   const cap = deployment.spend_cap;

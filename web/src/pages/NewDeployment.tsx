@@ -1,19 +1,13 @@
 import * as Label from '@radix-ui/react-label';
-import { useQuery } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { api, unwrap } from '../api/client.ts';
 import { Button, Card, ErrorNote, Field, fieldError, Loading, PageTitle } from '../components/ui.tsx';
 import { usd } from '../lib/format.ts';
-import { useCatalog, useDeploy } from '../lib/queries.ts';
+import { useCatalog, useDeploy, useGpus } from '../lib/queries.ts';
 
 /** A model from the catalog, or a custom image, with every scaling knob and the cost as it changes. */
 export default function NewDeployment() {
   const catalog = useCatalog();
-  const gpus = useQuery({
-    queryKey: ['gpus'],
-    queryFn: () => unwrap(api.GET('/api/gpus')),
-    staleTime: 300_000,
-  });
+  const gpus = useGpus();
   const deploy = useDeploy();
   const [source, setSource] = useState<'model' | 'image'>('model');
   const [model, setModel] = useState('llama-3.1-8b-instruct');
