@@ -103,23 +103,23 @@ export function createApp() {
   app.use('/v1/*', init());
   app.use('/internal/*', init());
 
-  app.route('/health', health);
-  app.route('/api/auth/api-keys', apiKeysRouter);
-  app.route('/api/auth', auth);
-  app.route('/api/audit', auditRouter);
-  app.route('/api/billing', billingRouter);
-  app.route('/api/stripe', stripeWebhook);
-  app.route('/api/deployments', deploymentsRouter);
-  app.route('/api/jobs', jobsRouter);
-  app.route('/api/webhook-deliveries', webhooksRouter);
-  app.route('/api', catalogRouter);
-  app.route('/api', orgsRouter);
-  app.route('/v1', v1);
-  app.route('/internal/worker', workerApi);
-  app.route('/internal/webhooks', webhooksInternal);
-  app.route('/internal/orchestrator', orchestrator);
-
-  return app;
+  // One chain, so that `App` carries every route's types for the dashboard's `hc` client.
+  return app
+    .route('/health', health)
+    .route('/api/auth/api-keys', apiKeysRouter)
+    .route('/api/auth', auth)
+    .route('/api/audit', auditRouter)
+    .route('/api/billing', billingRouter)
+    .route('/api/stripe', stripeWebhook)
+    .route('/api/deployments', deploymentsRouter)
+    .route('/api/jobs', jobsRouter)
+    .route('/api/webhook-deliveries', webhooksRouter)
+    .route('/api', catalogRouter)
+    .route('/api', orgsRouter)
+    .route('/v1', v1)
+    .route('/internal/worker', workerApi)
+    .route('/internal/webhooks', webhooksInternal)
+    .route('/internal/orchestrator', orchestrator);
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -59,3 +59,8 @@ export const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   after: queryText().optional().openapi({ description: 'Id of the last item of the previous page' }),
 });
+
+/** A spend cap as deployments and API keys show it (cents; null = no cap). */
+export const SpendCapSchema = z
+  .object({ daily_cents: z.number().nullable(), monthly_cents: z.number().nullable() })
+  .openapi('SpendCap');

@@ -18,10 +18,10 @@ const AuditEventSchema = z
   })
   .openapi('AuditEvent');
 
-export const auditRouter = createRouter();
-auditRouter.use('*', authenticate());
+const router = createRouter();
+router.use('*', authenticate());
 
-auditRouter.openapi(
+export const auditRouter = router.openapi(
   createRoute({
     method: 'get',
     path: '/',

@@ -22,188 +22,182 @@ import { clientIp, throttle } from './throttle.ts';
 const tags = ['Authentication'];
 const accepted = (message: string) => ({ status: 'accepted', message });
 
-export const auth = createRouter();
-auth.use('/me', authenticate());
-auth.use('/verify-email/resend', authenticate());
-
-auth.openapi(
-  createRoute({
-    method: 'post',
-    path: '/register',
-    tags,
-    summary: 'Sign up with email and password',
-    description:
-      'Creates the account and a personal organization, and emails a verification link. The answer is the same whether or not the address already has an account.',
-    request: jsonRequest(registerInput.openapi('RegisterRequest')),
-    responses: { 202: jsonResponse('Check your inbox', AcceptedSchema), ...publicErrors },
-  }),
-  async (c) => {
-    const ctx = c.get('services');
-    const input = c.req.valid('json');
-    await throttle(ctx, 'register_ip', clientIp(ctx));
-    // Per address too: signing up as someone else must not flood their inbox with notices.
-    await throttle(ctx, 'email_link', input.email);
-    await register({ ctx, input });
-    return c.json(accepted('Check your inbox for a link to verify your email address.'), 202);
-  },
-);
-
-auth.openapi(
-  createRoute({
-    method: 'post',
-    path: '/login',
-    tags,
-    summary: 'Log in',
-    description:
-      'Returns a short-lived access token and a one-use refresh token; also sets them as httpOnly cookies for the web app. Attempts are throttled per address and per client.',
-    request: jsonRequest(loginInput.openapi('LoginRequest')),
-    responses: { 200: jsonResponse('Signed in', SessionTokensSchema), ...publicErrors },
-  }),
-  async (c) => {
-    const ctx = c.get('services');
-    const input = c.req.valid('json');
-    await throttle(ctx, 'login_ip', clientIp(ctx));
-    await throttle(ctx, 'login_email', input.email);
-    const session = await login({ ctx, input });
-    return c.json(await sessionResponse(c, session), 200);
-  },
-);
-
 const RefreshRequest = z
   .object({ refresh_token: tokenInput.optional().openapi({ description: 'Defaults to the refresh cookie' }) })
   .strict()
   .openapi('RefreshRequest');
 
-auth.openapi(
-  createRoute({
-    method: 'post',
-    path: '/refresh',
-    tags,
-    summary: 'Trade a refresh token for new tokens',
-    description: 'Refresh tokens rotate: each works once. Presenting a used one revokes the whole session.',
-    request: jsonRequest(RefreshRequest),
-    responses: { 200: jsonResponse('New tokens', SessionTokensSchema), ...publicErrors },
-  }),
-  async (c) => {
-    const ctx = c.get('services');
-    const refreshToken = c.req.valid('json').refresh_token ?? refreshCookie(c);
-    if (!refreshToken) throw new UnauthorizedError('Missing refresh token.');
-    const session = await refreshSession({ ctx, refreshToken });
-    return c.json(await sessionResponse(c, session), 200);
-  },
-);
-
-auth.openapi(
-  createRoute({
-    method: 'post',
-    path: '/logout',
-    tags,
-    summary: 'Log out',
-    description: 'Revokes the session of the access token (or of the refresh token) and clears the cookies.',
-    request: jsonRequest(RefreshRequest),
-    responses: { 204: { description: 'Logged out' }, ...publicErrors },
-  }),
-  async (c) => {
-    const ctx = c.get('services');
-    const bearer = bearerToken(c.req.header('authorization')) ?? accessCookie(c);
-    const verified = bearer
-      ? await verifyAccessToken(ctx.config.AUTH_SECRET, ctx.config.PUBLIC_URL, bearer, ctx.clock.now())
-      : null;
-    await logout({
-      ctx,
-      sessionId: verified?.ok ? verified.claims.sessionId : null,
-      refreshToken: c.req.valid('json').refresh_token ?? refreshCookie(c),
-    });
-    clearSessionCookies(c);
-    return c.body(null, 204);
-  },
-);
-
 const TokenRequest = z.object({ token: tokenInput }).strict().openapi('EmailLinkToken');
-
-auth.openapi(
-  createRoute({
-    method: 'post',
-    path: '/verify-email',
-    tags,
-    summary: 'Verify an email address with the emailed token',
-    request: jsonRequest(TokenRequest),
-    responses: { 200: jsonResponse('Verified', AcceptedSchema), ...publicErrors },
-  }),
-  async (c) => {
-    await verifyEmail({ ctx: c.get('services'), token: c.req.valid('json').token });
-    return c.json({ status: 'verified', message: 'Your email address is verified.' }, 200);
-  },
-);
-
-auth.openapi(
-  createRoute({
-    method: 'post',
-    path: '/verify-email/resend',
-    tags,
-    summary: 'Email a new verification link',
-    security: bearerSecurity,
-    responses: { 202: jsonResponse('Sent', AcceptedSchema), ...authErrors, ...conflict },
-  }),
-  async (c) => {
-    const ctx = c.get('services');
-    const user = requireUser(ctx.caller);
-    await throttle(ctx, 'email_link', user.userId);
-    await resendVerification({ ctx, userId: user.userId });
-    return c.json(accepted('Check your inbox for a new verification link.'), 202);
-  },
-);
 
 const ResetRequest = z.object({ email: registerInput.shape.email }).strict().openapi('PasswordResetRequest');
 
-auth.openapi(
-  createRoute({
-    method: 'post',
-    path: '/password-reset',
-    tags,
-    summary: 'Email a password reset link',
-    description: 'Answers the same whether or not the address has an account.',
-    request: jsonRequest(ResetRequest),
-    responses: { 202: jsonResponse('Sent if the account exists', AcceptedSchema), ...publicErrors },
-  }),
-  async (c) => {
-    const ctx = c.get('services');
-    const { email } = c.req.valid('json');
-    await throttle(ctx, 'email_link', email);
-    await requestPasswordReset({ ctx, email });
-    return c.json(accepted('If an account uses this address, a reset link is on its way.'), 202);
-  },
-);
-
-auth.openapi(
-  createRoute({
-    method: 'post',
-    path: '/password-reset/confirm',
-    tags,
-    summary: 'Set a new password with the emailed token',
-    description: 'Signs out every session of the account.',
-    request: jsonRequest(resetPasswordInput.strict().openapi('PasswordResetConfirm')),
-    responses: { 200: jsonResponse('Password changed', AcceptedSchema), ...publicErrors },
-  }),
-  async (c) => {
-    const ctx = c.get('services');
-    await throttle(ctx, 'reset_confirm_ip', clientIp(ctx));
-    await resetPassword({ ctx, input: c.req.valid('json') });
-    clearSessionCookies(c);
-    return c.json({ status: 'changed', message: 'Your password is changed. Log in again.' }, 200);
-  },
-);
-
 const MeSchema = z.object({ user: UserSchema, org_id: z.string(), role: z.string() }).openapi('Me');
 
-auth.openapi(
-  createRoute({
-    method: 'get',
-    path: '/me',
-    tags,
-    summary: 'The signed-in user and the org they act in',
-    security: bearerSecurity,
-    responses: { 200: jsonResponse('The user', MeSchema), ...authErrors },
-  }),
-  async (c) => c.json(await getMe({ ctx: c.get('services') }), 200),
-);
+const router = createRouter();
+router.use('/me', authenticate());
+router.use('/verify-email/resend', authenticate());
+
+export const auth = router
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/register',
+      tags,
+      summary: 'Sign up with email and password',
+      description:
+        'Creates the account and a personal organization, and emails a verification link. The answer is the same whether or not the address already has an account.',
+      request: jsonRequest(registerInput.openapi('RegisterRequest')),
+      responses: { 202: jsonResponse('Check your inbox', AcceptedSchema), ...publicErrors },
+    }),
+    async (c) => {
+      const ctx = c.get('services');
+      const input = c.req.valid('json');
+      await throttle(ctx, 'register_ip', clientIp(ctx));
+      // Per address too: signing up as someone else must not flood their inbox with notices.
+      await throttle(ctx, 'email_link', input.email);
+      await register({ ctx, input });
+      return c.json(accepted('Check your inbox for a link to verify your email address.'), 202);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/login',
+      tags,
+      summary: 'Log in',
+      description:
+        'Returns a short-lived access token and a one-use refresh token; also sets them as httpOnly cookies for the web app. Attempts are throttled per address and per client.',
+      request: jsonRequest(loginInput.openapi('LoginRequest')),
+      responses: { 200: jsonResponse('Signed in', SessionTokensSchema), ...publicErrors },
+    }),
+    async (c) => {
+      const ctx = c.get('services');
+      const input = c.req.valid('json');
+      await throttle(ctx, 'login_ip', clientIp(ctx));
+      await throttle(ctx, 'login_email', input.email);
+      const session = await login({ ctx, input });
+      return c.json(await sessionResponse(c, session), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/refresh',
+      tags,
+      summary: 'Trade a refresh token for new tokens',
+      description: 'Refresh tokens rotate: each works once. Presenting a used one revokes the whole session.',
+      request: jsonRequest(RefreshRequest),
+      responses: { 200: jsonResponse('New tokens', SessionTokensSchema), ...publicErrors },
+    }),
+    async (c) => {
+      const ctx = c.get('services');
+      const refreshToken = c.req.valid('json').refresh_token ?? refreshCookie(c);
+      if (!refreshToken) throw new UnauthorizedError('Missing refresh token.');
+      const session = await refreshSession({ ctx, refreshToken });
+      return c.json(await sessionResponse(c, session), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/logout',
+      tags,
+      summary: 'Log out',
+      description:
+        'Revokes the session of the access token (or of the refresh token) and clears the cookies.',
+      request: jsonRequest(RefreshRequest),
+      responses: { 204: { description: 'Logged out' }, ...publicErrors },
+    }),
+    async (c) => {
+      const ctx = c.get('services');
+      const bearer = bearerToken(c.req.header('authorization')) ?? accessCookie(c);
+      const verified = bearer
+        ? await verifyAccessToken(ctx.config.AUTH_SECRET, ctx.config.PUBLIC_URL, bearer, ctx.clock.now())
+        : null;
+      await logout({
+        ctx,
+        sessionId: verified?.ok ? verified.claims.sessionId : null,
+        refreshToken: c.req.valid('json').refresh_token ?? refreshCookie(c),
+      });
+      clearSessionCookies(c);
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/verify-email',
+      tags,
+      summary: 'Verify an email address with the emailed token',
+      request: jsonRequest(TokenRequest),
+      responses: { 200: jsonResponse('Verified', AcceptedSchema), ...publicErrors },
+    }),
+    async (c) => {
+      await verifyEmail({ ctx: c.get('services'), token: c.req.valid('json').token });
+      return c.json({ status: 'verified', message: 'Your email address is verified.' }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/verify-email/resend',
+      tags,
+      summary: 'Email a new verification link',
+      security: bearerSecurity,
+      responses: { 202: jsonResponse('Sent', AcceptedSchema), ...authErrors, ...conflict },
+    }),
+    async (c) => {
+      const ctx = c.get('services');
+      const user = requireUser(ctx.caller);
+      await throttle(ctx, 'email_link', user.userId);
+      await resendVerification({ ctx, userId: user.userId });
+      return c.json(accepted('Check your inbox for a new verification link.'), 202);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/password-reset',
+      tags,
+      summary: 'Email a password reset link',
+      description: 'Answers the same whether or not the address has an account.',
+      request: jsonRequest(ResetRequest),
+      responses: { 202: jsonResponse('Sent if the account exists', AcceptedSchema), ...publicErrors },
+    }),
+    async (c) => {
+      const ctx = c.get('services');
+      const { email } = c.req.valid('json');
+      await throttle(ctx, 'email_link', email);
+      await requestPasswordReset({ ctx, email });
+      return c.json(accepted('If an account uses this address, a reset link is on its way.'), 202);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/password-reset/confirm',
+      tags,
+      summary: 'Set a new password with the emailed token',
+      description: 'Signs out every session of the account.',
+      request: jsonRequest(resetPasswordInput.strict().openapi('PasswordResetConfirm')),
+      responses: { 200: jsonResponse('Password changed', AcceptedSchema), ...publicErrors },
+    }),
+    async (c) => {
+      const ctx = c.get('services');
+      await throttle(ctx, 'reset_confirm_ip', clientIp(ctx));
+      await resetPassword({ ctx, input: c.req.valid('json') });
+      clearSessionCookies(c);
+      return c.json({ status: 'changed', message: 'Your password is changed. Log in again.' }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/me',
+      tags,
+      summary: 'The signed-in user and the org they act in',
+      security: bearerSecurity,
+      responses: { 200: jsonResponse('The user', MeSchema), ...authErrors },
+    }),
+    async (c) => c.json(await getMe({ ctx: c.get('services') }), 200),
+  );

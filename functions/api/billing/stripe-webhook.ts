@@ -11,9 +11,7 @@ import { jsonResponse, publicErrors } from '../schemas.ts';
 /** Stripe's default: a signature older than 5 minutes is refused, so a captured delivery cannot be replayed. */
 const SIGNATURE_TOLERANCE_SECONDS = 300;
 
-export const stripeWebhook = createRouter();
-
-stripeWebhook.openapi(
+export const stripeWebhook = createRouter().openapi(
   createRoute({
     method: 'post',
     path: '/webhook',

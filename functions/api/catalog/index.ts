@@ -36,94 +36,91 @@ const GpuSchema = z
   })
   .openapi('Gpu');
 
-/** The catalog is public: browsing models and prices needs no account. */
-export const catalogRouter = createRouter();
 const cacheable = 'public, max-age=60';
 
-catalogRouter.openapi(
-  createRoute({
-    method: 'get',
-    path: '/models',
-    tags,
-    summary: 'Catalog models',
-    description:
-      'Most popular first. Prices are per hour of replica uptime on the default GPU, billed per second.',
-    request: { query: z.object({ category: z.enum(MODEL_CATEGORIES).optional() }) },
-    responses: {
-      200: jsonResponse('Models', z.object({ data: z.array(ModelCardSchema) }).openapi('ModelCardList')),
-      400: jsonResponse('Unknown category', ErrorSchema),
+/** The catalog is public: browsing models and prices needs no account. */
+export const catalogRouter = createRouter()
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/models',
+      tags,
+      summary: 'Catalog models',
+      description:
+        'Most popular first. Prices are per hour of replica uptime on the default GPU, billed per second.',
+      request: { query: z.object({ category: z.enum(MODEL_CATEGORIES).optional() }) },
+      responses: {
+        200: jsonResponse('Models', z.object({ data: z.array(ModelCardSchema) }).openapi('ModelCardList')),
+        400: jsonResponse('Unknown category', ErrorSchema),
+      },
+    }),
+    async (c) => {
+      c.header('cache-control', cacheable);
+      return c.json(
+        { data: await listModels({ ctx: c.get('services'), category: c.req.valid('query').category }) },
+        200,
+      );
     },
-  }),
-  async (c) => {
-    c.header('cache-control', cacheable);
-    return c.json(
-      { data: await listModels({ ctx: c.get('services'), category: c.req.valid('query').category }) },
-      200,
-    );
-  },
-);
-
-catalogRouter.openapi(
-  createRoute({
-    method: 'get',
-    path: '/models/categories',
-    tags,
-    summary: 'Model categories with their model counts',
-    responses: {
-      200: jsonResponse(
-        'Categories',
-        z
-          .object({
-            data: z.array(
-              z.object({ id: z.enum(MODEL_CATEGORIES), object: z.literal('category'), models: z.number() }),
-            ),
-          })
-          .openapi('CategoryList'),
-      ),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/models/categories',
+      tags,
+      summary: 'Model categories with their model counts',
+      responses: {
+        200: jsonResponse(
+          'Categories',
+          z
+            .object({
+              data: z.array(
+                z.object({ id: z.enum(MODEL_CATEGORIES), object: z.literal('category'), models: z.number() }),
+              ),
+            })
+            .openapi('CategoryList'),
+        ),
+      },
+    }),
+    async (c) => {
+      c.header('cache-control', cacheable);
+      return c.json({ data: await listCategories({ ctx: c.get('services') }) }, 200);
     },
-  }),
-  async (c) => {
-    c.header('cache-control', cacheable);
-    return c.json({ data: await listCategories({ ctx: c.get('services') }) }, 200);
-  },
-);
-
-catalogRouter.openapi(
-  createRoute({
-    method: 'get',
-    path: '/models/{slug}',
-    tags,
-    summary: 'One catalog model',
-    request: {
-      params: z.object({
-        slug: z
-          .string()
-          .max(100)
-          .regex(/^[a-z0-9][a-z0-9.-]*$/, 'is not a model slug')
-          .openapi({ param: { name: 'slug', in: 'path' }, example: 'llama-3.1-8b-instruct' }),
-      }),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/models/{slug}',
+      tags,
+      summary: 'One catalog model',
+      request: {
+        params: z.object({
+          slug: z
+            .string()
+            .max(100)
+            .regex(/^[a-z0-9][a-z0-9.-]*$/, 'is not a model slug')
+            .openapi({ param: { name: 'slug', in: 'path' }, example: 'llama-3.1-8b-instruct' }),
+        }),
+      },
+      responses: {
+        200: jsonResponse('The model', ModelCardSchema),
+        404: jsonResponse('No such model', ErrorSchema),
+      },
+    }),
+    async (c) => {
+      c.header('cache-control', cacheable);
+      return c.json(await getModel({ ctx: c.get('services'), slug: c.req.valid('param').slug }), 200);
     },
-    responses: {
-      200: jsonResponse('The model', ModelCardSchema),
-      404: jsonResponse('No such model', ErrorSchema),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/gpus',
+      tags,
+      summary: 'GPU types and their hourly prices',
+      responses: { 200: jsonResponse('GPUs', z.object({ data: z.array(GpuSchema) }).openapi('GpuList')) },
+    }),
+    async (c) => {
+      c.header('cache-control', cacheable);
+      return c.json({ data: await listGpus({ ctx: c.get('services') }) }, 200);
     },
-  }),
-  async (c) => {
-    c.header('cache-control', cacheable);
-    return c.json(await getModel({ ctx: c.get('services'), slug: c.req.valid('param').slug }), 200);
-  },
-);
-
-catalogRouter.openapi(
-  createRoute({
-    method: 'get',
-    path: '/gpus',
-    tags,
-    summary: 'GPU types and their hourly prices',
-    responses: { 200: jsonResponse('GPUs', z.object({ data: z.array(GpuSchema) }).openapi('GpuList')) },
-  }),
-  async (c) => {
-    c.header('cache-control', cacheable);
-    return c.json({ data: await listGpus({ ctx: c.get('services') }) }, 200);
-  },
-);
+  );

@@ -10,9 +10,7 @@ import { authErrors, bearerSecurity } from '../schemas.ts';
 const POLL_MS = 2_000;
 const EVENT_ID = /^rev_[1-9A-HJ-NP-Za-km-z]{1,40}$/;
 
-export const deploymentStream = createRouter();
-
-deploymentStream.openapi(
+export const deploymentStream = createRouter().openapi(
   createRoute({
     method: 'get',
     path: '/{id}/events/stream',
@@ -60,6 +58,6 @@ deploymentStream.openapi(
         await database.close().catch(() => {});
       }
     });
-    return response as unknown as ReturnType<typeof c.json<Record<string, unknown>, 200>>;
+    return response;
   },
 );

@@ -4,10 +4,10 @@ import { authenticate } from '../../lib/auth/authenticate.ts';
 import { createRouter } from '../../lib/openapi.ts';
 import { authErrors, bearerSecurity, jsonResponse, listQuery, queryText } from '../schemas.ts';
 
-export const jobsRouter = createRouter();
-jobsRouter.use('*', authenticate());
+const router = createRouter();
+router.use('*', authenticate());
 
-jobsRouter.openapi(
+export const jobsRouter = router.openapi(
   createRoute({
     method: 'get',
     path: '/',

@@ -28,58 +28,58 @@ const DeliverySchema = z
   })
   .openapi('WebhookDelivery');
 
-export const webhooksRouter = createRouter();
-webhooksRouter.use('*', authenticate());
+const router = createRouter();
+router.use('*', authenticate());
 
-webhooksRouter.openapi(
-  createRoute({
-    method: 'get',
-    path: '/',
-    tags,
-    summary: 'Job webhook deliveries and every attempt',
-    security: bearerSecurity,
-    request: { query: listQuery.extend({ job_id: queryText().optional() }) },
-    responses: {
-      200: jsonResponse(
-        'A page of deliveries',
-        z.object({ data: z.array(DeliverySchema), has_more: z.boolean() }).openapi('WebhookDeliveryList'),
-      ),
-      ...authErrors,
+export const webhooksRouter = router
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/',
+      tags,
+      summary: 'Job webhook deliveries and every attempt',
+      security: bearerSecurity,
+      request: { query: listQuery.extend({ job_id: queryText().optional() }) },
+      responses: {
+        200: jsonResponse(
+          'A page of deliveries',
+          z.object({ data: z.array(DeliverySchema), has_more: z.boolean() }).openapi('WebhookDeliveryList'),
+        ),
+        ...authErrors,
+      },
+    }),
+    async (c) => {
+      const { limit, after, job_id } = c.req.valid('query');
+      return c.json(
+        await listDeliveries({ ctx: c.get('services'), input: { limit, after, jobId: job_id } }),
+        200,
+      );
     },
-  }),
-  async (c) => {
-    const { limit, after, job_id } = c.req.valid('query');
-    return c.json(
-      await listDeliveries({ ctx: c.get('services'), input: { limit, after, jobId: job_id } }),
-      200,
-    );
-  },
-);
-
-webhooksRouter.openapi(
-  createRoute({
-    method: 'post',
-    path: '/{id}/replay',
-    tags,
-    summary: 'Send a delivery again',
-    security: bearerSecurity,
-    request: {
-      params: z.object({
-        id: z
-          .string()
-          .max(64)
-          .openapi({ param: { name: 'id', in: 'path' } }),
-      }),
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/{id}/replay',
+      tags,
+      summary: 'Send a delivery again',
+      security: bearerSecurity,
+      request: {
+        params: z.object({
+          id: z
+            .string()
+            .max(64)
+            .openapi({ param: { name: 'id', in: 'path' } }),
+        }),
+      },
+      responses: { 202: jsonResponse('Queued for delivery', DeliverySchema), ...authErrors },
+    }),
+    async (c) => {
+      const ctx = c.get('services');
+      const replayed = await replayDelivery({
+        ctx,
+        id: c.req.valid('param').id,
+        publish: (id) => publishDelivery(ctx, id, false),
+      });
+      return c.json(replayed, 202);
     },
-    responses: { 202: jsonResponse('Queued for delivery', DeliverySchema), ...authErrors },
-  }),
-  async (c) => {
-    const ctx = c.get('services');
-    const replayed = await replayDelivery({
-      ctx,
-      id: c.req.valid('param').id,
-      publish: (id) => publishDelivery(ctx, id, false),
-    });
-    return c.json(replayed, 202);
-  },
-);
+  );

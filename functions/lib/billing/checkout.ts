@@ -67,8 +67,8 @@ export async function startCheckout(ctx: ServiceContext, input: { amountCents: n
     .where(eq(payments.id, paymentId));
   return {
     id: paymentId,
-    object: 'checkout',
-    status: 'pending',
+    object: 'checkout' as const,
+    status: 'pending' as const,
     amount_cents: input.amountCents,
     currency: input.currency,
     checkout_url: session.url,

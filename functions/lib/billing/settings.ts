@@ -27,7 +27,7 @@ export async function readBillingSettings(ctx: ServiceContext) {
   const account = await accountOf(ctx, caller.orgId);
   const cards = account.stripeCustomerId ? await savedCards(ctx, account.stripeCustomerId) : [];
   return {
-    object: 'billing_settings',
+    object: 'billing_settings' as const,
     auto_refill: {
       enabled: account.autoRefillEnabled,
       threshold_cents: microUsdToCents(account.autoRefillThresholdMicroUsd),

@@ -1,5 +1,6 @@
-import createClient, { type Middleware } from 'openapi-fetch';
-import type { paths } from './schema.ts';
+import { type ClientResponse, hc } from 'hono/client';
+import type { SuccessStatusCode } from 'hono/utils/http-status';
+import type { App } from '../../../functions/app.ts';
 
 /** The OpenAI-shaped error every API route answers with. */
 export class ApiError extends Error {
@@ -37,33 +38,52 @@ function refreshSession(): Promise<boolean> {
   return refreshing;
 }
 
-/** A copy of each request, kept to send again once an expired session has been refreshed. */
-const copies = new WeakMap<Request, Request>();
-
 /** Session cookies ride along; the chosen org goes as `x-org-id`; an expired session refreshes once. */
-const session: Middleware = {
-  onRequest({ request }) {
-    const org = currentOrg();
-    if (org && !request.headers.has('x-org-id')) request.headers.set('x-org-id', org);
-    copies.set(request, request.clone());
-    return request;
-  },
-  async onResponse({ request, response }) {
-    const copy = copies.get(request);
-    if (response.status !== 401 || request.url.includes('/api/auth/') || !copy) return response;
-    if (!(await refreshSession())) return response;
-    return fetch(copy);
-  },
-};
+async function sessionFetch(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  const org = currentOrg();
+  if (org && !headers.has('x-org-id')) headers.set('x-org-id', org);
+  // hc sends JSON bodies as strings, so the request can be sent again as it was.
+  const send = () => fetch(input, { ...init, headers, credentials: 'same-origin' });
+  const response = await send();
+  const url = input instanceof Request ? input.url : String(input);
+  if (response.status !== 401 || url.includes('/api/auth/')) return response;
+  return (await refreshSession()) ? send() : response;
+}
 
-export const api = createClient<paths>({ baseUrl: '/', credentials: 'same-origin' });
-api.use(session);
+/** The management API, typed from the edge's Hono routes: `api.deployments[':id'].$get(…)`. */
+export const api = hc<App>(window.location.origin, { fetch: sessionFetch }).api;
 
-/** Unwraps an openapi-fetch result: the data, or an ApiError with the API's message and field. */
-export async function unwrap<T>(
-  call: Promise<{ data?: T; error?: unknown; response: Response }>,
-): Promise<T> {
-  const { data, error, response } = await call;
-  if (!response.ok || data === undefined) throw new ApiError(response.status, error);
-  return data;
+/**
+ * What a call answers on success: the JSON document, or null for an empty (204) answer. A route that
+ * can also answer a file (the statement as CSV) lists the file as a string or a Response; no route
+ * answers a bare JSON string, so those are left out.
+ */
+type SuccessBody<R> =
+  R extends ClientResponse<infer Body, infer Status, infer Format>
+    ? Status extends SuccessStatusCode
+      ? Format extends 'json'
+        ? Exclude<Body, string | Response>
+        : null
+      : never
+    : never;
+
+/** Awaits a call: its success body, or an ApiError with the API's message and field. */
+export async function unwrap<R extends ClientResponse<unknown, number, string>>(
+  call: Promise<R>,
+): Promise<SuccessBody<R>> {
+  const response = await call;
+  const body = parseJson(await response.text());
+  if (!response.ok || body === undefined) throw new ApiError(response.status, body);
+  return body as SuccessBody<R>;
+}
+
+/** null for an empty body; undefined when it is not JSON (a proxy's error page, say). */
+function parseJson(text: string): unknown {
+  if (text === '') return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

@@ -102,7 +102,7 @@ export function Layout() {
   if (!me.data)
     return <Navigate to={`/login?next=${encodeURIComponent(location.pathname + location.search)}`} replace />;
   const signOut = async () => {
-    await api.POST('/api/auth/logout', { body: {} as never });
+    await api.auth.logout.$post({ json: {} });
     client.clear();
     navigate('/login');
   };

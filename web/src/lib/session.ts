@@ -1,22 +1,24 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, chooseOrg, unwrap } from '../api/client.ts';
+import { ApiError, api, chooseOrg, unwrap } from '../api/client.ts';
 
 /** The signed-in user and their org; null when signed out. */
 export function useMe() {
   return useQuery({
     queryKey: ['me'],
     queryFn: async () => {
-      const { data, response } = await api.GET('/api/auth/me');
-      if (response.status === 401) return null;
-      if (!data) throw new Error(`Could not load your account (${response.status}).`);
-      return data;
+      try {
+        return await unwrap(api.auth.me.$get());
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 401) return null;
+        throw error;
+      }
     },
     staleTime: 60_000,
   });
 }
 
 export function useOrgs() {
-  return useQuery({ queryKey: ['orgs'], queryFn: () => unwrap(api.GET('/api/orgs')) });
+  return useQuery({ queryKey: ['orgs'], queryFn: () => unwrap(api.orgs.$get()) });
 }
 
 /** Acting in another org: every cached answer belonged to the old one. */

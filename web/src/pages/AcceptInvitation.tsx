@@ -11,7 +11,7 @@ export default function AcceptInvitation() {
   const switchOrg = useSwitchOrg();
   const accepted = useQuery({
     queryKey: ['accept-invitation', token],
-    queryFn: () => unwrap(api.POST('/api/invitations/accept', { body: { token } })),
+    queryFn: () => unwrap(api.invitations.accept.$post({ json: { token } })),
     enabled: token !== '',
     retry: false,
     staleTime: Number.POSITIVE_INFINITY,

@@ -57,12 +57,7 @@ function CapDialog({ target, onClose }: { target: CapTarget | null; onClose: () 
   const client = useQueryClient();
   const save = useMutation({
     mutationFn: (spend_cap: { daily_cents: number | null; monthly_cents: number | null }) =>
-      unwrap(
-        api.PATCH('/api/auth/api-keys/{id}', {
-          params: { path: { id: target?.id ?? '' } },
-          body: { spend_cap },
-        }),
-      ),
+      unwrap(api.auth['api-keys'][':id'].$patch({ param: { id: target?.id ?? '' }, json: { spend_cap } })),
     onSuccess: () => {
       void client.invalidateQueries({ queryKey: ['api-keys'] });
       onClose();
@@ -125,26 +120,23 @@ export default function ApiKeys() {
   const [secret, setSecret] = useState<string | null>(null);
   const keys = useQuery({
     queryKey: ['api-keys'],
-    queryFn: () => unwrap(api.GET('/api/auth/api-keys', { params: { query: { limit: 100 } } })),
+    queryFn: () => unwrap(api.auth['api-keys'].$get({ query: { limit: 100 } })),
   });
   const refresh = () => client.invalidateQueries({ queryKey: ['api-keys'] });
   const create = useMutation({
     mutationFn: (body: { name: string; role: (typeof ROLES)[number]; spend_cap?: { daily_cents: number } }) =>
-      unwrap(api.POST('/api/auth/api-keys', { body: { kind: 'account', ...body } as never })) as Promise<{
-        key: string;
-      }>,
+      unwrap(api.auth['api-keys'].$post({ json: { kind: 'account', ...body } })),
     onSuccess: (created) => {
       setSecret(created.key);
       void refresh();
     },
   });
   const revoke = useMutation({
-    mutationFn: (id: string) => unwrap(api.DELETE('/api/auth/api-keys/{id}', { params: { path: { id } } })),
+    mutationFn: (id: string) => unwrap(api.auth['api-keys'][':id'].$delete({ param: { id } })),
     onSuccess: () => void refresh(),
   });
   const regenerate = useMutation({
-    mutationFn: (id: string) =>
-      unwrap(api.POST('/api/auth/api-keys/{id}/regenerate', { params: { path: { id } } })),
+    mutationFn: (id: string) => unwrap(api.auth['api-keys'][':id'].regenerate.$post({ param: { id } })),
     onSuccess: (created) => {
       setSecret(created.key);
       void refresh();

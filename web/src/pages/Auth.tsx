@@ -33,8 +33,8 @@ export function Login() {
   const client = useQueryClient();
   const login = useMutation({
     mutationFn: async (body: { email: string; password: string }) => {
-      const session = await unwrap(api.POST('/api/auth/login', { body }));
-      const me = await unwrap(api.GET('/api/auth/me'));
+      const session = await unwrap(api.auth.login.$post({ json: body }));
+      const me = await unwrap(api.auth.me.$get());
       chooseOrg(me.org_id);
       return session;
     },
@@ -96,7 +96,7 @@ export function Login() {
 export function Signup() {
   const register = useMutation({
     mutationFn: (body: { email: string; password: string; name?: string }) =>
-      unwrap(api.POST('/api/auth/register', { body })),
+      unwrap(api.auth.register.$post({ json: body })),
   });
   if (register.isSuccess) {
     return (
@@ -177,7 +177,7 @@ export function VerifyEmail() {
   const token = params.get('token') ?? '';
   const verify = useQuery({
     queryKey: ['verify-email', token],
-    queryFn: () => unwrap(api.POST('/api/auth/verify-email', { body: { token } })),
+    queryFn: () => unwrap(api.auth['verify-email'].$post({ json: { token } })),
     enabled: token !== '',
     retry: false,
     staleTime: Number.POSITIVE_INFINITY,
@@ -212,11 +212,11 @@ export function ResetPassword() {
   const token = params.get('token');
   const [done, setDone] = useState(false);
   const request = useMutation({
-    mutationFn: (email: string) => unwrap(api.POST('/api/auth/password-reset', { body: { email } })),
+    mutationFn: (email: string) => unwrap(api.auth['password-reset'].$post({ json: { email } })),
   });
   const confirm = useMutation({
     mutationFn: (password: string) =>
-      unwrap(api.POST('/api/auth/password-reset/confirm', { body: { token: token ?? '', password } })),
+      unwrap(api.auth['password-reset'].confirm.$post({ json: { token: token ?? '', password } })),
     onSuccess: () => setDone(true),
   });
   if (token) {

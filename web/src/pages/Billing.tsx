@@ -3,39 +3,27 @@ import * as Switch from '@radix-ui/react-switch';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, lazy, Suspense, useState } from 'react';
 import { useSearchParams } from 'react-router';
-import { api, currentOrg, unwrap } from '../api/client.ts';
+import { ApiError, api, unwrap } from '../api/client.ts';
 import { Button, Card, Empty, ErrorNote, Field, fieldError, Loading, PageTitle } from '../components/ui.tsx';
 import { dateTime, dollarsToCents, hours, usd } from '../lib/format.ts';
-import { useBalance, useUsage } from '../lib/queries.ts';
+import { type BillingSettings, useBalance, useUsage } from '../lib/queries.ts';
 
 const SpendChart = lazy(() =>
   import('../components/Charts.tsx').then((module) => ({ default: module.SpendChart })),
 );
 
-interface Line {
-  id: string;
-  kind: string;
-  description: string;
-  amount_usd: number;
-  balance_after_usd: number;
-  created_at: string;
-}
-
-interface Settings {
-  auto_refill: { enabled: boolean; threshold_cents: number; amount_cents: number };
-  alert_thresholds_cents: number[];
-  payment_methods: { id: string; brand: string; last4: string; exp_month: number; exp_year: number }[];
-}
-
 function AddFunds() {
   const [custom, setCustom] = useState('');
   const checkout = useMutation({
-    mutationFn: async (amountCents: number) =>
-      (await unwrap(
-        api.POST('/api/billing/add-funds', { body: { amount_cents: amountCents, currency: 'usd' } }),
-      )) as unknown as { checkout_url: string },
+    mutationFn: async (amountCents: number) => {
+      const session = await unwrap(
+        api.billing['add-funds'].$post({ json: { amount_cents: amountCents, currency: 'usd' } }),
+      );
+      if (!session.checkout_url) throw new Error('Stripe did not return a payment page. Try again.');
+      return session.checkout_url;
+    },
     // Stripe's page takes the card; the balance rises when Stripe confirms the payment.
-    onSuccess: (session) => window.location.assign(session.checkout_url),
+    onSuccess: (url) => window.location.assign(url),
   });
   const submitCustom = (event: FormEvent) => {
     event.preventDefault();
@@ -80,15 +68,15 @@ function AutoRefill() {
   const client = useQueryClient();
   const settings = useQuery({
     queryKey: ['billing-settings'],
-    queryFn: async () => (await unwrap(api.GET('/api/billing/settings'))) as unknown as Settings,
+    queryFn: () => unwrap(api.billing.settings.$get()),
   });
   const save = useMutation({
-    mutationFn: (body: Settings['auto_refill']) =>
-      unwrap(api.PUT('/api/billing/settings', { body: { auto_refill: body } })),
+    mutationFn: (body: BillingSettings['auto_refill']) =>
+      unwrap(api.billing.settings.$put({ json: { auto_refill: body } })),
     onSuccess: () => client.invalidateQueries({ queryKey: ['billing-settings'] }),
   });
   const portal = useMutation({
-    mutationFn: async () => (await unwrap(api.POST('/api/billing/portal'))) as { url: string },
+    mutationFn: () => unwrap(api.billing.portal.$post()),
     onSuccess: (session) => window.location.assign(session.url),
   });
   if (settings.isPending)
@@ -184,9 +172,8 @@ function AutoRefill() {
 
 async function downloadCsv() {
   // A plain link could not name the org (x-org-id), so the file is fetched and saved from memory.
-  const response = await fetch('/api/billing/transactions?format=csv', {
-    headers: { 'x-org-id': currentOrg() ?? '' },
-  });
+  const response = await api.billing.transactions.$get({ query: { format: 'csv' } });
+  if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
   const url = URL.createObjectURL(await response.blob());
   const link = Object.assign(document.createElement('a'), { href: url, download: 'transactions.csv' });
   link.click();
@@ -201,15 +188,10 @@ export default function Billing() {
   const lines = useInfiniteQuery({
     queryKey: ['transactions'],
     initialPageParam: undefined as string | undefined,
-    queryFn: async ({ pageParam }) =>
-      (await unwrap(
-        api.GET('/api/billing/transactions', {
-          params: { query: { limit: 20, ...(pageParam ? { after: pageParam } : {}) } },
-        }),
-      )) as unknown as {
-        data: Line[];
-        has_more: boolean;
-      },
+    queryFn: ({ pageParam }) =>
+      unwrap(
+        api.billing.transactions.$get({ query: { limit: 20, ...(pageParam ? { after: pageParam } : {}) } }),
+      ),
     getNextPageParam: (page) => (page.has_more ? page.data.at(-1)?.id : undefined),
   });
   return (

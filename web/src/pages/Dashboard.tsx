@@ -15,12 +15,7 @@ export default function Dashboard() {
   const usage = useUsage();
   const activity = useQuery({
     queryKey: ['transactions', 'recent'],
-    queryFn: async () =>
-      (await unwrap(
-        api.GET('/api/billing/transactions', { params: { query: { limit: 5 } } }),
-      )) as unknown as {
-        data: { id: string; description: string; amount_usd: number; created_at: string }[];
-      },
+    queryFn: () => unwrap(api.billing.transactions.$get({ query: { limit: 5 } })),
   });
   const active = deployments.data?.data.filter((deployment) => deployment.state === 'active') ?? [];
   const gpus = useGpus();
@@ -28,9 +23,9 @@ export default function Dashboard() {
   const toggle = useMutation({
     mutationFn: ({ id, start }: { id: string; start: boolean }) =>
       unwrap(
-        api.POST(start ? '/api/deployments/{id}/start' : '/api/deployments/{id}/stop', {
-          params: { path: { id } },
-        }),
+        start
+          ? api.deployments[':id'].start.$post({ param: { id } })
+          : api.deployments[':id'].stop.$post({ param: { id } }),
       ),
     onSuccess: () => client.invalidateQueries({ queryKey: ['deployments'] }),
   });

@@ -1,5 +1,6 @@
 import * as Tabs from '@radix-ui/react-tabs';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { InferRequestType } from 'hono/client';
 import { type FormEvent, lazy, Suspense, useState } from 'react';
 import { useLocation, useNavigate, useParams } from 'react-router';
 import { api, unwrap } from '../api/client.ts';
@@ -16,7 +17,7 @@ import {
   PageTitle,
 } from '../components/ui.tsx';
 import { dateTime, optionalCents, usd } from '../lib/format.ts';
-import type { Runtime } from '../lib/queries.ts';
+import type { DeploymentDetail } from '../lib/queries.ts';
 
 const UptimeChart = lazy(() =>
   import('../components/Charts.tsx').then((module) => ({ default: module.UptimeChart })),
@@ -59,13 +60,11 @@ function Connection({ deploymentId, model }: { deploymentId: string; model: stri
   const regenerate = useMutation({
     mutationFn: async () => {
       const keys = await unwrap(
-        api.GET('/api/auth/api-keys', {
-          params: { query: { kind: 'deployment', endpoint_id: deploymentId } },
-        }),
+        api.auth['api-keys'].$get({ query: { kind: 'deployment', endpoint_id: deploymentId } }),
       );
       const current = keys.data[0];
       if (!current) throw new Error('This deployment has no key to regenerate.');
-      return unwrap(api.POST('/api/auth/api-keys/{id}/regenerate', { params: { path: { id: current.id } } }));
+      return unwrap(api.auth['api-keys'][':id'].regenerate.$post({ param: { id: current.id } }));
     },
     onSuccess: (created) => setKey(created.key),
   });
@@ -130,26 +129,11 @@ function Connection({ deploymentId, model }: { deploymentId: string; model: stri
   );
 }
 
-interface DeploymentSettings {
-  id: string;
-  model: string | null;
-  image: string | null;
-  gpu_types: string[];
-  gpu_count: number;
-  min_replicas: number;
-  max_replicas: number;
-  idle_timeout_seconds: number;
-  concurrency_per_replica: number;
-  spend_cap?: { daily_cents: number | null; monthly_cents: number | null };
-}
-
 /** The scaling knobs and spend caps, editable in place; the API's message shows under a refused field. */
-function Settings({ deployment, onSaved }: { deployment: DeploymentSettings; onSaved: () => void }) {
+function Settings({ deployment, onSaved }: { deployment: DeploymentDetail; onSaved: () => void }) {
   const save = useMutation({
-    mutationFn: (body: Record<string, unknown>) =>
-      unwrap(
-        api.PATCH('/api/deployments/{id}', { params: { path: { id: deployment.id } }, body: body as never }),
-      ),
+    mutationFn: (body: InferRequestType<(typeof api.deployments)[':id']['$patch']>['json']) =>
+      unwrap(api.deployments[':id'].$patch({ param: { id: deployment.id }, json: body })),
     onSuccess: onSaved,
   });
   const submit = (event: FormEvent<HTMLFormElement>) => {
@@ -246,72 +230,35 @@ export default function Deployment() {
   const client = useQueryClient();
   const deployment = useQuery({
     queryKey: ['deployment', id],
-    queryFn: async () =>
-      (await unwrap(api.GET('/api/deployments/{id}', { params: { path: { id } } }))) as unknown as {
-        id: string;
-        name: string;
-        model: string | null;
-        image: string | null;
-        gpu_types: string[];
-        gpu_count: number;
-        min_replicas: number;
-        max_replicas: number;
-        idle_timeout_seconds: number;
-        concurrency_per_replica: number;
-        state: 'active' | 'stopped';
-        runtime: Runtime;
-      },
+    queryFn: () => unwrap(api.deployments[':id'].$get({ param: { id } })),
     refetchInterval: 2_000,
   });
   const [windowMinutes, setWindowMinutes] = useState(60);
   const metrics = useQuery({
     queryKey: ['metrics', id, windowMinutes],
-    queryFn: async () =>
-      (await unwrap(
-        api.GET('/api/deployments/{id}/metrics', {
-          params: { path: { id }, query: { window_minutes: windowMinutes } },
-        }),
-      )) as unknown as {
-        requests: number;
-        failures: number;
-        gpu_seconds: number;
-        latency_ms: { p50: number | null; p99: number | null };
-        uptime_seconds: number;
-        utilisation: number | null;
-        per_minute: {
-          minute: string;
-          requests: number;
-          gpu_seconds: number;
-          replica_seconds: number;
-          utilisation: number | null;
-        }[];
-      },
+    queryFn: () =>
+      unwrap(
+        api.deployments[':id'].metrics.$get({ param: { id }, query: { window_minutes: windowMinutes } }),
+      ),
     refetchInterval: 10_000,
   });
   const events = useQuery({
     queryKey: ['events', id],
-    queryFn: async () =>
-      (await unwrap(api.GET('/api/deployments/{id}/events', { params: { path: { id } } }))) as unknown as {
-        data: { id: string; state: string; detail: string | null; created_at: string }[];
-      },
+    queryFn: () => unwrap(api.deployments[':id'].events.$get({ param: { id }, query: {} })),
     refetchInterval: 3_000,
   });
   const logs = useQuery({
     queryKey: ['logs', id],
-    queryFn: async () =>
-      (await unwrap(api.GET('/api/deployments/{id}/logs', { params: { path: { id } } }))) as unknown as {
-        data: { id: string; line: string; replica_id: string }[];
-      },
+    queryFn: () => unwrap(api.deployments[':id'].logs.$get({ param: { id }, query: {} })),
     refetchInterval: 3_000,
   });
   const act = useMutation({
     mutationFn: async (action: 'stop' | 'start' | 'delete') => {
-      if (action === 'delete')
-        return unwrap(api.DELETE('/api/deployments/{id}', { params: { path: { id } } }));
+      if (action === 'delete') return unwrap(api.deployments[':id'].$delete({ param: { id } }));
       return unwrap(
-        api.POST(action === 'stop' ? '/api/deployments/{id}/stop' : '/api/deployments/{id}/start', {
-          params: { path: { id } },
-        }),
+        action === 'stop'
+          ? api.deployments[':id'].stop.$post({ param: { id } })
+          : api.deployments[':id'].start.$post({ param: { id } }),
       );
     },
     onSuccess: (_, action) => {

@@ -17,7 +17,7 @@ const jobTone = {
 function RecentJobs() {
   const jobs = useQuery({
     queryKey: ['jobs'],
-    queryFn: () => unwrap(api.GET('/api/jobs', { params: { query: { limit: 50 } } })),
+    queryFn: () => unwrap(api.jobs.$get({ query: { limit: 50 } })),
     refetchInterval: 5_000,
   });
   return (
@@ -49,12 +49,11 @@ export default function Jobs() {
   const client = useQueryClient();
   const deliveries = useQuery({
     queryKey: ['webhook-deliveries'],
-    queryFn: () => unwrap(api.GET('/api/webhook-deliveries', { params: { query: { limit: 50 } } })),
+    queryFn: () => unwrap(api['webhook-deliveries'].$get({ query: { limit: 50 } })),
     refetchInterval: 5_000,
   });
   const replay = useMutation({
-    mutationFn: (id: string) =>
-      unwrap(api.POST('/api/webhook-deliveries/{id}/replay', { params: { path: { id } } })),
+    mutationFn: (id: string) => unwrap(api['webhook-deliveries'][':id'].replay.$post({ param: { id } })),
     onSuccess: () => client.invalidateQueries({ queryKey: ['webhook-deliveries'] }),
   });
   return (

@@ -25,10 +25,10 @@ export default function Members() {
   const client = useQueryClient();
   const me = useMe();
   const switchOrg = useSwitchOrg();
-  const members = useQuery({ queryKey: ['members'], queryFn: () => unwrap(api.GET('/api/org/members')) });
+  const members = useQuery({ queryKey: ['members'], queryFn: () => unwrap(api.org.members.$get()) });
   const invitations = useQuery({
     queryKey: ['invitations'],
-    queryFn: () => unwrap(api.GET('/api/org/invitations')),
+    queryFn: () => unwrap(api.org.invitations.$get()),
     retry: false,
   });
   const refresh = () => {
@@ -37,26 +37,24 @@ export default function Members() {
   };
   const changeRole = useMutation({
     mutationFn: ({ userId, role }: { userId: string; role: Role }) =>
-      unwrap(
-        api.PATCH('/api/org/members/{user_id}', { params: { path: { user_id: userId } }, body: { role } }),
-      ),
+      unwrap(api.org.members[':user_id'].$patch({ param: { user_id: userId }, json: { role } })),
     onSuccess: refresh,
   });
   const remove = useMutation({
     mutationFn: (userId: string) =>
-      unwrap(api.DELETE('/api/org/members/{user_id}', { params: { path: { user_id: userId } } })),
+      unwrap(api.org.members[':user_id'].$delete({ param: { user_id: userId } })),
     onSuccess: refresh,
   });
   const invite = useMutation({
-    mutationFn: (body: { email: string; role: Role }) => unwrap(api.POST('/api/org/invitations', { body })),
+    mutationFn: (body: { email: string; role: Role }) => unwrap(api.org.invitations.$post({ json: body })),
     onSuccess: refresh,
   });
   const cancel = useMutation({
-    mutationFn: (id: string) => unwrap(api.DELETE('/api/org/invitations/{id}', { params: { path: { id } } })),
+    mutationFn: (id: string) => unwrap(api.org.invitations[':id'].$delete({ param: { id } })),
     onSuccess: refresh,
   });
   const createOrg = useMutation({
-    mutationFn: (name: string) => unwrap(api.POST('/api/orgs', { body: { name } })),
+    mutationFn: (name: string) => unwrap(api.orgs.$post({ json: { name } })),
     onSuccess: (org) => switchOrg(org.id),
   });
   const submitInvite = (event: FormEvent<HTMLFormElement>) => {
