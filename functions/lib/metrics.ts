@@ -43,17 +43,26 @@ export async function readMetrics(redis: Redis, endpointId: string, windowMinute
     pipeline.lrange(`${bucket(endpointId, minute)}:latency`, 0, -1);
   }
   const replies = await pipeline.exec<unknown[]>();
-  const perMinute: { minute: string; requests: number; failures: number; gpu_seconds: number }[] = [];
+  const perMinute: {
+    minute: string;
+    requests: number;
+    failures: number;
+    gpu_seconds: number;
+    latency_p50_ms: number | null;
+    latency_p99_ms: number | null;
+  }[] = [];
   const latencies: number[] = [];
   minutes.forEach((minute, index) => {
     const counts = (replies[index * 2] ?? {}) as Record<string, unknown> | null;
-    const samples = (replies[index * 2 + 1] ?? []) as unknown[];
-    latencies.push(...samples.map(Number));
+    const samples = ((replies[index * 2 + 1] ?? []) as unknown[]).map(Number).sort((a, b) => a - b);
+    latencies.push(...samples);
     perMinute.push({
       minute: new Date(minute * 60_000).toISOString(),
       requests: Number(counts?.requests ?? 0),
       failures: Number(counts?.failures ?? 0),
       gpu_seconds: Number(counts?.gpu_ms ?? 0) / 1000,
+      latency_p50_ms: percentile(samples, 50),
+      latency_p99_ms: percentile(samples, 99),
     });
   });
   latencies.sort((a, b) => a - b);

@@ -160,6 +160,15 @@ describe('chat completions through the queue, with the official openai SDK', () 
     expect(metrics.body.queue).toEqual({ queued: 0, running: 0 });
     expect(metrics.body.replicas).toEqual({ active: 1 });
     expect(metrics.body.per_minute).toHaveLength(10);
+    // Each minute has its own latency percentiles (null while idle), for the latency chart.
+    const busy = metrics.body.per_minute.filter((minute: { requests: number }) => minute.requests > 0);
+    expect(busy.length).toBeGreaterThan(0);
+    for (const minute of busy) {
+      expect(minute.latency_p50_ms).toBeGreaterThan(0);
+      expect(minute.latency_p99_ms).toBeGreaterThanOrEqual(minute.latency_p50_ms);
+    }
+    const idle = metrics.body.per_minute.filter((minute: { requests: number }) => minute.requests === 0);
+    for (const minute of idle) expect(minute.latency_p50_ms).toBeNull();
     // The replica's uptime in the window, and how much of it ran jobs.
     expect(metrics.body.uptime_seconds).toBeGreaterThan(0);
     expect(metrics.body.utilisation).toBeGreaterThan(0);
@@ -171,6 +180,31 @@ describe('chat completions through the queue, with the official openai SDK', () 
       token: ownerToken,
     });
     expect(tail.body.data).toEqual([]);
+
+    // The status stream carries the same lines when asked, from a given line on.
+    const stream = `/api/deployments/${deploymentId}/events/stream?timeout_seconds=0`;
+    const logFrames = async (after: string) => {
+      const answer = await call('GET', `${stream}&logs_after=${after}`, { token: ownerToken });
+      expect(answer.status).toBe(200);
+      return (answer.body as string)
+        .split('\n\n')
+        .filter((frame) => frame.startsWith('event: log'))
+        .map((frame) => JSON.parse(/^data: (.*)$/m.exec(frame)?.[1] ?? 'null'));
+    };
+    // (Workers send lines in batches, so more may have arrived since the REST read.)
+    const streamed = await logFrames('0-0');
+    const ids = (lines: { id: string }[]) => lines.map((line) => line.id);
+    expect(ids(streamed.slice(0, logs.length))).toEqual(ids(logs));
+    expect(streamed[0]).toMatchObject({ replica_id: expect.stringMatching(/^rep_/), line: logs[0].line });
+    expect(streamed.length).toBeGreaterThan(1);
+    const resumed = await logFrames(streamed[0].id);
+    expect(resumed[0]).toEqual(streamed[1]);
+    expect(ids(resumed)).not.toContain(streamed[0].id);
+    // Without `logs_after` the stream sends no lines; a malformed cursor is refused.
+    expect((await call('GET', stream, { token: ownerToken })).body).not.toContain('event: log');
+    const bad = await call('GET', `${stream}&logs_after=latest`, { token: ownerToken });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ param: 'logs_after', type: 'invalid_request_error' });
   });
 });
 

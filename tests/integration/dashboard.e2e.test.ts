@@ -133,6 +133,14 @@ describe('the dashboard, end to end', () => {
     await page.getByRole('link', { name: 'Catalog' }).first().click();
     await page.getByRole('button', { name: 'Deploy Llama 3.1 8B Instruct' }).waitFor();
     await capture('catalog');
+    // Reads of the deployment's logs and events, and its status streams, from here on.
+    const reads = { logs: 0, events: 0, streams: 0 };
+    page.on('request', (request) => {
+      const path = new URL(request.url()).pathname;
+      if (/^\/api\/deployments\/[^/]+\/logs$/.test(path)) reads.logs++;
+      if (/^\/api\/deployments\/[^/]+\/events$/.test(path)) reads.events++;
+      if (/^\/api\/deployments\/[^/]+\/events\/stream$/.test(path)) reads.streams++;
+    });
     await page.getByRole('button', { name: 'Deploy Llama 3.1 8B Instruct' }).click();
     const key = (await page.getByTestId('deployment-key').textContent()) ?? '';
     expect(key).toMatch(/^sk_dep_/);
@@ -149,6 +157,14 @@ describe('the dashboard, end to end', () => {
       messages: [{ role: 'user', content: 'Hello from the dashboard' }],
     });
     expect(reply.choices[0]?.message.content).toContain('Hello from the dashboard');
+    // The page follows the deployment live: the replica coming up and the job's log line arrive over
+    // the status stream, so the logs and events are read once, not re-read every few seconds.
+    await page.getByText('● Live').first().waitFor();
+    await page.getByText(/job job_\w+ done in \d+ ms/).waitFor({ timeout: 20_000 });
+    await page.getByText(/worker ready/).waitFor();
+    expect(reads.streams).toBeGreaterThan(0);
+    expect(reads.logs).toBe(1);
+    expect(reads.events).toBe(1);
     await expect
       .poll(() => page.getByTestId('requests-count').textContent(), { timeout: 20_000 })
       .toMatch(/^1 requests/);

@@ -1,5 +1,6 @@
 import { createBrowserRouter } from 'react-router';
 import { Layout } from './components/Layout.tsx';
+import { PageError } from './components/PageError.tsx';
 import { Loading } from './components/ui.tsx';
 import { Login, ResetPassword, Signup, VerifyEmail } from './pages/Auth.tsx';
 
@@ -18,16 +19,22 @@ export const router = createBrowserRouter([
     Component: Layout,
     HydrateFallback: () => <Loading />,
     children: [
-      { index: true, lazy: page(() => import('./pages/Dashboard.tsx')) },
-      { path: 'catalog', lazy: page(() => import('./pages/Catalog.tsx')) },
-      { path: 'deployments/new', lazy: page(() => import('./pages/NewDeployment.tsx')) },
-      { path: 'deployments/:id', lazy: page(() => import('./pages/Deployment.tsx')) },
-      { path: 'billing', lazy: page(() => import('./pages/Billing.tsx')) },
-      { path: 'api-keys', lazy: page(() => import('./pages/ApiKeys.tsx')) },
-      { path: 'jobs', lazy: page(() => import('./pages/Jobs.tsx')) },
-      { path: 'org', lazy: page(() => import('./pages/Members.tsx')) },
-      { path: 'invitations/accept', lazy: page(() => import('./pages/AcceptInvitation.tsx')) },
-      { path: '*', lazy: page(() => import('./pages/NotFound.tsx')) },
+      {
+        // A screen that throws or fails to load shows its error inside the layout.
+        ErrorBoundary: PageError,
+        children: [
+          { index: true, lazy: page(() => import('./pages/Dashboard.tsx')) },
+          { path: 'catalog', lazy: page(() => import('./pages/Catalog.tsx')) },
+          { path: 'deployments/new', lazy: page(() => import('./pages/NewDeployment.tsx')) },
+          { path: 'deployments/:id', lazy: page(() => import('./pages/Deployment.tsx')) },
+          { path: 'billing', lazy: page(() => import('./pages/Billing.tsx')) },
+          { path: 'api-keys', lazy: page(() => import('./pages/ApiKeys.tsx')) },
+          { path: 'jobs', lazy: page(() => import('./pages/Jobs.tsx')) },
+          { path: 'org', lazy: page(() => import('./pages/Members.tsx')) },
+          { path: 'invitations/accept', lazy: page(() => import('./pages/AcceptInvitation.tsx')) },
+          { path: '*', lazy: page(() => import('./pages/NotFound.tsx')) },
+        ],
+      },
     ],
   },
 ]);

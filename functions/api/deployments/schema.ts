@@ -67,6 +67,8 @@ const minuteSchema = z.object({
   requests: z.number(),
   failures: z.number(),
   gpu_seconds: z.number(),
+  latency_p50_ms: z.number().nullable().openapi({ description: 'Null in a minute without requests' }),
+  latency_p99_ms: z.number().nullable(),
   replica_seconds: z.number(),
   utilisation: z.number().nullable(),
 });

@@ -4,24 +4,34 @@ import { followedDeployment } from '../../core/deployments/observe.ts';
 import { deploymentRuntime } from '../../core/deployments/runtime.ts';
 import { replicaEventsAfter } from '../../core/replicas/events.ts';
 import { createDatabase } from '../../lib/db.ts';
+import { readWorkerLogs } from '../../lib/logs.ts';
 import { createRouter } from '../../lib/openapi.ts';
 import { authErrors, bearerSecurity } from '../schemas.ts';
 
 const POLL_MS = 2_000;
 const EVENT_ID = /^rev_[1-9A-HJ-NP-Za-km-z]{1,40}$/;
+/** Log lines sent per poll: a worker flooding its output cannot hold the stream on one poll. */
+const LOG_BATCH = 200;
 
 export const deploymentStream = createRouter().openapi(
   createRoute({
     method: 'get',
     path: '/{id}/events/stream',
     tags: ['Deployments'],
-    summary: 'Live status (SSE): `runtime` when it changes, `replica` for each lifecycle event',
+    summary:
+      'Live status (SSE): `runtime` when it changes, `replica` for each lifecycle event, `log` for worker lines',
     description:
-      'Resume after a disconnect with `Last-Event-ID` (the last `replica` event id). The stream ends after `timeout_seconds`; `0` sends the current state and ends.',
+      'Resume after a disconnect with `Last-Event-ID` (the last `replica` event id). Worker log lines are sent only when asked for: `logs_after` is the last line id you have (`0-0` for every line kept). The stream ends after `timeout_seconds`; `0` sends the current state and ends.',
     security: bearerSecurity,
     request: {
       params: z.object({ id: z.string().max(64) }),
-      query: z.object({ timeout_seconds: z.coerce.number().int().min(0).max(900).default(300) }),
+      query: z.object({
+        timeout_seconds: z.coerce.number().int().min(0).max(900).default(300),
+        logs_after: z
+          .string()
+          .regex(/^\d{1,20}-\d{1,20}$/, 'is not a log line id (e.g. 0-0)')
+          .optional(),
+      }),
     },
     responses: {
       200: {
@@ -36,7 +46,9 @@ export const deploymentStream = createRouter().openapi(
     const endpoint = await followedDeployment(services, c.req.valid('param').id);
     const resumeFrom = c.req.header('last-event-id');
     let after = resumeFrom && EVENT_ID.test(resumeFrom) ? resumeFrom : null;
-    const until = services.clock.now().getTime() + c.req.valid('query').timeout_seconds * 1000;
+    const query = c.req.valid('query');
+    let logsAfter = query.logs_after;
+    const until = services.clock.now().getTime() + query.timeout_seconds * 1000;
     const response = streamSSE(c, async (stream) => {
       // The request's connection closes when the handler returns; the stream keeps its own.
       const database = createDatabase(services.config.DATABASE_URL);
@@ -47,6 +59,12 @@ export const deploymentStream = createRouter().openapi(
           for (const event of await replicaEventsAfter(ctx, endpoint.id, after)) {
             await stream.writeSSE({ event: 'replica', id: event.id, data: JSON.stringify(event) });
             after = event.id;
+          }
+          if (logsAfter !== undefined) {
+            for (const line of await readWorkerLogs(ctx.redis, endpoint.id, LOG_BATCH, logsAfter)) {
+              await stream.writeSSE({ event: 'log', data: JSON.stringify(line) });
+              logsAfter = line.id;
+            }
           }
           const runtime = JSON.stringify(await deploymentRuntime(ctx, endpoint));
           if (runtime !== lastRuntime) await stream.writeSSE({ event: 'runtime', data: runtime });

@@ -37,6 +37,34 @@ export function TrafficChart({
   );
 }
 
+/** End-to-end latency per minute as callers saw it (queue wait included); gaps where nothing ran. */
+export function LatencyChart({
+  data,
+}: {
+  data: { minute: string; latency_p50_ms: number | null; latency_p99_ms: number | null }[];
+}) {
+  const points = data.map((point) => ({ ...point, time: point.minute.slice(11, 16) }));
+  return (
+    <div
+      className="h-48 text-slate-500"
+      role="img"
+      aria-label="Latency p50 and p99 per minute, in milliseconds"
+    >
+      <ResponsiveContainer>
+        <LineChart data={points}>
+          <CartesianGrid strokeDasharray="3 3" strokeOpacity={0.2} />
+          <XAxis dataKey="time" tick={axis} />
+          <YAxis tick={axis} unit=" ms" width={64} />
+          <Tooltip />
+          <Legend />
+          <Line type="monotone" dataKey="latency_p50_ms" name="p50 latency" stroke="#8b5cf6" dot={{ r: 2 }} />
+          <Line type="monotone" dataKey="latency_p99_ms" name="p99 latency" stroke="#f43f5e" dot={{ r: 2 }} />
+        </LineChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}
+
 /** Replicas up (average over each minute) and how busy they were. */
 export function UptimeChart({
   data,

@@ -1,7 +1,7 @@
 import * as Tabs from '@radix-ui/react-tabs';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { InferRequestType } from 'hono/client';
-import { type FormEvent, lazy, Suspense, useState } from 'react';
+import { type FormEvent, lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { useLocation, useNavigate, useParams } from 'react-router';
 import { api, unwrap } from '../api/client.ts';
 import {
@@ -17,10 +17,14 @@ import {
   PageTitle,
 } from '../components/ui.tsx';
 import { dateTime, optionalCents, usd } from '../lib/format.ts';
+import { deploymentKeys, useDeploymentStream } from '../lib/live.ts';
 import type { DeploymentDetail } from '../lib/queries.ts';
 
 const UptimeChart = lazy(() =>
   import('../components/Charts.tsx').then((module) => ({ default: module.UptimeChart })),
+);
+const LatencyChart = lazy(() =>
+  import('../components/Charts.tsx').then((module) => ({ default: module.LatencyChart })),
 );
 const TrafficChart = lazy(() =>
   import('../components/Charts.tsx').then((module) => ({ default: module.TrafficChart })),
@@ -224,14 +228,46 @@ function Settings({ deployment, onSaved }: { deployment: DeploymentDetail; onSav
   );
 }
 
+/** Says whether the page follows the deployment live or falls back to re-reading it every few seconds. */
+function LiveBadge({ live }: { live: boolean }) {
+  return live ? <Badge tone="green">● Live</Badge> : <Badge>Refreshing every 3 s</Badge>;
+}
+
+/** The log tail, kept scrolled to the newest line unless the reader has scrolled up. */
+function LogView({ lines }: { lines: string[] }) {
+  const view = useRef<HTMLPreElement>(null);
+  const pinned = useRef(true);
+  useEffect(() => {
+    if (pinned.current && view.current) view.current.scrollTop = view.current.scrollHeight;
+  });
+  return (
+    <pre
+      ref={view}
+      // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable log must be reachable by keyboard
+      tabIndex={0}
+      onScroll={(event) => {
+        const pre = event.currentTarget;
+        pinned.current = pre.scrollHeight - pre.scrollTop - pre.clientHeight < 24;
+      }}
+      className="max-h-72 overflow-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100"
+      aria-live="polite"
+    >
+      {lines.join('\n')}
+    </pre>
+  );
+}
+
 export default function Deployment() {
   const { id = '' } = useParams();
   const navigate = useNavigate();
   const client = useQueryClient();
+  // Set while the status stream delivers; the reads below poll only when it does not.
+  const [live, setLive] = useState(false);
   const deployment = useQuery({
-    queryKey: ['deployment', id],
+    queryKey: deploymentKeys.detail(id),
     queryFn: () => unwrap(api.deployments[':id'].$get({ param: { id } })),
-    refetchInterval: 2_000,
+    // The stream below keeps the runtime current; this read catches configuration changes.
+    refetchInterval: () => (live ? 30_000 : 2_000),
   });
   const [windowMinutes, setWindowMinutes] = useState(60);
   const metrics = useQuery({
@@ -243,15 +279,16 @@ export default function Deployment() {
     refetchInterval: 10_000,
   });
   const events = useQuery({
-    queryKey: ['events', id],
+    queryKey: deploymentKeys.events(id),
     queryFn: () => unwrap(api.deployments[':id'].events.$get({ param: { id }, query: {} })),
-    refetchInterval: 3_000,
+    refetchInterval: () => (live ? false : 3_000),
   });
   const logs = useQuery({
-    queryKey: ['logs', id],
+    queryKey: deploymentKeys.logs(id),
     queryFn: () => unwrap(api.deployments[':id'].logs.$get({ param: { id }, query: {} })),
-    refetchInterval: 3_000,
+    refetchInterval: () => (live ? false : 3_000),
   });
+  useDeploymentStream(id, deployment.isSuccess && events.isSuccess && logs.isSuccess, setLive);
   const act = useMutation({
     mutationFn: async (action: 'stop' | 'start' | 'delete') => {
       if (action === 'delete') return unwrap(api.deployments[':id'].$delete({ param: { id } }));
@@ -360,6 +397,9 @@ export default function Deployment() {
               <Suspense fallback={<Loading label="Loading chart…" />}>
                 <TrafficChart data={metrics.data.per_minute} />
               </Suspense>
+              <Suspense fallback={<Loading label="Loading chart…" />}>
+                <LatencyChart data={metrics.data.per_minute} />
+              </Suspense>
               <p className="mb-2 mt-4 text-sm" data-testid="uptime">
                 {(metrics.data.uptime_seconds / 3600).toFixed(2)} replica-hours up
                 {metrics.data.utilisation !== null &&
@@ -375,7 +415,7 @@ export default function Deployment() {
         </Card>
       </div>
       <div className="mt-4 grid gap-4 lg:grid-cols-2">
-        <Card title="Replica events">
+        <Card title="Replica events" actions={<LiveBadge live={live} />}>
           {events.data?.data.length === 0 && (
             <Empty>No replica has started yet. The first request starts one.</Empty>
           )}
@@ -388,16 +428,9 @@ export default function Deployment() {
             ))}
           </ol>
         </Card>
-        <Card title="Logs">
+        <Card title="Logs" actions={<LiveBadge live={live} />}>
           {logs.data?.data.length === 0 && <Empty>No log lines yet.</Empty>}
-          <pre
-            // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable log must be reachable by keyboard
-            tabIndex={0}
-            className="max-h-72 overflow-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100"
-            aria-live="polite"
-          >
-            {logs.data?.data.map((entry) => entry.line).join('\n')}
-          </pre>
+          <LogView lines={logs.data?.data.map((entry) => entry.line) ?? []} />
         </Card>
       </div>
       <Settings deployment={deployment.data} onSaved={() => void deployment.refetch()} />
