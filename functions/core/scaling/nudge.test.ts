@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { NUDGE_WINDOW_MS, scaleUpNudgeId } from './nudge.ts';
+
+const at = (waiting: number, concurrencyPerReplica = 1, nowMs = 5 * NUDGE_WINDOW_MS) =>
+  scaleUpNudgeId({ endpointId: 'ep_1', nowMs, waiting, concurrencyPerReplica });
+
+describe('scale-up nudge ids', () => {
+  it('collapse a steady trickle within a window into one message', () => {
+    expect(at(1)).toBe(at(1, 1, 5 * NUDGE_WINDOW_MS + NUDGE_WINDOW_MS - 1));
+    expect(at(3, 4)).toBe(at(1, 4));
+    expect(at(0)).toBe(at(1));
+  });
+
+  it('send one more each time the backlog doubles, so a burst scales out at once', () => {
+    const ids = Array.from({ length: 10_000 }, (_, i) => at(i + 1));
+    expect(new Set(ids).size).toBe(14);
+    expect(at(2)).not.toBe(at(1));
+    expect(at(3)).toBe(at(2));
+    expect(at(4)).not.toBe(at(3));
+    // With 8 jobs per replica, 16 waiting is two replicas' worth: a new message.
+    expect(at(16, 8)).not.toBe(at(8, 8));
+  });
+
+  it('start afresh in the next window and per endpoint', () => {
+    expect(at(1, 1, 6 * NUDGE_WINDOW_MS)).not.toBe(at(1));
+    expect(
+      scaleUpNudgeId({
+        endpointId: 'ep_2',
+        nowMs: 5 * NUDGE_WINDOW_MS,
+        waiting: 1,
+        concurrencyPerReplica: 1,
+      }),
+    ).not.toBe(at(1));
+  });
+});

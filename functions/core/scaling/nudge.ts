@@ -1,0 +1,20 @@
+/** Nudges for one endpoint within this window collapse into one QStash message (deduplicated by id). */
+export const NUDGE_WINDOW_MS = 10_000;
+
+/**
+ * The deduplication id of a scale-up nudge. Within a window, a nudge repeats only when the backlog has
+ * doubled (in replicas' worth of jobs) since one was sent: a burst whose first request woke the
+ * orchestrator while one job was queued is seen again once it needs two replicas, four, eight…, so it
+ * scales out within seconds instead of at the next minute, yet 10,000 requests send about 14 messages.
+ */
+export function scaleUpNudgeId(input: {
+  endpointId: string;
+  nowMs: number;
+  waiting: number;
+  concurrencyPerReplica: number;
+}): string {
+  const window = Math.floor(input.nowMs / NUDGE_WINDOW_MS);
+  const replicasWorth = Math.max(1, Math.ceil(input.waiting / Math.max(1, input.concurrencyPerReplica)));
+  const doublings = Math.floor(Math.log2(replicasWorth));
+  return `scale-up-${input.endpointId}-${window}-${doublings}`;
+}
