@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { devStackEnv, startDevStack, stopDevStack } from '../harness/dev-stack.ts';
+import { devStackEnv, startDevStack, stopDevStack } from '../../dev/stack.ts';
 
 /** Screenshots of every screen, desktop and phone, kept as test artifacts. */
 const SCREENSHOTS = join(process.cwd(), 'test-artifacts', 'screenshots');

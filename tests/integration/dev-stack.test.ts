@@ -5,7 +5,7 @@ import OpenAI, { toFile } from 'openai';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeWav } from '../../gpu-workers/engines/dev/encode.ts';
-import { devStackEnv, startDevStack, stopDevStack } from '../harness/dev-stack.ts';
+import { devStackEnv, startDevStack, stopDevStack } from '../../dev/stack.ts';
 
 /** `npm run dev` itself, as a developer runs it: boot, serve, refuse a second copy, stop, restart. */
 describe('npm run dev', () => {

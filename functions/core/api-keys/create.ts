@@ -25,7 +25,7 @@ export const createApiKeyInput = z
       .max(64)
       .refine(...NO_NUL)
       .optional(),
-    rate_limit_per_minute: z.number().int().min(1).max(100_000).optional(),
+    rate_limit_per_minute: z.number().int().min(1).max(1_000_000).optional(),
     expires_in_days: z.number().int().min(1).max(3650).optional(),
     /** Caps on the GPU time of this key's requests: past one the key answers 402, other keys go on. */
     spend_cap: spendCapInput.optional(),

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { freePort } from '../../dev/ports.ts';
+import { freePort } from './ports.ts';
 
 /** The settings of a `npm run dev` on free ports with its data in `dataDir`. */
 export async function devStackEnv(dataDir: string) {
