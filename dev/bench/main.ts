@@ -1,20 +1,30 @@
 /**
  * `npm run bench`: what the platform adds to a model's latency, measured on this machine. Starts the
- * local stack (`npm run dev` with its workers pointed at a paced mock engine), sets up a customer
+ * local stack with its workers pointed at a paced mock engine (the edge app in Node, or with
+ * BENCH_EDGE=workerd in wrangler dev as `npm run dev` runs it), sets up a customer
  * through the public API, drives load with autocannon and prints a table; the figures are also
  * written to test-artifacts/bench.json with the machine they were taken on.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { devStackEnv, startDevStack, stopDevStack } from '../stack.ts';
+import { z } from 'zod';
 import { addFunds, deployWarm, signUp, waitForReplicas } from './account.ts';
 import { startMockEngine } from './mock-engine.ts';
+import { startStack } from './stacks.ts';
 import { warmPath } from './warm-path.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const settings = z
+  .object({
+    /** Seconds each load run lasts (after a 1-second warm-up). */
+    BENCH_SECONDS: z.coerce.number().int().min(1).max(600).default(10),
+    /** Where the edge app runs: Node (default), or workerd under wrangler dev as `npm run dev` runs it. */
+    BENCH_EDGE: z.enum(['node', 'workerd']).default('node'),
+  })
+  .parse(process.env);
+const SECONDS = settings.BENCH_SECONDS;
 const CONCURRENCIES = [1, 10, 64];
 
 const machine = () => ({
@@ -26,11 +36,8 @@ const machine = () => ({
 
 async function main() {
   const engine = await startMockEngine();
-  const dataDir = mkdtempSync(join(tmpdir(), 'aicloud-bench-'));
-  const stack = await devStackEnv(dataDir);
-  const running = startDevStack({ ...stack.env, ENGINE_URL: engine.url, LOG_LEVEL: 'warn' });
+  const stack = await startStack(settings.BENCH_EDGE, engine.url);
   try {
-    await running.ready;
     const token = await signUp(stack);
     await addFunds(stack, token, 100);
     const deployment = await deployWarm(stack, token, { replicas: 2, concurrencyPerReplica: 64 });
@@ -49,7 +56,9 @@ async function main() {
       concurrencies: CONCURRENCIES,
       seconds: SECONDS,
     });
-    console.log('\nWarm path: non-streaming chat completion, engine answers at once');
+    console.log(
+      `\nWarm path (edge in ${stack.runtime}): non-streaming chat completion, engine answers at once`,
+    );
     console.table(
       warm.map((row) => ({
         concurrency: row.concurrency,
@@ -75,9 +84,8 @@ async function main() {
     writeFileSync(join(out, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
     console.log(`\nwritten to ${join(out, 'bench.json')}`);
   } finally {
-    await stopDevStack(running.child);
+    await stack.stop();
     await engine.close();
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

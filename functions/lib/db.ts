@@ -1,4 +1,4 @@
-import { neonConfig, Pool } from '@neondatabase/serverless';
+import { type CustomTypesConfig, neon, neonConfig, Pool } from '@neondatabase/serverless';
 import { drizzle, type NeonDatabase } from 'drizzle-orm/neon-serverless';
 import * as schema from '../../db/schema/index.ts';
 import { DependencyUnavailableError } from '../core/errors.ts';
@@ -39,7 +39,20 @@ export interface DatabaseHandle {
 
 const CONNECT_TIMEOUT_MS = 5_000;
 
-/** A Pool per request, as Workers require; connection failures surface as DependencyUnavailableError('db'). */
+/** What drizzle hands the pool for a statement outside a transaction (pg's query config). */
+interface StatementConfig {
+  text: string;
+  values?: unknown[];
+  rowMode?: 'array';
+  types?: CustomTypesConfig;
+}
+
+/**
+ * A Pool per request, as Workers require. Statements outside a transaction go over Neon's HTTP
+ * endpoint instead: one round trip each and no connection to open, where a WebSocket connection
+ * costs a handshake and Postgres start-up first (29 ms against 1.6 ms per query on loopback). A
+ * transaction checks a client out of the pool, which opens the WebSocket only then.
+ */
 export function createDatabase(databaseUrl: string): DatabaseHandle {
   const pool = new Pool({ connectionString: databaseUrl, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   // Errors on idle clients would otherwise crash the isolate; the next query reports them instead.
@@ -52,5 +65,15 @@ export function createDatabase(databaseUrl: string): DatabaseHandle {
       : connect().catch((cause: unknown) => {
           throw new DependencyUnavailableError('db', { cause });
         })) as typeof pool.connect;
+  const http = neon(databaseUrl, { fullResults: true });
+  pool.query = ((config: string | StatementConfig, values?: unknown[]) => {
+    const statement = typeof config === 'string' ? { text: config } : config;
+    // Errors keep their SQLSTATE; one without (unreachable database) is mapped to 503 by toServiceError.
+    return http.query(statement.text, values ?? statement.values ?? [], {
+      arrayMode: statement.rowMode === 'array',
+      fullResults: true,
+      ...(statement.types ? { types: statement.types } : {}),
+    });
+  }) as unknown as typeof pool.query;
   return { db: drizzle({ client: pool, schema }), close: () => pool.end() };
 }

@@ -1,13 +1,15 @@
 import { type EngineAdapter, type JobFiles, UnsupportedJobError, type WorkerJob } from '../engines/engine.ts';
 import { JobLostError, type WorkerClient } from './client.ts';
 
-/** Output is sent in small batches: at most this many chunks, or this often. */
-const BATCH_CHUNKS = 16;
-const BATCH_MS = 50;
+/** Chunks waiting while a send is in flight, past which the engine is held back until it lands. */
+const MAX_BUFFERED_CHUNKS = 256;
 
 /**
- * Runs one job on the engine, relaying its chunks in batches. When the edge says the job is no longer
- * ours (client gone, deadline, re-queued) the engine call is aborted and nothing more is sent.
+ * Runs one job on the engine, relaying its chunks as they come: the first at once (time to first
+ * token is the engine's own plus one hop), and the ones produced while a send is in flight together
+ * in the next send, so batches grow with the engine's pace and the edge's latency, never on a timer.
+ * When the edge says the job is no longer ours (client gone, deadline, re-queued) the engine call is
+ * aborted and nothing more is sent.
  */
 export async function runJob(
   job: WorkerJob,
@@ -19,53 +21,61 @@ export async function runJob(
   const started = Date.now();
   const abort = new AbortController();
   let pending: Record<string, unknown>[] = [];
-  let flushing: Promise<void> = Promise.resolve();
+  let sending: Promise<void> | null = null;
   let lost = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
   let seq = 0;
 
-  const flush = (renew = false) => {
-    clearTimeout(timer);
-    timer = undefined;
-    if (pending.length === 0 && !renew) return flushing;
+  /** Sends what is pending (or, to renew the lease, an empty batch) unless a send is in flight. */
+  const send = (renew = false): Promise<void> | null => {
+    if (sending || lost || (pending.length === 0 && !renew)) return sending;
     const batch = pending;
     pending = [];
-    flushing = flushing.then(async () => {
-      if (lost) return;
-      try {
-        seq += 1;
-        await client.events(job, seq, batch);
-      } catch (error) {
+    seq += 1;
+    sending = client
+      .events(job, seq, batch)
+      .catch((error: unknown) => {
         lost = true;
         abort.abort(error);
-      }
-    });
-    return flushing;
+      })
+      .finally(() => {
+        sending = null;
+        void send();
+      });
+    return sending;
+  };
+
+  /** Resolves once everything emitted so far has been sent (or the job was lost). */
+  const drain = async () => {
+    for (;;) {
+      const inFlight = send();
+      if (!inFlight) return;
+      await inFlight;
+    }
   };
 
   const emit = async (chunk: Record<string, unknown>) => {
     if (lost) return false;
     pending.push(chunk);
-    if (pending.length >= BATCH_CHUNKS) await flush();
-    else timer ??= setTimeout(() => void flush(), BATCH_MS);
+    const inFlight = send();
+    if (inFlight && pending.length >= MAX_BUFFERED_CHUNKS) await inFlight;
     return !lost;
   };
 
   // Quiet jobs (nothing streamed) still renew their lease, or the edge would hand them to another worker.
-  const renewal = setInterval(() => void flush(true), Math.max(500, leaseMs / 3));
+  const renewal = setInterval(() => void send(true), Math.max(500, leaseMs / 3));
   try {
     const files: JobFiles = {
       input: () => client.input(job, abort.signal),
       output: (name, file) => client.output(job, name, file, abort.signal),
     };
     const result = await engine.run(job, emit, abort.signal, files).finally(() => clearInterval(renewal));
-    await flush();
+    await drain();
     if (lost) return;
     await client.complete(job, { result }, Date.now() - started);
     log(`job ${job.id} done in ${Date.now() - started} ms`);
   } catch (error) {
     clearInterval(renewal);
-    await flush().catch(() => {});
+    await drain();
     if (lost || error instanceof JobLostError) {
       log(`job ${job.id} stopped: no longer ours`);
       return;

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeWav } from '../../gpu-workers/engines/dev/encode.ts';
 import { devStackEnv, startDevStack, stopDevStack } from '../../dev/stack.ts';
+import { encodeWav } from '../../gpu-workers/engines/dev/encode.ts';
 
 /** `npm run dev` itself, as a developer runs it: boot, serve, refuse a second copy, stop, restart. */
 describe('npm run dev', () => {

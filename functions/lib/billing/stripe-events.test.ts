@@ -129,6 +129,7 @@ async function deliverAll(queue: unknown[]) {
 }
 
 describe('Stripe events in any order, duplicated', () => {
+  // 25 generated histories of a dozen signed deliveries each: about 18 s alone on 2 cores.
   it('give the same balance and payment states as in order', async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -159,5 +160,5 @@ describe('Stripe events in any order, duplicated', () => {
       ),
       { numRuns: 25 },
     );
-  });
+  }, 60_000);
 });
