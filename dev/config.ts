@@ -42,6 +42,8 @@ export const devEnvSchema = z.object({
     .regex(/^whsec_/, 'must be a webhook signing secret (whsec_…)')
     .optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** workerd (wrangler dev, as production runs it) or Node (the API only; used by `npm run bench`). */
+  EDGE_RUNTIME: z.enum(['workerd', 'node']).default('workerd'),
 });
 
 export type DevConfig = z.infer<typeof devEnvSchema>;

@@ -9,7 +9,9 @@ describe('npm run dev settings', () => {
       QSTASH_PORT: 8080,
       DATA_DIR: '.data',
       LOG_LEVEL: 'info',
+      EDGE_RUNTIME: 'workerd',
     });
+    expect(parseDevConfig({ EDGE_RUNTIME: 'node' }).EDGE_RUNTIME).toBe('node');
     expect(parseDevConfig({}).DATABASE_URL).toBeUndefined();
   });
 
@@ -27,6 +29,7 @@ describe('npm run dev settings', () => {
         DATABASE_URL: 'mysql://localhost/app',
         REDIS_URL: 'localhost:6379',
         LOG_LEVEL: 'verbose',
+        EDGE_RUNTIME: 'bun',
       });
     expect(parse).toThrow(/^Invalid development settings:/);
     expect(parse).toThrow('EDGE_PORT must be a port number (1-65535)');
@@ -34,5 +37,6 @@ describe('npm run dev settings', () => {
     expect(parse).toThrow('DATABASE_URL must look like postgres://user:password@host:5432/database');
     expect(parse).toThrow('REDIS_URL must look like redis://host:6379');
     expect(parse).toThrow('LOG_LEVEL');
+    expect(parse).toThrow('EDGE_RUNTIME');
   });
 });

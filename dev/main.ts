@@ -15,6 +15,7 @@ import { assertPortFree } from './ports.ts';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WRANGLER = resolve(ROOT, 'node_modules/wrangler/bin/wrangler.js');
 const VITE = resolve(ROOT, 'node_modules/vite/bin/vite.js');
+const EDGE_NODE = resolve(ROOT, 'dev/edge-node.ts');
 
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 12)) {
@@ -38,7 +39,7 @@ const prefixLines = (prefix: string, stream: NodeJS.ReadableStream | null) => {
 async function waitForEdge(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode}`);
+    if (child.exitCode !== null) throw new Error(`the edge exited with code ${child.exitCode}`);
     try {
       await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) });
       return;
@@ -113,42 +114,47 @@ async function main() {
     onWorkerOutput: (replicaId, line) => console.log(`[worker ${replicaId}] ${line}`),
   });
 
-  const vars = Object.entries({ ...cloud.edgeEnv, LOG_LEVEL: config.LOG_LEVEL }).flatMap(([name, value]) => [
-    '--var',
-    `${name}:${value}`,
-  ]);
-  edge = spawn(
-    process.execPath,
-    [
-      WRANGLER,
-      'dev',
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(config.EDGE_PORT),
-      '--persist-to',
-      resolve(dataDir, 'wrangler'),
-      '--show-interactive-dev-session=false',
-      '--log-level',
-      'warn',
-      ...vars,
-    ],
-    {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        WRANGLER_SEND_METRICS: 'false',
-        WRANGLER_HIDE_BANNER: 'true',
-        CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const edgeVars = { ...cloud.edgeEnv, LOG_LEVEL: config.LOG_LEVEL };
+  const edgeProcessEnv = {
+    ...process.env,
+    WRANGLER_SEND_METRICS: 'false',
+    WRANGLER_HIDE_BANNER: 'true',
+    CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  };
+  edge =
+    config.EDGE_RUNTIME === 'node'
+      ? spawn(process.execPath, [EDGE_NODE], {
+          cwd: ROOT,
+          env: {
+            ...edgeProcessEnv,
+            EDGE_PORT: String(config.EDGE_PORT),
+            EDGE_VARS: JSON.stringify(edgeVars),
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
+      : spawn(
+          process.execPath,
+          [
+            WRANGLER,
+            'dev',
+            '--ip',
+            '127.0.0.1',
+            '--port',
+            String(config.EDGE_PORT),
+            '--persist-to',
+            resolve(dataDir, 'wrangler'),
+            '--show-interactive-dev-session=false',
+            '--log-level',
+            'warn',
+            ...Object.entries(edgeVars).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
+          ],
+          { cwd: ROOT, env: edgeProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] },
+        );
   prefixLines('[edge]', edge.stdout);
   prefixLines('[edge]', edge.stderr);
   edge.once('exit', (code) => {
     if (!stopping) {
-      console.error(`wrangler dev exited (code ${code})`);
+      console.error(`the edge (${config.EDGE_RUNTIME}) exited (code ${code})`);
       void shutdown(1);
     }
   });
@@ -160,7 +166,9 @@ async function main() {
   );
 
   console.log('\nAI Cloud is running locally:');
-  console.log(`  Edge (workerd)   ${edgeUrl}`);
+  console.log(
+    `  Edge (${config.EDGE_RUNTIME})${' '.repeat(Math.max(1, 10 - config.EDGE_RUNTIME.length))}${edgeUrl}`,
+  );
   console.log(`  Web app          ${edgeUrl}/`);
   console.log(`  Health           ${edgeUrl}/health`);
   console.log(`  OpenAPI          ${edgeUrl}/openapi.json`);

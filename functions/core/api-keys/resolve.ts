@@ -65,12 +65,18 @@ export async function resolveApiKey(ctx: ServiceContext, secret: string): Promis
   if (!key || (key.expiresAt && new Date(key.expiresAt) <= now))
     throw new UnauthorizedError('Invalid API key.');
 
-  const firstUseThisMinute = await ctx.redis.set(`apikey:used:${key.keyId}`, 1, {
-    nx: true,
-    ex: LAST_USED_RESOLUTION_SECONDS,
-  });
-  if (firstUseThisMinute)
-    await ctx.db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, key.keyId));
+  // "Last used" is bookkeeping, written after the answer: the request does not wait for it.
+  const keyId = key.keyId;
+  ctx.defer(
+    (async () => {
+      const firstUseThisMinute = await ctx.redis.set(`apikey:used:${keyId}`, 1, {
+        nx: true,
+        ex: LAST_USED_RESOLUTION_SECONDS,
+      });
+      if (firstUseThisMinute)
+        await ctx.db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, keyId));
+    })(),
+  );
 
   const actor: Caller['actor'] =
     key.kind === 'deployment'

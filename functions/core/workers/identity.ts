@@ -52,7 +52,24 @@ export async function resolveWorker(ctx: ServiceContext, token: string): Promise
     identity = { ...row, tokenHash: hash };
     await ctx.redis.set(cacheKey(hash), identity, { ex: CACHE_TTL_SECONDS });
   }
-  const now = ctx.clock.now();
+  // The heartbeat (and the first contact's activation) is written beside the request, not before it.
+  const identityNow = identity;
+  ctx.defer(
+    recordContact(ctx, identityNow, ctx.clock.now()).catch((error: unknown) =>
+      ctx.logger.warn('worker contact not recorded', {
+        replicaId: identityNow.replicaId,
+        cause: String(error),
+      }),
+    ),
+  );
+  return identity;
+}
+
+/**
+ * Records a worker's contact, at most once per heartbeat resolution: the heartbeat, and on the first
+ * contact the replica's activation (billing starts there) with its cold-start time.
+ */
+async function recordContact(ctx: ServiceContext, identity: WorkerIdentity, now: Date) {
   const fresh = await ctx.redis.set(`worker:beat:${identity.replicaId}`, 1, {
     nx: true,
     ex: HEARTBEAT_RESOLUTION_SECONDS,
@@ -77,7 +94,6 @@ export async function resolveWorker(ctx: ServiceContext, token: string): Promise
       ]);
     }
   }
-  return identity;
 }
 
 /**
