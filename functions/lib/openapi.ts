@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../context.ts';
 import { InvalidRequestError } from '../core/errors.ts';
+import { authenticate } from './auth/authenticate.ts';
 
 /**
  * Every sub-app is built here so that request validation failures are rendered by the one error
@@ -23,4 +24,15 @@ export function createRouter<E extends AppEnv = AppEnv>() {
       throw new InvalidRequestError(message, { param });
     },
   });
+}
+
+/**
+ * A sub-app whose routes under `paths` need a credential (an API key or a session). The middleware
+ * is registered before any route, and the router itself is returned, so the routes chained after it
+ * keep their types for the dashboard's `hc` client (`.use()` would return a plain Hono type).
+ */
+export function authenticatedRouter(paths: readonly string[] = ['*']) {
+  const router = createRouter();
+  for (const path of paths) router.use(path, authenticate());
+  return router;
 }

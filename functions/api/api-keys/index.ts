@@ -8,8 +8,7 @@ import {
   updateApiKey,
   updateApiKeyInput,
 } from '../../core/api-keys/manage.ts';
-import { authenticate } from '../../lib/auth/authenticate.ts';
-import { createRouter } from '../../lib/openapi.ts';
+import { authenticatedRouter } from '../../lib/openapi.ts';
 import {
   authErrors,
   bearerSecurity,
@@ -56,10 +55,7 @@ const IdParams = z.object({
     .openapi({ param: { name: 'id', in: 'path' }, example: 'key_2ZkQ8pV7nT4sW9xY3bC1dE' }),
 });
 
-const router = createRouter();
-router.use('*', authenticate());
-
-export const apiKeysRouter = router
+export const apiKeysRouter = authenticatedRouter()
   .openapi(
     createRoute({
       method: 'post',

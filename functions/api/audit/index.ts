@@ -1,7 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { listAudit } from '../../core/audit/list.ts';
-import { authenticate } from '../../lib/auth/authenticate.ts';
-import { createRouter } from '../../lib/openapi.ts';
+import { authenticatedRouter } from '../../lib/openapi.ts';
 import { authErrors, bearerSecurity, jsonResponse, listQuery, queryText } from '../schemas.ts';
 
 const AuditEventSchema = z
@@ -18,10 +17,7 @@ const AuditEventSchema = z
   })
   .openapi('AuditEvent');
 
-const router = createRouter();
-router.use('*', authenticate());
-
-export const auditRouter = router.openapi(
+export const auditRouter = authenticatedRouter().openapi(
   createRoute({
     method: 'get',
     path: '/',

@@ -9,11 +9,10 @@ import { register, registerInput } from '../../core/auth/register.ts';
 import { resendVerification, verifyEmail } from '../../core/auth/verify-email.ts';
 import { UnauthorizedError } from '../../core/errors.ts';
 import { requireUser } from '../../core/orgs/authorize.ts';
-import { authenticate } from '../../lib/auth/authenticate.ts';
 import { bearerToken } from '../../lib/auth/bearer.ts';
 import { accessCookie, clearSessionCookies, refreshCookie } from '../../lib/auth/cookies.ts';
 import { verifyAccessToken } from '../../lib/auth/jwt.ts';
-import { createRouter } from '../../lib/openapi.ts';
+import { authenticatedRouter } from '../../lib/openapi.ts';
 import { authErrors, bearerSecurity, conflict, jsonRequest, jsonResponse, publicErrors } from '../schemas.ts';
 import { AcceptedSchema, SessionTokensSchema, UserSchema } from './schema.ts';
 import { sessionResponse } from './session.ts';
@@ -33,11 +32,7 @@ const ResetRequest = z.object({ email: registerInput.shape.email }).strict().ope
 
 const MeSchema = z.object({ user: UserSchema, org_id: z.string(), role: z.string() }).openapi('Me');
 
-const router = createRouter();
-router.use('/me', authenticate());
-router.use('/verify-email/resend', authenticate());
-
-export const auth = router
+export const auth = authenticatedRouter(['/me', '/verify-email/resend'])
   .openapi(
     createRoute({
       method: 'post',

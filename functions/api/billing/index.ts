@@ -1,10 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { listStatement, readBalance, statementCsv } from '../../core/billing/statement.ts';
-import { authenticate } from '../../lib/auth/authenticate.ts';
 import { startCheckout, startPortal } from '../../lib/billing/checkout.ts';
 import { readBillingSettings, updateBillingSettings } from '../../lib/billing/settings.ts';
 import { readUsage } from '../../lib/billing/usage.ts';
-import { createRouter } from '../../lib/openapi.ts';
+import { authenticatedRouter } from '../../lib/openapi.ts';
 import { authErrors, bearerSecurity, jsonRequest, jsonResponse } from '../schemas.ts';
 import {
   AddFundsBody,
@@ -20,10 +19,7 @@ const tags = ['Billing'];
 /** A CSV export holds at most this many lines (newest first). */
 const CSV_LIMIT = 10_000;
 
-const router = createRouter();
-router.use('*', authenticate());
-
-export const billingRouter = router
+export const billingRouter = authenticatedRouter()
   .openapi(
     createRoute({
       method: 'get',

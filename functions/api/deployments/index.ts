@@ -9,8 +9,7 @@ import {
   updateDeployment,
 } from '../../core/deployments/manage.ts';
 import { deploymentEvents, deploymentLogs, deploymentMetrics } from '../../core/deployments/observe.ts';
-import { authenticate } from '../../lib/auth/authenticate.ts';
-import { createRouter } from '../../lib/openapi.ts';
+import { authenticatedRouter } from '../../lib/openapi.ts';
 import { authErrors, bearerSecurity, jsonRequest, jsonResponse, listQuery } from '../schemas.ts';
 import {
   CreatedDeploymentSchema,
@@ -38,10 +37,7 @@ const stateRoute = <A extends 'stop' | 'start'>(action: A, summary: string) =>
     responses: { 200: jsonResponse('The deployment', DeploymentSchema), ...authErrors },
   });
 
-const router = createRouter();
-router.use('*', authenticate());
-
-export const deploymentsRouter = router
+export const deploymentsRouter = authenticatedRouter()
   .route('/', deploymentStream)
   .openapi(
     createRoute({

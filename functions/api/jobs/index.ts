@@ -1,13 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { listJobs } from '../../core/jobs/list.ts';
-import { authenticate } from '../../lib/auth/authenticate.ts';
-import { createRouter } from '../../lib/openapi.ts';
+import { authenticatedRouter } from '../../lib/openapi.ts';
 import { authErrors, bearerSecurity, jsonResponse, listQuery, queryText } from '../schemas.ts';
 
-const router = createRouter();
-router.use('*', authenticate());
-
-export const jobsRouter = router.openapi(
+export const jobsRouter = authenticatedRouter().openapi(
   createRoute({
     method: 'get',
     path: '/',

@@ -17,8 +17,7 @@ import {
   updateCurrentOrg,
 } from '../../core/orgs/manage.ts';
 import { listMembers, memberRoleInput, removeMember, updateMemberRole } from '../../core/orgs/members.ts';
-import { authenticate } from '../../lib/auth/authenticate.ts';
-import { createRouter } from '../../lib/openapi.ts';
+import { authenticatedRouter } from '../../lib/openapi.ts';
 import { authErrors, bearerSecurity, conflict, jsonRequest, jsonResponse } from '../schemas.ts';
 
 const tags = ['Organizations'];
@@ -68,18 +67,13 @@ const pathId = (name: string, example: string) =>
 
 const MemberParams = z.object({ user_id: pathId('user_id', 'usr_2ZkQ8pV7nT4sW9xY3bC1dE') });
 
-const router = createRouter();
-// Mounted at /api: authenticate only these paths, so the public auth routes stay public (`/org/*`
-// matches `/org` too).
-router.use('/orgs', authenticate());
-router.use('/org/*', authenticate());
-router.use('/invitations/*', authenticate());
-
 /**
  * Orgs a person belongs to (`/orgs`), and the org a request acts in (`/org`): an account key's org,
  * or for a session the org named by `x-org-id` (default: the personal org).
  */
-export const orgsRouter = router
+// Mounted at /api: authenticate only these paths, so the public auth routes stay public (`/org/*`
+// matches `/org` too).
+export const orgsRouter = authenticatedRouter(['/orgs', '/org/*', '/invitations/*'])
   .openapi(
     createRoute({
       method: 'get',

@@ -1,7 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { listDeliveries, replayDelivery } from '../../core/webhooks/deliveries.ts';
-import { authenticate } from '../../lib/auth/authenticate.ts';
-import { createRouter } from '../../lib/openapi.ts';
+import { authenticatedRouter } from '../../lib/openapi.ts';
 import { publishDelivery } from '../../lib/webhooks/publish.ts';
 import { authErrors, bearerSecurity, jsonResponse, listQuery, queryText } from '../schemas.ts';
 
@@ -28,10 +27,7 @@ const DeliverySchema = z
   })
   .openapi('WebhookDelivery');
 
-const router = createRouter();
-router.use('*', authenticate());
-
-export const webhooksRouter = router
+export const webhooksRouter = authenticatedRouter()
   .openapi(
     createRoute({
       method: 'get',
