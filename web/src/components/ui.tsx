@@ -137,6 +137,24 @@ export function Empty({ children }: { children: ReactNode }) {
 export const fieldError = (error: unknown, param: string) =>
   error instanceof ApiError && error.param === param ? error.message : null;
 
+/** The error to show for the whole form: null when it is already shown under one of `fields`. */
+export const formError = (error: unknown, fields: readonly string[]) =>
+  error && !fields.some((param) => fieldError(error, param)) ? error : null;
+
+/** A table that scrolls sideways on a narrow screen, reachable by keyboard to do so. */
+export function ScrollTable({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <section
+      className="overflow-x-auto"
+      aria-label={label}
+      // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable table must be reachable by keyboard
+      tabIndex={0}
+    >
+      <table className="w-full text-left text-sm">{children}</table>
+    </section>
+  );
+}
+
 export function PageTitle({ children, actions }: { children: ReactNode; actions?: ReactNode }) {
   return (
     <div className="mb-4 flex flex-wrap items-center justify-between gap-3">

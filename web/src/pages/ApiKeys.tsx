@@ -11,6 +11,7 @@ import {
   ErrorNote,
   Field,
   fieldError,
+  formError,
   Loading,
   PageTitle,
 } from '../components/ui.tsx';
@@ -189,7 +190,7 @@ export default function ApiKeys() {
             </Button>
           </div>
         </form>
-        <ErrorNote error={create.error && !fieldError(create.error, 'name') ? create.error : null} />
+        <ErrorNote error={formError(create.error, ['name'])} />
       </Card>
       <Card title="Keys" className="mt-4">
         {keys.isPending && <Loading />}

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, type ReactNode, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { api, chooseOrg, unwrap } from '../api/client.ts';
-import { Button, ErrorNote, Field, fieldError } from '../components/ui.tsx';
+import { Button, ErrorNote, Field, fieldError, formError } from '../components/ui.tsx';
 
 function AuthFrame({ title, children, footer }: { title: string; children: ReactNode; footer?: ReactNode }) {
   return (
@@ -75,13 +75,7 @@ export function Login() {
           required
           error={fieldError(login.error, 'password')}
         />
-        <ErrorNote
-          error={
-            login.error && !fieldError(login.error, 'email') && !fieldError(login.error, 'password')
-              ? login.error
-              : null
-          }
-        />
+        <ErrorNote error={formError(login.error, ['email', 'password'])} />
         <Button type="submit" disabled={login.isPending}>
           {login.isPending ? 'Logging in…' : 'Log in'}
         </Button>
@@ -150,13 +144,7 @@ export function Signup() {
           hint="At least 10 characters."
           error={fieldError(register.error, 'password')}
         />
-        <ErrorNote
-          error={
-            register.error && !fieldError(register.error, 'email') && !fieldError(register.error, 'password')
-              ? register.error
-              : null
-          }
-        />
+        <ErrorNote error={formError(register.error, ['email', 'password'])} />
         <Button type="submit" disabled={register.isPending}>
           {register.isPending ? 'Creating…' : 'Create account'}
         </Button>
@@ -247,9 +235,7 @@ export function ResetPassword() {
               minLength={10}
               error={fieldError(confirm.error, 'password')}
             />
-            <ErrorNote
-              error={confirm.error && !fieldError(confirm.error, 'password') ? confirm.error : null}
-            />
+            <ErrorNote error={formError(confirm.error, ['password'])} />
             <Button type="submit" disabled={confirm.isPending}>
               Set password
             </Button>
@@ -284,7 +270,7 @@ export function ResetPassword() {
             required
             error={fieldError(request.error, 'email')}
           />
-          <ErrorNote error={request.error && !fieldError(request.error, 'email') ? request.error : null} />
+          <ErrorNote error={formError(request.error, ['email'])} />
           <Button type="submit" disabled={request.isPending}>
             Email me a link
           </Button>

@@ -4,7 +4,18 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tansta
 import { type FormEvent, lazy, Suspense, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { ApiError, api, unwrap } from '../api/client.ts';
-import { Button, Card, Empty, ErrorNote, Field, fieldError, Loading, PageTitle } from '../components/ui.tsx';
+import {
+  Button,
+  Card,
+  Empty,
+  ErrorNote,
+  Field,
+  fieldError,
+  formError,
+  Loading,
+  PageTitle,
+  ScrollTable,
+} from '../components/ui.tsx';
 import { dateTime, dollarsToCents, hours, usd } from '../lib/format.ts';
 import { type BillingSettings, useBalance, useUsage } from '../lib/queries.ts';
 
@@ -57,9 +68,7 @@ function AddFunds() {
           Add
         </Button>
       </form>
-      <ErrorNote
-        error={checkout.error && !fieldError(checkout.error, 'amount_cents') ? checkout.error : null}
-      />
+      <ErrorNote error={formError(checkout.error, ['amount_cents'])} />
     </Card>
   );
 }
@@ -154,11 +163,7 @@ function AutoRefill() {
       <p className="mt-2 text-xs text-slate-500">At most one automatic charge per hour.</p>
       <ErrorNote
         error={
-          save.error &&
-          !fieldError(save.error, 'auto_refill.threshold_cents') &&
-          !fieldError(save.error, 'auto_refill.amount_cents')
-            ? save.error
-            : portal.error
+          formError(save.error, ['auto_refill.threshold_cents', 'auto_refill.amount_cents']) ?? portal.error
         }
       />
       {save.isSuccess && (
@@ -263,39 +268,32 @@ export default function Billing() {
         {lines.isPending && <Loading />}
         <ErrorNote error={lines.error} />
         {lines.data?.pages[0]?.data.length === 0 && <Empty>No transactions yet.</Empty>}
-        <section
-          className="overflow-x-auto"
-          aria-label="Transactions table"
-          // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable table must be reachable by keyboard
-          tabIndex={0}
-        >
-          <table className="w-full text-left text-sm">
-            <thead className="text-xs uppercase text-slate-500">
-              <tr>
-                <th className="py-2 pr-3">Date</th>
-                <th className="pr-3">Description</th>
-                <th className="pr-3 text-right">Amount</th>
-                <th className="text-right">Balance</th>
-              </tr>
-            </thead>
-            <tbody data-testid="transactions">
-              {lines.data?.pages
-                .flatMap((page) => page.data)
-                .map((line) => (
-                  <tr key={line.id} className="border-t border-slate-100 dark:border-slate-800">
-                    <td className="whitespace-nowrap py-2 pr-3">{dateTime(line.created_at)}</td>
-                    <td className="pr-3">{line.description}</td>
-                    <td
-                      className={`pr-3 text-right ${line.amount_usd < 0 ? 'text-red-600' : 'text-emerald-700 dark:text-emerald-400'}`}
-                    >
-                      {usd(line.amount_usd)}
-                    </td>
-                    <td className="text-right">{usd(line.balance_after_usd)}</td>
-                  </tr>
-                ))}
-            </tbody>
-          </table>
-        </section>
+        <ScrollTable label="Transactions table">
+          <thead className="text-xs uppercase text-slate-500">
+            <tr>
+              <th className="py-2 pr-3">Date</th>
+              <th className="pr-3">Description</th>
+              <th className="pr-3 text-right">Amount</th>
+              <th className="text-right">Balance</th>
+            </tr>
+          </thead>
+          <tbody data-testid="transactions">
+            {lines.data?.pages
+              .flatMap((page) => page.data)
+              .map((line) => (
+                <tr key={line.id} className="border-t border-slate-100 dark:border-slate-800">
+                  <td className="whitespace-nowrap py-2 pr-3">{dateTime(line.created_at)}</td>
+                  <td className="pr-3">{line.description}</td>
+                  <td
+                    className={`pr-3 text-right ${line.amount_usd < 0 ? 'text-red-600' : 'text-emerald-700 dark:text-emerald-400'}`}
+                  >
+                    {usd(line.amount_usd)}
+                  </td>
+                  <td className="text-right">{usd(line.balance_after_usd)}</td>
+                </tr>
+              ))}
+          </tbody>
+        </ScrollTable>
         {lines.hasNextPage && (
           <Button
             variant="secondary"

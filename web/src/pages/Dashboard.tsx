@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { api, unwrap } from '../api/client.ts';
-import { Badge, Button, Card, Empty, ErrorNote, Loading, PageTitle } from '../components/ui.tsx';
+import { Badge, Button, Card, Empty, ErrorNote, Loading, PageTitle, ScrollTable } from '../components/ui.tsx';
 import { dateTime, hours, usd } from '../lib/format.ts';
 import { useBalance, useCatalog, useDeploy, useDeployments, useGpus, useUsage } from '../lib/queries.ts';
 
@@ -79,61 +79,54 @@ export default function Dashboard() {
           <Empty>No deployments yet. Pick a model below or from the catalog.</Empty>
         )}
         {deployments.data && deployments.data.data.length > 0 && (
-          <section
-            className="overflow-x-auto"
-            aria-label="Deployments table"
-            // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable table must be reachable by keyboard
-            tabIndex={0}
-          >
-            <table className="w-full text-left text-sm">
-              <thead className="text-xs uppercase text-slate-500">
-                <tr>
-                  <th className="py-2 pr-3">Name</th>
-                  <th className="pr-3">Model</th>
-                  <th className="pr-3">GPU</th>
-                  <th className="pr-3">Status</th>
-                  <th className="pr-3">Cost/hr per replica</th>
-                  <th>Actions</th>
+          <ScrollTable label="Deployments table">
+            <thead className="text-xs uppercase text-slate-500">
+              <tr>
+                <th className="py-2 pr-3">Name</th>
+                <th className="pr-3">Model</th>
+                <th className="pr-3">GPU</th>
+                <th className="pr-3">Status</th>
+                <th className="pr-3">Cost/hr per replica</th>
+                <th>Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {deployments.data.data.map((deployment) => (
+                <tr key={deployment.id} className="border-t border-slate-100 dark:border-slate-800">
+                  <td className="py-2 pr-3 font-medium">
+                    <Link className="text-brand-600 underline" to={`/deployments/${deployment.id}`}>
+                      {deployment.name}
+                    </Link>
+                  </td>
+                  <td className="pr-3">{deployment.model ?? deployment.image}</td>
+                  <td className="pr-3">
+                    {deployment.gpu_count} × {deployment.gpu_types[0]}
+                  </td>
+                  <td className="pr-3">
+                    <Badge tone={stateTone[deployment.state]}>{deployment.state}</Badge>
+                  </td>
+                  <td className="pr-3">
+                    {pricePerHour(deployment) === null ? '—' : usd(pricePerHour(deployment) ?? 0)}
+                  </td>
+                  <td className="flex flex-wrap items-center gap-2 py-1">
+                    <Link className="text-sm text-brand-600 underline" to={`/deployments/${deployment.id}`}>
+                      API & logs
+                    </Link>
+                    <Button
+                      variant="secondary"
+                      aria-label={`${deployment.state === 'active' ? 'Stop' : 'Start'} ${deployment.name}`}
+                      disabled={toggle.isPending}
+                      onClick={() =>
+                        toggle.mutate({ id: deployment.id, start: deployment.state !== 'active' })
+                      }
+                    >
+                      {deployment.state === 'active' ? 'Stop' : 'Start'}
+                    </Button>
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {deployments.data.data.map((deployment) => (
-                  <tr key={deployment.id} className="border-t border-slate-100 dark:border-slate-800">
-                    <td className="py-2 pr-3 font-medium">
-                      <Link className="text-brand-600 underline" to={`/deployments/${deployment.id}`}>
-                        {deployment.name}
-                      </Link>
-                    </td>
-                    <td className="pr-3">{deployment.model ?? deployment.image}</td>
-                    <td className="pr-3">
-                      {deployment.gpu_count} × {deployment.gpu_types[0]}
-                    </td>
-                    <td className="pr-3">
-                      <Badge tone={stateTone[deployment.state]}>{deployment.state}</Badge>
-                    </td>
-                    <td className="pr-3">
-                      {pricePerHour(deployment) === null ? '—' : usd(pricePerHour(deployment) ?? 0)}
-                    </td>
-                    <td className="flex flex-wrap items-center gap-2 py-1">
-                      <Link className="text-sm text-brand-600 underline" to={`/deployments/${deployment.id}`}>
-                        API & logs
-                      </Link>
-                      <Button
-                        variant="secondary"
-                        aria-label={`${deployment.state === 'active' ? 'Stop' : 'Start'} ${deployment.name}`}
-                        disabled={toggle.isPending}
-                        onClick={() =>
-                          toggle.mutate({ id: deployment.id, start: deployment.state !== 'active' })
-                        }
-                      >
-                        {deployment.state === 'active' ? 'Stop' : 'Start'}
-                      </Button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </section>
+              ))}
+            </tbody>
+          </ScrollTable>
         )}
       </Card>
 

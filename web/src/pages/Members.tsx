@@ -9,6 +9,7 @@ import {
   ErrorNote,
   Field,
   fieldError,
+  formError,
   Loading,
   PageTitle,
 } from '../components/ui.tsx';
@@ -147,7 +148,7 @@ export default function Members() {
               Send invitation
             </Button>
           </form>
-          <ErrorNote error={invite.error && !fieldError(invite.error, 'email') ? invite.error : null} />
+          <ErrorNote error={formError(invite.error, ['email'])} />
           <h3 className="mt-4 text-sm font-semibold">Pending invitations</h3>
           {invitations.error ? (
             <p className="text-sm text-slate-500">Only owners and admins see invitations.</p>
