@@ -11,6 +11,7 @@ import { NotFoundError } from '../errors.ts';
 import { isId } from '../ids.ts';
 import { authorize } from '../orgs/authorize.ts';
 import { assertCanGrant } from '../orgs/permissions.ts';
+import { pageOf } from '../page.ts';
 import { dropCachedKeys } from './cache.ts';
 import { insertApiKey } from './store.ts';
 import { type ApiKeyView, toApiKeyView } from './view.ts';
@@ -42,7 +43,7 @@ export async function listApiKeys({ ctx, input }: { ctx: ServiceContext; input: 
     )
     .orderBy(desc(apiKeys.id))
     .limit(input.limit + 1);
-  return { data: rows.slice(0, input.limit).map(toApiKeyView), has_more: rows.length > input.limit };
+  return pageOf(rows, input.limit, toApiKeyView);
 }
 
 /** A live key of the caller's org; revoked keys and other orgs' keys are "not found" alike. */

@@ -2,6 +2,7 @@ import { and, desc, eq, lt } from 'drizzle-orm';
 import { auditLog } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { authorize } from '../orgs/authorize.ts';
+import { pageOf } from '../page.ts';
 
 export interface ListAuditInput {
   limit: number;
@@ -28,18 +29,15 @@ export async function listAudit({ ctx, input }: { ctx: ServiceContext; input: Li
     )
     .orderBy(desc(auditLog.id))
     .limit(input.limit + 1);
-  return {
-    data: rows.slice(0, input.limit).map((row) => ({
-      id: row.id,
-      object: 'audit_event' as const,
-      action: row.action,
-      actor: { type: row.actorType, id: row.actorId },
-      target: { type: row.targetType, id: row.targetId },
-      ip: row.ip,
-      user_agent: row.userAgent,
-      metadata: row.metadata,
-      created_at: row.createdAt.toISOString(),
-    })),
-    has_more: rows.length > input.limit,
-  };
+  return pageOf(rows, input.limit, (row) => ({
+    id: row.id,
+    object: 'audit_event' as const,
+    action: row.action,
+    actor: { type: row.actorType, id: row.actorId },
+    target: { type: row.targetType, id: row.targetId },
+    ip: row.ip,
+    user_agent: row.userAgent,
+    metadata: row.metadata,
+    created_at: row.createdAt.toISOString(),
+  }));
 }

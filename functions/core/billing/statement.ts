@@ -2,6 +2,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { orgBalances, replicas } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { authorize } from '../orgs/authorize.ts';
+import { pageOf } from '../page.ts';
 import { orgAccount } from './ledger.ts';
 
 const usd = (micro: number) => micro / 1_000_000;
@@ -101,23 +102,25 @@ export async function listStatement(
     where ${page.after ? sql`id < ${page.after}` : sql`true`}
     order by id desc
     limit ${page.limit + 1}`);
-  const lines = rows.rows.slice(0, page.limit).map((row) => {
-    const usage = row.kind === 'usage' && row.deployment_id !== null;
-    return {
-      id: row.id,
-      transaction_id: usage ? null : row.transaction_id,
-      kind: row.kind,
-      description: usage
-        ? `${row.deployment_name} (${formatDuration(Number(row.hours ?? 0))})`
-        : row.description,
-      amount_usd: usd(Number(row.amount_micro_usd)),
-      balance_after_usd: usd(Number(row.balance_after)),
-      reference: usage ? row.deployment_id : row.reference,
-      period: usage ? row.day : null,
-      created_at: new Date(row.created_at).toISOString(),
-    };
-  });
-  return { object: 'list', data: lines, has_more: rows.rows.length > page.limit };
+  return {
+    object: 'list',
+    ...pageOf(rows.rows, page.limit, (row) => {
+      const usage = row.kind === 'usage' && row.deployment_id !== null;
+      return {
+        id: row.id,
+        transaction_id: usage ? null : row.transaction_id,
+        kind: row.kind,
+        description: usage
+          ? `${row.deployment_name} (${formatDuration(Number(row.hours ?? 0))})`
+          : row.description,
+        amount_usd: usd(Number(row.amount_micro_usd)),
+        balance_after_usd: usd(Number(row.balance_after)),
+        reference: usage ? row.deployment_id : row.reference,
+        period: usage ? row.day : null,
+        created_at: new Date(row.created_at).toISOString(),
+      };
+    }),
+  };
 }
 
 /** A CSV cell; free text that starts like a formula (=, +, -, @) is defused so a spreadsheet never runs it. */

@@ -11,6 +11,7 @@ import { capColumns } from '../billing/caps.ts';
 import { InvalidRequestError, NotFoundError } from '../errors.ts';
 import { isId, newId } from '../ids.ts';
 import { authorize } from '../orgs/authorize.ts';
+import { pageOf } from '../page.ts';
 import { checkGpuChoice } from './gpus.ts';
 import {
   type CreateDeploymentInput,
@@ -150,10 +151,7 @@ export async function listDeployments({
     )
     .orderBy(desc(endpoints.id))
     .limit(limit + 1);
-  return {
-    data: rows.slice(0, limit).map((row) => toDeploymentView(row.endpoint, row.model)),
-    has_more: rows.length > limit,
-  };
+  return pageOf(rows, limit, (row) => toDeploymentView(row.endpoint, row.model));
 }
 
 export async function getDeployment({

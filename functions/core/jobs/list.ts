@@ -2,6 +2,7 @@ import { and, desc, eq, lt } from 'drizzle-orm';
 import { jobs } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { authorize } from '../orgs/authorize.ts';
+import { pageOf } from '../page.ts';
 import { toJobView } from './view.ts';
 
 /**
@@ -30,7 +31,6 @@ export async function listJobs({
     .limit(input.limit + 1);
   return {
     object: 'list' as const,
-    data: rows.slice(0, input.limit).map((row) => ({ ...toJobView(row), result: null })),
-    has_more: rows.length > input.limit,
+    ...pageOf(rows, input.limit, (row) => ({ ...toJobView(row), result: null })),
   };
 }

@@ -5,6 +5,7 @@ import { auditActorOf, recordAudit } from '../audit/record.ts';
 import { NotFoundError } from '../errors.ts';
 import { isId } from '../ids.ts';
 import { authorize } from '../orgs/authorize.ts';
+import { pageOf } from '../page.ts';
 
 const toView = (
   row: typeof webhookDeliveries.$inferSelect,
@@ -47,9 +48,9 @@ export async function listDeliveries({
     )
     .orderBy(desc(webhookDeliveries.id))
     .limit(input.limit + 1);
-  const page = rows.slice(0, input.limit);
+  const shown = rows.slice(0, input.limit);
   const attempts =
-    page.length === 0
+    shown.length === 0
       ? []
       : await ctx.db
           .select()
@@ -57,19 +58,16 @@ export async function listDeliveries({
           .where(
             inArray(
               webhookAttempts.deliveryId,
-              page.map((row) => row.id),
+              shown.map((row) => row.id),
             ),
           )
           .orderBy(asc(webhookAttempts.at));
-  return {
-    data: page.map((row) =>
-      toView(
-        row,
-        attempts.filter((attempt) => attempt.deliveryId === row.id),
-      ),
+  return pageOf(rows, input.limit, (row) =>
+    toView(
+      row,
+      attempts.filter((attempt) => attempt.deliveryId === row.id),
     ),
-    has_more: rows.length > input.limit,
-  };
+  );
 }
 
 /** Sends a delivery again (after fixing the receiver, say): back to `pending`, handed to QStash. */
