@@ -44,6 +44,8 @@ export const devEnvSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** workerd (wrangler dev, as production runs it) or Node (the API only; used by `npm run bench`). */
   EDGE_RUNTIME: z.enum(['workerd', 'node']).default('workerd'),
+  /** With EDGE_RUNTIME=node: write a V8 CPU profile of the edge here when it stops (for `npm run bench`). */
+  EDGE_CPU_PROFILE_DIR: z.string().min(1).optional(),
 });
 
 export type DevConfig = z.infer<typeof devEnvSchema>;

@@ -121,9 +121,12 @@ async function main() {
     WRANGLER_HIDE_BANNER: 'true',
     CLOUDFLARE_CF_FETCH_ENABLED: 'false',
   };
+  const profileFlags = config.EDGE_CPU_PROFILE_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${config.EDGE_CPU_PROFILE_DIR}`]
+    : [];
   edge =
     config.EDGE_RUNTIME === 'node'
-      ? spawn(process.execPath, [EDGE_NODE], {
+      ? spawn(process.execPath, [...profileFlags, EDGE_NODE], {
           cwd: ROOT,
           env: {
             ...edgeProcessEnv,

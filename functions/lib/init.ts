@@ -1,17 +1,66 @@
 import type { MiddlewareHandler } from 'hono';
-import type { AppEnv } from '../context.ts';
+import type { AppEnv, ServiceContext } from '../context.ts';
 import { systemClock } from '../core/clock.ts';
-import { edgeConfigFor } from '../env.ts';
+import { type EdgeConfig, edgeConfigFor } from '../env.ts';
 import { createStripe } from './billing/stripe.ts';
 import { createComputeProvider } from './compute/index.ts';
 import { configureNeonDriver, createDatabase } from './db.ts';
 import { createLogger } from './logger.ts';
 import { createResendMailer } from './mail.ts';
 import { createPayloadStore } from './payloads/r2.ts';
-import { createQueue } from './qstash.ts';
-import { createRedis } from './redis.ts';
+import { createQueue, type Queue } from './qstash.ts';
+import { createRedis, type Redis } from './redis.ts';
 
 let driverConfiguredFor: string | undefined;
+
+/** Built on first use: a request that never touches a service does not pay for its client. */
+function lazy<T>(make: () => T): { get: () => T; made: () => boolean } {
+  let value: { made: T } | undefined;
+  return {
+    get: () => {
+      value ??= { made: make() };
+      return value.made;
+    },
+    made: () => value !== undefined,
+  };
+}
+
+/**
+ * The Redis and QStash clients keep no per-request state (each call is one fetch), so one per
+ * isolate and address serves every request, and Lua scripts are hashed once, not per request.
+ */
+const redisClients = new Map<string, Redis>();
+const queueClients = new Map<string, Queue>();
+
+function redisFor(config: EdgeConfig): Redis {
+  const key = `${config.UPSTASH_REDIS_REST_URL}\n${config.UPSTASH_REDIS_REST_TOKEN}`;
+  let client = redisClients.get(key);
+  if (!client) {
+    client = createRedis({ url: config.UPSTASH_REDIS_REST_URL, token: config.UPSTASH_REDIS_REST_TOKEN });
+    redisClients.set(key, client);
+  }
+  return client;
+}
+
+function queueFor(config: EdgeConfig): Queue {
+  const key = [
+    config.QSTASH_URL,
+    config.QSTASH_TOKEN,
+    config.QSTASH_CURRENT_SIGNING_KEY,
+    config.QSTASH_NEXT_SIGNING_KEY,
+  ].join('\n');
+  let client = queueClients.get(key);
+  if (!client) {
+    client = createQueue({
+      url: config.QSTASH_URL,
+      token: config.QSTASH_TOKEN,
+      currentSigningKey: config.QSTASH_CURRENT_SIGNING_KEY,
+      nextSigningKey: config.QSTASH_NEXT_SIGNING_KEY,
+    });
+    queueClients.set(key, client);
+  }
+  return client;
+}
 
 /** Builds the request's ServiceContext from the zod-checked env: the only place bindings are created. */
 export function init(): MiddlewareHandler<AppEnv> {
@@ -23,26 +72,39 @@ export function init(): MiddlewareHandler<AppEnv> {
       driverConfiguredFor = driverKey;
     }
     const requestId = c.get('requestId');
-    const database = createDatabase(config.DATABASE_URL);
-    const deferred: Promise<unknown>[] = [];
-    c.set('services', {
-      config,
-      db: database.db,
-      redis: createRedis({ url: config.UPSTASH_REDIS_REST_URL, token: config.UPSTASH_REDIS_REST_TOKEN }),
-      queue: createQueue({
-        url: config.QSTASH_URL,
-        token: config.QSTASH_TOKEN,
-        currentSigningKey: config.QSTASH_CURRENT_SIGNING_KEY,
-        nextSigningKey: config.QSTASH_NEXT_SIGNING_KEY,
-      }),
-      compute: createComputeProvider(config),
-      mailer: createResendMailer({
+    // A Pool per request, as Workers require (its WebSockets belong to the request).
+    const database = lazy(() => createDatabase(config.DATABASE_URL));
+    const compute = lazy(() => createComputeProvider(config));
+    const mailer = lazy(() =>
+      createResendMailer({
         apiUrl: config.RESEND_API_URL,
         apiKey: config.RESEND_API_KEY,
         from: config.EMAIL_FROM,
       }),
-      stripe: createStripe(config),
-      payloads: createPayloadStore(c.env.PAYLOADS),
+    );
+    const payloads = lazy(() => createPayloadStore(c.env.PAYLOADS));
+    const deferred: Promise<unknown>[] = [];
+    const services: ServiceContext = {
+      config,
+      get db() {
+        return database.get().db;
+      },
+      redis: redisFor(config),
+      get queue() {
+        return queueFor(config);
+      },
+      get compute() {
+        return compute.get();
+      },
+      get mailer() {
+        return mailer.get();
+      },
+      get stripe() {
+        return createStripe(config);
+      },
+      get payloads() {
+        return payloads.get();
+      },
       clock: systemClock,
       logger: createLogger(config.LOG_LEVEL, { requestId }),
       requestId,
@@ -52,11 +114,18 @@ export function init(): MiddlewareHandler<AppEnv> {
       defer: (task) => {
         deferred.push(task.catch(() => {}));
       },
-    });
+    };
+    c.set('services', services);
     try {
       await next();
     } finally {
-      const after = Promise.all([database.close().catch(() => {}), ...deferred]);
+      const closed = database.made()
+        ? database
+            .get()
+            .close()
+            .catch(() => {})
+        : Promise.resolve();
+      const after = Promise.all([closed, ...deferred]);
       try {
         c.executionCtx.waitUntil(after);
       } catch {
@@ -65,4 +134,15 @@ export function init(): MiddlewareHandler<AppEnv> {
       }
     }
   };
+}
+
+/**
+ * The request's services with some replaced. Spreading would build every lazily made client; this
+ * copies their getters instead, so they stay lazy and shared with the original.
+ */
+export function withServices(services: ServiceContext, replaced: Partial<ServiceContext>): ServiceContext {
+  return Object.defineProperties(
+    {},
+    { ...Object.getOwnPropertyDescriptors(services), ...Object.getOwnPropertyDescriptors(replaced) },
+  ) as ServiceContext;
 }

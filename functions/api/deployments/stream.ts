@@ -4,6 +4,7 @@ import { followedDeployment } from '../../core/deployments/observe.ts';
 import { deploymentRuntime } from '../../core/deployments/runtime.ts';
 import { replicaEventsAfter } from '../../core/replicas/events.ts';
 import { createDatabase } from '../../lib/db.ts';
+import { withServices } from '../../lib/init.ts';
 import { readWorkerLogs } from '../../lib/logs.ts';
 import { createRouter } from '../../lib/openapi.ts';
 import { authErrors, bearerSecurity } from '../schemas.ts';
@@ -52,7 +53,7 @@ export const deploymentStream = createRouter().openapi(
     const response = streamSSE(c, async (stream) => {
       // The request's connection closes when the handler returns; the stream keeps its own.
       const database = createDatabase(services.config.DATABASE_URL);
-      const ctx = { ...services, db: database.db };
+      const ctx = withServices(services, { db: database.db });
       let lastRuntime = '';
       try {
         for (;;) {

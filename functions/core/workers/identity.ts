@@ -21,8 +21,24 @@ const LIVE_STATES = ['requested', 'provisioning', 'active'] as const;
 
 const cacheKey = (hash: string) => `worker:v2:${hash}`;
 /** Set when a replica is released: outlives any cache entry read before the release. */
-const releasedKey = (hash: string) => `worker:released:${hash}`;
+export const releasedWorkerKey = (hash: string) => `worker:released:${hash}`;
 const RELEASED_TTL_SECONDS = 24 * 3600;
+
+/**
+ * When this isolate last recorded each replica's contact: a worker calls several times per job, and
+ * within one heartbeat resolution only the first call needs the shared (Redis) check. Another isolate
+ * keeps its own, so this only saves round trips; it never decides alone.
+ */
+const contactsSeen = new Map<string, number>();
+const MAX_CONTACTS_SEEN = 10_000;
+
+function contactDue(replicaId: string, nowMs: number): boolean {
+  const last = contactsSeen.get(replicaId);
+  if (last !== undefined && Math.abs(nowMs - last) < HEARTBEAT_RESOLUTION_SECONDS * 1000) return false;
+  if (contactsSeen.size >= MAX_CONTACTS_SEEN) contactsSeen.clear();
+  contactsSeen.set(replicaId, nowMs);
+  return true;
+}
 
 /**
  * Resolves a worker token (cached briefly), and records the contact: the first one makes the replica
@@ -33,7 +49,7 @@ export async function resolveWorker(ctx: ServiceContext, token: string): Promise
   const hash = await sha256Hex(token);
   const [cached, released] = await ctx.redis.mget<[WorkerIdentity | null, number | null]>(
     cacheKey(hash),
-    releasedKey(hash),
+    releasedWorkerKey(hash),
   );
   if (released) throw new UnauthorizedError('This replica has been released.');
   let identity = cached;
@@ -54,8 +70,10 @@ export async function resolveWorker(ctx: ServiceContext, token: string): Promise
   }
   // The heartbeat (and the first contact's activation) is written beside the request, not before it.
   const identityNow = identity;
+  const now = ctx.clock.now();
+  if (!contactDue(identity.replicaId, now.getTime())) return identity;
   ctx.defer(
-    recordContact(ctx, identityNow, ctx.clock.now()).catch((error: unknown) =>
+    recordContact(ctx, identityNow, now).catch((error: unknown) =>
       ctx.logger.warn('worker contact not recorded', {
         replicaId: identityNow.replicaId,
         cause: String(error),
@@ -101,11 +119,6 @@ async function recordContact(ctx: ServiceContext, identity: WorkerIdentity, now:
  * read from the database just before the release cannot be cached back to life.
  */
 export async function forgetWorker(ctx: ServiceContext, workerTokenHash: string): Promise<void> {
-  await ctx.redis.set(releasedKey(workerTokenHash), 1, { ex: RELEASED_TTL_SECONDS });
+  await ctx.redis.set(releasedWorkerKey(workerTokenHash), 1, { ex: RELEASED_TTL_SECONDS });
   await ctx.redis.del(cacheKey(workerTokenHash));
-}
-
-/** Whether the replica behind a token was released (its long-poll should stop taking jobs). */
-export async function isReleasedWorker(ctx: ServiceContext, workerTokenHash: string): Promise<boolean> {
-  return (await ctx.redis.exists(releasedKey(workerTokenHash))) === 1;
 }

@@ -9,14 +9,14 @@ import { costMicroUsd } from '../../core/billing/cost.ts';
 import { ConflictError, InvalidRequestError, NotFoundError, UnauthorizedError } from '../../core/errors.ts';
 import { isId } from '../../core/ids.ts';
 import { jobInputKey, jobOutputKey, OUTPUT_NAME, outputContentType } from '../../core/payloads/store.ts';
-import { isReleasedWorker, resolveWorker, type WorkerIdentity } from '../../core/workers/identity.ts';
+import { releasedWorkerKey, resolveWorker, type WorkerIdentity } from '../../core/workers/identity.ts';
 import { bearerToken } from '../../lib/auth/bearer.ts';
 import { addSpend } from '../../lib/billing/spend.ts';
 import { settleAsyncJob } from '../../lib/jobs/settle.ts';
 import { appendWorkerLogs } from '../../lib/logs.ts';
 import { recordJobMetrics } from '../../lib/metrics.ts';
 import { createRouter } from '../../lib/openapi.ts';
-import { createJobQueue } from '../../lib/queue/index.ts';
+import { createJobQueue, type LeasedJob } from '../../lib/queue/index.ts';
 
 const MAX_WAIT_MS = 20_000;
 
@@ -79,18 +79,28 @@ workerApi.openapi(
     // A worker that gave up on this poll (it is draining, or died) must not be leased jobs it will
     // never see: they would wait out a whole lease before anyone else could run them.
     const gone = c.req.raw.signal;
-    const answer = (leased: Awaited<ReturnType<typeof jobs.take>>) =>
+    const answer = (leased: LeasedJob[]) =>
       c.json(
         { jobs: leased.map((job) => ({ ...job, deadline_ms: job.deadlineMs })), lease_ms: leaseMs },
         200,
       );
-    await jobs.markAlive(identity.endpointId);
     for (;;) {
-      // Released while waiting: take nothing (the next call gets its 401).
-      if (gone.aborted || (await isReleasedWorker(c.get('services'), identity.tokenHash))) return answer([]);
-      const cursor = await jobs.notifyCursor(identity.endpointId);
+      if (gone.aborted) return answer([]);
       const now = clock.now().getTime();
-      const leased = await jobs.take(identity.endpointId, identity.replicaId, max, leaseMs, now);
+      const {
+        cursor,
+        jobs: leased,
+        stopped,
+      } = await jobs.take(
+        identity.endpointId,
+        identity.replicaId,
+        max,
+        leaseMs,
+        now,
+        // Released while waiting: take nothing (the next call gets its 401).
+        releasedWorkerKey(identity.tokenHash),
+      );
+      if (stopped) return answer([]);
       if (leased.length > 0 && gone.aborted) {
         const worker = (job: (typeof leased)[number]) => ({
           replicaId: identity.replicaId,
@@ -99,7 +109,6 @@ workerApi.openapi(
         await Promise.all(leased.map((job) => jobs.release(job.id, identity.endpointId, worker(job))));
         return answer([]);
       }
-      if (leased.length > 0) await jobs.markBusy(identity.endpointId, identity.replicaId, now);
       if (leased.length > 0 || now >= until) {
         return answer(leased);
       }
@@ -146,7 +155,6 @@ workerApi.openapi(
       throw new ConflictError(
         'This job is no longer yours (cancelled, timed out or re-queued): stop working on it.',
       );
-    await createJobQueue(redis).markBusy(identity.endpointId, identity.replicaId, now);
     return c.json({ ok: true }, 200);
   },
 );
@@ -183,10 +191,15 @@ workerApi.openapi(
     const body = c.req.valid('json');
     const now = clock.now().getTime();
     const worker = { replicaId: identity.replicaId, attempt: body.attempt };
-    const done = body.result
-      ? await jobs.complete(id, identity.endpointId, worker, body.result, body.gpu_ms, now)
-      : await jobs.fail(id, identity.endpointId, worker, body.error, body.gpu_ms, now);
-    const book = await jobs.bookkeeping(id);
+    // What the bookkeeping below reads was written at enqueue and take, so it is read beside the
+    // finish; when the finish was refused, it is read again after it, to see who finished the job.
+    const [done, readBeside] = await Promise.all([
+      body.result
+        ? jobs.complete(id, identity.endpointId, worker, body.result, body.gpu_ms, now)
+        : jobs.fail(id, identity.endpointId, worker, body.error, body.gpu_ms, now),
+      jobs.bookkeeping(id),
+    ]);
+    const book = done ? readBeside : await jobs.bookkeeping(id);
     // A retry of a completion whose reply was lost: this attempt already finished it, so the record is
     // written again (idempotently) instead of refusing and leaving an async job unrecorded.
     const finishedByThisAttempt =
@@ -197,24 +210,30 @@ workerApi.openapi(
     if (!done && !finishedByThisAttempt)
       throw new ConflictError('This job is no longer yours (cancelled, timed out or re-queued).');
     if (done) {
-      await jobs.markBusy(identity.endpointId, identity.replicaId, now);
-      // The replica's busy time, next to its uptime (active → released): utilisation per replica.
-      await c
-        .get('services')
-        .db.update(replicas)
-        .set({ busySeconds: sql`${replicas.busySeconds} + ${body.gpu_ms / 1000}` })
-        .where(eq(replicas.id, identity.replicaId));
-      // The key's spend cap counts the GPU time of its requests (the endpoint's counts replica uptime).
-      if (book.apiKeyId) {
-        const cost = costMicroUsd(body.gpu_ms / 1000, book.pricePerHourMicroUsd);
-        await addSpend(c.get('services').db, apiKeySubject(book.apiKeyId), new Date(now), cost);
-      }
-      await recordJobMetrics(redis, identity.endpointId, {
-        ok: Boolean(body.result),
-        latencyMs: now - book.createdMs,
-        gpuMs: body.gpu_ms,
-        nowMs: now,
-      });
+      const { db } = c.get('services');
+      const apiKeyId = book.apiKeyId;
+      // Independent records of one finished job, written side by side.
+      await Promise.all([
+        // The replica's busy time, next to its uptime (active → released): utilisation per replica.
+        db
+          .update(replicas)
+          .set({ busySeconds: sql`${replicas.busySeconds} + ${body.gpu_ms / 1000}` })
+          .where(eq(replicas.id, identity.replicaId)),
+        // The key's spend cap counts the GPU time of its requests (the endpoint's counts replica uptime).
+        apiKeyId &&
+          addSpend(
+            db,
+            apiKeySubject(apiKeyId),
+            new Date(now),
+            costMicroUsd(body.gpu_ms / 1000, book.pricePerHourMicroUsd),
+          ),
+        recordJobMetrics(redis, identity.endpointId, {
+          ok: Boolean(body.result),
+          latencyMs: now - book.createdMs,
+          gpuMs: body.gpu_ms,
+          nowMs: now,
+        }),
+      ]);
     }
     if (book.isAsync) {
       await settleAsyncJob(c.get('services'), id, {

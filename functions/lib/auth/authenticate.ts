@@ -7,6 +7,7 @@ import { resolveApiKey } from '../../core/api-keys/resolve.ts';
 import { resolveSession } from '../../core/auth/resolve-session.ts';
 import { NotFoundError, UnauthorizedError } from '../../core/errors.ts';
 import { isId } from '../../core/ids.ts';
+import { withServices } from '../init.ts';
 import { createRateLimiter, rateLimitHeaders } from '../ratelimit.ts';
 import { bearerToken } from './bearer.ts';
 import { accessCookie } from './cookies.ts';
@@ -71,7 +72,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     const { identifier, perMinute } = rateLimitFor(caller.actor, ownLimit);
     const limiter = createRateLimiter(services.redis, `api:${perMinute}`, perMinute, 60);
     const outcome = await limiter.consume(identifier, services.clock.now());
-    c.set('services', { ...services, caller });
+    c.set('services', withServices(services, { caller }));
     await next();
     for (const [name, value] of Object.entries(rateLimitHeaders(outcome, services.clock.now())))
       c.header(name, value);

@@ -19,6 +19,8 @@ export interface RelayHooks {
 
 export interface JobOutcome {
   result: unknown;
+  /** The GPU time the worker reported for the job. */
+  gpuMs: number;
 }
 
 /**
@@ -84,7 +86,7 @@ async function handle(
       if (hooks.onChunk && !(await hooks.onChunk(event.data))) return 'stop';
       return null;
     case 'result':
-      return { result: event.data };
+      return { result: event.data, gpuMs: event.gpuMs };
     case 'error': {
       const detail = event.data as { message?: string; type?: string } | null;
       // The engine refused the request itself (too long a prompt, unsupported input): the caller's to fix.

@@ -89,7 +89,6 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
   // A client that sent an Idempotency-Key means to retry: its disconnect does not cancel the job, so
   // the retry finds it running or done instead of cancelled.
   const signal = c.req.header('idempotency-key') ? new AbortController().signal : c.req.raw.signal;
-  const cost = async () => jobCost(await queue.gpuMs(job.id), target.pricePerHourMicroUsd);
   const submittedAt = now();
   // Workers record the jobs they finish; a job that ran out of time is recorded here, as a failure.
   const wait: typeof awaitJob = (...args) =>
@@ -115,8 +114,8 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
     });
 
   if (!body.stream) {
-    const { result } = await wait(queue, job, {}, signal, now);
-    const { gpuSeconds, costUsd } = await cost();
+    const { result, gpuMs } = await wait(queue, job, {}, signal, now);
+    const { gpuSeconds, costUsd } = jobCost(gpuMs, target.pricePerHourMicroUsd);
     c.header('x-gpu-seconds', gpuSeconds.toFixed(3));
     c.header('x-cost-usd', costUsd.toFixed(6));
     const final = result as Record<string, unknown>;
@@ -129,7 +128,7 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
     signal.addEventListener('abort', () => aborted.abort());
     let relayed = 0;
     try {
-      const { result } = await wait(
+      const { result, gpuMs } = await wait(
         queue,
         job,
         {
@@ -152,7 +151,7 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
       );
       const final = result as FinalResult;
       if (body.stream_options?.include_usage && final.usage) {
-        const { gpuSeconds, costUsd } = await cost();
+        const { gpuSeconds, costUsd } = jobCost(gpuMs, target.pricePerHourMicroUsd);
         await stream.writeSSE({
           data: JSON.stringify({
             id: final.id,

@@ -121,7 +121,7 @@ export async function submitJob(
     // Scaling reacts to the queue; the request never waits on the orchestrator. A lost nudge is
     // covered by the minute schedule.
     ctx.defer(
-      nudgeScaleUp(ctx, target, queued.waiting).catch((error: unknown) =>
+      nudgeScaleUp(ctx, target, queued).catch((error: unknown) =>
         ctx.logger.warn('scale-up nudge not sent', { endpointId: target.endpointId, cause: String(error) }),
       ),
     );

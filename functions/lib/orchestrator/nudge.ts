@@ -1,6 +1,5 @@
 import type { ServiceContext } from '../../context.ts';
 import { scaleUpNudgeId } from '../../core/scaling/nudge.ts';
-import { createJobQueue } from '../queue/index.ts';
 
 export const RECONCILE_PATH = '/internal/orchestrator/reconcile';
 
@@ -12,10 +11,10 @@ export const RECONCILE_PATH = '/internal/orchestrator/reconcile';
 export async function nudgeScaleUp(
   ctx: ServiceContext,
   target: { endpointId: string; concurrencyPerReplica: number },
-  waiting: number,
+  queued: { waiting: number; workerPolling: boolean },
 ) {
-  const backlog = waiting >= target.concurrencyPerReplica;
-  if (!backlog && (await createJobQueue(ctx.redis).hasLiveWorker(target.endpointId))) return;
+  const { waiting } = queued;
+  if (queued.workerPolling && waiting < target.concurrencyPerReplica) return;
   await ctx.queue.client.publishJSON({
     url: new URL(RECONCILE_PATH, ctx.config.PUBLIC_URL).toString(),
     body: { endpoint_id: target.endpointId },

@@ -46,7 +46,8 @@ export interface LeasedJob {
 /** What the waiting request reads from a job's output stream. */
 export type JobEvent =
   | { type: 'chunk'; data: unknown }
-  | { type: 'result'; data: unknown }
+  /** `gpuMs`: the GPU time the worker reported, carried on the event so nobody reads it again. */
+  | { type: 'result'; data: unknown; gpuMs: number }
   | { type: 'error'; data: unknown }
   | { type: 'requeued' | 'cancelled' | 'timed_out' };
 
@@ -64,12 +65,24 @@ const parsed = (value: unknown): unknown => {
 
 const text = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
 
+const queues = new WeakMap<Redis, ReturnType<typeof buildJobQueue>>();
+
 /**
  * The scale-to-zero request queue in Redis: atomic, idempotent enqueue; leases (a dead worker's job is
- * re-queued when its lease expires); output relayed through a per-job stream.
+ * re-queued when its lease expires); output relayed through a per-job stream. One per Redis client:
+ * its scripts are hashed (SHA-1, for EVALSHA) once, not on every call.
  */
 export function createJobQueue(redis: Redis) {
-  const enqueueScript = redis.createScript<[string, number, number]>(ENQUEUE);
+  let queue = queues.get(redis);
+  if (!queue) {
+    queue = buildJobQueue(redis);
+    queues.set(redis, queue);
+  }
+  return queue;
+}
+
+function buildJobQueue(redis: Redis) {
+  const enqueueScript = redis.createScript<[string, number, number, number]>(ENQUEUE);
   const takeScript = redis.createScript<unknown[]>(TAKE);
   const appendScript = redis.createScript<number>(APPEND);
   const finishScript = redis.createScript<number>(FINISH);
@@ -89,7 +102,13 @@ export function createJobQueue(redis: Redis) {
     allowedFrom: string,
   ) =>
     (await finishScript.exec(
-      [keys.job(jobId), keys.leases(endpointId), keys.out(jobId), keys.pending(endpointId)],
+      [
+        keys.job(jobId),
+        keys.leases(endpointId),
+        keys.out(jobId),
+        keys.pending(endpointId),
+        keys.busy(endpointId),
+      ],
       [
         jobId,
         worker?.replicaId ?? '',
@@ -106,10 +125,17 @@ export function createJobQueue(redis: Redis) {
 
   return {
     /** Queues a job; with an idempotency key, a retry returns the first job's id instead of a new job. */
-    async enqueue(request: EnqueueRequest): Promise<{ jobId: string; duplicate: boolean; waiting: number }> {
+    async enqueue(request: EnqueueRequest): Promise<{
+      jobId: string;
+      duplicate: boolean;
+      /** Jobs now waiting in the endpoint's queue (new jobs only). */
+      waiting: number;
+      /** Whether a worker of the endpoint polled in the last 30 s. */
+      workerPolling: boolean;
+    }> {
       const useKey = request.idempotencyKey !== undefined;
       const ttl = Math.max(60, Math.ceil((request.deadlineMs - request.nowMs) / 1000) + RETAIN_SECONDS);
-      const [jobId, duplicate, waiting] = await enqueueScript.exec(
+      const [jobId, duplicate, waiting, alive] = await enqueueScript.exec(
         [
           // Scoped to the endpoint and to sync/async: the same key elsewhere is another request.
           keys.idempotency(
@@ -121,6 +147,7 @@ export function createJobQueue(redis: Redis) {
           keys.job(request.jobId),
           keys.pending(request.endpointId),
           keys.notify(request.endpointId),
+          keys.alive(request.endpointId),
         ],
         [
           request.jobId,
@@ -157,34 +184,46 @@ export function createJobQueue(redis: Redis) {
           param: 'idempotency-key',
         });
       }
-      return { jobId: String(jobId), duplicate: Number(duplicate) === 1, waiting: Number(waiting) };
+      return {
+        jobId: String(jobId),
+        duplicate: Number(duplicate) === 1,
+        waiting: Number(waiting),
+        workerPolling: Number(alive) === 1,
+      };
     },
 
-    /** The newest enqueue notification of an endpoint: read before a take, waited on after an empty one. */
-    async notifyCursor(endpointId: string): Promise<string> {
-      const newest = (await redis.xrevrange(keys.notify(endpointId), '+', '-', 1)) as Record<string, unknown>;
-      return Object.keys(newest)[0] ?? '0';
-    },
-
-    /** Waits up to `blockMs` for an enqueue after `cursor`; true when one arrived. */
+    /** Waits up to `blockMs` for an enqueue after `cursor` (a take's); true when one arrived. */
     async waitForWork(endpointId: string, cursor: string, blockMs: number): Promise<boolean> {
       const reply = await redis.xread(keys.notify(endpointId), cursor, { blockMS: blockMs });
       return Array.isArray(reply) && reply.length > 0;
     },
 
+    /**
+     * A worker's poll: leases up to `max` jobs to the replica. `cursor` is the newest enqueue
+     * notification before the take: when nothing was taken, `waitForWork` waits for one after it.
+     * When `unlessKey` exists (the worker was released), nothing is taken and `stopped` is true.
+     */
     async take(
       endpointId: string,
       replicaId: string,
       max: number,
       leaseMs: number,
       nowMs: number,
-    ): Promise<LeasedJob[]> {
+      unlessKey = '',
+    ): Promise<{ cursor: string; jobs: LeasedJob[]; stopped: boolean }> {
       const flat = await takeScript.exec(
-        [keys.pending(endpointId), keys.leases(endpointId)],
-        [String(nowMs), String(leaseMs), replicaId, String(max), String(RETAIN_SECONDS)],
+        [
+          keys.pending(endpointId),
+          keys.leases(endpointId),
+          keys.notify(endpointId),
+          keys.alive(endpointId),
+          keys.busy(endpointId),
+        ],
+        [String(nowMs), String(leaseMs), replicaId, String(max), String(RETAIN_SECONDS), unlessKey],
       );
+      if (flat[0] === 'stopped') return { cursor: '0', jobs: [], stopped: true };
       const jobs: LeasedJob[] = [];
-      for (let i = 0; i + 4 < flat.length; i += 5) {
+      for (let i = 1; i + 4 < flat.length; i += 5) {
         jobs.push({
           id: String(flat[i]),
           kind: String(flat[i + 1]) as JobKind,
@@ -193,7 +232,7 @@ export function createJobQueue(redis: Redis) {
           attempt: Number(flat[i + 4]),
         });
       }
-      return jobs;
+      return { cursor: String(flat[0] ?? '0'), jobs, stopped: false };
     },
 
     /**
@@ -211,7 +250,7 @@ export function createJobQueue(redis: Redis) {
     ) {
       return (
         (await appendScript.exec(
-          [keys.job(jobId), keys.leases(endpointId), keys.out(jobId)],
+          [keys.job(jobId), keys.leases(endpointId), keys.out(jobId), keys.busy(endpointId)],
           [
             jobId,
             worker.replicaId,
@@ -280,9 +319,11 @@ export function createJobQueue(redis: Redis) {
         for (let i = 0; i + 1 < fields.length; i += 2) record[String(fields[i])] = fields[i + 1];
         const type = String(record.type) as JobEvent['type'];
         events.push(
-          type === 'chunk' || type === 'result' || type === 'error'
-            ? { type, data: parsed(record.data) }
-            : { type },
+          type === 'result'
+            ? { type, data: parsed(record.data), gpuMs: Number(record.gpu_ms ?? 0) }
+            : type === 'chunk' || type === 'error'
+              ? { type, data: parsed(record.data) }
+              : { type },
         );
       }
       return { cursor: next, events };
@@ -343,20 +384,6 @@ export function createJobQueue(redis: Redis) {
       return (await redis.hget<string>(keys.job(jobId), 'state')) ?? null;
     },
 
-    /** A worker of the endpoint is polling; the mark lapses if none polls for 30 s. */
-    async markAlive(endpointId: string) {
-      await redis.set(keys.alive(endpointId), 1, { ex: 30 });
-    },
-
-    async hasLiveWorker(endpointId: string): Promise<boolean> {
-      return (await redis.exists(keys.alive(endpointId))) === 1;
-    },
-
-    /** A replica held a job at `nowMs`: scale-in waits for its idle timeout from here. */
-    async markBusy(endpointId: string, replicaId: string, nowMs: number) {
-      await redis.hset(keys.busy(endpointId), { [replicaId]: nowMs });
-    },
-
     /** When each replica of the endpoint last held a job (ms), for the scaling policy. */
     async lastBusy(endpointId: string): Promise<Record<string, number>> {
       const all = (await redis.hgetall<Record<string, unknown>>(keys.busy(endpointId))) ?? {};
@@ -380,4 +407,4 @@ export function createJobQueue(redis: Redis) {
   };
 }
 
-export type JobQueue = ReturnType<typeof createJobQueue>;
+export type JobQueue = ReturnType<typeof buildJobQueue>;

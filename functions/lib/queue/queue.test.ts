@@ -34,11 +34,17 @@ describe('request queue in Redis', () => {
     const now = Date.now();
     const first = job(endpointId, orgId, now);
     const second = job(endpointId, orgId, now);
-    await queue.enqueue(first);
+    expect((await queue.enqueue(first)).workerPolling).toBe(false);
     await queue.enqueue(second);
     expect(await queue.depth(endpointId)).toEqual({ queued: 2, running: 0 });
 
-    const leased = await queue.take(endpointId, 'rep_a', 1, 30_000, now);
+    const { jobs: leased, cursor } = await queue.take(endpointId, 'rep_a', 1, 30_000, now);
+    // The take marked the replica busy and the endpoint as polled (what scaling and nudges read).
+    expect(await queue.lastBusy(endpointId)).toEqual({ rep_a: now });
+    const third = job(endpointId, orgId, now);
+    expect((await queue.enqueue(third)).workerPolling).toBe(true);
+    // The enqueue after the take's cursor wakes a waiting worker at once.
+    expect(await queue.waitForWork(endpointId, cursor, 1_000)).toBe(true);
     expect(leased).toEqual([
       {
         id: first.jobId,
@@ -48,7 +54,7 @@ describe('request queue in Redis', () => {
         attempt: 1,
       },
     ]);
-    expect(await queue.depth(endpointId)).toEqual({ queued: 1, running: 1 });
+    expect(await queue.depth(endpointId)).toEqual({ queued: 2, running: 1 });
 
     const a = { replicaId: 'rep_a', attempt: 1 };
     const hello = [{ delta: 'Hel' }, { delta: 'lo' }];
@@ -70,7 +76,7 @@ describe('request queue in Redis', () => {
     expect(events).toEqual([
       { type: 'chunk', data: { delta: 'Hel' } },
       { type: 'chunk', data: { delta: 'lo' } },
-      { type: 'result', data: { text: 'Hello' } },
+      { type: 'result', data: { text: 'Hello' }, gpuMs: 1500 },
     ]);
     expect(await queue.state(first.jobId)).toBe('succeeded');
   });
@@ -81,7 +87,7 @@ describe('request queue in Redis', () => {
     const original = await queue.enqueue(job(endpointId, orgId, now, { idempotencyKey: 'retry-1' }));
     const retried = await queue.enqueue(job(endpointId, orgId, now, { idempotencyKey: 'retry-1' }));
     expect(original.waiting).toBe(1);
-    expect(retried).toEqual({ jobId: original.jobId, duplicate: true, waiting: 0 });
+    expect(retried).toEqual({ jobId: original.jobId, duplicate: true, waiting: 0, workerPolling: false });
     expect((await queue.depth(endpointId)).queued).toBe(1);
     const different = {
       ...job(endpointId, orgId, now, { idempotencyKey: 'retry-1' }),
@@ -103,7 +109,7 @@ describe('request queue in Redis', () => {
     await queue.take(endpointId, 'rep_dead', 1, 1_000, now);
     await queue.enqueue(waiting);
     const later = now + 5_000;
-    const retaken = await queue.take(endpointId, 'rep_alive', 1, 30_000, later);
+    const { jobs: retaken } = await queue.take(endpointId, 'rep_alive', 1, 30_000, later);
     expect(retaken.map((j) => [j.id, j.attempt])).toEqual([[lost.jobId, 2]]);
     const dead = { replicaId: 'rep_dead', attempt: 1 };
     expect(
@@ -122,9 +128,26 @@ describe('request queue in Redis', () => {
     expect(await queue.release(work.jobId, endpointId, { replicaId: 'rep_b', attempt: 1 })).toBe(false);
     expect(await queue.release(work.jobId, endpointId, { replicaId: 'rep_a', attempt: 2 })).toBe(false);
     expect(await queue.release(work.jobId, endpointId, { replicaId: 'rep_a', attempt: 1 })).toBe(true);
-    const [retaken] = await queue.take(endpointId, 'rep_b', 1, 30_000, now + 1);
+    const {
+      jobs: [retaken],
+    } = await queue.take(endpointId, 'rep_b', 1, 30_000, now + 1);
     expect(retaken).toMatchObject({ id: work.jobId, attempt: 2 });
     expect((await queue.read(work.jobId, '0', 100)).events).toEqual([{ type: 'requeued' }]);
+  });
+
+  it('leases nothing to a worker whose tombstone key exists', async () => {
+    const { endpointId, orgId } = fresh();
+    const now = Date.now();
+    const work = job(endpointId, orgId, now);
+    await queue.enqueue(work);
+    const tombstone = `worker:released:${newId('replica')}`;
+    await redis.set(tombstone, 1, { ex: 60 });
+    expect(await queue.take(endpointId, 'rep_gone', 5, 30_000, now, tombstone)).toEqual({
+      cursor: '0',
+      jobs: [],
+      stopped: true,
+    });
+    expect(await queue.depth(endpointId)).toEqual({ queued: 1, running: 0 });
   });
 
   it('re-queues a released replica’s jobs at once, and only its own', async () => {
@@ -137,7 +160,9 @@ describe('request queue in Redis', () => {
     await queue.enqueue(theirs);
     await queue.take(endpointId, 'rep_kept', 1, 30_000, now);
     await queue.forgetReplica(endpointId, 'rep_released');
-    const [retaken] = await queue.take(endpointId, 'rep_new', 5, 30_000, now + 1);
+    const {
+      jobs: [retaken],
+    } = await queue.take(endpointId, 'rep_new', 5, 30_000, now + 1);
     expect(retaken).toMatchObject({ id: mine.jobId, attempt: 2 });
     expect(await queue.state(theirs.jobId)).toBe('running');
     expect((await queue.depth(endpointId)).running).toBe(2);
@@ -158,7 +183,7 @@ describe('request queue in Redis', () => {
 
     const expired = job(endpointId, orgId, now, { deadlineMs: now + 1_000 });
     await queue.enqueue(expired);
-    expect(await queue.take(endpointId, 'rep_a', 5, 30_000, now + 2_000)).toEqual([]);
+    expect((await queue.take(endpointId, 'rep_a', 5, 30_000, now + 2_000)).jobs).toEqual([]);
     expect(await queue.state(expired.jobId)).toBe('timed_out');
     expect((await queue.read(expired.jobId, '0', 100)).events).toEqual([{ type: 'timed_out' }]);
 

@@ -6,10 +6,11 @@
  */
 
 /**
- * KEYS: idempotency key, job hash, pending list, notify stream. ARGV: job id, ttl s, use-idempotency
- * flag, request fingerprint, fields… The notify stream wakes workers long-polling for this endpoint.
- * Returns {job id, 0 new | 1 same request again | 2 the key was used for a different request, jobs
- * now waiting in the endpoint's queue (new jobs only)}.
+ * KEYS: idempotency key, job hash, pending list, notify stream, alive mark. ARGV: job id, ttl s,
+ * use-idempotency flag, request fingerprint, fields… The notify stream wakes workers long-polling for
+ * this endpoint. Returns {job id, 0 new | 1 same request again | 2 the key was used for a different
+ * request, jobs now waiting in the endpoint's queue (new jobs only), 1 when a worker is polling}: what
+ * the scale-up nudge needs, in the same round trip.
  */
 export const ENQUEUE = `
 if ARGV[3] == '1' then
@@ -25,17 +26,26 @@ redis.call('HSET', KEYS[2], 'fingerprint', ARGV[4], unpack(ARGV, 5))
 redis.call('EXPIRE', KEYS[2], ARGV[2])
 local waiting = redis.call('LPUSH', KEYS[3], ARGV[1])
 redis.call('XADD', KEYS[4], 'MAXLEN', '~', '1000', '*', 'job', ARGV[1])
-return {ARGV[1], 0, waiting}
+return {ARGV[1], 0, waiting, redis.call('EXISTS', KEYS[5])}
 `;
 
 /**
- * Re-queues jobs whose lease expired (their worker died: they go to the front), then leases up to
- * ARGV[4] queued jobs to the replica. A job past its deadline is timed out instead of leased.
- * KEYS: pending list, leases zset. ARGV: now ms, lease ms, replica id, max jobs, stream ttl s.
- * Returns a flat list: id, kind, input, deadline, attempt, … per leased job.
+ * A worker's poll, in one round trip: marks the endpoint as having a polling worker (for 30 s), reads
+ * the notify cursor (an empty take then waits for enqueues after it, so none is missed), re-queues
+ * jobs whose lease expired (their worker died: they go to the front), then leases up to ARGV[4] queued
+ * jobs to the replica and marks it busy. A job past its deadline is timed out instead of leased.
+ * KEYS: pending list, leases zset, notify stream, alive mark, busy hash. ARGV: now ms, lease ms,
+ * replica id, max jobs, stream ttl s, and optionally a key whose existence means "take nothing" (the
+ * worker's released tombstone). Returns a flat list: the cursor, then id, kind, input, deadline,
+ * attempt, … per leased job; or {'stopped'} when the tombstone exists.
  */
 export const TAKE = `
 local now = tonumber(ARGV[1])
+if ARGV[6] and ARGV[6] ~= '' and redis.call('EXISTS', ARGV[6]) == 1 then return {'stopped'} end
+redis.call('SET', KEYS[4], 1, 'EX', 30)
+local newest = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)
+local cursor = '0'
+if newest[1] then cursor = newest[1][1] end
 local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
 for _, id in ipairs(expired) do
   redis.call('ZREM', KEYS[2], id)
@@ -47,7 +57,7 @@ for _, id in ipairs(expired) do
     redis.call('RPUSH', KEYS[1], id)
   end
 end
-local taken = {}
+local taken = {cursor}
 local count = 0
 while count < tonumber(ARGV[4]) do
   local id = redis.call('RPOP', KEYS[1])
@@ -71,15 +81,16 @@ while count < tonumber(ARGV[4]) do
     end
   end
 end
+if count > 0 then redis.call('HSET', KEYS[5], ARGV[3], now) end
 return taken
 `;
 
 /**
  * Appends a worker's output events and extends its lease, only while the job is still this attempt's
  * (a cancelled, re-queued or overdue job answers 0, telling the worker to stop). Batches carry a
- * sequence number: a batch the worker resends after a lost reply is not appended twice.
- * KEYS: job hash, leases zset, output stream. ARGV: job id, replica id, lease until ms, ttl s,
- * attempt, batch seq, now ms, events…
+ * sequence number: a batch the worker resends after a lost reply is not appended twice. The replica
+ * is marked busy. KEYS: job hash, leases zset, output stream, busy hash. ARGV: job id, replica id,
+ * lease until ms, ttl s, attempt, batch seq, now ms, events…
  */
 export const APPEND = `
 if redis.call('HGET', KEYS[1], 'state') ~= 'running' or redis.call('HGET', KEYS[1], 'replica') ~= ARGV[2]
@@ -88,6 +99,7 @@ if redis.call('HGET', KEYS[1], 'state') ~= 'running' or redis.call('HGET', KEYS[
 end
 if tonumber(redis.call('HGET', KEYS[1], 'deadline')) <= tonumber(ARGV[7]) then return 0 end
 redis.call('ZADD', KEYS[2], tonumber(ARGV[3]), ARGV[1])
+redis.call('HSET', KEYS[4], ARGV[2], ARGV[7])
 local seq = tonumber(ARGV[6])
 if seq > tonumber(redis.call('HGET', KEYS[1], 'seq') or '0') then
   redis.call('HSET', KEYS[1], 'seq', seq)
@@ -118,8 +130,10 @@ return 1
  * on the stream the waiting request reads. A worker (replica id and attempt given) may only finish its
  * own running attempt; the edge (replica '') stops a queued or running job, billing a running one up
  * to now, and takes a queued one off the pending list so queue depth (which scaling reads) stays
- * true. KEYS: job hash, leases zset, output stream, pending list. ARGV: job id, replica id, final
- * state, event type, payload, now ms, ttl s, gpu ms, allowed prior states, attempt.
+ * true. The terminal event carries the GPU time, so the waiting request needs no further read; a
+ * worker's finish marks its replica busy. KEYS: job hash, leases zset, output stream, pending list,
+ * busy hash. ARGV: job id, replica id, final state, event type, payload, now ms, ttl s, gpu ms, allowed
+ * prior states, attempt.
  */
 export const FINISH = `
 local state = redis.call('HGET', KEYS[1], 'state')
@@ -132,13 +146,14 @@ if not allowed then return 0 end
 local gpu = ARGV[8]
 if ARGV[2] ~= '' then
   if redis.call('HGET', KEYS[1], 'replica') ~= ARGV[2] or redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[10] then return 0 end
+  redis.call('HSET', KEYS[5], ARGV[2], ARGV[6])
 elseif state == 'running' then
   gpu = tostring(tonumber(ARGV[6]) - tonumber(redis.call('HGET', KEYS[1], 'started') or ARGV[6]))
 end
 redis.call('HSET', KEYS[1], 'state', ARGV[3], 'completed', ARGV[6], 'gpu_ms', gpu, 'outcome', ARGV[5])
 redis.call('ZREM', KEYS[2], ARGV[1])
 if state == 'queued' then redis.call('LREM', KEYS[4], 1, ARGV[1]) end
-redis.call('XADD', KEYS[3], '*', 'type', ARGV[4], 'data', ARGV[5])
+redis.call('XADD', KEYS[3], '*', 'type', ARGV[4], 'data', ARGV[5], 'gpu_ms', gpu)
 redis.call('EXPIRE', KEYS[3], ARGV[7])
 redis.call('EXPIRE', KEYS[1], ARGV[7])
 return 1
