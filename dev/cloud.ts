@@ -2,9 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Client } from '@upstash/qstash';
 import { migrateAndSeed } from '../db/migrate.ts';
 import { workerEnvironment } from '../functions/core/compute.ts';
 import { HANDLED_STRIPE_EVENTS } from '../functions/lib/billing/stripe-events.ts';
+import { RECONCILE_PATH } from '../functions/lib/orchestrator/nudge.ts';
 import { startLocalCompute } from './compute/server.ts';
 import { startMailOutbox } from './mail/server.ts';
 import { startNeonProxy } from './neon-proxy/server.ts';
@@ -127,6 +129,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       ...(options.dataDir ? { dataFile: join(options.dataDir, 'qstash.json') } : {}),
     });
     stops.push(qstash.close);
+    const qstashClient = new Client({ baseUrl: qstash.url, token: secrets.qstashToken });
 
     const compute = await startLocalCompute({
       port: options.ports.compute,
@@ -141,6 +144,19 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         },
       }),
       ...(options.onWorkerOutput ? { onOutput: options.onWorkerOutput } : {}),
+      // As AWS routes ECS task state changes (EventBridge → QStash) to the orchestrator.
+      onEnded: (replicaId, reason) => {
+        void qstashClient
+          .publishJSON({
+            url: new URL(RECONCILE_PATH, options.edgeUrl).toString(),
+            body: { replica_ended: { replica_id: replicaId, reason } },
+            deduplicationId: `replica-ended-${replicaId}`,
+            retries: 3,
+          })
+          .catch((error: unknown) =>
+            console.warn(`replica ${replicaId} ended, not reported: ${(error as Error).message}`),
+          );
+      },
     });
     stops.push(compute.close);
 

@@ -17,6 +17,11 @@ export interface LocalComputeOptions {
   /** Time between SIGTERM and SIGKILL when stopping a replica. */
   stopGraceMs?: number;
   onOutput?: (replicaId: string, line: string) => void;
+  /**
+   * A replica's process ended without being asked to (crash, kill): the provider's state-change
+   * event, as ECS sends one to EventBridge, so the orchestrator can replace it at once.
+   */
+  onEnded?: (replicaId: string, reason: string) => void;
 }
 
 export interface LocalCompute {
@@ -69,11 +74,9 @@ export async function startLocalCompute(options: LocalComputeOptions): Promise<L
     });
     child.once('exit', (code, signal) => {
       const clean = replica.stopping || code === 0;
-      replica.state = {
-        ...replica.state,
-        status: clean ? 'stopped' : 'failed',
-        reason: signal ? `killed by ${signal}` : `exited with code ${code}`,
-      };
+      const reason = signal ? `killed by ${signal}` : `exited with code ${code}`;
+      replica.state = { ...replica.state, status: clean ? 'stopped' : 'failed', reason };
+      if (!replica.stopping) options.onEnded?.(spec.replicaId, reason);
     });
     for (const stream of [child.stdout, child.stderr]) {
       stream?.setEncoding('utf8');
@@ -106,7 +109,13 @@ export async function startLocalCompute(options: LocalComputeOptions): Promise<L
     }
     const path = (request.url ?? '/').split('?')[0] ?? '/';
     if (request.method === 'GET' && path === '/replicas') {
-      return sendJson(response, 200, { replicas: [...replicas.values()].map((replica) => replica.state) });
+      // Beside the provider's fields, the endpoint and process id: drills find and kill workers by them.
+      const listed = [...replicas.values()].map((replica) => ({
+        ...replica.state,
+        endpointId: replica.spec.endpointId,
+        pid: replica.child.pid ?? null,
+      }));
+      return sendJson(response, 200, { replicas: listed });
     }
     if (request.method === 'POST' && path === '/replicas') {
       let body: unknown;

@@ -9,9 +9,10 @@ import { LocalComputeProvider } from '../../functions/lib/compute/local.ts';
  */
 const WORKER_SCRIPT = `
 const mode = process.env.MODEL;
-console.log('worker ' + process.env.REPLICA_ID + ' up for ' + process.env.ENDPOINT_ID);
 if (mode === 'crash') process.exit(3);
 process.on('SIGTERM', () => { if (mode !== 'stubborn') process.exit(0); });
+// Said once the SIGTERM handler is in place: a test that stops the worker after this sees a clean exit.
+console.log('worker ' + process.env.REPLICA_ID + ' up for ' + process.env.ENDPOINT_ID);
 setInterval(() => {}, 1000);
 `;
 

@@ -3,21 +3,35 @@ import { InvalidRequestError } from '../../core/errors.ts';
 import { isId } from '../../core/ids.ts';
 import { createRouter } from '../../lib/openapi.ts';
 import { RECONCILE_PATH } from '../../lib/orchestrator/nudge.ts';
-import { reconcileAll, reconcileEndpoint } from '../../lib/orchestrator/reconcile.ts';
+import { reconcileAll, reconcileEndpoint, replicaEnded } from '../../lib/orchestrator/reconcile.ts';
 import { verifiedQStashBody } from '../../lib/qstash.ts';
 
-const ReconcileRequest = z
-  .object({
-    endpoint_id: z
-      .string()
-      .refine((id) => isId('endpoint', id), 'is not an endpoint id')
-      .optional(),
-  })
-  .strict();
+const ReconcileRequest = z.union([
+  z
+    .object({
+      endpoint_id: z
+        .string()
+        .refine((id) => isId('endpoint', id), 'is not an endpoint id')
+        .optional(),
+    })
+    .strict(),
+  z
+    .object({
+      /** The provider reports that this replica's process or task ended. */
+      replica_ended: z
+        .object({
+          replica_id: z.string().refine((id) => isId('replica', id), 'is not a replica id'),
+          reason: z.string().max(500).nullable().default(null),
+        })
+        .strict(),
+    })
+    .strict(),
+]);
 
 /**
  * The orchestrator: only QStash may call it (signature over the raw body). A scale-up nudge names one
- * endpoint; the minute schedule sends `{}` and every endpoint is reconciled.
+ * endpoint; the minute schedule sends `{}` and every endpoint is reconciled; the provider's report of
+ * a replica that ended (`replica_ended`) fails it and reconciles its endpoint at once.
  */
 export const orchestrator = createRouter();
 
@@ -33,6 +47,11 @@ orchestrator.post('/reconcile', async (c) => {
   const request = ReconcileRequest.safeParse(parsed);
   if (!request.success)
     throw new InvalidRequestError(`Invalid reconcile request: ${request.error.issues[0]?.message}`);
+  if ('replica_ended' in request.data) {
+    const { replica_id, reason } = request.data.replica_ended;
+    const ended = await replicaEnded(ctx, replica_id, reason);
+    return c.json({ endpoints: ended?.plan ? [{ endpoint_id: ended.endpointId, ...ended.plan }] : [] }, 200);
+  }
   const endpointId = request.data.endpoint_id;
   if (endpointId) {
     const plan = await reconcileEndpoint(ctx, endpointId);

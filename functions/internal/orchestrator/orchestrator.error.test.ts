@@ -46,6 +46,28 @@ afterAll(async () => {
 });
 
 describe('orchestrator faults', () => {
+  it('refuses malformed reconcile bodies with a 400 naming the problem, even when signed', async () => {
+    for (const body of [
+      { endpoint_id: 'not-an-id' },
+      { replica_ended: { replica_id: 'job_1ChXsdT9sfmEDvyJWKBzqp' } },
+      { replica_ended: { replica_id: 'rep_1ChXsb6vYAv6WmWGwndLh1', reason: 'x'.repeat(501) } },
+      { replica_ended: { replica_id: 'rep_1ChXsb6vYAv6WmWGwndLh1' }, endpoint_id: 'ep_1' },
+    ]) {
+      const answer = await signedReconcile(edge.url, body);
+      expect(answer.status).toBe(400);
+      expect((await answer.json()).error).toMatchObject({
+        type: 'invalid_request_error',
+        message: expect.stringContaining('Invalid reconcile request'),
+      });
+    }
+    // A well-formed report about a replica nobody knows changes nothing.
+    const unknown = await signedReconcile(edge.url, {
+      replica_ended: { replica_id: 'rep_1ChXsb6vYAv6WmWGwndLh1', reason: null },
+    });
+    expect(unknown.status).toBe(200);
+    expect(await unknown.json()).toEqual({ endpoints: [] });
+  });
+
   it('records a failed replica when the provider fails, and answers waiting requests 503 with retry-after', async () => {
     const created = await call('POST', '/api/deployments', {
       token,

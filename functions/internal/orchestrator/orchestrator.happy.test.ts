@@ -193,6 +193,40 @@ describe('scale to zero and back', () => {
     expect(states).toEqual(['failed', 'active', 'provisioning', 'requested']);
   }, 90_000);
 
+  it('fails a replica the provider reports ended and replaces it at once; a report about a running one changes nothing', async () => {
+    const { id } = await deploy({ min_replicas: 1, max_replicas: 1 });
+    await reconcile({ endpoint_id: id });
+    await waitFor(async () => (await liveReplicas(id))[0]?.state === 'active');
+    const [running] = await liveReplicas(id);
+    const replicaId = running?.id ?? '';
+
+    // A stale or forged report: the provider still runs the replica, so nothing changes.
+    const untrue = await reconcile({ replica_ended: { replica_id: replicaId, reason: 'made up' } });
+    expect(untrue.status).toBe(200);
+    expect((await liveReplicas(id)).map((replica) => replica.id)).toEqual([replicaId]);
+
+    expect(killReplicaProcess(replicaId)).toBe(true);
+    await waitFor(
+      async () => (await compute.list()).find((p) => p.replicaId === replicaId)?.status === 'failed',
+    );
+    const reported = await reconcile({ replica_ended: { replica_id: replicaId, reason: 'task stopped' } });
+    expect(reported.status).toBe(200);
+    expect((await reported.json()).endpoints).toEqual([
+      expect.objectContaining({ endpoint_id: id, start: 1 }),
+    ]);
+    const [dead] = await database.db.select().from(replicas).where(eq(replicas.id, replicaId));
+    // The provider's own reason is kept over the report's.
+    expect(dead).toMatchObject({ state: 'failed', failureReason: 'killed by SIGKILL' });
+    const [replacement] = await liveReplicas(id);
+    expect(replacement?.id).toBeDefined();
+    expect(replacement?.id).not.toBe(replicaId);
+
+    // Reported again (QStash redelivers): the replacement is not failed, nothing more starts.
+    const again = await reconcile({ replica_ended: { replica_id: replicaId, reason: 'task stopped' } });
+    expect(again.status).toBe(200);
+    expect((await liveReplicas(id)).map((replica) => replica.id)).toEqual([replacement?.id]);
+  }, 60_000);
+
   it('scales out under load up to max_replicas, and no further', async () => {
     const { id, client } = await deploy({
       min_replicas: 0,

@@ -178,31 +178,62 @@ export async function reconcileProvider(ctx: ServiceContext) {
       await ctx.compute.stop(seen.providerRef);
       orphansStopped++;
     } else if (!alive && live && seen.status !== 'stopping') {
-      const [ended] = await ctx.db
-        .update(replicas)
-        .set({
-          state: 'failed',
-          failureReason: seen.reason ?? 'the worker exited',
-          releasedAt: ctx.clock.now(),
-        })
-        .where(and(eq(replicas.id, row.id), inArray(replicas.state, [...LIVE])))
-        .returning({ id: replicas.id });
-      if (ended) {
-        await forgetWorker(ctx, row.workerTokenHash);
-        await recordReplicaEvents(ctx.db, [
-          {
-            orgId: row.orgId,
-            endpointId: row.endpointId,
-            replicaId: row.id,
-            state: 'failed',
-            detail: `the worker ended: ${seen.reason ?? 'no reason given'}`,
-          },
-        ]);
-        failed++;
-      }
+      if (await markReplicaEnded(ctx, row, seen.reason)) failed++;
     }
   }
   return { orphansStopped, failed };
+}
+
+/**
+ * A live replica whose process or task ended on its own: it is failed (its uptime ends now), its
+ * token stops working, and the jobs it held are re-queued at once rather than when their leases
+ * lapse. False when it was no longer live (already released or failed).
+ */
+async function markReplicaEnded(
+  ctx: ServiceContext,
+  row: typeof replicas.$inferSelect,
+  reason: string | null,
+): Promise<boolean> {
+  const [ended] = await ctx.db
+    .update(replicas)
+    .set({ state: 'failed', failureReason: reason ?? 'the worker exited', releasedAt: ctx.clock.now() })
+    .where(and(eq(replicas.id, row.id), inArray(replicas.state, [...LIVE])))
+    .returning({ id: replicas.id });
+  if (!ended) return false;
+  await forgetWorker(ctx, row.workerTokenHash);
+  await createJobQueue(ctx.redis).forgetReplica(row.endpointId, row.id);
+  await recordReplicaEvents(ctx.db, [
+    {
+      orgId: row.orgId,
+      endpointId: row.endpointId,
+      replicaId: row.id,
+      state: 'failed',
+      detail: `the worker ended: ${reason ?? 'no reason given'}`,
+    },
+  ]);
+  return true;
+}
+
+/**
+ * The provider reports that a replica's process or task ended (a crash, a kill, a spot interruption):
+ * it is marked failed and its endpoint reconciled at once, so a replacement starts within seconds
+ * instead of at the next minute's provider check. A report for a replica that is not live (one the
+ * orchestrator stopped, or reported twice) changes nothing. Answers the endpoint's plan, if any.
+ */
+export async function replicaEnded(
+  ctx: ServiceContext,
+  replicaId: string,
+  reason: string | null,
+): Promise<{ endpointId: string; plan: ScalingPlan | null } | null> {
+  const [row] = await ctx.db.select().from(replicas).where(eq(replicas.id, replicaId));
+  if (!row?.providerRef) return null;
+  // The report is checked against the provider itself: a stale or replayed report about a replica
+  // that is in fact running must not fail it.
+  const seen = (await ctx.compute.list()).find((replica) => replica.replicaId === row.id);
+  if (seen && (seen.status === 'pending' || seen.status === 'running' || seen.status === 'stopping'))
+    return null;
+  await markReplicaEnded(ctx, row, seen?.reason ?? reason);
+  return { endpointId: row.endpointId, plan: await reconcileEndpoint(ctx, row.endpointId) };
 }
 
 /**
