@@ -112,6 +112,12 @@ export function createWorkerClient(baseUrl: string, token: string) {
       const path = `/internal/worker/jobs/${job.id}/release`;
       await expectOk(await call(path, { attempt: job.attempt }, undefined, 5_000), job.id);
     },
+    /** Hands back every job leased to this replica but `holding` (ones a stopped take never delivered). */
+    async releaseUnclaimed(holding: string[]): Promise<number> {
+      const response = await call('/internal/worker/jobs/release-unclaimed', { holding }, undefined, 5_000);
+      if (!response.ok) throw new Error(`worker API answered ${response.status}: ${await response.text()}`);
+      return ((await response.json()) as { released: number }).released;
+    },
     async events(job: { id: string; attempt: number }, seq: number, chunks: Record<string, unknown>[]) {
       const body = { attempt: job.attempt, seq, chunks };
       await expectOk(await call(`/internal/worker/jobs/${job.id}/events`, body), job.id);

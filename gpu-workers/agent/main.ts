@@ -73,6 +73,14 @@ async function main() {
       running.set(task, job);
     }
   }
+  // The take this worker abandoned may have leased it jobs whose reply it never read: those go back now.
+  await client.releaseUnclaimed([...running.values()].map((job) => job.id)).then(
+    (released) => {
+      if (released > 0) log(`${released} jobs leased by an abandoned take handed back`);
+    },
+    (error: unknown) =>
+      log(`unclaimed jobs not handed back: ${error instanceof Error ? error.message : String(error)}`),
+  );
   const drained = Promise.all(running.keys()).then(() => true);
   const timedOut = new Promise<boolean>((resolve) =>
     setTimeout(() => resolve(false), config.DRAIN_TIMEOUT_MS).unref(),

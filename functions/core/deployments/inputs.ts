@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { displayNameInput } from '../auth/inputs.ts';
 import { spendCapInput } from '../billing/caps.ts';
 
+/** Jobs one replica runs at once: the knob's bound, and so the most a worker may take in one poll. */
+export const MAX_CONCURRENCY_PER_REPLICA = 256;
+
 /** A container image reference: `registry/name:tag` or `name@sha256:…`, as Docker parses them. */
 const IMAGE_REFERENCE =
   /^(?:[a-z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
@@ -40,7 +43,7 @@ const knobs = {
   min_replicas: z.number().int().min(0).max(10),
   max_replicas: z.number().int().min(1).max(20),
   idle_timeout_seconds: z.number().int().min(10).max(86_400),
-  concurrency_per_replica: z.number().int().min(1).max(256),
+  concurrency_per_replica: z.number().int().min(1).max(MAX_CONCURRENCY_PER_REPLICA),
   env: envInput,
   /** `{"daily_cents": 2000, "monthly_cents": 40000}`: past a cap the deployment answers 402 and scales to zero. */
   spend_cap: spendCapInput,

@@ -6,6 +6,7 @@ import { jsonRequest as json } from '../../api/schemas.ts';
 import type { AppEnv } from '../../context.ts';
 import { apiKeySubject } from '../../core/billing/caps.ts';
 import { costMicroUsd } from '../../core/billing/cost.ts';
+import { MAX_CONCURRENCY_PER_REPLICA } from '../../core/deployments/inputs.ts';
 import { ConflictError, InvalidRequestError, NotFoundError, UnauthorizedError } from '../../core/errors.ts';
 import { isId } from '../../core/ids.ts';
 import { jobInputKey, jobOutputKey, OUTPUT_NAME, outputContentType } from '../../core/payloads/store.ts';
@@ -61,7 +62,7 @@ workerApi.openapi(
     request: json(
       z
         .object({
-          max: z.number().int().min(1).max(64).default(1),
+          max: z.number().int().min(1).max(MAX_CONCURRENCY_PER_REPLICA).default(1),
           wait_ms: z.number().int().min(0).max(MAX_WAIT_MS).default(MAX_WAIT_MS),
         })
         .strict(),
@@ -267,6 +268,33 @@ workerApi.openapi(
     if (!released)
       throw new ConflictError('This job is no longer yours (cancelled, timed out or re-queued).');
     return c.json({ ok: true }, 200);
+  },
+);
+
+workerApi.openapi(
+  createRoute({
+    method: 'post',
+    path: '/jobs/release-unclaimed',
+    hide: true,
+    request: json(
+      z
+        .object({
+          /** The jobs the worker holds (and will finish or hand back itself). */
+          holding: z.array(JobParams.shape.id).max(256),
+        })
+        .strict(),
+    ),
+    responses: ok,
+  }),
+  async (c) => {
+    const identity = c.get('worker');
+    // Called as a worker stops taking: a take it abandoned may have leased it jobs it never saw.
+    const released = await createJobQueue(c.get('services').redis).releaseUnclaimed(
+      identity.endpointId,
+      identity.replicaId,
+      c.req.valid('json').holding,
+    );
+    return c.json({ released }, 200);
   },
 );
 

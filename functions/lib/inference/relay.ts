@@ -26,6 +26,7 @@ export interface JobOutcome {
 /**
  * Waits for a job's end while relaying its output, until its deadline. Ends it as `timed_out` when
  * the deadline passes first and as `cancelled` when `signal` aborts (the client disconnected).
+ * `retried`: the client sent an Idempotency-Key, so a retry will join this job and read its output.
  */
 export async function awaitJob(
   queue: JobQueue,
@@ -33,13 +34,15 @@ export async function awaitJob(
   hooks: RelayHooks,
   signal: AbortSignal,
   now: () => number,
+  retried = false,
 ): Promise<JobOutcome> {
   try {
-    return await relay(queue, job, hooks, signal, now);
+    return await relay(queue, job, hooks, signal, now, retried);
   } catch (error) {
-    // Whatever ended the wait (a lost stream, Redis trouble), nobody will read this job's output now:
-    // stop it so no GPU keeps working for a client that is gone. A no-op if it already ended.
-    await queue.stop(job.id, job.endpointId, 'cancelled', now()).catch(() => {});
+    // Whatever ended the wait (a lost stream, Redis trouble), nobody will read this job's output now —
+    // unless the client will retry with its key: then the job runs on (its deadline still bounds it)
+    // and the retry finds it. Otherwise stop it, so no GPU works for a client that is gone.
+    if (!retried) await queue.stop(job.id, job.endpointId, 'cancelled', now()).catch(() => {});
     throw error;
   }
 }
@@ -50,8 +53,10 @@ async function relay(
   hooks: RelayHooks,
   signal: AbortSignal,
   now: () => number,
+  retried: boolean,
 ): Promise<JobOutcome> {
   const clientGone = async (): Promise<never> => {
+    if (retried) throw new ServiceError('timeout', 'The client closed the request; the job runs on.');
     await queue.stop(job.id, job.endpointId, 'cancelled', now());
     throw new ServiceError('timeout', 'The client closed the request; the job was cancelled.');
   };

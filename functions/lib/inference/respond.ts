@@ -88,7 +88,8 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
   const now = () => ctx.clock.now().getTime();
   // A client that sent an Idempotency-Key means to retry: its disconnect does not cancel the job, so
   // the retry finds it running or done instead of cancelled.
-  const signal = c.req.header('idempotency-key') ? new AbortController().signal : c.req.raw.signal;
+  const retried = c.req.header('idempotency-key') !== undefined;
+  const signal = retried ? new AbortController().signal : c.req.raw.signal;
   const submittedAt = now();
   // Workers record the jobs they finish; a job that ran out of time is recorded here, as a failure.
   const wait: typeof awaitJob = (...args) =>
@@ -114,7 +115,7 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
     });
 
   if (!body.stream) {
-    const { result, gpuMs } = await wait(queue, job, {}, signal, now);
+    const { result, gpuMs } = await wait(queue, job, {}, signal, now, retried);
     const { gpuSeconds, costUsd } = jobCost(gpuMs, target.pricePerHourMicroUsd);
     c.header('x-gpu-seconds', gpuSeconds.toFixed(3));
     c.header('x-cost-usd', costUsd.toFixed(6));
@@ -148,6 +149,7 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
         },
         aborted.signal,
         now,
+        retried,
       );
       const final = result as FinalResult;
       if (body.stream_options?.include_usage && final.usage) {

@@ -2,7 +2,15 @@ import { sha256Hex } from '../../core/auth/secrets.ts';
 import { ConflictError } from '../../core/errors.ts';
 import type { JobKind } from '../../core/jobs/states.ts';
 import type { Redis } from '../redis.ts';
-import { APPEND, ENQUEUE, EXPIRE_REPLICA_LEASES, FINISH, RELEASE, TAKE } from './scripts.ts';
+import {
+  APPEND,
+  ENQUEUE,
+  EXPIRE_REPLICA_LEASES,
+  FINISH,
+  RELEASE,
+  RELEASE_UNCLAIMED,
+  TAKE,
+} from './scripts.ts';
 
 /** How long a job's hash and output stream outlive its end: long enough for a slow reader. */
 const RETAIN_SECONDS = 3600;
@@ -88,6 +96,7 @@ function buildJobQueue(redis: Redis) {
   const finishScript = redis.createScript<number>(FINISH);
   const releaseScript = redis.createScript<number>(RELEASE);
   const expireLeasesScript = redis.createScript<number>(EXPIRE_REPLICA_LEASES);
+  const releaseUnclaimedScript = redis.createScript<number>(RELEASE_UNCLAIMED);
 
   /** `worker` is the replica and attempt finishing its own job; null when the edge stops a job. */
   const finish = async (
@@ -285,6 +294,19 @@ function buildJobQueue(redis: Redis) {
       nowMs: number,
     ) {
       return finish(jobId, endpointId, worker, 'failed', 'error', error, nowMs, gpuMs, 'running');
+    },
+
+    /**
+     * A stopping worker hands back the jobs leased to it that it never received (a take's reply was in
+     * flight when it stopped): all its leases but `held` end now. Answers how many were handed back.
+     */
+    async releaseUnclaimed(endpointId: string, replicaId: string, held: string[]): Promise<number> {
+      return Number(
+        await releaseUnclaimedScript.exec(
+          [keys.leases(endpointId), keys.notify(endpointId)],
+          [replicaId, ...held],
+        ),
+      );
     },
 
     /** Stops a queued or running job (client gone, deadline, explicit cancel); false if already ended. */

@@ -150,6 +150,27 @@ describe('request queue in Redis', () => {
     expect(await queue.depth(endpointId)).toEqual({ queued: 1, running: 0 });
   });
 
+  it('hands back the leases a stopping worker never received, and keeps the ones it holds', async () => {
+    const { endpointId, orgId } = fresh();
+    const now = Date.now();
+    const held = job(endpointId, orgId, now);
+    const unseen = job(endpointId, orgId, now);
+    const others = job(endpointId, orgId, now);
+    await queue.enqueue(held);
+    await queue.enqueue(unseen);
+    await queue.take(endpointId, 'rep_stopping', 2, 60_000, now);
+    await queue.enqueue(others);
+    await queue.take(endpointId, 'rep_other', 1, 60_000, now);
+    expect(await queue.releaseUnclaimed(endpointId, 'rep_stopping', [held.jobId])).toBe(1);
+    const {
+      jobs: [retaken],
+    } = await queue.take(endpointId, 'rep_new', 5, 60_000, now + 1);
+    expect(retaken).toMatchObject({ id: unseen.jobId, attempt: 2 });
+    expect(await queue.state(held.jobId)).toBe('running');
+    expect(await queue.state(others.jobId)).toBe('running');
+    expect(await queue.releaseUnclaimed(endpointId, 'rep_stopping', [held.jobId])).toBe(0);
+  });
+
   it('re-queues a released replica’s jobs at once, and only its own', async () => {
     const { endpointId, orgId } = fresh();
     const now = Date.now();

@@ -160,6 +160,27 @@ return 1
 `;
 
 /**
+ * A stopping worker's leases on jobs it never received (their take's reply was in flight when it
+ * stopped taking): every running job leased to the replica, except those it says it holds, is
+ * expired now, so the next take re-queues it instead of waiting out the lease. KEYS: leases zset,
+ * notify stream. ARGV: replica id, held job ids…
+ */
+export const RELEASE_UNCLAIMED = `
+local held = {}
+for i = 2, #ARGV do held[ARGV[i]] = true end
+local released = 0
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local job = 'job:' .. id
+  if not held[id] and redis.call('HGET', job, 'replica') == ARGV[1] and redis.call('HGET', job, 'state') == 'running' then
+    redis.call('ZADD', KEYS[1], 0, id)
+    released = released + 1
+  end
+end
+if released > 0 then redis.call('XADD', KEYS[2], 'MAXLEN', '~', '1000', '*', 'job', 'requeue') end
+return released
+`;
+
+/**
  * A released replica's running jobs: their leases end now, so the next take re-queues them instead
  * of waiting out the lease. KEYS: leases zset, notify stream. ARGV: replica id.
  */
