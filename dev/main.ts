@@ -124,7 +124,7 @@ async function main() {
   const profileFlags = config.EDGE_CPU_PROFILE_DIR
     ? ['--cpu-prof', `--cpu-prof-dir=${config.EDGE_CPU_PROFILE_DIR}`]
     : [];
-  edge =
+  const spawnEdge = () =>
     config.EDGE_RUNTIME === 'node'
       ? spawn(process.execPath, [...profileFlags, EDGE_NODE], {
           cwd: ROOT,
@@ -153,13 +153,40 @@ async function main() {
           ],
           { cwd: ROOT, env: edgeProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] },
         );
-  prefixLines('[edge]', edge.stdout);
-  prefixLines('[edge]', edge.stderr);
-  edge.once('exit', (code) => {
-    if (!stopping) {
-      console.error(`the edge (${config.EDGE_RUNTIME}) exited (code ${code})`);
-      void shutdown(1);
-    }
+  let restarting = false;
+  const startEdge = () => {
+    const child = spawnEdge();
+    prefixLines('[edge]', child.stdout);
+    prefixLines('[edge]', child.stderr);
+    child.once('exit', (code) => {
+      if (!stopping && !restarting) {
+        console.error(`the edge (${config.EDGE_RUNTIME}) exited (code ${code})`);
+        void shutdown(1);
+      }
+    });
+    return child;
+  };
+  edge = startEdge();
+  // SIGUSR2 restarts the edge abruptly, as a deploy or an evicted isolate cuts open connections: what
+  // `npm run drill` does to check that streams end cleanly and jobs are charged once.
+  process.on('SIGUSR2', () => {
+    if (stopping || restarting || !edge) return;
+    restarting = true;
+    const old = edge;
+    old.once('exit', () => {
+      edge = startEdge();
+      waitForEdge(edgeUrl, edge).then(
+        () => {
+          restarting = false;
+          console.log('edge restarted');
+        },
+        (error: unknown) => {
+          console.error(`the edge did not come back: ${(error as Error).message}`);
+          void shutdown(1);
+        },
+      );
+    });
+    old.kill('SIGKILL');
   });
   await waitForEdge(edgeUrl, edge);
   // The orchestrator's minute schedule, as production has it: idle replicas are released on time.

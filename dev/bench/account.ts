@@ -14,9 +14,16 @@ export interface Deployment {
   id: string;
   /** A deployment key with a rate limit far above what one machine can send. */
   key: string;
+  keyId: string;
 }
 
-async function api<T>(stack: BenchStack, method: string, path: string, body?: unknown, token?: string) {
+export async function api<T>(
+  stack: BenchStack,
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+) {
   const response = await fetch(`${stack.edge}${path}`, {
     method,
     headers: {
@@ -30,7 +37,11 @@ async function api<T>(stack: BenchStack, method: string, path: string, body?: un
   return (text ? JSON.parse(text) : null) as T;
 }
 
-async function poll<T>(what: string, read: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+export async function poll<T>(
+  what: string,
+  read: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
@@ -60,9 +71,18 @@ export async function signUp(stack: BenchStack): Promise<string> {
   return login.access_token;
 }
 
-/** Pays a Checkout on the local Stripe with the test card and waits for the webhook's credit. */
-export async function addFunds(stack: BenchStack, token: string, dollars: number): Promise<void> {
-  const checkout = await api<{ checkout_url: string }>(
+/** The organization's balance in dollars, as the billing page shows it. */
+export async function balanceUsd(stack: BenchStack, token: string): Promise<number> {
+  return (await api<{ balance_usd: number }>(stack, 'GET', '/api/billing/balance', undefined, token))
+    .balance_usd;
+}
+
+/**
+ * Pays a Checkout on the local Stripe with the test card and waits for the webhook's credit (the
+ * statement line of the payment); answers the balance after it.
+ */
+export async function addFunds(stack: BenchStack, token: string, dollars: number): Promise<number> {
+  const checkout = await api<{ id: string; checkout_url: string }>(
     stack,
     'POST',
     '/api/billing/add-funds',
@@ -77,15 +97,16 @@ export async function addFunds(stack: BenchStack, token: string, dollars: number
   });
   if (paid.status >= 400) throw new Error(`the local checkout refused the test card (${paid.status})`);
   await poll('the payment webhook', async () => {
-    const balance = await api<{ balance_usd: number }>(
+    const statement = await api<{ data: { reference: string | null }[] }>(
       stack,
       'GET',
-      '/api/billing/balance',
+      '/api/billing/transactions?limit=100',
       undefined,
       token,
     );
-    return balance.balance_usd >= dollars ? true : undefined;
+    return statement.data.some((line) => line.reference === checkout.id) ? true : undefined;
   });
+  return balanceUsd(stack, token);
 }
 
 /** Deploys a catalog model with its replicas kept warm, and a deployment key without a practical rate limit. */
@@ -106,14 +127,14 @@ export async function deployWarm(
     },
     token,
   );
-  const key = await api<{ key: string }>(
+  const key = await api<{ id: string; key: string }>(
     stack,
     'POST',
     '/api/auth/api-keys',
     { name: 'bench', kind: 'deployment', endpoint_id: created.id, rate_limit_per_minute: 1_000_000 },
     token,
   );
-  return { id: created.id, key: key.key };
+  return { id: created.id, key: key.key, keyId: key.id };
 }
 
 /** Waits until the deployment has `count` active replicas. */
@@ -132,4 +153,15 @@ export async function waitForReplicas(stack: BenchStack, token: string, id: stri
     },
     120_000,
   );
+}
+
+/** Wakes a deployment with one request (the orchestrator reacts to it) and waits for `count` replicas. */
+export async function warmUp(stack: BenchStack, token: string, deployment: Deployment, count: number) {
+  const response = await fetch(`${stack.edge}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${deployment.key}` },
+    body: JSON.stringify({ model: 'llama-3.1-8b-instruct', messages: [{ role: 'user', content: 'wake' }] }),
+  });
+  await response.arrayBuffer();
+  await waitForReplicas(stack, token, deployment.id, count);
 }

@@ -13,6 +13,8 @@ export interface MockEngine {
   url: string;
   /** Changes the pacing for the requests that follow (each scenario sets its own). */
   pace(pacing: Pacing): Promise<void>;
+  /** Completions the engine has been asked for since it started (a job run twice counts twice). */
+  completions(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -43,6 +45,11 @@ async function serveMockEngine(initial: Pacing): Promise<Server> {
     if (request.method === 'PUT' && request.url === '/_pace') {
       pacing = JSON.parse(await readBody(request)) as Pacing;
       response.writeHead(204).end();
+      return;
+    }
+    if (request.method === 'GET' && request.url === '/_stats') {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ completions: counter }));
       return;
     }
     if (request.method === 'GET' && request.url === '/v1/models') {
@@ -121,6 +128,8 @@ export async function startMockEngine(initial: Pacing = { deltas: 1, intervalMs:
     pace: async (pacing) => {
       await fetch(`${url}/_pace`, { method: 'PUT', body: JSON.stringify(pacing) });
     },
+    completions: async () =>
+      ((await (await fetch(`${url}/_stats`)).json()) as { completions: number }).completions,
     close: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();
