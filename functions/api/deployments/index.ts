@@ -10,6 +10,7 @@ import {
 } from '../../core/deployments/manage.ts';
 import { deploymentEvents, deploymentLogs, deploymentMetrics } from '../../core/deployments/observe.ts';
 import { authenticatedRouter } from '../../lib/openapi.ts';
+import { reconcileSoon } from '../../lib/orchestrator/nudge.ts';
 import { authErrors, bearerSecurity, jsonRequest, jsonResponse, listQuery } from '../schemas.ts';
 import {
   CreatedDeploymentSchema,
@@ -53,6 +54,7 @@ export const deploymentsRouter = authenticatedRouter()
     }),
     async (c) => {
       const created = await createDeployment({ ctx: c.get('services'), input: c.req.valid('json') });
+      reconcileSoon(c.get('services'), created.id);
       c.header('cache-control', 'no-store');
       return c.json(created, 201);
     },
@@ -100,28 +102,34 @@ export const deploymentsRouter = authenticatedRouter()
       request: { params: IdParams, ...jsonRequest(updateDeploymentInput.openapi('UpdateDeploymentRequest')) },
       responses: { 200: jsonResponse('Updated', DeploymentSchema), ...authErrors },
     }),
-    async (c) =>
-      c.json(
-        await updateDeployment({
-          ctx: c.get('services'),
-          id: c.req.valid('param').id,
-          input: c.req.valid('json'),
-        }),
-        200,
-      ),
+    async (c) => {
+      const updated = await updateDeployment({
+        ctx: c.get('services'),
+        id: c.req.valid('param').id,
+        input: c.req.valid('json'),
+      });
+      reconcileSoon(c.get('services'), updated.id);
+      return c.json(updated, 200);
+    },
   )
-  .openapi(stateRoute('stop', 'Stop a deployment (scale to zero, refuse requests)'), async (c) =>
-    c.json(
-      await setDeploymentState({ ctx: c.get('services'), id: c.req.valid('param').id, state: 'stopped' }),
-      200,
-    ),
-  )
-  .openapi(stateRoute('start', 'Start a stopped deployment'), async (c) =>
-    c.json(
-      await setDeploymentState({ ctx: c.get('services'), id: c.req.valid('param').id, state: 'active' }),
-      200,
-    ),
-  )
+  .openapi(stateRoute('stop', 'Stop a deployment (scale to zero, refuse requests)'), async (c) => {
+    const stopped = await setDeploymentState({
+      ctx: c.get('services'),
+      id: c.req.valid('param').id,
+      state: 'stopped',
+    });
+    reconcileSoon(c.get('services'), stopped.id);
+    return c.json(stopped, 200);
+  })
+  .openapi(stateRoute('start', 'Start a stopped deployment'), async (c) => {
+    const started = await setDeploymentState({
+      ctx: c.get('services'),
+      id: c.req.valid('param').id,
+      state: 'active',
+    });
+    reconcileSoon(c.get('services'), started.id);
+    return c.json(started, 200);
+  })
   .openapi(
     createRoute({
       method: 'delete',
@@ -135,6 +143,7 @@ export const deploymentsRouter = authenticatedRouter()
     }),
     async (c) => {
       await deleteDeployment({ ctx: c.get('services'), id: c.req.valid('param').id });
+      reconcileSoon(c.get('services'), c.req.valid('param').id);
       return c.body(null, 204);
     },
   )

@@ -3,7 +3,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replicas } from '../../../db/schema/index.ts';
 import { testDatabase } from '../../../tests/harness/db.ts';
-import { call, env, signUp } from '../../../tests/harness/edge.ts';
+import { call, env, PASSWORD, signUp } from '../../../tests/harness/edge.ts';
 import { addFunds } from '../../../tests/harness/stripe.ts';
 import { killReplicaProcess, signedReconcile, startEdgeServer } from '../../../tests/harness/workers.ts';
 import { LocalComputeProvider } from '../../lib/compute/local.ts';
@@ -11,6 +11,7 @@ import { LocalComputeProvider } from '../../lib/compute/local.ts';
 const database = testDatabase();
 let edge: Awaited<ReturnType<typeof startEdgeServer>>;
 let token: string;
+let user: Awaited<ReturnType<typeof signUp>>;
 const deployed: string[] = [];
 const compute = new LocalComputeProvider(env.LOCAL_COMPUTE_URL ?? '', env.LOCAL_COMPUTE_TOKEN);
 
@@ -52,7 +53,8 @@ async function deploy(knobs: Record<string, unknown>) {
 beforeAll(async () => {
   // QStash and the local compute provider call the edge back at PUBLIC_URL: this server.
   edge = await startEdgeServer({}, { publicUrlIsSelf: true });
-  token = (await signUp('orchestrator')).token;
+  user = await signUp('orchestrator');
+  token = user.token;
   await addFunds(token, 100);
 });
 
@@ -225,6 +227,48 @@ describe('scale to zero and back', () => {
     const again = await reconcile({ replica_ended: { replica_id: replicaId, reason: 'task stopped' } });
     expect(again.status).toBe(200);
     expect((await liveReplicas(id)).map((replica) => replica.id)).toEqual([replacement?.id]);
+  }, 60_000);
+
+  it('starts, stops and restarts replicas within seconds of the API call, without the minute schedule', async () => {
+    // Through this server: its reconcile messages come back to it (PUBLIC_URL is itself), and its
+    // sessions are its own (tokens name their issuer).
+    const login = await fetch(`${edge.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'cf-connecting-ip': user.ip },
+      body: JSON.stringify({ email: user.email, password: PASSWORD }),
+    });
+    const { access_token: session } = (await login.json()) as { access_token: string };
+    const api = (method: string, path: string, body?: unknown) =>
+      fetch(`${edge.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${session}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    const created = await api('POST', '/api/deployments', {
+      model: 'llama-3.1-8b-instruct',
+      min_replicas: 1,
+      max_replicas: 1,
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    deployed.push(id);
+    await waitFor(async () => (await liveReplicas(id))[0]?.state === 'active', 15_000);
+    const [first] = await liveReplicas(id);
+
+    expect((await api('POST', `/api/deployments/${id}/stop`)).status).toBe(200);
+    const stoppedRow = async () =>
+      (
+        await database.db
+          .select()
+          .from(replicas)
+          .where(eq(replicas.id, first?.id ?? ''))
+      )[0];
+    await waitFor(async () => (await stoppedRow())?.state === 'released', 15_000);
+    expect((await stoppedRow())?.releasedAt).toBeInstanceOf(Date);
+    expect(await liveReplicas(id)).toEqual([]);
+
+    expect((await api('POST', `/api/deployments/${id}/start`)).status).toBe(200);
+    await waitFor(async () => (await liveReplicas(id))[0]?.state === 'active', 15_000);
   }, 60_000);
 
   it('scales out under load up to max_replicas, and no further', async () => {
