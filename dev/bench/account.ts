@@ -165,3 +165,15 @@ export async function warmUp(stack: BenchStack, token: string, deployment: Deplo
   await response.arrayBuffer();
   await waitForReplicas(stack, token, deployment.id, count);
 }
+
+/** What an API key's requests have spent today (UTC), in micro-dollars, as its page shows it. */
+export async function keySpendMicroUsd(stack: BenchStack, token: string, keyId: string): Promise<number> {
+  const key = await api<{ spend: { today_usd: number } }>(
+    stack,
+    'GET',
+    `/api/auth/api-keys/${keyId}`,
+    undefined,
+    token,
+  );
+  return Math.round(key.spend.today_usd * 1_000_000);
+}

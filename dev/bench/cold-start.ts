@@ -43,8 +43,8 @@ async function firstTokenAt(edge: string, key: string): Promise<number> {
 }
 
 /**
- * Requests on a deployment scaled to zero: each sample stops the deployment (its replica goes), starts
- * it again with no replica, and times one streamed request to its first token, split at the moment
+ * Requests on a deployment scaled to zero: each sample stops the deployment, waits for its replica to
+ * go, starts it again (with no replica), and times one streamed request to its first token, split at the moment
  * the local provider received the orchestrator's start call.
  */
 export async function coldStart(options: {
@@ -58,7 +58,6 @@ export async function coldStart(options: {
   const samples: ColdStartSample[] = [];
   for (let index = 0; index < options.samples; index++) {
     await api(stack, 'POST', `/api/deployments/${deployment.id}/stop`, undefined, token);
-    await api(stack, 'POST', `/api/deployments/${deployment.id}/start`, undefined, token);
     await poll(
       'the stopped deployment to have no replica',
       async () => {
@@ -74,6 +73,7 @@ export async function coldStart(options: {
       },
       60_000,
     );
+    await api(stack, 'POST', `/api/deployments/${deployment.id}/start`, undefined, token);
     const known = new Set((await providerReplicas(compute)).map((replica) => replica.replicaId));
     const sent = Date.now();
     const tokenAt = await firstTokenAt(stack.edge, deployment.key);

@@ -11,6 +11,8 @@ export interface QueueBurstResult {
   lost: number;
   /** Completions the engine ran beyond one per answered job: a job run twice. */
   duplicated: number;
+  /** Requests the load tool gave up on (no answer within 120 s) and sent again. */
+  clientTimeouts: number;
 }
 
 /**
@@ -54,5 +56,6 @@ export async function queueBurst(options: {
     jobsPerSecond: Math.round(answered / seconds),
     lost: options.jobs - answered,
     duplicated: Math.max(0, ran - answered),
+    clientTimeouts: result.timeouts,
   };
 }

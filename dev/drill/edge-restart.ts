@@ -1,5 +1,5 @@
 import { createParser } from 'eventsource-parser';
-import { api, deployWarm, warmUp } from '../bench/account.ts';
+import { deployWarm, keySpendMicroUsd, warmUp } from '../bench/account.ts';
 import type { MockEngine } from '../bench/mock-engine.ts';
 import type { RunningStack } from '../bench/stacks.ts';
 
@@ -87,18 +87,7 @@ export async function edgeRestart(
   const deployment = await deployWarm(stack, token, { replicas: 1, concurrencyPerReplica: 64 });
   await warmUp(stack, token, deployment, 1);
   await engine.pace({ deltas: options.deltas, intervalMs: options.intervalMs });
-  const spend = async () =>
-    Math.round(
-      (
-        await api<{ spend: { today_usd: number } }>(
-          stack,
-          'GET',
-          `/api/auth/api-keys/${deployment.keyId}`,
-          undefined,
-          token,
-        )
-      ).spend.today_usd * 1_000_000,
-    );
+  const spend = () => keySpendMicroUsd(stack, token, deployment.keyId);
   const spentBefore = await spend();
   const run = `restart-${Date.now()}`;
   const keys = Array.from({ length: options.streams }, (_, index) => `${run}-${index}`);

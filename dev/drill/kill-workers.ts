@@ -1,19 +1,8 @@
-import { api, deployWarm, warmUp } from '../bench/account.ts';
+import { deployWarm, keySpendMicroUsd, warmUp } from '../bench/account.ts';
 import type { MockEngine } from '../bench/mock-engine.ts';
 import { endpointReplicas } from '../bench/provider.ts';
 import type { RunningStack } from '../bench/stacks.ts';
 import { type Answer, callMany } from './careful-client.ts';
-
-async function keySpendMicroUsd(stack: RunningStack, token: string, keyId: string) {
-  const key = await api<{ spend: { today_usd: number } }>(
-    stack,
-    'GET',
-    `/api/auth/api-keys/${keyId}`,
-    undefined,
-    token,
-  );
-  return Math.round(key.spend.today_usd * 1_000_000);
-}
 
 /**
  * `jobs` requests over 4 warm workers while one worker process is SIGKILLed every `everyMs`: every

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { ServiceContext } from '../../context.ts';
 import { createDeploymentInput, updateDeploymentInput } from '../../core/deployments/inputs.ts';
 import {
   createDeployment,
@@ -25,6 +26,13 @@ import { deploymentStream } from './stream.ts';
 
 const tags = ['Deployments'];
 const security = bearerSecurity;
+
+/** Stops or starts a deployment; its replicas follow within seconds. */
+async function changeState(ctx: ServiceContext, id: string, state: 'active' | 'stopped') {
+  const changed = await setDeploymentState({ ctx, id, state });
+  reconcileSoon(ctx, changed.id);
+  return changed;
+}
 
 /** Stop and start share a shape; the literal path keeps each one typed for the client. */
 const stateRoute = <A extends 'stop' | 'start'>(action: A, summary: string) =>
@@ -112,24 +120,12 @@ export const deploymentsRouter = authenticatedRouter()
       return c.json(updated, 200);
     },
   )
-  .openapi(stateRoute('stop', 'Stop a deployment (scale to zero, refuse requests)'), async (c) => {
-    const stopped = await setDeploymentState({
-      ctx: c.get('services'),
-      id: c.req.valid('param').id,
-      state: 'stopped',
-    });
-    reconcileSoon(c.get('services'), stopped.id);
-    return c.json(stopped, 200);
-  })
-  .openapi(stateRoute('start', 'Start a stopped deployment'), async (c) => {
-    const started = await setDeploymentState({
-      ctx: c.get('services'),
-      id: c.req.valid('param').id,
-      state: 'active',
-    });
-    reconcileSoon(c.get('services'), started.id);
-    return c.json(started, 200);
-  })
+  .openapi(stateRoute('stop', 'Stop a deployment (scale to zero, refuse requests)'), async (c) =>
+    c.json(await changeState(c.get('services'), c.req.valid('param').id, 'stopped'), 200),
+  )
+  .openapi(stateRoute('start', 'Start a stopped deployment'), async (c) =>
+    c.json(await changeState(c.get('services'), c.req.valid('param').id, 'active'), 200),
+  )
   .openapi(
     createRoute({
       method: 'delete',

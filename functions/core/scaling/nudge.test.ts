@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { NUDGE_WINDOW_MS, scaleUpNudgeId } from './nudge.ts';
+import { NUDGE_WINDOW_MS, scaleUpNudgeId, WAKE_WINDOW_MS } from './nudge.ts';
 
 const at = (waiting: number, concurrencyPerReplica = 1, nowMs = 5 * NUDGE_WINDOW_MS) =>
-  scaleUpNudgeId({ endpointId: 'ep_1', nowMs, waiting, concurrencyPerReplica });
+  scaleUpNudgeId({ endpointId: 'ep_1', nowMs, waiting, concurrencyPerReplica, workerPolling: true });
+const wake = (nowMs: number) =>
+  scaleUpNudgeId({ endpointId: 'ep_1', nowMs, waiting: 1, concurrencyPerReplica: 1, workerPolling: false });
 
 describe('scale-up nudge ids', () => {
   it('collapse a steady trickle within a window into one message', () => {
@@ -29,7 +31,16 @@ describe('scale-up nudge ids', () => {
         nowMs: 5 * NUDGE_WINDOW_MS,
         waiting: 1,
         concurrencyPerReplica: 1,
+        workerPolling: true,
       }),
     ).not.toBe(at(1));
+  });
+
+  it('wake an endpoint nobody polls at most once a second, apart from scale-out nudges', () => {
+    const start = 5 * NUDGE_WINDOW_MS;
+    expect(wake(start)).toBe(wake(start + WAKE_WINDOW_MS - 1));
+    // Scaled to zero right after a wake-up: the next request, a second later, wakes it again.
+    expect(wake(start + WAKE_WINDOW_MS)).not.toBe(wake(start));
+    expect(wake(start)).not.toBe(at(1, 1, start));
   });
 });

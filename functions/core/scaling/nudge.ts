@@ -1,5 +1,10 @@
 /** Nudges for one endpoint within this window collapse into one QStash message (deduplicated by id). */
 export const NUDGE_WINDOW_MS = 10_000;
+/**
+ * Wake-ups (no replica polling) collapse over a much shorter window: the endpoint may have scaled to
+ * zero moments after the last one, and a request must never wait for the minute schedule.
+ */
+export const WAKE_WINDOW_MS = 1_000;
 
 /**
  * The deduplication id of a scale-up nudge. Within a window, a nudge repeats only when the backlog has
@@ -12,7 +17,9 @@ export function scaleUpNudgeId(input: {
   nowMs: number;
   waiting: number;
   concurrencyPerReplica: number;
+  workerPolling: boolean;
 }): string {
+  if (!input.workerPolling) return `wake-${input.endpointId}-${Math.floor(input.nowMs / WAKE_WINDOW_MS)}`;
   const window = Math.floor(input.nowMs / NUDGE_WINDOW_MS);
   const replicasWorth = Math.max(1, Math.ceil(input.waiting / Math.max(1, input.concurrencyPerReplica)));
   const doublings = Math.floor(Math.log2(replicasWorth));

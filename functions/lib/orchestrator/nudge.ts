@@ -42,6 +42,7 @@ export async function nudgeScaleUp(
       nowMs: ctx.clock.now().getTime(),
       waiting,
       concurrencyPerReplica: target.concurrencyPerReplica,
+      workerPolling: queued.workerPolling,
     }),
     retries: 3,
   });

@@ -2,15 +2,7 @@ import { sha256Hex } from '../../core/auth/secrets.ts';
 import { ConflictError } from '../../core/errors.ts';
 import type { JobKind } from '../../core/jobs/states.ts';
 import type { Redis } from '../redis.ts';
-import {
-  APPEND,
-  ENQUEUE,
-  EXPIRE_REPLICA_LEASES,
-  FINISH,
-  RELEASE,
-  RELEASE_UNCLAIMED,
-  TAKE,
-} from './scripts.ts';
+import { APPEND, ENQUEUE, EXPIRE_LEASES, FINISH, RELEASE, TAKE } from './scripts.ts';
 
 /** How long a job's hash and output stream outlive its end: long enough for a slow reader. */
 const RETAIN_SECONDS = 3600;
@@ -22,7 +14,8 @@ const keys = {
   leases: (endpointId: string) => `q:${endpointId}:leases`,
   notify: (endpointId: string) => `q:${endpointId}:notify`,
   busy: (endpointId: string) => `q:${endpointId}:busy`,
-  alive: (endpointId: string) => `q:${endpointId}:alive`,
+  /** Replica id → when it last polled (ms). */
+  polls: (endpointId: string) => `q:${endpointId}:polls`,
   idempotency: (orgId: string, key: string) => `idem:${orgId}:${key}`,
 };
 
@@ -95,8 +88,7 @@ function buildJobQueue(redis: Redis) {
   const appendScript = redis.createScript<number>(APPEND);
   const finishScript = redis.createScript<number>(FINISH);
   const releaseScript = redis.createScript<number>(RELEASE);
-  const expireLeasesScript = redis.createScript<number>(EXPIRE_REPLICA_LEASES);
-  const releaseUnclaimedScript = redis.createScript<number>(RELEASE_UNCLAIMED);
+  const expireLeasesScript = redis.createScript<number>(EXPIRE_LEASES);
 
   /** `worker` is the replica and attempt finishing its own job; null when the edge stops a job. */
   const finish = async (
@@ -139,7 +131,7 @@ function buildJobQueue(redis: Redis) {
       duplicate: boolean;
       /** Jobs now waiting in the endpoint's queue (new jobs only). */
       waiting: number;
-      /** Whether a worker of the endpoint polled in the last 30 s. */
+      /** Whether a live replica of the endpoint polled in the last 30 s. */
       workerPolling: boolean;
     }> {
       const useKey = request.idempotencyKey !== undefined;
@@ -156,7 +148,7 @@ function buildJobQueue(redis: Redis) {
           keys.job(request.jobId),
           keys.pending(request.endpointId),
           keys.notify(request.endpointId),
-          keys.alive(request.endpointId),
+          keys.polls(request.endpointId),
         ],
         [
           request.jobId,
@@ -164,6 +156,7 @@ function buildJobQueue(redis: Redis) {
           useKey ? '1' : '0',
           // What makes a retry "the same request": the kind and the validated input.
           await sha256Hex(`${request.kind}\n${JSON.stringify(request.input)}`),
+          String(request.nowMs),
           'state',
           'queued',
           'kind',
@@ -225,7 +218,7 @@ function buildJobQueue(redis: Redis) {
           keys.pending(endpointId),
           keys.leases(endpointId),
           keys.notify(endpointId),
-          keys.alive(endpointId),
+          keys.polls(endpointId),
           keys.busy(endpointId),
         ],
         [String(nowMs), String(leaseMs), replicaId, String(max), String(RETAIN_SECONDS), unlessKey],
@@ -302,7 +295,7 @@ function buildJobQueue(redis: Redis) {
      */
     async releaseUnclaimed(endpointId: string, replicaId: string, held: string[]): Promise<number> {
       return Number(
-        await releaseUnclaimedScript.exec(
+        await expireLeasesScript.exec(
           [keys.leases(endpointId), keys.notify(endpointId)],
           [replicaId, ...held],
         ),
@@ -412,9 +405,13 @@ function buildJobQueue(redis: Redis) {
       return Object.fromEntries(Object.entries(all).map(([replica, at]) => [replica, Number(at)]));
     },
 
-    /** The replica is gone: its busy mark goes, and the jobs it held are re-queued at the next take. */
+    /**
+     * The replica is gone: its busy and poll marks go (the next request wakes the orchestrator), and
+     * the jobs it held are re-queued at the next take.
+     */
     async forgetReplica(endpointId: string, replicaId: string) {
       await redis.hdel(keys.busy(endpointId), replicaId);
+      await redis.zrem(keys.polls(endpointId), replicaId);
       await expireLeasesScript.exec([keys.leases(endpointId), keys.notify(endpointId)], [replicaId]);
     },
 

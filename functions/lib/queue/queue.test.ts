@@ -150,6 +150,22 @@ describe('request queue in Redis', () => {
     expect(await queue.depth(endpointId)).toEqual({ queued: 1, running: 0 });
   });
 
+  it('counts a replica as polling until it is released, so the next request after that wakes the orchestrator', async () => {
+    const { endpointId, orgId } = fresh();
+    const now = Date.now();
+    await queue.take(endpointId, 'rep_a', 1, 30_000, now);
+    await queue.take(endpointId, 'rep_b', 1, 30_000, now);
+    expect((await queue.enqueue(job(endpointId, orgId, now + 1))).workerPolling).toBe(true);
+    await queue.forgetReplica(endpointId, 'rep_a');
+    expect((await queue.enqueue(job(endpointId, orgId, now + 2))).workerPolling).toBe(true);
+    await queue.forgetReplica(endpointId, 'rep_b');
+    expect((await queue.enqueue(job(endpointId, orgId, now + 3))).workerPolling).toBe(false);
+    // A replica that stopped polling without being released counts for 30 s.
+    await queue.take(endpointId, 'rep_c', 1, 30_000, now);
+    expect((await queue.enqueue(job(endpointId, orgId, now + 29_000))).workerPolling).toBe(true);
+    expect((await queue.enqueue(job(endpointId, orgId, now + 31_000))).workerPolling).toBe(false);
+  });
+
   it('hands back the leases a stopping worker never received, and keeps the ones it holds', async () => {
     const { endpointId, orgId } = fresh();
     const now = Date.now();

@@ -6,11 +6,11 @@
  */
 
 /**
- * KEYS: idempotency key, job hash, pending list, notify stream, alive mark. ARGV: job id, ttl s,
- * use-idempotency flag, request fingerprint, fields… The notify stream wakes workers long-polling for
- * this endpoint. Returns {job id, 0 new | 1 same request again | 2 the key was used for a different
- * request, jobs now waiting in the endpoint's queue (new jobs only), 1 when a worker is polling}: what
- * the scale-up nudge needs, in the same round trip.
+ * KEYS: idempotency key, job hash, pending list, notify stream, polls zset. ARGV: job id, ttl s,
+ * use-idempotency flag, request fingerprint, now ms, fields… The notify stream wakes workers
+ * long-polling for this endpoint. Returns {job id, 0 new | 1 same request again | 2 the key was used
+ * for a different request, jobs now waiting in the endpoint's queue (new jobs only), 1 when a live
+ * replica polled in the last 30 s}: what the scale-up nudge needs, in the same round trip.
  */
 export const ENQUEUE = `
 if ARGV[3] == '1' then
@@ -22,19 +22,21 @@ if ARGV[3] == '1' then
   end
   redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 end
-redis.call('HSET', KEYS[2], 'fingerprint', ARGV[4], unpack(ARGV, 5))
+redis.call('HSET', KEYS[2], 'fingerprint', ARGV[4], unpack(ARGV, 6))
 redis.call('EXPIRE', KEYS[2], ARGV[2])
 local waiting = redis.call('LPUSH', KEYS[3], ARGV[1])
 redis.call('XADD', KEYS[4], 'MAXLEN', '~', '1000', '*', 'job', ARGV[1])
-return {ARGV[1], 0, waiting, redis.call('EXISTS', KEYS[5])}
+local polling = redis.call('ZCOUNT', KEYS[5], tonumber(ARGV[5]) - 30000, '+inf') > 0 and 1 or 0
+return {ARGV[1], 0, waiting, polling}
 `;
 
 /**
- * A worker's poll, in one round trip: marks the endpoint as having a polling worker (for 30 s), reads
+ * A worker's poll, in one round trip: records when the replica last polled (a replica that is released
+ * or fails is struck off at once; one that stops polling counts for 30 s), reads
  * the notify cursor (an empty take then waits for enqueues after it, so none is missed), re-queues
  * jobs whose lease expired (their worker died: they go to the front), then leases up to ARGV[4] queued
  * jobs to the replica and marks it busy. A job past its deadline is timed out instead of leased.
- * KEYS: pending list, leases zset, notify stream, alive mark, busy hash. ARGV: now ms, lease ms,
+ * KEYS: pending list, leases zset, notify stream, polls zset, busy hash. ARGV: now ms, lease ms,
  * replica id, max jobs, stream ttl s, and optionally a key whose existence means "take nothing" (the
  * worker's released tombstone). Returns a flat list: the cursor, then id, kind, input, deadline,
  * attempt, … per leased job; or {'stopped'} when the tombstone exists.
@@ -42,7 +44,9 @@ return {ARGV[1], 0, waiting, redis.call('EXISTS', KEYS[5])}
 export const TAKE = `
 local now = tonumber(ARGV[1])
 if ARGV[6] and ARGV[6] ~= '' and redis.call('EXISTS', ARGV[6]) == 1 then return {'stopped'} end
-redis.call('SET', KEYS[4], 1, 'EX', 30)
+redis.call('ZADD', KEYS[4], now, ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - 3600000)
+redis.call('EXPIRE', KEYS[4], 86400)
 local newest = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)
 local cursor = '0'
 if newest[1] then cursor = newest[1][1] end
@@ -160,12 +164,12 @@ return 1
 `;
 
 /**
- * A stopping worker's leases on jobs it never received (their take's reply was in flight when it
- * stopped taking): every running job leased to the replica, except those it says it holds, is
- * expired now, so the next take re-queues it instead of waiting out the lease. KEYS: leases zset,
- * notify stream. ARGV: replica id, held job ids…
+ * Expires a replica's leases now, so the next take re-queues those jobs instead of waiting out the
+ * leases: all of them when the replica is gone (released, failed), or, for a stopping worker, those on
+ * jobs it never received (a take's reply was in flight when it stopped), i.e. all but the ones it says
+ * it holds. KEYS: leases zset, notify stream. ARGV: replica id, held job ids…
  */
-export const RELEASE_UNCLAIMED = `
+export const EXPIRE_LEASES = `
 local held = {}
 for i = 2, #ARGV do held[ARGV[i]] = true end
 local released = 0
@@ -178,20 +182,4 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
 end
 if released > 0 then redis.call('XADD', KEYS[2], 'MAXLEN', '~', '1000', '*', 'job', 'requeue') end
 return released
-`;
-
-/**
- * A released replica's running jobs: their leases end now, so the next take re-queues them instead
- * of waiting out the lease. KEYS: leases zset, notify stream. ARGV: replica id.
- */
-export const EXPIRE_REPLICA_LEASES = `
-local expired = 0
-for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  if redis.call('HGET', 'job:' .. id, 'replica') == ARGV[1] then
-    redis.call('ZADD', KEYS[1], 0, id)
-    expired = expired + 1
-  end
-end
-if expired > 0 then redis.call('XADD', KEYS[2], 'MAXLEN', '~', '1000', '*', 'job', 'requeue') end
-return expired
 `;
