@@ -68,9 +68,11 @@ export async function runJob(
       input: () => client.input(job, abort.signal),
       output: (name, file) => client.output(job, name, file, abort.signal),
     };
-    const result = await engine.run(job, emit, abort.signal, files).finally(() => clearInterval(renewal));
+    const result = await engine.run(job, emit, abort.signal, files);
     await drain();
     if (lost) return;
+    // The lease keeps being renewed until the completion lands: a completion slowed by a busy edge
+    // must not let the lease lapse, or another worker would run the job again.
     await client.complete(job, { result }, Date.now() - started);
     log(`job ${job.id} done in ${Date.now() - started} ms`);
   } catch (error) {
@@ -89,5 +91,7 @@ export async function runJob(
     // A request the engine refused is the caller's to fix (400), not a server failure.
     const type = invalid ? 'invalid_request_error' : 'engine_error';
     await client.complete(job, { error: { message, type } }, Date.now() - started).catch(() => {});
+  } finally {
+    clearInterval(renewal);
   }
 }
