@@ -18,15 +18,23 @@ export function assertPortFree(port: number, name: string, variable: string): Pr
   });
 }
 
-/** An ephemeral port nobody is using now (tests). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A port nobody listens on now (tests, the bench). Drawn below Linux's ephemeral range (32768+): a
+ * port from that range can be taken as the local end of any outgoing connection between this probe
+ * and the caller's listen, which made parallel test files fail with EADDRINUSE.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await listens(port)) return port;
+  }
+  throw new Error('no free port found between 20000 and 32000');
+}
+
+function listens(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
   });
 }
