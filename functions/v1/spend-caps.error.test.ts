@@ -43,8 +43,14 @@ const chat = (key: string, model = 'm') =>
     headers: { authorization: `Bearer ${key}`, prefer: 'respond-async' },
   });
 
-/** An active replica of the deployment that has run `minutes` so far (metered up to now). */
+/**
+ * An active replica of the deployment that has run `minutes` so far (metered up to now), at $1.20 a
+ * minute: one complete minute today is past a $1.00 daily cap. Today has no complete minute in the
+ * first minute after 00:00 UTC, so that minute is waited out.
+ */
 async function runningFor(deployment: Deployment, minutes: number) {
+  const sinceMidnightMs = Date.now() % 86_400_000;
+  if (sinceMidnightMs < 61_000) await new Promise((resolve) => setTimeout(resolve, 61_000 - sinceMidnightMs));
   const replica = await createReplica(database.db, orgId, deployment.id);
   const startedAt = new Date(Date.now() - minutes * 60_000);
   await database.db
@@ -53,7 +59,7 @@ async function runningFor(deployment: Deployment, minutes: number) {
       state: 'active',
       activeAt: startedAt,
       lastHeartbeatAt: new Date(),
-      pricePerHourMicroUsd: 3_600_000,
+      pricePerHourMicroUsd: 72_000_000,
     })
     .where(eq(replicas.id, replica.replicaId));
   return replica;
@@ -72,18 +78,21 @@ afterAll(async () => {
 });
 
 describe('spend caps', () => {
-  it('stops a deployment at its daily cap (402, scaled to zero) while the others keep working', async () => {
+  // Up to a minute longer just after midnight UTC (see runningFor).
+  it('stops a deployment at its daily cap (402, scaled to zero) while the others keep working', {
+    timeout: 90_000,
+  }, async () => {
     const capped = await deploy({ name: 'capped', spend_cap: { daily_cents: 100 } });
     const free = await deploy({ name: 'uncapped' });
     expect((await call('GET', `/api/deployments/${capped.id}`, { token })).body.spend_cap).toEqual({
       daily_cents: 100,
       monthly_cents: null,
     });
-    // $3.60/hour for 20 minutes: $1.20 metered, past the $1.00 cap.
+    // $72/hour for 20 minutes, metered: past the $1.00 cap (at least a minute of it falls today).
     const replica = await runningFor(capped, 20);
     await meterReplicas(ctx);
     const runtime = (await call('GET', `/api/deployments/${capped.id}`, { token })).body.runtime;
-    expect(runtime.cost.per_hour_usd).toBe(3.6);
+    expect(runtime.cost.per_hour_usd).toBe(72);
     expect(runtime.cost.today_usd).toBeGreaterThanOrEqual(1.2);
 
     const refused = await chat(capped.key);
