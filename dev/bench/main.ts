@@ -12,15 +12,16 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { addFunds, deployWarm, signUp, warmUp } from './account.ts';
 import { coldStart } from './cold-start.ts';
+import { hopFloor } from './hop-floor.ts';
 import { metering } from './metering.ts';
-import { startMockEngine } from './mock-engine.ts';
+import { type MockEngine, startMockEngine } from './mock-engine.ts';
 import { queueBurst } from './queue-burst.ts';
 import { startStack } from './stacks.ts';
 import { streaming } from './streams.ts';
 import { warmPath } from './warm-path.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SCENARIOS = ['warm', 'streaming', 'cold', 'queue', 'metering'] as const;
+const SCENARIOS = ['floor', 'warm', 'streaming', 'cold', 'queue', 'metering'] as const;
 const counts = z
   .string()
   .regex(/^\d+(,\d+)*$/, 'must be whole numbers separated by commas')
@@ -39,6 +40,8 @@ const settings = z
       .default([...SCENARIOS]),
     BENCH_CONCURRENCY: counts.default([1, 10, 64]),
     BENCH_STREAMS: counts.default([1, 100, 500]),
+    /** Loopback round trips per request for the machine's floor (a bare server, no platform). */
+    BENCH_FLOOR_HOPS: counts.default([0, 1, 2, 4, 12]),
     BENCH_QUEUE_JOBS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
     BENCH_COLD_SAMPLES: z.coerce.number().int().min(1).max(20).default(3),
     BENCH_USAGE_EVENTS: z.coerce.number().int().min(1).max(1_000_000).default(2_000),
@@ -55,15 +58,53 @@ const machine = () => ({
   node: process.version,
 });
 
+const FLOOR_CONCURRENCY = 10;
+
 async function main() {
   const engine = await startMockEngine();
-  const stack = await startStack(settings.BENCH_EDGE, engine.url);
+  const runs = new Set(settings.BENCH_ONLY);
   const report: Record<string, unknown> = {
     takenAt: new Date().toISOString(),
     machine: machine(),
-    edge: stack.runtime,
+    edge: settings.BENCH_EDGE,
   };
-  const runs = new Set(settings.BENCH_ONLY);
+  try {
+    if (runs.has('floor')) await floor(engine, report);
+    if (runs.size > (runs.has('floor') ? 1 : 0)) await platform(engine, report, runs);
+    const out = resolve(ROOT, 'test-artifacts');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`\nwritten to ${join(out, 'bench.json')}`);
+  } finally {
+    await engine.close();
+  }
+}
+
+/** Run first, before the stack starts, so nothing else runs beside it. */
+async function floor(engine: MockEngine, report: Record<string, unknown>) {
+  const rows = await hopFloor({
+    engineUrl: engine.url,
+    hops: settings.BENCH_FLOOR_HOPS,
+    connections: FLOOR_CONCURRENCY,
+    seconds: settings.BENCH_SECONDS,
+  });
+  report.hopFloor = { concurrency: FLOOR_CONCURRENCY, rows };
+  console.log(
+    `\nFloor: a bare Node server making N loopback calls per request, concurrency ${FLOOR_CONCURRENCY} (no platform)`,
+  );
+  console.table(
+    rows.map((row) => ({
+      'calls per request': row.hops,
+      'req/s': row.requestsPerSecond,
+      'p50 ms': row.p50Ms,
+      'p99 ms': row.p99Ms,
+      failures: row.failures,
+    })),
+  );
+}
+
+async function platform(engine: MockEngine, report: Record<string, unknown>, runs: Set<string>) {
+  const stack = await startStack(settings.BENCH_EDGE, engine.url);
   try {
     const token = await signUp(stack);
     await addFunds(stack, token, 500);
@@ -169,14 +210,8 @@ async function main() {
       );
       console.table([result]);
     }
-
-    const out = resolve(ROOT, 'test-artifacts');
-    mkdirSync(out, { recursive: true });
-    writeFileSync(join(out, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
-    console.log(`\nwritten to ${join(out, 'bench.json')}`);
   } finally {
     await stack.stop();
-    await engine.close();
   }
 }
 
