@@ -1,9 +1,10 @@
 import { type CustomTypesConfig, neon, neonConfig, Pool } from '@neondatabase/serverless';
 import { drizzle, type NeonDatabase } from 'drizzle-orm/neon-serverless';
-import * as schema from '../../db/schema/index.ts';
 import { DependencyUnavailableError } from '../core/errors.ts';
 
-export type Database = NeonDatabase<typeof schema>;
+// No relational schema: every query is built with the query builder, and drizzle would otherwise
+// rebuild the schema's relation map for each request's instance.
+export type Database = NeonDatabase;
 /** What `db.transaction` hands its callback: every write of an operation goes through one. */
 export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
@@ -75,5 +76,5 @@ export function createDatabase(databaseUrl: string): DatabaseHandle {
       ...(statement.types ? { types: statement.types } : {}),
     });
   }) as unknown as typeof pool.query;
-  return { db: drizzle({ client: pool, schema }), close: () => pool.end() };
+  return { db: drizzle({ client: pool }), close: () => pool.end() };
 }

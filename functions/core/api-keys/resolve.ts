@@ -2,14 +2,17 @@ import { and, eq, isNull } from 'drizzle-orm';
 import { apiKeys, orgs } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import type { Caller } from '../actor.ts';
-import { sha256Hex } from '../auth/secrets.ts';
+import { presentedSecretHash } from '../auth/secrets.ts';
 import { UnauthorizedError } from '../errors.ts';
+import { IsolateMemo } from '../isolate-memo.ts';
 import type { Role } from '../orgs/roles.ts';
 import { KEY_CACHE_TTL_SECONDS, keyCacheKey } from './cache.ts';
 import { parseApiKey } from './format.ts';
 
 /** `last_used_at` is written at most this often per key, keeping the hot path free of writes. */
 const LAST_USED_RESOLUTION_SECONDS = 60;
+/** Keys this isolate already marked used within the resolution: their shared mark is not re-checked. */
+const usesMarked = new IsolateMemo<true>(LAST_USED_RESOLUTION_SECONDS * 1000);
 
 interface CachedKey {
   keyId: string;
@@ -51,7 +54,7 @@ async function load(ctx: ServiceContext, hash: string): Promise<CachedKey | null
 export async function resolveApiKey(ctx: ServiceContext, secret: string): Promise<ResolvedKey> {
   // A mistyped or truncated key fails its checksum here, before any lookup.
   if (!parseApiKey(secret)) throw new UnauthorizedError('Invalid API key.');
-  const hash = await sha256Hex(secret);
+  const hash = await presentedSecretHash(secret, ctx.clock.now().getTime());
   const cacheKey = keyCacheKey(hash);
   const cached = await ctx.redis.get<CachedKey | { missing: true }>(cacheKey);
   let key: CachedKey | null;
@@ -67,16 +70,17 @@ export async function resolveApiKey(ctx: ServiceContext, secret: string): Promis
 
   // "Last used" is bookkeeping, written after the answer: the request does not wait for it.
   const keyId = key.keyId;
-  ctx.defer(
-    (async () => {
-      const firstUseThisMinute = await ctx.redis.set(`apikey:used:${keyId}`, 1, {
-        nx: true,
-        ex: LAST_USED_RESOLUTION_SECONDS,
-      });
-      if (firstUseThisMinute)
-        await ctx.db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, keyId));
-    })(),
-  );
+  if (usesMarked.firstInWindow(keyId, now.getTime()))
+    ctx.defer(
+      (async () => {
+        const firstUseThisMinute = await ctx.redis.set(`apikey:used:${keyId}`, 1, {
+          nx: true,
+          ex: LAST_USED_RESOLUTION_SECONDS,
+        });
+        if (firstUseThisMinute)
+          await ctx.db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, keyId));
+      })(),
+    );
 
   const actor: Caller['actor'] =
     key.kind === 'deployment'

@@ -1,8 +1,9 @@
 import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { endpoints, replicas } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
-import { sha256Hex } from '../auth/secrets.ts';
+import { presentedSecretHash } from '../auth/secrets.ts';
 import { UnauthorizedError } from '../errors.ts';
+import { IsolateMemo } from '../isolate-memo.ts';
 import { recordReplicaEvents } from '../replicas/events.ts';
 
 /** A worker agent, as its per-replica token identifies it: it may only touch its endpoint's jobs. */
@@ -25,20 +26,13 @@ export const releasedWorkerKey = (hash: string) => `worker:released:${hash}`;
 const RELEASED_TTL_SECONDS = 24 * 3600;
 
 /**
- * When this isolate last recorded each replica's contact: a worker calls several times per job, and
- * within one heartbeat resolution only the first call needs the shared (Redis) check. Another isolate
- * keeps its own, so this only saves round trips; it never decides alone.
+ * A worker calls several times per job. Within one heartbeat resolution only its first call in this
+ * isolate needs the shared (Redis) contact check; within 2 s, its identity and the released
+ * tombstone as last read here stand (a release still stops its takes at once: the take script
+ * checks the tombstone itself, and a finish needs the lease that the release ends).
  */
-const contactsSeen = new Map<string, number>();
-const MAX_CONTACTS_SEEN = 10_000;
-
-function contactDue(replicaId: string, nowMs: number): boolean {
-  const last = contactsSeen.get(replicaId);
-  if (last !== undefined && Math.abs(nowMs - last) < HEARTBEAT_RESOLUTION_SECONDS * 1000) return false;
-  if (contactsSeen.size >= MAX_CONTACTS_SEEN) contactsSeen.clear();
-  contactsSeen.set(replicaId, nowMs);
-  return true;
-}
+const contactsSeen = new IsolateMemo<true>(HEARTBEAT_RESOLUTION_SECONDS * 1000);
+const identitiesSeen = new IsolateMemo<WorkerIdentity>(2_000);
 
 /**
  * Resolves a worker token (cached briefly), and records the contact: the first one makes the replica
@@ -46,7 +40,10 @@ function contactDue(replicaId: string, nowMs: number): boolean {
  */
 export async function resolveWorker(ctx: ServiceContext, token: string): Promise<WorkerIdentity> {
   if (!/^wt_[A-Za-z0-9_-]{20,128}$/.test(token)) throw new UnauthorizedError('Invalid worker token.');
-  const hash = await sha256Hex(token);
+  const nowMs = ctx.clock.now().getTime();
+  const hash = await presentedSecretHash(token, nowMs);
+  const seen = identitiesSeen.get(hash, nowMs);
+  if (seen) return seen;
   const [cached, released] = await ctx.redis.mget<[WorkerIdentity | null, number | null]>(
     cacheKey(hash),
     releasedWorkerKey(hash),
@@ -68,10 +65,11 @@ export async function resolveWorker(ctx: ServiceContext, token: string): Promise
     identity = { ...row, tokenHash: hash };
     await ctx.redis.set(cacheKey(hash), identity, { ex: CACHE_TTL_SECONDS });
   }
+  identitiesSeen.set(hash, identity, nowMs);
   // The heartbeat (and the first contact's activation) is written beside the request, not before it.
   const identityNow = identity;
   const now = ctx.clock.now();
-  if (!contactDue(identity.replicaId, now.getTime())) return identity;
+  if (!contactsSeen.firstInWindow(identity.replicaId, now.getTime())) return identity;
   ctx.defer(
     recordContact(ctx, identityNow, now).catch((error: unknown) =>
       ctx.logger.warn('worker contact not recorded', {

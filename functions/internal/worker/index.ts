@@ -88,11 +88,7 @@ workerApi.openapi(
     for (;;) {
       if (gone.aborted) return answer([]);
       const now = clock.now().getTime();
-      const {
-        cursor,
-        jobs: leased,
-        stopped,
-      } = await jobs.take(
+      const { jobs: leased, stopped } = await jobs.take(
         identity.endpointId,
         identity.replicaId,
         max,
@@ -113,7 +109,7 @@ workerApi.openapi(
       if (leased.length > 0 || now >= until) {
         return answer(leased);
       }
-      await jobs.waitForWork(identity.endpointId, cursor, Math.min(5_000, until - now));
+      await jobs.waitForWork(identity.endpointId, Math.min(5_000, until - now));
     }
   },
 );
@@ -192,15 +188,11 @@ workerApi.openapi(
     const body = c.req.valid('json');
     const now = clock.now().getTime();
     const worker = { replicaId: identity.replicaId, attempt: body.attempt };
-    // What the bookkeeping below reads was written at enqueue and take, so it is read beside the
-    // finish; when the finish was refused, it is read again after it, to see who finished the job.
-    const [done, readBeside] = await Promise.all([
-      body.result
-        ? jobs.complete(id, identity.endpointId, worker, body.result, body.gpu_ms, now)
-        : jobs.fail(id, identity.endpointId, worker, body.error, body.gpu_ms, now),
-      jobs.bookkeeping(id),
-    ]);
-    const book = done ? readBeside : await jobs.bookkeeping(id);
+    // The finish answers with the job's bookkeeping as it stands after it (who finished it, when, its
+    // price and key), so recording the end needs no further read.
+    const { done, book } = body.result
+      ? await jobs.complete(id, identity.endpointId, worker, body.result, body.gpu_ms, now)
+      : await jobs.fail(id, identity.endpointId, worker, body.error, body.gpu_ms, now);
     // A retry of a completion whose reply was lost: this attempt already finished it, so the record is
     // written again (idempotently) instead of refusing and leaving an async job unrecorded.
     const finishedByThisAttempt =

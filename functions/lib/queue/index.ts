@@ -2,7 +2,7 @@ import { sha256Hex } from '../../core/auth/secrets.ts';
 import { ConflictError } from '../../core/errors.ts';
 import type { JobKind } from '../../core/jobs/states.ts';
 import type { Redis } from '../redis.ts';
-import { APPEND, ENQUEUE, EXPIRE_LEASES, FINISH, RELEASE, TAKE } from './scripts.ts';
+import { APPEND, BOOKKEEPING_FIELDS, ENQUEUE, EXPIRE_LEASES, FINISH, RELEASE, TAKE } from './scripts.ts';
 
 /** How long a job's hash and output stream outlive its end: long enough for a slow reader. */
 const RETAIN_SECONDS = 3600;
@@ -12,7 +12,8 @@ const keys = {
   out: (id: string) => `job:${id}:out`,
   pending: (endpointId: string) => `q:${endpointId}:pending`,
   leases: (endpointId: string) => `q:${endpointId}:leases`,
-  notify: (endpointId: string) => `q:${endpointId}:notify`,
+  /** Wake-up tokens, one per waiting job: an idle worker BLPOPs one, then takes. */
+  wake: (endpointId: string) => `q:${endpointId}:wake`,
   busy: (endpointId: string) => `q:${endpointId}:busy`,
   /** Replica id → when it last polled (ms). */
   polls: (endpointId: string) => `q:${endpointId}:polls`,
@@ -66,6 +67,30 @@ const parsed = (value: unknown): unknown => {
 
 const text = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
 
+type BookkeepingFields = Partial<Record<(typeof BOOKKEEPING_FIELDS)[number], unknown>>;
+
+/** What the edge needs to record a job's end: whether it is async, its price, when it started… */
+function toBookkeeping(fields: BookkeepingFields) {
+  return {
+    isAsync: String(fields.async) === '1',
+    pricePerHourMicroUsd: Number(fields.price ?? 0),
+    startedAt: fields.started ? new Date(Number(fields.started)) : undefined,
+    createdMs: Number(fields.created ?? 0),
+    state: fields.state === undefined || fields.state === null ? null : String(fields.state),
+    replicaId: String(fields.replica ?? ''),
+    attempt: Number(fields.attempt ?? 0),
+    /** The result or error a worker finished with (parsed JSON), kept so the record can be repaired. */
+    outcome: parsed(fields.outcome),
+    orgId: String(fields.org ?? ''),
+    endpointId: String(fields.endpoint ?? ''),
+    kind: String(fields.kind ?? ''),
+    completedAt: fields.completed ? new Date(Number(fields.completed)) : undefined,
+    apiKeyId: fields.key ? String(fields.key) : null,
+  };
+}
+
+export type JobBookkeeping = ReturnType<typeof toBookkeeping>;
+
 const queues = new WeakMap<Redis, ReturnType<typeof buildJobQueue>>();
 
 /**
@@ -86,7 +111,7 @@ function buildJobQueue(redis: Redis) {
   const enqueueScript = redis.createScript<[string, number, number, number]>(ENQUEUE);
   const takeScript = redis.createScript<unknown[]>(TAKE);
   const appendScript = redis.createScript<number>(APPEND);
-  const finishScript = redis.createScript<number>(FINISH);
+  const finishScript = redis.createScript<unknown[]>(FINISH);
   const releaseScript = redis.createScript<number>(RELEASE);
   const expireLeasesScript = redis.createScript<number>(EXPIRE_LEASES);
 
@@ -101,8 +126,8 @@ function buildJobQueue(redis: Redis) {
     nowMs: number,
     gpuMs: number,
     allowedFrom: string,
-  ) =>
-    (await finishScript.exec(
+  ): Promise<{ done: boolean; book: JobBookkeeping }> => {
+    const [finished, ...values] = await finishScript.exec(
       [
         keys.job(jobId),
         keys.leases(endpointId),
@@ -122,7 +147,10 @@ function buildJobQueue(redis: Redis) {
         allowedFrom,
         String(worker?.attempt ?? ''),
       ],
-    )) === 1;
+    );
+    const fields = Object.fromEntries(BOOKKEEPING_FIELDS.map((name, i) => [name, values[i]]));
+    return { done: Number(finished) === 1, book: toBookkeeping(fields) };
+  };
 
   return {
     /** Queues a job; with an idempotency key, a retry returns the first job's id instead of a new job. */
@@ -147,15 +175,16 @@ function buildJobQueue(redis: Redis) {
           ),
           keys.job(request.jobId),
           keys.pending(request.endpointId),
-          keys.notify(request.endpointId),
+          keys.wake(request.endpointId),
           keys.polls(request.endpointId),
         ],
         [
           request.jobId,
           String(ttl),
           useKey ? '1' : '0',
-          // What makes a retry "the same request": the kind and the validated input.
-          await sha256Hex(`${request.kind}\n${JSON.stringify(request.input)}`),
+          // What makes a retry "the same request": the kind and the validated input. Only a keyed
+          // request can be retried into this job, so only its fingerprint is ever compared.
+          useKey ? await sha256Hex(`${request.kind}\n${JSON.stringify(request.input)}`) : '',
           String(request.nowMs),
           'state',
           'queued',
@@ -194,16 +223,21 @@ function buildJobQueue(redis: Redis) {
       };
     },
 
-    /** Waits up to `blockMs` for an enqueue after `cursor` (a take's); true when one arrived. */
-    async waitForWork(endpointId: string, cursor: string, blockMs: number): Promise<boolean> {
-      const reply = await redis.xread(keys.notify(endpointId), cursor, { blockMS: blockMs });
+    /**
+     * An idle worker waits up to `blockMs` for a wake token (a job waiting that no take has seen yet);
+     * true when it got one. Tokens persist, so a job queued since the worker's last take is not missed.
+     */
+    async waitForWork(endpointId: string, blockMs: number): Promise<boolean> {
+      // BLPOP's timeout is in seconds, and 0 would block for ever.
+      const seconds = Math.max(blockMs, 10) / 1000;
+      const reply = await redis.exec(['BLPOP', keys.wake(endpointId), String(seconds)]);
       return Array.isArray(reply) && reply.length > 0;
     },
 
     /**
-     * A worker's poll: leases up to `max` jobs to the replica. `cursor` is the newest enqueue
-     * notification before the take: when nothing was taken, `waitForWork` waits for one after it.
-     * When `unlessKey` exists (the worker was released), nothing is taken and `stopped` is true.
+     * A worker's poll: leases up to `max` jobs to the replica. When nothing was taken, `waitForWork`
+     * waits for the next job. When `unlessKey` exists (the worker was released), nothing is taken and
+     * `stopped` is true.
      */
     async take(
       endpointId: string,
@@ -212,18 +246,18 @@ function buildJobQueue(redis: Redis) {
       leaseMs: number,
       nowMs: number,
       unlessKey = '',
-    ): Promise<{ cursor: string; jobs: LeasedJob[]; stopped: boolean }> {
+    ): Promise<{ jobs: LeasedJob[]; stopped: boolean }> {
       const flat = await takeScript.exec(
         [
           keys.pending(endpointId),
           keys.leases(endpointId),
-          keys.notify(endpointId),
+          keys.wake(endpointId),
           keys.polls(endpointId),
           keys.busy(endpointId),
         ],
         [String(nowMs), String(leaseMs), replicaId, String(max), String(RETAIN_SECONDS), unlessKey],
       );
-      if (flat[0] === 'stopped') return { cursor: '0', jobs: [], stopped: true };
+      if (flat[0] === 'stopped') return { jobs: [], stopped: true };
       const jobs: LeasedJob[] = [];
       for (let i = 1; i + 4 < flat.length; i += 5) {
         jobs.push({
@@ -234,7 +268,7 @@ function buildJobQueue(redis: Redis) {
           attempt: Number(flat[i + 4]),
         });
       }
-      return { cursor: String(flat[0] ?? '0'), jobs, stopped: false };
+      return { jobs, stopped: false };
     },
 
     /**
@@ -295,25 +329,23 @@ function buildJobQueue(redis: Redis) {
      */
     async releaseUnclaimed(endpointId: string, replicaId: string, held: string[]): Promise<number> {
       return Number(
-        await expireLeasesScript.exec(
-          [keys.leases(endpointId), keys.notify(endpointId)],
-          [replicaId, ...held],
-        ),
+        await expireLeasesScript.exec([keys.leases(endpointId), keys.wake(endpointId)], [replicaId, ...held]),
       );
     },
 
-    /** Stops a queued or running job (client gone, deadline, explicit cancel); false if already ended. */
     /** The worker gives the job back unfinished (draining); another worker starts it over. */
     async release(jobId: string, endpointId: string, worker: { replicaId: string; attempt: number }) {
       const released = await releaseScript.exec(
-        [keys.job(jobId), keys.leases(endpointId), keys.notify(endpointId)],
+        [keys.job(jobId), keys.leases(endpointId), keys.wake(endpointId)],
         [jobId, worker.replicaId, String(worker.attempt)],
       );
       return released === 1;
     },
 
-    stop(jobId: string, endpointId: string, state: 'cancelled' | 'timed_out', nowMs: number) {
-      return finish(jobId, endpointId, null, state, state, undefined, nowMs, 0, 'queued,running');
+    /** Stops a queued or running job (client gone, deadline, explicit cancel); false if already ended. */
+    async stop(jobId: string, endpointId: string, state: 'cancelled' | 'timed_out', nowMs: number) {
+      return (await finish(jobId, endpointId, null, state, state, undefined, nowMs, 0, 'queued,running'))
+        .done;
     },
 
     /** Output events after `cursor` ('0' for all), waiting up to `blockMs` for the first. */
@@ -350,40 +382,10 @@ function buildJobQueue(redis: Redis) {
     },
 
     /** What the edge needs to record a job's end: whether it is async, its price, when it started. */
-    async bookkeeping(jobId: string) {
-      const fields =
-        (await redis.hmget<Record<string, unknown>>(
-          keys.job(jobId),
-          'async',
-          'price',
-          'started',
-          'created',
-          'state',
-          'replica',
-          'attempt',
-          'outcome',
-          'org',
-          'endpoint',
-          'kind',
-          'completed',
-          'key',
-        )) ?? {};
-      return {
-        isAsync: String(fields.async) === '1',
-        pricePerHourMicroUsd: Number(fields.price ?? 0),
-        startedAt: fields.started ? new Date(Number(fields.started)) : undefined,
-        createdMs: Number(fields.created ?? 0),
-        state: fields.state === undefined || fields.state === null ? null : String(fields.state),
-        replicaId: String(fields.replica ?? ''),
-        attempt: Number(fields.attempt ?? 0),
-        /** The result or error a worker finished with (parsed JSON), kept so the record can be repaired. */
-        outcome: parsed(fields.outcome),
-        orgId: String(fields.org ?? ''),
-        endpointId: String(fields.endpoint ?? ''),
-        kind: String(fields.kind ?? ''),
-        completedAt: fields.completed ? new Date(Number(fields.completed)) : undefined,
-        apiKeyId: fields.key ? String(fields.key) : null,
-      };
+    async bookkeeping(jobId: string): Promise<JobBookkeeping> {
+      return toBookkeeping(
+        (await redis.hmget<BookkeepingFields>(keys.job(jobId), ...BOOKKEEPING_FIELDS)) ?? {},
+      );
     },
 
     /** 1-based place in the endpoint's queue, or null when not waiting. */
@@ -412,7 +414,7 @@ function buildJobQueue(redis: Redis) {
     async forgetReplica(endpointId: string, replicaId: string) {
       await redis.hdel(keys.busy(endpointId), replicaId);
       await redis.zrem(keys.polls(endpointId), replicaId);
-      await expireLeasesScript.exec([keys.leases(endpointId), keys.notify(endpointId)], [replicaId]);
+      await expireLeasesScript.exec([keys.leases(endpointId), keys.wake(endpointId)], [replicaId]);
     },
 
     /** Queued and running counts, for scaling decisions and the 'queue deeper than replicas' check. */

@@ -38,13 +38,13 @@ describe('request queue in Redis', () => {
     await queue.enqueue(second);
     expect(await queue.depth(endpointId)).toEqual({ queued: 2, running: 0 });
 
-    const { jobs: leased, cursor } = await queue.take(endpointId, 'rep_a', 1, 30_000, now);
+    const { jobs: leased } = await queue.take(endpointId, 'rep_a', 1, 30_000, now);
     // The take marked the replica busy and the endpoint as polled (what scaling and nudges read).
     expect(await queue.lastBusy(endpointId)).toEqual({ rep_a: now });
     const third = job(endpointId, orgId, now);
     expect((await queue.enqueue(third)).workerPolling).toBe(true);
-    // The enqueue after the take's cursor wakes a waiting worker at once.
-    expect(await queue.waitForWork(endpointId, cursor, 1_000)).toBe(true);
+    // Jobs are waiting, so an idle worker is woken at once.
+    expect(await queue.waitForWork(endpointId, 1_000)).toBe(true);
     expect(leased).toEqual([
       {
         id: first.jobId,
@@ -69,8 +69,22 @@ describe('request queue in Redis', () => {
     expect(
       await queue.append(first.jobId, endpointId, staleAttempt, 2, [{ delta: 'x' }], now + 30_000, now),
     ).toBe(false);
-    expect(await queue.complete(first.jobId, endpointId, a, { text: 'Hello' }, 1500, now)).toBe(true);
-    expect(await queue.complete(first.jobId, endpointId, a, { text: 'again' }, 1500, now)).toBe(false);
+    const finished = await queue.complete(first.jobId, endpointId, a, { text: 'Hello' }, 1500, now);
+    // The finish answers with what recording the job's end needs, as it stands after the finish.
+    expect(finished.done).toBe(true);
+    expect(finished.book).toMatchObject({
+      state: 'succeeded',
+      replicaId: 'rep_a',
+      attempt: 1,
+      pricePerHourMicroUsd: 1_010_000,
+      createdMs: now,
+      isAsync: false,
+      outcome: { text: 'Hello' },
+    });
+    expect(await queue.bookkeeping(first.jobId)).toEqual(finished.book);
+    const again = await queue.complete(first.jobId, endpointId, a, { text: 'again' }, 1500, now);
+    expect(again.done).toBe(false);
+    expect(again.book.outcome).toEqual({ text: 'Hello' });
 
     const { events } = await queue.read(first.jobId, '0', 100);
     expect(events).toEqual([
@@ -79,6 +93,29 @@ describe('request queue in Redis', () => {
       { type: 'result', data: { text: 'Hello' }, gpuMs: 1500 },
     ]);
     expect(await queue.state(first.jobId)).toBe('succeeded');
+  });
+
+  it('wakes one idle worker per waiting job, not every idle worker', async () => {
+    const { endpointId, orgId } = fresh();
+    const now = Date.now();
+    expect((await queue.take(endpointId, 'rep_a', 4, 30_000, now)).jobs).toEqual([]);
+    const idle = [queue.waitForWork(endpointId, 1_500), queue.waitForWork(endpointId, 1_500)];
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await queue.enqueue(job(endpointId, orgId, now));
+    // One worker wakes for the one job; the other sleeps on until its wait ends.
+    expect((await Promise.all(idle)).sort()).toEqual([false, true]);
+
+    // A take that leaves nothing waiting leaves no token behind: no worker wakes for a job already taken.
+    await queue.enqueue(job(endpointId, orgId, now));
+    await queue.enqueue(job(endpointId, orgId, now));
+    expect((await queue.take(endpointId, 'rep_b', 4, 30_000, now)).jobs).toHaveLength(3);
+    expect(await queue.waitForWork(endpointId, 200)).toBe(false);
+
+    // A take that leaves jobs waiting leaves one token for each, for the other idle workers.
+    for (let i = 0; i < 3; i++) await queue.enqueue(job(endpointId, orgId, now));
+    expect((await queue.take(endpointId, 'rep_b', 1, 30_000, now)).jobs).toHaveLength(1);
+    const woken = await Promise.all([1, 2, 3].map(() => queue.waitForWork(endpointId, 300)));
+    expect(woken.sort()).toEqual([false, true, true]);
   });
 
   it('returns the first job for a retried enqueue with the same idempotency key', async () => {
@@ -143,7 +180,6 @@ describe('request queue in Redis', () => {
     const tombstone = `worker:released:${newId('replica')}`;
     await redis.set(tombstone, 1, { ex: 60 });
     expect(await queue.take(endpointId, 'rep_gone', 5, 30_000, now, tombstone)).toEqual({
-      cursor: '0',
       jobs: [],
       stopped: true,
     });

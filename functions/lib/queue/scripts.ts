@@ -2,13 +2,32 @@
  * The request queue's Lua scripts. Each runs atomically in Redis, so enqueue-with-idempotency, lease
  * taking, lease expiry and completion never interleave. Keys: `job:{id}` (hash), `job:{id}:out`
  * (output stream), `q:{endpoint}:pending` (list; LPUSH in, RPOP out), `q:{endpoint}:leases` (zset of
- * job id → lease expiry in ms).
+ * job id → lease expiry in ms), `q:{endpoint}:wake` (list of wake-up tokens that idle workers wait on
+ * with BLPOP: one token per waiting job, so an enqueue wakes one worker rather than every idle one).
  */
 
 /**
- * KEYS: idempotency key, job hash, pending list, notify stream, polls zset. ARGV: job id, ttl s,
- * use-idempotency flag, request fingerprint, now ms, fields… The notify stream wakes workers
- * long-polling for this endpoint. Returns {job id, 0 new | 1 same request again | 2 the key was used
+ * Lua: keeps the wake list (KEYS[wake]) at one token per job waiting in the pending list, at most 256:
+ * each token wakes one idle worker, and a token whose job another worker took costs one empty take.
+ */
+const SYNC_WAKE_TOKENS = `
+local function syncWake(pendingKey, wakeKey)
+  local waiting = math.min(redis.call('LLEN', pendingKey), 256)
+  local tokens = redis.call('LLEN', wakeKey)
+  if waiting == 0 then
+    redis.call('DEL', wakeKey)
+  elseif tokens > waiting then
+    redis.call('LTRIM', wakeKey, 0, waiting - 1)
+  else
+    for _ = tokens + 1, waiting do redis.call('RPUSH', wakeKey, '1') end
+  end
+end
+`;
+
+/**
+ * KEYS: idempotency key, job hash, pending list, wake list, polls zset. ARGV: job id, ttl s,
+ * use-idempotency flag, request fingerprint, now ms, fields… A wake token lets one worker
+ * long-polling for this endpoint take the job. Returns {job id, 0 new | 1 same request again | 2 the key was used
  * for a different request, jobs now waiting in the endpoint's queue (new jobs only), 1 when a live
  * replica polled in the last 30 s}: what the scale-up nudge needs, in the same round trip.
  */
@@ -25,31 +44,28 @@ end
 redis.call('HSET', KEYS[2], 'fingerprint', ARGV[4], unpack(ARGV, 6))
 redis.call('EXPIRE', KEYS[2], ARGV[2])
 local waiting = redis.call('LPUSH', KEYS[3], ARGV[1])
-redis.call('XADD', KEYS[4], 'MAXLEN', '~', '1000', '*', 'job', ARGV[1])
+if waiting <= 256 then redis.call('RPUSH', KEYS[4], '1') end
 local polling = redis.call('ZCOUNT', KEYS[5], tonumber(ARGV[5]) - 30000, '+inf') > 0 and 1 or 0
 return {ARGV[1], 0, waiting, polling}
 `;
 
 /**
  * A worker's poll, in one round trip: records when the replica last polled (a replica that is released
- * or fails is struck off at once; one that stops polling counts for 30 s), reads
- * the notify cursor (an empty take then waits for enqueues after it, so none is missed), re-queues
- * jobs whose lease expired (their worker died: they go to the front), then leases up to ARGV[4] queued
- * jobs to the replica and marks it busy. A job past its deadline is timed out instead of leased.
- * KEYS: pending list, leases zset, notify stream, polls zset, busy hash. ARGV: now ms, lease ms,
+ * or fails is struck off at once; one that stops polling counts for 30 s), re-queues jobs whose lease
+ * expired (their worker died: they go to the front), then leases up to ARGV[4] queued jobs to the
+ * replica and marks it busy. A job past its deadline is timed out instead of leased. The wake tokens
+ * are then matched to the jobs still waiting, so idle workers wake for exactly those.
+ * KEYS: pending list, leases zset, wake list, polls zset, busy hash. ARGV: now ms, lease ms,
  * replica id, max jobs, stream ttl s, and optionally a key whose existence means "take nothing" (the
- * worker's released tombstone). Returns a flat list: the cursor, then id, kind, input, deadline,
- * attempt, … per leased job; or {'stopped'} when the tombstone exists.
+ * worker's released tombstone). Returns a flat list: 'ok', then id, kind, input, deadline, attempt, …
+ * per leased job; or {'stopped'} when the tombstone exists.
  */
-export const TAKE = `
+export const TAKE = `${SYNC_WAKE_TOKENS}
 local now = tonumber(ARGV[1])
 if ARGV[6] and ARGV[6] ~= '' and redis.call('EXISTS', ARGV[6]) == 1 then return {'stopped'} end
 redis.call('ZADD', KEYS[4], now, ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - 3600000)
 redis.call('EXPIRE', KEYS[4], 86400)
-local newest = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)
-local cursor = '0'
-if newest[1] then cursor = newest[1][1] end
 local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
 for _, id in ipairs(expired) do
   redis.call('ZREM', KEYS[2], id)
@@ -61,7 +77,7 @@ for _, id in ipairs(expired) do
     redis.call('RPUSH', KEYS[1], id)
   end
 end
-local taken = {cursor}
+local taken = {'ok'}
 local count = 0
 while count < tonumber(ARGV[4]) do
   local id = redis.call('RPOP', KEYS[1])
@@ -86,6 +102,7 @@ while count < tonumber(ARGV[4]) do
   end
 end
 if count > 0 then redis.call('HSET', KEYS[5], ARGV[3], now) end
+syncWake(KEYS[1], KEYS[3])
 return taken
 `;
 
@@ -117,17 +134,34 @@ return 1
 
 /**
  * A worker hands back a job it cannot finish (it is shutting down): its lease is expired now, so the
- * next take re-queues it at the front exactly as if the worker had died, and long-polling workers are
- * woken. Only the replica and attempt holding the lease may. KEYS: job hash, leases zset, notify
- * stream. ARGV: job id, replica id, attempt.
+ * next take re-queues it at the front exactly as if the worker had died, and a long-polling worker is
+ * woken to take it. Only the replica and attempt holding the lease may. KEYS: job hash, leases zset,
+ * wake list. ARGV: job id, replica id, attempt.
  */
 export const RELEASE = `
 if redis.call('HGET', KEYS[1], 'state') ~= 'running' or redis.call('HGET', KEYS[1], 'replica') ~= ARGV[2]
   or redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[3] then return 0 end
 redis.call('ZADD', KEYS[2], 0, ARGV[1])
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', '1000', '*', 'job', ARGV[1])
+redis.call('RPUSH', KEYS[3], '1')
 return 1
 `;
+
+/** The job fields the edge records a job's end from, in the order FINISH returns them. */
+export const BOOKKEEPING_FIELDS = [
+  'async',
+  'price',
+  'started',
+  'created',
+  'state',
+  'replica',
+  'attempt',
+  'outcome',
+  'org',
+  'endpoint',
+  'kind',
+  'completed',
+  'key',
+] as const;
 
 /**
  * Finishes a job: state, outcome and GPU time on the hash, the lease released, and the terminal event
@@ -135,21 +169,25 @@ return 1
  * own running attempt; the edge (replica '') stops a queued or running job, billing a running one up
  * to now, and takes a queued one off the pending list so queue depth (which scaling reads) stays
  * true. The terminal event carries the GPU time, so the waiting request needs no further read; a
- * worker's finish marks its replica busy. KEYS: job hash, leases zset, output stream, pending list,
- * busy hash. ARGV: job id, replica id, final state, event type, payload, now ms, ttl s, gpu ms, allowed
- * prior states, attempt.
+ * worker's finish marks its replica busy. Returns 1 (finished) or 0 (refused), then the job's
+ * BOOKKEEPING_FIELDS as they stand after it, so recording the end needs no further read.
+ * KEYS: job hash, leases zset, output stream, pending list, busy hash. ARGV: job id, replica id, final
+ * state, event type, payload, now ms, ttl s, gpu ms, allowed prior states, attempt.
  */
 export const FINISH = `
+local function reply(finished)
+  return {finished, unpack(redis.call('HMGET', KEYS[1], '${BOOKKEEPING_FIELDS.join("', '")}'))}
+end
 local state = redis.call('HGET', KEYS[1], 'state')
-if not state then return 0 end
+if not state then return reply(0) end
 local allowed = false
 for prior in string.gmatch(ARGV[9], '[^,]+') do
   if state == prior then allowed = true end
 end
-if not allowed then return 0 end
+if not allowed then return reply(0) end
 local gpu = ARGV[8]
 if ARGV[2] ~= '' then
-  if redis.call('HGET', KEYS[1], 'replica') ~= ARGV[2] or redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[10] then return 0 end
+  if redis.call('HGET', KEYS[1], 'replica') ~= ARGV[2] or redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[10] then return reply(0) end
   redis.call('HSET', KEYS[5], ARGV[2], ARGV[6])
 elseif state == 'running' then
   gpu = tostring(tonumber(ARGV[6]) - tonumber(redis.call('HGET', KEYS[1], 'started') or ARGV[6]))
@@ -160,14 +198,16 @@ if state == 'queued' then redis.call('LREM', KEYS[4], 1, ARGV[1]) end
 redis.call('XADD', KEYS[3], '*', 'type', ARGV[4], 'data', ARGV[5], 'gpu_ms', gpu)
 redis.call('EXPIRE', KEYS[3], ARGV[7])
 redis.call('EXPIRE', KEYS[1], ARGV[7])
-return 1
+return reply(1)
 `;
 
 /**
  * Expires a replica's leases now, so the next take re-queues those jobs instead of waiting out the
  * leases: all of them when the replica is gone (released, failed), or, for a stopping worker, those on
  * jobs it never received (a take's reply was in flight when it stopped), i.e. all but the ones it says
- * it holds. KEYS: leases zset, notify stream. ARGV: replica id, held job ids…
+ * it holds; as many long-polling workers are woken as leases ended (the first take re-queues them all,
+ * and its wake tokens then match what it left). KEYS: leases zset, wake list. ARGV: replica id, held
+ * job ids…
  */
 export const EXPIRE_LEASES = `
 local held = {}
@@ -180,6 +220,6 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
     released = released + 1
   end
 end
-if released > 0 then redis.call('XADD', KEYS[2], 'MAXLEN', '~', '1000', '*', 'job', 'requeue') end
+for _ = 1, math.min(released, 256) do redis.call('RPUSH', KEYS[2], '1') end
 return released
 `;
