@@ -16,6 +16,19 @@ export class JobLostError extends Error {
 }
 
 const RETRIES = 5;
+/** One relay call carries at most this much output (the edge refuses worker bodies over 4 MiB). */
+const MAX_RELAY_CALL_BYTES = 1024 * 1024;
+/** And at most this many jobs' batches (the edge's limit, a replica's highest concurrency). */
+const MAX_RELAY_CALL_BATCHES = 256;
+
+interface QueuedBatch {
+  job_id: string;
+  attempt: number;
+  seq: number;
+  chunks: Record<string, unknown>[];
+  bytes: number;
+  settle: { resolve: () => void; reject: (error: unknown) => void };
+}
 
 /**
  * The worker API, as the agent calls it. Network failures and 5xx are retried with backoff (the edge
@@ -59,6 +72,45 @@ export function createWorkerClient(baseUrl: string, token: string) {
     if (response.status === 409) throw new JobLostError(jobId);
     if (!response.ok) throw new Error(`worker API answered ${response.status}: ${await response.text()}`);
     await response.body?.cancel();
+  };
+
+  /**
+   * The output of every job this worker is streaming goes through one relay call at a time: batches
+   * queued while a call is in flight ride together in the next one, so the edge sees one call per
+   * round trip for the whole worker rather than one per job.
+   */
+  let queued: QueuedBatch[] = [];
+  let relaying = false;
+  const relay = async () => {
+    if (relaying || queued.length === 0) return;
+    relaying = true;
+    let bytes = 0;
+    let count = 0;
+    while (
+      count < queued.length &&
+      count < MAX_RELAY_CALL_BATCHES &&
+      (count === 0 || bytes + (queued[count]?.bytes ?? 0) <= MAX_RELAY_CALL_BYTES)
+    ) {
+      bytes += queued[count]?.bytes ?? 0;
+      count += 1;
+    }
+    const sending = queued.slice(0, count);
+    queued = queued.slice(count);
+    try {
+      const batches = sending.map(({ settle: _, bytes: __, ...batch }) => batch);
+      const response = await call('/internal/worker/jobs/events', { batches });
+      if (!response.ok) throw new Error(`worker API answered ${response.status}: ${await response.text()}`);
+      const { kept } = (await response.json()) as { kept: boolean[] };
+      sending.forEach((batch, index) => {
+        if (kept[index]) batch.settle.resolve();
+        else batch.settle.reject(new JobLostError(batch.job_id));
+      });
+    } catch (error) {
+      for (const batch of sending) batch.settle.reject(error);
+    } finally {
+      relaying = false;
+      void relay();
+    }
   };
 
   return {
@@ -118,9 +170,20 @@ export function createWorkerClient(baseUrl: string, token: string) {
       if (!response.ok) throw new Error(`worker API answered ${response.status}: ${await response.text()}`);
       return ((await response.json()) as { released: number }).released;
     },
-    async events(job: { id: string; attempt: number }, seq: number, chunks: Record<string, unknown>[]) {
-      const body = { attempt: job.attempt, seq, chunks };
-      await expectOk(await call(`/internal/worker/jobs/${job.id}/events`, body), job.id);
+    /** Relays a job's next batch of output (`seq` from 1), renewing its lease; JobLostError when not ours. */
+    events(job: { id: string; attempt: number }, seq: number, chunks: Record<string, unknown>[]) {
+      return new Promise<void>((resolve, reject) => {
+        const bytes = JSON.stringify(chunks).length;
+        queued.push({
+          job_id: job.id,
+          attempt: job.attempt,
+          seq,
+          chunks,
+          bytes,
+          settle: { resolve, reject },
+        });
+        void relay();
+      });
     },
     async complete(
       job: { id: string; attempt: number },

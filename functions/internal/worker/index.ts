@@ -114,45 +114,59 @@ workerApi.openapi(
   },
 );
 
+/** A worker streams the output of all its running jobs through one call per batch, not one per job. */
+const MAX_BATCHES_PER_CALL = MAX_CONCURRENCY_PER_REPLICA;
+
 workerApi.openapi(
   createRoute({
     method: 'post',
-    path: '/jobs/{id}/events',
+    path: '/jobs/events',
     hide: true,
-    request: {
-      params: JobParams,
-      ...json(
-        z
-          .object({
-            attempt: z.number().int().min(1),
-            /** Batches of one attempt count from 1; a resent batch (lost reply) is not appended again. */
-            seq: z.number().int().min(1),
-            chunks: z.array(z.record(z.string(), z.unknown())).max(256),
-          })
-          .strict(),
-      ),
-    },
+    request: json(
+      z
+        .object({
+          batches: z
+            .array(
+              z
+                .object({
+                  job_id: JobParams.shape.id,
+                  attempt: z.number().int().min(1),
+                  /** A job's batches count from 1; a resent batch (lost reply) is not appended again. */
+                  seq: z.number().int().min(1),
+                  chunks: z.array(z.record(z.string(), z.unknown())).max(256),
+                })
+                .strict(),
+            )
+            .min(1)
+            .max(MAX_BATCHES_PER_CALL)
+            .refine(
+              (batches) => new Set(batches.map((batch) => batch.job_id)).size === batches.length,
+              'each job may appear once per call',
+            ),
+        })
+        .strict(),
+    ),
     responses: ok,
   }),
   async (c) => {
     const { redis, clock, config } = c.get('services');
     const identity = c.get('worker');
-    const body = c.req.valid('json');
+    const { batches } = c.req.valid('json');
     const now = clock.now().getTime();
-    const kept = await createJobQueue(redis).append(
-      c.req.valid('param').id,
+    const kept = await createJobQueue(redis).appendMany(
       identity.endpointId,
-      { replicaId: identity.replicaId, attempt: body.attempt },
-      body.seq,
-      body.chunks,
+      identity.replicaId,
+      batches.map((batch) => ({
+        jobId: batch.job_id,
+        attempt: batch.attempt,
+        seq: batch.seq,
+        chunks: batch.chunks,
+      })),
       now + config.WORKER_LEASE_SECONDS * 1000,
       now,
     );
-    if (!kept)
-      throw new ConflictError(
-        'This job is no longer yours (cancelled, timed out or re-queued): stop working on it.',
-      );
-    return c.json({ ok: true }, 200);
+    // Per job: `false` means it is no longer this worker's (cancelled, timed out or re-queued): stop it.
+    return c.json({ kept }, 200);
   },
 );
 

@@ -10,6 +10,18 @@ import type { JobEvent, JobQueue } from '../queue/index.ts';
 /** How long one read of the output stream blocks before the deadline and the client are re-checked. */
 const READ_BLOCK_MS = 5_000;
 
+/**
+ * Relays waiting in this isolate. Each read of a job's output is a round trip to Redis, and a stream
+ * that produces a delta every 20 ms would cost 50 of them a second; with many relays at once those
+ * reads crowd out new requests. So after a read that brought output, the next one waits a little,
+ * longer the more relays there are (0.5 ms each, at most 100 ms): deltas produced meanwhile arrive
+ * together. A lone stream is relayed as it comes; the first output of a job is never held back.
+ */
+let activeRelays = 0;
+const PACE_MS_PER_RELAY = 0.5;
+const MAX_PACE_MS = 100;
+const readPaceMs = () => Math.min(MAX_PACE_MS, (activeRelays - 1) * PACE_MS_PER_RELAY);
+
 export interface RelayHooks {
   /** Each output chunk, in order; return false to stop (the client went away). */
   onChunk?: (data: unknown) => Promise<boolean>;
@@ -36,6 +48,7 @@ export async function awaitJob(
   now: () => number,
   retried = false,
 ): Promise<JobOutcome> {
+  activeRelays += 1;
   try {
     return await relay(queue, job, hooks, signal, now, retried);
   } catch (error) {
@@ -44,6 +57,8 @@ export async function awaitJob(
     // and the retry finds it. Otherwise stop it, so no GPU works for a client that is gone.
     if (!retried) await queue.stop(job.id, job.endpointId, 'cancelled', now()).catch(() => {});
     throw error;
+  } finally {
+    activeRelays -= 1;
   }
 }
 
@@ -78,6 +93,8 @@ async function relay(
       if (end === 'stop') return clientGone();
       if (end) return end;
     }
+    const pace = read.events.length > 0 ? readPaceMs() : 0;
+    if (pace >= 1) await new Promise((resolve) => setTimeout(resolve, pace));
   }
 }
 

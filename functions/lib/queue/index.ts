@@ -37,6 +37,15 @@ export interface EnqueueRequest {
   apiKeyId?: string | null;
 }
 
+/** One job's output chunks in a worker's relay call. */
+export interface OutputBatch {
+  jobId: string;
+  attempt: number;
+  /** Counts this job's batches from 1: a resent batch (lost reply) is not appended again. */
+  seq: number;
+  chunks: unknown[];
+}
+
 export interface LeasedJob {
   id: string;
   kind: JobKind;
@@ -110,7 +119,7 @@ export function createJobQueue(redis: Redis) {
 function buildJobQueue(redis: Redis) {
   const enqueueScript = redis.createScript<[string, number, number, number]>(ENQUEUE);
   const takeScript = redis.createScript<unknown[]>(TAKE);
-  const appendScript = redis.createScript<number>(APPEND);
+  const appendScript = redis.createScript<number[]>(APPEND);
   const finishScript = redis.createScript<unknown[]>(FINISH);
   const releaseScript = redis.createScript<number>(RELEASE);
   const expireLeasesScript = redis.createScript<number>(EXPIRE_LEASES);
@@ -150,6 +159,43 @@ function buildJobQueue(redis: Redis) {
     );
     const fields = Object.fromEntries(BOOKKEEPING_FIELDS.map((name, i) => [name, values[i]]));
     return { done: Number(finished) === 1, book: toBookkeeping(fields) };
+  };
+
+  /**
+   * Relays a worker's output for several of its jobs in one round trip: per job a batch of chunks
+   * (`seq` counts that job's batches from 1, so a resent batch is not repeated), and renews their
+   * leases. Answers, per job in order, false when it is no longer this attempt's (cancelled,
+   * re-queued, overdue).
+   */
+  const appendMany = async (
+    endpointId: string,
+    replicaId: string,
+    batches: OutputBatch[],
+    leaseUntilMs: number,
+    nowMs: number,
+  ): Promise<boolean[]> => {
+    if (batches.length === 0) return [];
+    const kept = await appendScript.exec(
+      [
+        keys.leases(endpointId),
+        keys.busy(endpointId),
+        ...batches.flatMap((batch) => [keys.job(batch.jobId), keys.out(batch.jobId)]),
+      ],
+      [
+        replicaId,
+        String(leaseUntilMs),
+        String(RETAIN_SECONDS),
+        String(nowMs),
+        ...batches.flatMap((batch) => [
+          batch.jobId,
+          String(batch.attempt),
+          String(batch.seq),
+          String(batch.chunks.length),
+          ...batch.chunks.map(text),
+        ]),
+      ],
+    );
+    return batches.map((_, index) => Number(kept[index]) === 1);
   };
 
   return {
@@ -271,10 +317,9 @@ function buildJobQueue(redis: Redis) {
       return { jobs, stopped: false };
     },
 
-    /**
-     * Relays a batch of output chunks (`seq` counts batches from 1, so a resent batch is not repeated)
-     * and renews the lease; false when the job is no longer this attempt's (cancelled, re-queued, overdue).
-     */
+    appendMany,
+
+    /** One job's batch of output chunks: `appendMany` for a single job. */
     async append(
       jobId: string,
       endpointId: string,
@@ -283,22 +328,10 @@ function buildJobQueue(redis: Redis) {
       chunks: unknown[],
       leaseUntilMs: number,
       nowMs: number,
-    ) {
-      return (
-        (await appendScript.exec(
-          [keys.job(jobId), keys.leases(endpointId), keys.out(jobId), keys.busy(endpointId)],
-          [
-            jobId,
-            worker.replicaId,
-            String(leaseUntilMs),
-            String(RETAIN_SECONDS),
-            String(worker.attempt),
-            String(seq),
-            String(nowMs),
-            ...chunks.map(text),
-          ],
-        )) === 1
-      );
+    ): Promise<boolean> {
+      const batch = { jobId, attempt: worker.attempt, seq, chunks };
+      const [kept] = await appendMany(endpointId, worker.replicaId, [batch], leaseUntilMs, nowMs);
+      return kept === true;
     },
 
     complete(

@@ -107,29 +107,40 @@ return taken
 `;
 
 /**
- * Appends a worker's output events and extends its lease, only while the job is still this attempt's
- * (a cancelled, re-queued or overdue job answers 0, telling the worker to stop). Batches carry a
- * sequence number: a batch the worker resends after a lost reply is not appended twice. The replica
- * is marked busy. KEYS: job hash, leases zset, output stream, busy hash. ARGV: job id, replica id,
- * lease until ms, ttl s, attempt, batch seq, now ms, events…
+ * Appends a worker's output events for several of its jobs at once (a worker sends one batch for all
+ * the jobs it is streaming) and extends their leases, each only while the job is still this attempt's
+ * (a cancelled, re-queued or overdue job answers 0, telling the worker to stop it). Batches carry a
+ * sequence number per job: a batch the worker resends after a lost reply is not appended twice. The
+ * replica is marked busy. KEYS: leases zset, busy hash, then per job its hash and output stream.
+ * ARGV: replica id, lease until ms, ttl s, now ms, then per job: job id, attempt, batch seq, number of
+ * events, events… Returns 1 or 0 per job, in order.
  */
 export const APPEND = `
-if redis.call('HGET', KEYS[1], 'state') ~= 'running' or redis.call('HGET', KEYS[1], 'replica') ~= ARGV[2]
-  or redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[5] then
-  return 0
-end
-if tonumber(redis.call('HGET', KEYS[1], 'deadline')) <= tonumber(ARGV[7]) then return 0 end
-redis.call('ZADD', KEYS[2], tonumber(ARGV[3]), ARGV[1])
-redis.call('HSET', KEYS[4], ARGV[2], ARGV[7])
-local seq = tonumber(ARGV[6])
-if seq > tonumber(redis.call('HGET', KEYS[1], 'seq') or '0') then
-  redis.call('HSET', KEYS[1], 'seq', seq)
-  for i = 8, #ARGV do
-    redis.call('XADD', KEYS[3], '*', 'type', 'chunk', 'data', ARGV[i])
+local replica, leaseUntil, ttl, now = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
+local kept = {}
+local anyKept = false
+local a = 5
+for item = 1, (#KEYS - 2) / 2 do
+  local job, out = KEYS[1 + item * 2], KEYS[2 + item * 2]
+  local id, attempt, seq, first = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), a + 4
+  a = first + tonumber(ARGV[a + 3])
+  local ours = redis.call('HGET', job, 'state') == 'running' and redis.call('HGET', job, 'replica') == replica
+    and redis.call('HGET', job, 'attempt') == attempt and tonumber(redis.call('HGET', job, 'deadline')) > now
+  if ours then
+    anyKept = true
+    redis.call('ZADD', KEYS[1], leaseUntil, id)
+    if seq > tonumber(redis.call('HGET', job, 'seq') or '0') then
+      redis.call('HSET', job, 'seq', seq)
+      for i = first, a - 1 do
+        redis.call('XADD', out, '*', 'type', 'chunk', 'data', ARGV[i])
+      end
+    end
+    redis.call('EXPIRE', out, ttl)
   end
+  table.insert(kept, ours and 1 or 0)
 end
-redis.call('EXPIRE', KEYS[3], ARGV[4])
-return 1
+if anyKept then redis.call('HSET', KEYS[2], replica, now) end
+return kept
 `;
 
 /**
