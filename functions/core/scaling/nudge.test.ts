@@ -1,10 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { NUDGE_WINDOW_MS, scaleUpNudgeId, WAKE_WINDOW_MS } from './nudge.ts';
 
-const at = (waiting: number, concurrencyPerReplica = 1, nowMs = 5 * NUDGE_WINDOW_MS) =>
-  scaleUpNudgeId({ endpointId: 'ep_1', nowMs, waiting, concurrencyPerReplica, workerPolling: true });
-const wake = (nowMs: number) =>
-  scaleUpNudgeId({ endpointId: 'ep_1', nowMs, waiting: 1, concurrencyPerReplica: 1, workerPolling: false });
+const at = (waiting: number, concurrencyPerReplica = 1, nowMs = 5 * NUDGE_WINDOW_MS, replicasGone = 0) =>
+  scaleUpNudgeId({
+    endpointId: 'ep_1',
+    nowMs,
+    waiting,
+    concurrencyPerReplica,
+    workerPolling: true,
+    replicasGone,
+  });
+const wake = (nowMs: number, replicasGone = 0) =>
+  scaleUpNudgeId({
+    endpointId: 'ep_1',
+    nowMs,
+    waiting: 1,
+    concurrencyPerReplica: 1,
+    workerPolling: false,
+    replicasGone,
+  });
 
 describe('scale-up nudge ids', () => {
   it('collapse a steady trickle within a window into one message', () => {
@@ -32,6 +46,7 @@ describe('scale-up nudge ids', () => {
         waiting: 1,
         concurrencyPerReplica: 1,
         workerPolling: true,
+        replicasGone: 0,
       }),
     ).not.toBe(at(1));
   });
@@ -42,5 +57,12 @@ describe('scale-up nudge ids', () => {
     // Scaled to zero right after a wake-up: the next request, a second later, wakes it again.
     expect(wake(start + WAKE_WINDOW_MS)).not.toBe(wake(start));
     expect(wake(start)).not.toBe(at(1, 1, start));
+  });
+
+  it('are never deduplicated against a nudge sent before a replica left', () => {
+    const start = 5 * NUDGE_WINDOW_MS;
+    // Woken, scaled up, then stopped again within the same second: the next request wakes it again.
+    expect(wake(start + 500, 1)).not.toBe(wake(start, 0));
+    expect(at(1, 1, start, 3)).not.toBe(at(1, 1, start, 2));
   });
 });

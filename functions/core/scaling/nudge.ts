@@ -18,10 +18,16 @@ export function scaleUpNudgeId(input: {
   waiting: number;
   concurrencyPerReplica: number;
   workerPolling: boolean;
+  /**
+   * How many replicas have left the endpoint so far. A nudge sent before the last one left was
+   * answered by a reconcile that still counted it: a nudge after it must not be deduplicated away.
+   */
+  replicasGone: number;
 }): string {
-  if (!input.workerPolling) return `wake-${input.endpointId}-${Math.floor(input.nowMs / WAKE_WINDOW_MS)}`;
+  const endpoint = `${input.endpointId}-${input.replicasGone}`;
+  if (!input.workerPolling) return `wake-${endpoint}-${Math.floor(input.nowMs / WAKE_WINDOW_MS)}`;
   const window = Math.floor(input.nowMs / NUDGE_WINDOW_MS);
   const replicasWorth = Math.max(1, Math.ceil(input.waiting / Math.max(1, input.concurrencyPerReplica)));
   const doublings = Math.floor(Math.log2(replicasWorth));
-  return `scale-up-${input.endpointId}-${window}-${doublings}`;
+  return `scale-up-${endpoint}-${window}-${doublings}`;
 }

@@ -30,7 +30,7 @@ export function reconcileSoon(ctx: ServiceContext, endpointId: string): void {
 export async function nudgeScaleUp(
   ctx: ServiceContext,
   target: { endpointId: string; concurrencyPerReplica: number },
-  queued: { waiting: number; workerPolling: boolean },
+  queued: { waiting: number; workerPolling: boolean; replicasGone: number },
 ) {
   const { waiting } = queued;
   if (queued.workerPolling && waiting < target.concurrencyPerReplica) return;
@@ -43,6 +43,7 @@ export async function nudgeScaleUp(
       waiting,
       concurrencyPerReplica: target.concurrencyPerReplica,
       workerPolling: queued.workerPolling,
+      replicasGone: queued.replicasGone,
     }),
     retries: 3,
   });

@@ -17,6 +17,8 @@ const keys = {
   busy: (endpointId: string) => `q:${endpointId}:busy`,
   /** Replica id → when it last polled (ms). */
   polls: (endpointId: string) => `q:${endpointId}:polls`,
+  /** How many replicas have left the endpoint (released or failed): new ones are nudged for afresh. */
+  gone: (endpointId: string) => `q:${endpointId}:gone`,
   idempotency: (orgId: string, key: string) => `idem:${orgId}:${key}`,
 };
 
@@ -117,7 +119,7 @@ export function createJobQueue(redis: Redis) {
 }
 
 function buildJobQueue(redis: Redis) {
-  const enqueueScript = redis.createScript<[string, number, number, number]>(ENQUEUE);
+  const enqueueScript = redis.createScript<[string, number, number?, number?, number?]>(ENQUEUE);
   const takeScript = redis.createScript<unknown[]>(TAKE);
   const appendScript = redis.createScript<number[]>(APPEND);
   const finishScript = redis.createScript<unknown[]>(FINISH);
@@ -207,10 +209,12 @@ function buildJobQueue(redis: Redis) {
       waiting: number;
       /** Whether a live replica of the endpoint polled in the last 30 s. */
       workerPolling: boolean;
+      /** How many replicas have left the endpoint so far. */
+      replicasGone: number;
     }> {
       const useKey = request.idempotencyKey !== undefined;
       const ttl = Math.max(60, Math.ceil((request.deadlineMs - request.nowMs) / 1000) + RETAIN_SECONDS);
-      const [jobId, duplicate, waiting, alive] = await enqueueScript.exec(
+      const [jobId, duplicate, waiting, alive, gone] = await enqueueScript.exec(
         [
           // Scoped to the endpoint and to sync/async: the same key elsewhere is another request.
           keys.idempotency(
@@ -223,6 +227,7 @@ function buildJobQueue(redis: Redis) {
           keys.pending(request.endpointId),
           keys.wake(request.endpointId),
           keys.polls(request.endpointId),
+          keys.gone(request.endpointId),
         ],
         [
           request.jobId,
@@ -266,6 +271,7 @@ function buildJobQueue(redis: Redis) {
         duplicate: Number(duplicate) === 1,
         waiting: Number(waiting),
         workerPolling: Number(alive) === 1,
+        replicasGone: Number(gone ?? 0),
       };
     },
 
@@ -445,8 +451,14 @@ function buildJobQueue(redis: Redis) {
      * the jobs it held are re-queued at the next take.
      */
     async forgetReplica(endpointId: string, replicaId: string) {
-      await redis.hdel(keys.busy(endpointId), replicaId);
-      await redis.zrem(keys.polls(endpointId), replicaId);
+      // At once: an enqueue sees the replica either still polling, or gone and counted as gone (its
+      // nudge then has a new id, never deduplicated against one sent while the replica was there).
+      await redis
+        .multi()
+        .hdel(keys.busy(endpointId), replicaId)
+        .zrem(keys.polls(endpointId), replicaId)
+        .incr(keys.gone(endpointId))
+        .exec();
       await expireLeasesScript.exec([keys.leases(endpointId), keys.wake(endpointId)], [replicaId]);
     },
 

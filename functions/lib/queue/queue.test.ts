@@ -124,7 +124,13 @@ describe('request queue in Redis', () => {
     const original = await queue.enqueue(job(endpointId, orgId, now, { idempotencyKey: 'retry-1' }));
     const retried = await queue.enqueue(job(endpointId, orgId, now, { idempotencyKey: 'retry-1' }));
     expect(original.waiting).toBe(1);
-    expect(retried).toEqual({ jobId: original.jobId, duplicate: true, waiting: 0, workerPolling: false });
+    expect(retried).toEqual({
+      jobId: original.jobId,
+      duplicate: true,
+      waiting: 0,
+      workerPolling: false,
+      replicasGone: 0,
+    });
     expect((await queue.depth(endpointId)).queued).toBe(1);
     const different = {
       ...job(endpointId, orgId, now, { idempotencyKey: 'retry-1' }),
@@ -191,11 +197,21 @@ describe('request queue in Redis', () => {
     const now = Date.now();
     await queue.take(endpointId, 'rep_a', 1, 30_000, now);
     await queue.take(endpointId, 'rep_b', 1, 30_000, now);
-    expect((await queue.enqueue(job(endpointId, orgId, now + 1))).workerPolling).toBe(true);
+    expect(await queue.enqueue(job(endpointId, orgId, now + 1))).toMatchObject({
+      workerPolling: true,
+      replicasGone: 0,
+    });
     await queue.forgetReplica(endpointId, 'rep_a');
-    expect((await queue.enqueue(job(endpointId, orgId, now + 2))).workerPolling).toBe(true);
+    expect(await queue.enqueue(job(endpointId, orgId, now + 2))).toMatchObject({
+      workerPolling: true,
+      replicasGone: 1,
+    });
     await queue.forgetReplica(endpointId, 'rep_b');
-    expect((await queue.enqueue(job(endpointId, orgId, now + 3))).workerPolling).toBe(false);
+    // Each replica that left is counted, so the wake-up this enqueue sends is a new message.
+    expect(await queue.enqueue(job(endpointId, orgId, now + 3))).toMatchObject({
+      workerPolling: false,
+      replicasGone: 2,
+    });
     // A replica that stopped polling without being released counts for 30 s.
     await queue.take(endpointId, 'rep_c', 1, 30_000, now);
     expect((await queue.enqueue(job(endpointId, orgId, now + 29_000))).workerPolling).toBe(true);

@@ -25,11 +25,12 @@ end
 `;
 
 /**
- * KEYS: idempotency key, job hash, pending list, wake list, polls zset. ARGV: job id, ttl s,
+ * KEYS: idempotency key, job hash, pending list, wake list, polls zset, replicas-gone counter. ARGV: job id, ttl s,
  * use-idempotency flag, request fingerprint, now ms, fields… A wake token lets one worker
  * long-polling for this endpoint take the job. Returns {job id, 0 new | 1 same request again | 2 the key was used
  * for a different request, jobs now waiting in the endpoint's queue (new jobs only), 1 when a live
- * replica polled in the last 30 s}: what the scale-up nudge needs, in the same round trip.
+ * replica polled in the last 30 s, how many replicas have left the endpoint}: what the scale-up nudge
+ * needs, in the same round trip.
  */
 export const ENQUEUE = `
 if ARGV[3] == '1' then
@@ -46,7 +47,7 @@ redis.call('EXPIRE', KEYS[2], ARGV[2])
 local waiting = redis.call('LPUSH', KEYS[3], ARGV[1])
 if waiting <= 256 then redis.call('RPUSH', KEYS[4], '1') end
 local polling = redis.call('ZCOUNT', KEYS[5], tonumber(ARGV[5]) - 30000, '+inf') > 0 and 1 or 0
-return {ARGV[1], 0, waiting, polling}
+return {ARGV[1], 0, waiting, polling, tonumber(redis.call('GET', KEYS[6]) or '0')}
 `;
 
 /**
