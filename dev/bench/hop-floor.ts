@@ -5,11 +5,11 @@
  * HTTP (Upstash REST, Neon's HTTP endpoint), and a worker's take and completion are HTTP requests
  * to the edge, so a job costs the edge process several such round trips however lean its code.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { load } from './load.ts';
+import { startServerProcess } from './server-process.ts';
 
 export interface HopFloorRow {
   hops: number;
@@ -50,29 +50,8 @@ export async function hopFloor(options: {
 }
 
 /** In its own process, as the edge is: the load tool does not share its event loop. */
-async function startHopServer(engineUrl: string, hops: number) {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [fileURLToPath(import.meta.url), engineUrl, String(hops)],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout?.setEncoding('utf8');
-    child.stdout?.once('data', (line: string) => resolve(line.trim()));
-    child.once('exit', (code) => reject(new Error(`the hop server exited with ${code}`)));
-  });
-  return {
-    url,
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
+const startHopServer = (engineUrl: string, hops: number) =>
+  startServerProcess('hop server', fileURLToPath(import.meta.url), [engineUrl, String(hops)]);
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [engineUrl = '', hopsText = '0'] = process.argv.slice(2);

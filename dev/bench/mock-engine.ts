@@ -1,7 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { startServerProcess } from './server-process.ts';
 
 /** How the mock model paces its answers: `deltas` content frames, `intervalMs` apart when streaming. */
 export interface Pacing {
@@ -111,18 +111,10 @@ async function serveMockEngine(initial: Pacing): Promise<Server> {
  * engine do not share an event loop. `PUT /_pace` sets the pacing.
  */
 export async function startMockEngine(initial: Pacing = { deltas: 1, intervalMs: 0 }): Promise<MockEngine> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [fileURLToPath(import.meta.url), JSON.stringify(initial)],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout?.setEncoding('utf8');
-    child.stdout?.once('data', (line: string) => resolve(line.trim()));
-    child.once('exit', (code) => reject(new Error(`the mock engine exited with ${code}`)));
-  });
+  const server = await startServerProcess('mock engine', fileURLToPath(import.meta.url), [
+    JSON.stringify(initial),
+  ]);
+  const { url } = server;
   return {
     url,
     pace: async (pacing) => {
@@ -130,12 +122,7 @@ export async function startMockEngine(initial: Pacing = { deltas: 1, intervalMs:
     },
     completions: async () =>
       ((await (await fetch(`${url}/_stats`)).json()) as { completions: number }).completions,
-    close: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    close: server.close,
   };
 }
 

@@ -1,5 +1,30 @@
 const MAX_ATTEMPTS = 12;
 
+/**
+ * Sends one chat completion to the edge as the drills' clients do: `idempotencyKey` makes a retry
+ * join the first job; `body` adds to (or replaces) the default request.
+ */
+export function sendChat(
+  edge: string,
+  key: string,
+  options: { idempotencyKey?: string; body?: Record<string, unknown>; signal?: AbortSignal } = {},
+): Promise<Response> {
+  return fetch(`${edge}/v1/chat/completions`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${key}`,
+      ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
+    },
+    body: JSON.stringify({
+      model: 'llama-3.1-8b-instruct',
+      messages: [{ role: 'user', content: 'hi' }],
+      ...options.body,
+    }),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+}
+
 export interface Answer {
   jobId: string;
   costMicroUsd: number;
@@ -17,15 +42,7 @@ export async function callUntilAnswered(
 ): Promise<Answer | null> {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     try {
-      const response = await fetch(`${edge}/v1/chat/completions`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          authorization: `Bearer ${key}`,
-          'idempotency-key': idempotencyKey,
-        },
-        body: JSON.stringify({ model: 'llama-3.1-8b-instruct', messages: [{ role: 'user', content: 'hi' }] }),
-      });
+      const response = await sendChat(edge, key, { idempotencyKey });
       await response.arrayBuffer();
       if (response.status === 200) {
         return {

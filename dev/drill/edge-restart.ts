@@ -2,6 +2,7 @@ import { createParser } from 'eventsource-parser';
 import { deployWarm, keySpendMicroUsd, warmUp } from '../bench/account.ts';
 import type { MockEngine } from '../bench/mock-engine.ts';
 import type { RunningStack } from '../bench/stacks.ts';
+import { sendChat } from './careful-client.ts';
 
 /** How long a cut stream may take to tell its client; longer counts as hanging. */
 const CUT_NOTICE_MS = 15_000;
@@ -22,19 +23,13 @@ async function stream(edge: string, key: string, idempotencyKey: string): Promis
     abort.abort();
   }, CUT_NOTICE_MS);
   try {
-    const response = await fetch(`${edge}/v1/chat/completions`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: `Bearer ${key}`,
-        'idempotency-key': idempotencyKey,
-      },
-      body: JSON.stringify({
-        model: 'llama-3.1-8b-instruct',
+    const response = await sendChat(edge, key, {
+      idempotencyKey,
+      body: {
         messages: [{ role: 'user', content: 'Count slowly.' }],
         stream: true,
         stream_options: { include_usage: true },
-      }),
+      },
       signal: abort.signal,
     });
     outcome.jobId = response.headers.get('x-job-id');

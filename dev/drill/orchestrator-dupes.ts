@@ -3,6 +3,7 @@ import { RECONCILE_PATH } from '../../functions/lib/orchestrator/nudge.ts';
 import { type Deployment, deployWarm } from '../bench/account.ts';
 import { endpointReplicas } from '../bench/provider.ts';
 import type { RunningStack } from '../bench/stacks.ts';
+import { sendChat } from './careful-client.ts';
 
 /**
  * Scale-up nudges for one deployment published many times over, each twice and with random delays
@@ -36,14 +37,7 @@ export async function orchestratorDupes(
   });
   const answers = await Promise.all(
     Array.from({ length: options.requests }, async () => {
-      const response = await fetch(`${stack.edge}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${deployment.key}` },
-        body: JSON.stringify({
-          model: 'llama-3.1-8b-instruct',
-          messages: [{ role: 'user', content: 'hello' }],
-        }),
-      });
+      const response = await sendChat(stack.edge, deployment.key);
       await response.arrayBuffer();
       return response.status;
     }),
