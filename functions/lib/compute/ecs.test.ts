@@ -61,6 +61,7 @@ describe('ECS compute provider, through the real AWS SDK', () => {
       capacityProviderStrategy: [{ capacityProvider: 'g5-2xlarge', weight: 1 }],
       clientToken: 'rep_1:a10g',
       startedBy: 'aicloud',
+      group: 'rep_1',
       tags: [
         { key: 'aicloud:replica', value: 'rep_1' },
         { key: 'aicloud:endpoint', value: 'ep_1' },

@@ -99,6 +99,8 @@ export class EcsComputeProvider implements ComputeProvider {
         // GPU type: a fallback to the next family is a different request, not a retry.
         clientToken: `${spec.replicaId}:${spec.gpuType}`,
         startedBy: STARTED_BY,
+        // The task's stop event (EventBridge → QStash → replica_ended) names its replica by group.
+        group: spec.replicaId,
         tags: [
           { key: TAGS.replica, value: spec.replicaId },
           { key: TAGS.endpoint, value: spec.endpointId },
