@@ -3,6 +3,7 @@ import { parseEdgeConfig } from '../../functions/env.ts';
 import { createStripe } from '../../functions/lib/billing/stripe.ts';
 import { createLogger } from '../../functions/lib/logger.ts';
 import { createResendMailer } from '../../functions/lib/mail.ts';
+import { createRedis } from '../../functions/lib/redis.ts';
 import type { testDatabase } from './db.ts';
 import { env } from './edge.ts';
 
@@ -18,6 +19,7 @@ export function testContext(db: ReturnType<typeof testDatabase>['db'], clock: Se
     db,
     clock,
     stripe: createStripe(config),
+    redis: createRedis({ url: config.UPSTASH_REDIS_REST_URL, token: config.UPSTASH_REDIS_REST_TOKEN }),
     mailer: createResendMailer({
       apiUrl: config.RESEND_API_URL,
       apiKey: config.RESEND_API_KEY,

@@ -87,8 +87,12 @@ describe('scale to zero and back', () => {
     const [replica] = await liveReplicas(id);
     expect(replica).toMatchObject({ state: 'active', provider: 'local' });
     expect(replica?.activeAt).not.toBeNull();
-    // Recorded as the worker's completion is handled, which may be just after the answer reached us.
-    await waitFor(async () => ((await liveReplicas(id))[0]?.busySeconds ?? 0) > 0);
+    // The replica's busy time is counted as its jobs finish (just after the answer reaches us) and
+    // written to its row when the minute schedule meters it.
+    await waitFor(async () => {
+      expect((await reconcile({})).status).toBe(200);
+      return ((await liveReplicas(id))[0]?.busySeconds ?? 0) > 0;
+    });
     const after = (await call('GET', `/api/deployments/${id}`, { token })).body.runtime;
     expect(after).toMatchObject({ status: 'running', replicas: { active: 1, starting: 0 } });
     expect(after.cold_start_estimate_seconds).toBeGreaterThan(0);

@@ -1,7 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { eq, sql } from 'drizzle-orm';
 import type { Context, MiddlewareHandler } from 'hono';
-import { replicas } from '../../../db/schema/index.ts';
 import { jsonRequest as json } from '../../api/schemas.ts';
 import type { AppEnv } from '../../context.ts';
 import { apiKeySubject } from '../../core/billing/caps.ts';
@@ -219,13 +217,9 @@ workerApi.openapi(
     if (done) {
       const { db } = c.get('services');
       const apiKeyId = book.apiKeyId;
-      // Independent records of one finished job, written side by side.
+      // Independent records of one finished job, written side by side. (The replica's busy time was
+      // added by the finish itself, and reaches Postgres when the replica is metered.)
       await Promise.all([
-        // The replica's busy time, next to its uptime (active → released): utilisation per replica.
-        db
-          .update(replicas)
-          .set({ busySeconds: sql`${replicas.busySeconds} + ${body.gpu_ms / 1000}` })
-          .where(eq(replicas.id, identity.replicaId)),
         // The key's spend cap counts the GPU time of its requests (the endpoint's counts replica uptime).
         apiKeyId &&
           addSpend(

@@ -1,10 +1,11 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ledgerEntries, orgs, replicas } from '../../../db/schema/index.ts';
+import { testContext } from '../../../tests/harness/context.ts';
 import { insertEndpoint, insertMeteredReplica, testDatabase } from '../../../tests/harness/db.ts';
-import type { ServiceContext } from '../../context.ts';
 import { derivedBalance } from '../../core/billing/ledger.ts';
 import { newId } from '../../core/ids.ts';
+import { createJobQueue } from '../queue/index.ts';
 import { meterReplicas } from './meter.ts';
 
 const database = testDatabase();
@@ -12,7 +13,7 @@ afterAll(() => database.close());
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
 let now = T0;
-const ctx = { db: database.db, clock: { now: () => new Date(now) } } as unknown as ServiceContext;
+const { ctx } = testContext(database.db, { now: () => new Date(now) });
 
 async function replicaOf(activeAtMs: number, releasedAtMs: number | null) {
   const orgId = newId('org');
@@ -26,7 +27,7 @@ async function replicaOf(activeAtMs: number, releasedAtMs: number | null) {
     activeAt: new Date(activeAtMs),
     releasedAt: releasedAtMs ? new Date(releasedAtMs) : null,
   });
-  return { id, orgId };
+  return { id, orgId, endpointId };
 }
 
 const entriesOf = (replicaId: string) =>
@@ -61,6 +62,31 @@ describe('metering replica uptime into the ledger', () => {
     expect(await derivedBalance(database.db, orgId)).toBe(-110_000);
     const [row] = await database.db.select().from(replicas).where(eq(replicas.id, id));
     expect(row?.billedThrough?.getTime()).toBe(T0 + 140_000);
+  });
+
+  it('writes the busy time of the jobs a replica finished to its row when it meters it', async () => {
+    const { id, orgId, endpointId } = await replicaOf(T0 + 30_000, null);
+    const queue = createJobQueue(ctx.redis);
+    for (const gpuMs of [1_500, 2_250]) {
+      const jobId = newId('job');
+      await queue.enqueue({
+        jobId,
+        orgId,
+        endpointId,
+        kind: 'chat.completion',
+        input: {},
+        nowMs: now,
+        deadlineMs: now + 60_000,
+        pricePerHourMicroUsd: 3_600_000,
+      });
+      const [taken] = (await queue.take(endpointId, id, 1, 30_000, now)).jobs;
+      expect(taken?.id).toBe(jobId);
+      await queue.complete(jobId, endpointId, { replicaId: id, attempt: 1 }, { ok: true }, gpuMs, now);
+    }
+    now = T0 + 150_000;
+    await meterReplicas(ctx);
+    const [row] = await database.db.select().from(replicas).where(eq(replicas.id, id));
+    expect(row?.busySeconds).toBe(3.75);
   });
 
   it('bills a session shorter than a minute as a full minute, once', async () => {

@@ -1,9 +1,10 @@
-import { and, eq, isNotNull, isNull, lt, or } from 'drizzle-orm';
+import { and, eq, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import { endpoints, replicas } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { endpointSubject } from '../../core/billing/caps.ts';
 import { orgTransfer, PLATFORM_ACCOUNTS, postTransaction } from '../../core/billing/ledger.ts';
 import { minimumTopUp, minuteCharges } from '../../core/billing/metering.ts';
+import { createJobQueue } from '../queue/index.ts';
 import { afterUsage } from './after-usage.ts';
 import { addSpend } from './spend.ts';
 
@@ -34,8 +35,12 @@ export async function meterReplicas(ctx: ServiceContext, limit = 500): Promise<n
     .limit(limit);
   let charged = 0;
   const debited = new Set<string>();
+  const busySeconds = await busyTimeOf(
+    ctx,
+    due.map(({ replica }) => replica),
+  );
   for (const { replica, endpointName } of due) {
-    const posted = await meterReplica(ctx, replica, endpointName, nowMs);
+    const posted = await meterReplica(ctx, replica, endpointName, nowMs, busySeconds[replica.id]);
     if (posted > 0) debited.add(replica.orgId);
     charged += posted;
   }
@@ -43,11 +48,27 @@ export async function meterReplicas(ctx: ServiceContext, limit = 500): Promise<n
   return charged;
 }
 
+/**
+ * The replicas' busy time (GPU time of the jobs they finished), kept in Redis as jobs finish so that
+ * completing a job writes no Postgres row; it is copied to the replica's row when it is metered.
+ */
+async function busyTimeOf(ctx: ServiceContext, due: (typeof replicas.$inferSelect)[]) {
+  const byEndpoint = new Map<string, string[]>();
+  for (const replica of due)
+    byEndpoint.set(replica.endpointId, [...(byEndpoint.get(replica.endpointId) ?? []), replica.id]);
+  const queue = createJobQueue(ctx.redis);
+  const found = await Promise.all(
+    [...byEndpoint].map(([endpointId, replicaIds]) => queue.busySeconds(endpointId, replicaIds)),
+  );
+  return Object.assign({}, ...found) as Record<string, number>;
+}
+
 async function meterReplica(
   ctx: ServiceContext,
   replica: typeof replicas.$inferSelect,
   endpointName: string,
   nowMs: number,
+  busySeconds: number | undefined,
 ) {
   const session = {
     activeAtMs: replica.activeAt?.getTime() ?? nowMs,
@@ -68,7 +89,12 @@ async function meterReplica(
   });
   const through =
     session.releasedAtMs ?? (minutes.length > 0 ? (minutes.at(-1)?.minuteMs ?? 0) + MINUTE_MS : from);
-  if (minutes.length === 0 && topUp === 0 && through <= from) return 0;
+  if (minutes.length === 0 && topUp === 0 && through <= from) {
+    // Nothing to charge yet (no complete minute): the busy time is still brought up to date.
+    if (busySeconds && busySeconds > replica.busySeconds)
+      await ctx.db.update(replicas).set({ busySeconds }).where(eq(replicas.id, replica.id));
+    return 0;
+  }
   let posted = 0;
   await ctx.db.transaction(async (tx) => {
     for (const minute of minutes) {
@@ -108,7 +134,11 @@ async function meterReplica(
     }
     await tx
       .update(replicas)
-      .set({ billedThrough: new Date(through) })
+      .set({
+        billedThrough: new Date(through),
+        // Never lowered: a busy-time entry that expired from Redis keeps the last value written.
+        ...(busySeconds ? { busySeconds: sql`greatest(${replicas.busySeconds}, ${busySeconds})` } : {}),
+      })
       .where(eq(replicas.id, replica.id));
   });
   return posted;

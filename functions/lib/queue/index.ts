@@ -15,6 +15,8 @@ const keys = {
   /** Wake-up tokens, one per waiting job: an idle worker BLPOPs one, then takes. */
   wake: (endpointId: string) => `q:${endpointId}:wake`,
   busy: (endpointId: string) => `q:${endpointId}:busy`,
+  /** Replica id → GPU ms of the jobs it finished: its busy time, written to Postgres when metered. */
+  busyTime: (endpointId: string) => `q:${endpointId}:busy_ms`,
   /** Replica id → when it last polled (ms). */
   polls: (endpointId: string) => `q:${endpointId}:polls`,
   /** How many replicas have left the endpoint (released or failed): new ones are nudged for afresh. */
@@ -145,6 +147,7 @@ function buildJobQueue(redis: Redis) {
         keys.out(jobId),
         keys.pending(endpointId),
         keys.busy(endpointId),
+        keys.busyTime(endpointId),
       ],
       [
         jobId,
@@ -425,6 +428,14 @@ function buildJobQueue(redis: Redis) {
       return toBookkeeping(
         (await redis.hmget<BookkeepingFields>(keys.job(jobId), ...BOOKKEEPING_FIELDS)) ?? {},
       );
+    },
+
+    /** GPU seconds each replica spent on the jobs it finished (for the metering pass). */
+    async busySeconds(endpointId: string, replicaIds: string[]): Promise<Record<string, number>> {
+      if (replicaIds.length === 0) return {};
+      const found =
+        (await redis.hmget<Record<string, unknown>>(keys.busyTime(endpointId), ...replicaIds)) ?? {};
+      return Object.fromEntries(replicaIds.map((id) => [id, Number(found[id] ?? 0) / 1000]));
     },
 
     /** 1-based place in the endpoint's queue, or null when not waiting. */

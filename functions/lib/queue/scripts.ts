@@ -183,8 +183,9 @@ export const BOOKKEEPING_FIELDS = [
  * true. The terminal event carries the GPU time, so the waiting request needs no further read; a
  * worker's finish marks its replica busy. Returns 1 (finished) or 0 (refused), then the job's
  * BOOKKEEPING_FIELDS as they stand after it, so recording the end needs no further read.
- * KEYS: job hash, leases zset, output stream, pending list, busy hash. ARGV: job id, replica id, final
- * state, event type, payload, now ms, ttl s, gpu ms, allowed prior states, attempt.
+ * A worker's finish also adds its GPU time to the replica's busy time (read when the replica is metered).
+ * KEYS: job hash, leases zset, output stream, pending list, busy hash, busy-time hash. ARGV: job id,
+ * replica id, final state, event type, payload, now ms, ttl s, gpu ms, allowed prior states, attempt.
  */
 export const FINISH = `
 local function reply(finished)
@@ -201,6 +202,8 @@ local gpu = ARGV[8]
 if ARGV[2] ~= '' then
   if redis.call('HGET', KEYS[1], 'replica') ~= ARGV[2] or redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[10] then return reply(0) end
   redis.call('HSET', KEYS[5], ARGV[2], ARGV[6])
+  redis.call('HINCRBY', KEYS[6], ARGV[2], tonumber(ARGV[8]))
+  redis.call('EXPIRE', KEYS[6], 86400)
 elseif state == 'running' then
   gpu = tostring(tonumber(ARGV[6]) - tonumber(redis.call('HGET', KEYS[1], 'started') or ARGV[6]))
 end
