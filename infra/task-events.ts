@@ -61,7 +61,8 @@ new aws.cloudwatch.EventTarget('ReplicaEndedReport', {
   roleArn: invokeRole.arn,
   inputTransformer: {
     inputPaths: { replica: '$.detail.group', reason: '$.detail.stoppedReason' },
-    inputTemplate: '{"replica_ended":{"replica_id":"<replica>","reason":"<reason>"}}',
+    // Placeholders outside quotes: EventBridge inserts each value as a JSON string, escaped.
+    inputTemplate: '{"replica_ended":{"replica_id":<replica>,"reason":<reason>}}',
   },
   httpTarget: { headerParameters: { 'Content-Type': 'application/json', 'Upstash-Retries': '3' } },
   retryPolicy: { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 10 },
