@@ -109,8 +109,8 @@ export async function addFunds(stack: BenchStack, token: string, dollars: number
   return balanceUsd(stack, token);
 }
 
-/** Deploys a catalog model with its replicas kept warm, and a deployment key without a practical rate limit. */
-export async function deployWarm(
+/** Deploys a catalog model, with a deployment key without a practical rate limit. */
+export async function deploy(
   stack: BenchStack,
   token: string,
   knobs: { replicas: number; concurrencyPerReplica: number; minReplicas?: number },
@@ -155,15 +155,47 @@ export async function waitForReplicas(stack: BenchStack, token: string, id: stri
   );
 }
 
-/** Wakes a deployment with one request (the orchestrator reacts to it) and waits for `count` replicas. */
-export async function warmUp(stack: BenchStack, token: string, deployment: Deployment, count: number) {
-  const response = await fetch(`${stack.edge}/v1/chat/completions`, {
+/**
+ * Sends one chat completion to the edge as the bench's and drills' clients do: `idempotencyKey` makes
+ * a retry join the first job; `body` adds to (or replaces) the default request.
+ */
+export function sendChat(
+  edge: string,
+  key: string,
+  options: { idempotencyKey?: string; body?: Record<string, unknown>; signal?: AbortSignal } = {},
+): Promise<Response> {
+  return fetch(`${edge}/v1/chat/completions`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${deployment.key}` },
-    body: JSON.stringify({ model: 'llama-3.1-8b-instruct', messages: [{ role: 'user', content: 'wake' }] }),
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${key}`,
+      ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
+    },
+    body: JSON.stringify({
+      model: 'llama-3.1-8b-instruct',
+      messages: [{ role: 'user', content: 'hi' }],
+      ...options.body,
+    }),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+}
+
+/**
+ * Deploys a catalog model kept at `replicas` warm replicas (see `deploy`), wakes it with one request
+ * (the orchestrator reacts to it) and waits until all of them are active.
+ */
+export async function deployWarm(
+  stack: BenchStack,
+  token: string,
+  knobs: { replicas: number; concurrencyPerReplica: number },
+): Promise<Deployment> {
+  const deployment = await deploy(stack, token, knobs);
+  const response = await sendChat(stack.edge, deployment.key, {
+    body: { messages: [{ role: 'user', content: 'wake' }] },
   });
   await response.arrayBuffer();
-  await waitForReplicas(stack, token, deployment.id, count);
+  await waitForReplicas(stack, token, deployment.id, knobs.replicas);
+  return deployment;
 }
 
 /** What an API key's requests have spent today (UTC), in micro-dollars, as its page shows it. */

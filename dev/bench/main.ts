@@ -10,7 +10,7 @@ import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { addFunds, deployWarm, signUp, warmUp } from './account.ts';
+import { addFunds, deploy, deployWarm, signUp } from './account.ts';
 import { coldStart } from './cold-start.ts';
 import { hopFloor } from './hop-floor.ts';
 import { metering } from './metering.ts';
@@ -110,7 +110,6 @@ async function platform(engine: MockEngine, report: Record<string, unknown>, run
     await addFunds(stack, token, 500);
     // Four warm workers, each taking up to 128 jobs at once: enough slots for 500 streams.
     const deployment = await deployWarm(stack, token, { replicas: WORKERS, concurrencyPerReplica: 128 });
-    await warmUp(stack, token, deployment, WORKERS);
 
     if (runs.has('warm')) {
       const rows = await warmPath({
@@ -169,7 +168,7 @@ async function platform(engine: MockEngine, report: Record<string, unknown>, run
 
     if (runs.has('cold')) {
       // Its own deployment, scaled to zero between samples; one replica at most.
-      const cold = await deployWarm(stack, token, { replicas: 1, minReplicas: 0, concurrencyPerReplica: 8 });
+      const cold = await deploy(stack, token, { replicas: 1, minReplicas: 0, concurrencyPerReplica: 8 });
       const result = await coldStart({
         stack,
         compute: stack.compute,

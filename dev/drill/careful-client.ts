@@ -1,29 +1,6 @@
-const MAX_ATTEMPTS = 12;
+import { sendChat } from '../bench/account.ts';
 
-/**
- * Sends one chat completion to the edge as the drills' clients do: `idempotencyKey` makes a retry
- * join the first job; `body` adds to (or replaces) the default request.
- */
-export function sendChat(
-  edge: string,
-  key: string,
-  options: { idempotencyKey?: string; body?: Record<string, unknown>; signal?: AbortSignal } = {},
-): Promise<Response> {
-  return fetch(`${edge}/v1/chat/completions`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      authorization: `Bearer ${key}`,
-      ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
-    },
-    body: JSON.stringify({
-      model: 'llama-3.1-8b-instruct',
-      messages: [{ role: 'user', content: 'hi' }],
-      ...options.body,
-    }),
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
-}
+const MAX_ATTEMPTS = 12;
 
 export interface Answer {
   jobId: string;

@@ -1,8 +1,7 @@
 import { createParser } from 'eventsource-parser';
-import { deployWarm, keySpendMicroUsd, warmUp } from '../bench/account.ts';
+import { deployWarm, keySpendMicroUsd, sendChat } from '../bench/account.ts';
 import type { MockEngine } from '../bench/mock-engine.ts';
 import type { RunningStack } from '../bench/stacks.ts';
-import { sendChat } from './careful-client.ts';
 
 /** How long a cut stream may take to tell its client; longer counts as hanging. */
 const CUT_NOTICE_MS = 15_000;
@@ -80,7 +79,6 @@ export async function edgeRestart(
   options: { streams: number; deltas: number; intervalMs: number },
 ) {
   const deployment = await deployWarm(stack, token, { replicas: 1, concurrencyPerReplica: 64 });
-  await warmUp(stack, token, deployment, 1);
   await engine.pace({ deltas: options.deltas, intervalMs: options.intervalMs });
   const spend = () => keySpendMicroUsd(stack, token, deployment.keyId);
   const spentBefore = await spend();

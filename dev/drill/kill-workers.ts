@@ -1,4 +1,4 @@
-import { deployWarm, keySpendMicroUsd, warmUp } from '../bench/account.ts';
+import { deployWarm, keySpendMicroUsd } from '../bench/account.ts';
 import type { MockEngine } from '../bench/mock-engine.ts';
 import { endpointReplicas } from '../bench/provider.ts';
 import type { RunningStack } from '../bench/stacks.ts';
@@ -20,7 +20,6 @@ export async function killWorkers(
     replicas: options.workers,
     concurrencyPerReplica: 16,
   });
-  await warmUp(stack, token, deployment, options.workers);
   // Each job holds its worker for about 20 ms, so kills land on running jobs.
   await engine.pace({ deltas: 4, intervalMs: 5 });
   const spendBefore = await keySpendMicroUsd(stack, token, deployment.keyId);

@@ -1,9 +1,8 @@
 import { Client } from '@upstash/qstash';
 import { RECONCILE_PATH } from '../../functions/lib/orchestrator/nudge.ts';
-import { type Deployment, deployWarm } from '../bench/account.ts';
+import { type Deployment, deploy, sendChat } from '../bench/account.ts';
 import { endpointReplicas } from '../bench/provider.ts';
 import type { RunningStack } from '../bench/stacks.ts';
-import { sendChat } from './careful-client.ts';
 
 /**
  * Scale-up nudges for one deployment published many times over, each twice and with random delays
@@ -15,7 +14,7 @@ export async function orchestratorDupes(
   token: string,
   options: { maxReplicas: number; messages: number; requests: number; maxDelaySeconds: number },
 ) {
-  const deployment: Deployment = await deployWarm(stack, token, {
+  const deployment: Deployment = await deploy(stack, token, {
     replicas: options.maxReplicas,
     minReplicas: 0,
     concurrencyPerReplica: 2,

@@ -1,4 +1,4 @@
-import { deployWarm, warmUp } from '../bench/account.ts';
+import { deployWarm } from '../bench/account.ts';
 import type { MockEngine } from '../bench/mock-engine.ts';
 import type { RunningStack } from '../bench/stacks.ts';
 import { callMany } from './careful-client.ts';
@@ -18,7 +18,6 @@ export async function redisDrop(
   options: { enqueues: number; connections: number; dropMs: number },
 ) {
   const deployment = await deployWarm(stack, token, { replicas: 2, concurrencyPerReplica: 64 });
-  await warmUp(stack, token, deployment, 2);
   await engine.pace({ deltas: 1, intervalMs: 0 });
   const ranBefore = await engine.completions();
   const drop: { done: Promise<void> | null } = { done: null };
