@@ -89,10 +89,11 @@ async function meterReplica(
   });
   const through =
     session.releasedAtMs ?? (minutes.length > 0 ? (minutes.at(-1)?.minuteMs ?? 0) + MINUTE_MS : from);
+  // Never lowered: a busy-time entry that expired from Redis keeps the last value written.
+  const busy = busySeconds ? { busySeconds: sql`greatest(${replicas.busySeconds}, ${busySeconds})` } : null;
   if (minutes.length === 0 && topUp === 0 && through <= from) {
     // Nothing to charge yet (no complete minute): the busy time is still brought up to date.
-    if (busySeconds && busySeconds > replica.busySeconds)
-      await ctx.db.update(replicas).set({ busySeconds }).where(eq(replicas.id, replica.id));
+    if (busy) await ctx.db.update(replicas).set(busy).where(eq(replicas.id, replica.id));
     return 0;
   }
   let posted = 0;
@@ -134,11 +135,7 @@ async function meterReplica(
     }
     await tx
       .update(replicas)
-      .set({
-        billedThrough: new Date(through),
-        // Never lowered: a busy-time entry that expired from Redis keeps the last value written.
-        ...(busySeconds ? { busySeconds: sql`greatest(${replicas.busySeconds}, ${busySeconds})` } : {}),
-      })
+      .set({ billedThrough: new Date(through), ...busy })
       .where(eq(replicas.id, replica.id));
   });
   return posted;
