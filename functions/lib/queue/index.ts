@@ -328,21 +328,6 @@ function buildJobQueue(redis: Redis) {
 
     appendMany,
 
-    /** One job's batch of output chunks: `appendMany` for a single job. */
-    async append(
-      jobId: string,
-      endpointId: string,
-      worker: { replicaId: string; attempt: number },
-      seq: number,
-      chunks: unknown[],
-      leaseUntilMs: number,
-      nowMs: number,
-    ): Promise<boolean> {
-      const batch = { jobId, attempt: worker.attempt, seq, chunks };
-      const [kept] = await appendMany(endpointId, worker.replicaId, [batch], leaseUntilMs, nowMs);
-      return kept === true;
-    },
-
     complete(
       jobId: string,
       endpointId: string,

@@ -10,6 +10,26 @@ const redis = createRedis({
 });
 const queue = createJobQueue(redis);
 
+/** One job's batch through the worker's relay call (`appendMany`); its answer for that job. */
+const appendOne = async (
+  jobId: string,
+  endpointId: string,
+  worker: { replicaId: string; attempt: number },
+  seq: number,
+  chunks: unknown[],
+  leaseUntilMs: number,
+  nowMs: number,
+) =>
+  (
+    await queue.appendMany(
+      endpointId,
+      worker.replicaId,
+      [{ jobId, attempt: worker.attempt, seq, chunks }],
+      leaseUntilMs,
+      nowMs,
+    )
+  )[0];
+
 const fresh = () => ({ endpointId: newId('endpoint'), orgId: newId('org') });
 const job = (
   endpointId: string,
@@ -58,16 +78,16 @@ describe('request queue in Redis', () => {
 
     const a = { replicaId: 'rep_a', attempt: 1 };
     const hello = [{ delta: 'Hel' }, { delta: 'lo' }];
-    expect(await queue.append(first.jobId, endpointId, a, 1, hello, now + 30_000, now)).toBe(true);
+    expect(await appendOne(first.jobId, endpointId, a, 1, hello, now + 30_000, now)).toBe(true);
     // The same batch again (its reply was lost): accepted, not appended twice.
-    expect(await queue.append(first.jobId, endpointId, a, 1, hello, now + 30_000, now)).toBe(true);
+    expect(await appendOne(first.jobId, endpointId, a, 1, hello, now + 30_000, now)).toBe(true);
     const other = { replicaId: 'rep_other', attempt: 1 };
-    expect(await queue.append(first.jobId, endpointId, other, 2, [{ delta: 'x' }], now + 30_000, now)).toBe(
+    expect(await appendOne(first.jobId, endpointId, other, 2, [{ delta: 'x' }], now + 30_000, now)).toBe(
       false,
     );
     const staleAttempt = { replicaId: 'rep_a', attempt: 2 };
     expect(
-      await queue.append(first.jobId, endpointId, staleAttempt, 2, [{ delta: 'x' }], now + 30_000, now),
+      await appendOne(first.jobId, endpointId, staleAttempt, 2, [{ delta: 'x' }], now + 30_000, now),
     ).toBe(false);
     const finished = await queue.complete(first.jobId, endpointId, a, { text: 'Hello' }, 1500, now);
     // The finish answers with what recording the job's end needs, as it stands after the finish.
@@ -155,9 +175,9 @@ describe('request queue in Redis', () => {
     const { jobs: retaken } = await queue.take(endpointId, 'rep_alive', 1, 30_000, later);
     expect(retaken.map((j) => [j.id, j.attempt])).toEqual([[lost.jobId, 2]]);
     const dead = { replicaId: 'rep_dead', attempt: 1 };
-    expect(
-      await queue.append(lost.jobId, endpointId, dead, 1, [{ delta: 'late' }], later + 30_000, later),
-    ).toBe(false);
+    expect(await appendOne(lost.jobId, endpointId, dead, 1, [{ delta: 'late' }], later + 30_000, later)).toBe(
+      false,
+    );
     const { events } = await queue.read(lost.jobId, '0', 100);
     expect(events).toEqual([{ type: 'requeued' }]);
   });
@@ -265,9 +285,7 @@ describe('request queue in Redis', () => {
     await queue.take(endpointId, 'rep_a', 1, 30_000, now);
     expect(await queue.stop(running.jobId, endpointId, 'cancelled', now)).toBe(true);
     const a = { replicaId: 'rep_a', attempt: 1 };
-    expect(await queue.append(running.jobId, endpointId, a, 1, [{ delta: 'x' }], now + 30_000, now)).toBe(
-      false,
-    );
+    expect(await appendOne(running.jobId, endpointId, a, 1, [{ delta: 'x' }], now + 30_000, now)).toBe(false);
     expect(await queue.stop(running.jobId, endpointId, 'cancelled', now)).toBe(false);
 
     const expired = job(endpointId, orgId, now, { deadlineMs: now + 1_000 });
