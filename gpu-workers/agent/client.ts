@@ -22,11 +22,9 @@ const MAX_RELAY_CALL_BYTES = 1024 * 1024;
 const MAX_RELAY_CALL_BATCHES = 256;
 
 interface QueuedBatch {
-  job_id: string;
-  attempt: number;
-  seq: number;
-  chunks: Record<string, unknown>[];
-  bytes: number;
+  jobId: string;
+  /** The batch as it goes in the relay body, serialized once (its length bounds the call's size). */
+  json: string;
   settle: { resolve: () => void; reject: (error: unknown) => void };
 }
 
@@ -43,8 +41,9 @@ export function createWorkerClient(baseUrl: string, token: string) {
     method: 'GET' | 'POST' | 'PUT' = 'POST',
   ): Promise<Response> => {
     let lastError: unknown;
-    // Files go as raw bytes with their own type; everything else is JSON.
+    // Files go as raw bytes with their own type; everything else is JSON (a string is JSON already).
     const file = body instanceof Blob ? body : null;
+    const payload = file ?? (typeof body === 'string' ? body : JSON.stringify(body));
     const headers: Record<string, string> = { authorization: `Bearer ${token}` };
     if (method !== 'GET') headers['content-type'] = file ? file.type : 'application/json';
     for (let attempt = 0; attempt < RETRIES; attempt++) {
@@ -54,7 +53,7 @@ export function createWorkerClient(baseUrl: string, token: string) {
         const response = await fetch(new URL(path, baseUrl), {
           method,
           headers,
-          body: method === 'GET' ? undefined : (file ?? JSON.stringify(body)),
+          body: method === 'GET' ? undefined : payload,
           signal: signal ? AbortSignal.any([signal, bounded]) : bounded,
         });
         if (response.status < 500) return response;
@@ -89,21 +88,21 @@ export function createWorkerClient(baseUrl: string, token: string) {
     while (
       count < queued.length &&
       count < MAX_RELAY_CALL_BATCHES &&
-      (count === 0 || bytes + (queued[count]?.bytes ?? 0) <= MAX_RELAY_CALL_BYTES)
+      (count === 0 || bytes + (queued[count]?.json.length ?? 0) <= MAX_RELAY_CALL_BYTES)
     ) {
-      bytes += queued[count]?.bytes ?? 0;
+      bytes += queued[count]?.json.length ?? 0;
       count += 1;
     }
     const sending = queued.slice(0, count);
     queued = queued.slice(count);
     try {
-      const batches = sending.map(({ settle: _, bytes: __, ...batch }) => batch);
-      const response = await call('/internal/worker/jobs/events', { batches });
+      const body = `{"batches":[${sending.map((batch) => batch.json).join(',')}]}`;
+      const response = await call('/internal/worker/jobs/events', body);
       if (!response.ok) throw new Error(`worker API answered ${response.status}: ${await response.text()}`);
       const { kept } = (await response.json()) as { kept: boolean[] };
       sending.forEach((batch, index) => {
         if (kept[index]) batch.settle.resolve();
-        else batch.settle.reject(new JobLostError(batch.job_id));
+        else batch.settle.reject(new JobLostError(batch.jobId));
       });
     } catch (error) {
       for (const batch of sending) batch.settle.reject(error);
@@ -173,15 +172,8 @@ export function createWorkerClient(baseUrl: string, token: string) {
     /** Relays a job's next batch of output (`seq` from 1), renewing its lease; JobLostError when not ours. */
     events(job: { id: string; attempt: number }, seq: number, chunks: Record<string, unknown>[]) {
       return new Promise<void>((resolve, reject) => {
-        const bytes = JSON.stringify(chunks).length;
-        queued.push({
-          job_id: job.id,
-          attempt: job.attempt,
-          seq,
-          chunks,
-          bytes,
-          settle: { resolve, reject },
-        });
+        const json = JSON.stringify({ job_id: job.id, attempt: job.attempt, seq, chunks });
+        queued.push({ jobId: job.id, json, settle: { resolve, reject } });
         void relay();
       });
     },

@@ -62,6 +62,8 @@ export async function runJob(
   };
 
   // Quiet jobs (nothing streamed) still renew their lease, or the edge would hand them to another worker.
+  // Renewal goes on until the completion (result or failure) lands: one slowed by a busy edge must not
+  // let the lease lapse, or another worker would run the job again.
   const renewal = setInterval(() => void send(true), Math.max(500, leaseMs / 3));
   try {
     const files: JobFiles = {
@@ -71,12 +73,9 @@ export async function runJob(
     const result = await engine.run(job, emit, abort.signal, files);
     await drain();
     if (lost) return;
-    // The lease keeps being renewed until the completion lands: a completion slowed by a busy edge
-    // must not let the lease lapse, or another worker would run the job again.
     await client.complete(job, { result }, Date.now() - started);
     log(`job ${job.id} done in ${Date.now() - started} ms`);
   } catch (error) {
-    clearInterval(renewal);
     await drain();
     if (lost || error instanceof JobLostError) {
       log(`job ${job.id} stopped: no longer ours`);

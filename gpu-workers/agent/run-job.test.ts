@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import type { EngineAdapter, WorkerJob } from '../engines/engine.ts';
+import type { WorkerClient } from './client.ts';
+import { runJob } from './run-job.ts';
+
+const job: WorkerJob = { id: 'job_1', kind: 'chat', input: {}, deadline_ms: 60_000, attempt: 1 };
+/** The shortest renewal period the agent uses (a third of the lease, never under 500 ms). */
+const LEASE_MS = 1_500;
+/** A completion this slow spans two renewal periods. */
+const SLOW_COMPLETION_MS = 1_300;
+
+/** A worker API that records lease renewals (empty event batches) and answers completions slowly. */
+function slowCompletionClient() {
+  const calls: { kind: 'renewal' | 'complete-start' | 'complete-end'; at: number }[] = [];
+  const completions: unknown[] = [];
+  const client = {
+    events: async (_job: unknown, _seq: number, chunks: unknown[]) => {
+      if (chunks.length === 0) calls.push({ kind: 'renewal', at: Date.now() });
+    },
+    complete: async (_job: unknown, outcome: unknown) => {
+      calls.push({ kind: 'complete-start', at: Date.now() });
+      await new Promise((resolve) => setTimeout(resolve, SLOW_COMPLETION_MS));
+      completions.push(outcome);
+      calls.push({ kind: 'complete-end', at: Date.now() });
+    },
+  } as unknown as WorkerClient;
+  const renewalsDuringCompletion = () => {
+    const start = calls.find((call) => call.kind === 'complete-start')?.at ?? Number.POSITIVE_INFINITY;
+    const end = calls.find((call) => call.kind === 'complete-end')?.at ?? Number.NEGATIVE_INFINITY;
+    return calls.filter((call) => call.kind === 'renewal' && call.at >= start && call.at <= end).length;
+  };
+  return { client, completions, renewalsDuringCompletion };
+}
+
+const engine = (run: EngineAdapter['run']): EngineAdapter => ({ name: 'test', ready: async () => {}, run });
+
+describe('a job the agent runs', () => {
+  it('keeps its lease while a slow completion is on its way', async () => {
+    const { client, completions, renewalsDuringCompletion } = slowCompletionClient();
+    await runJob(
+      job,
+      engine(async () => ({ answer: 42 })),
+      client,
+      LEASE_MS,
+      () => {},
+    );
+    expect(completions).toEqual([{ result: { answer: 42 } }]);
+    expect(renewalsDuringCompletion()).toBeGreaterThanOrEqual(2);
+  });
+
+  it('keeps its lease while a slow failure report is on its way, so the failed job is not run again', async () => {
+    const { client, completions, renewalsDuringCompletion } = slowCompletionClient();
+    const failing = engine(async () => {
+      throw new Error('CUDA out of memory');
+    });
+    await runJob(job, failing, client, LEASE_MS, () => {});
+    expect(completions).toEqual([
+      { error: { message: 'engine failure: CUDA out of memory', type: 'engine_error' } },
+    ]);
+    expect(renewalsDuringCompletion()).toBeGreaterThanOrEqual(2);
+  });
+});
