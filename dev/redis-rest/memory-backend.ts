@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import RedisMock from 'ioredis-mock';
 import { type CommandOutcome, type RedisBackend, RedisReplyError, type Reply, toReply } from './backend.ts';
+import { createMemoryStreams } from './memory-streams.ts';
 
 const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 const POLL_MS = 10;
@@ -73,6 +74,27 @@ const NUMERIC_REPLY = new Set(['incr', 'incrby', 'decr', 'decrby', 'hincrby']);
 
 type MockFn = (...args: string[]) => Promise<unknown>;
 
+/**
+ * ioredis-mock reads a script's reply out of its Lua VM correctly only for tables built by a
+ * constructor (`{a, b}`): a table grown by assignment or table.insert (how a script collects a list)
+ * comes back as a proxy into a VM already closed, and the reply fails. So each script runs inside a
+ * wrapper that rebuilds the arrays it returns with a constructor, taking what Redis itself takes from
+ * a Lua table: the elements up to the first nil (status and error tables pass as they are).
+ */
+const runnableScript = (source: string) => `local function aicloud_reply(value)
+  if type(value) ~= 'table' or value.err ~= nil or value.ok ~= nil then return value end
+  local copy, n = {}, 0
+  while value[n + 1] ~= nil do
+    n = n + 1
+    copy[n] = aicloud_reply(value[n])
+  end
+  return {unpack(copy, 1, n)}
+end
+local function aicloud_script()
+${source}
+end
+return aicloud_reply(aicloud_script())`;
+
 /** Serialises commands so a MULTI or a script is never interleaved with another client's command. */
 class Mutex {
   #tail: Promise<void> = Promise.resolve();
@@ -95,6 +117,8 @@ export function createMemoryBackend(): RedisBackend {
   const mock = new RedisMock();
   const scripts = new Map<string, string>();
   const mutex = new Mutex();
+  const streams = createMemoryStreams(mock as never, POLL_MS);
+  const locked = <T>(work: () => Promise<T>) => mutex.run(work);
 
   const fn = (name: string): MockFn => {
     const candidate = (mock as unknown as Record<string, unknown>)[name];
@@ -109,12 +133,20 @@ export function createMemoryBackend(): RedisBackend {
     const name = rawName.toLowerCase();
     const rest = normaliseOptions(name, given);
     if (name === 'script') return script(rest);
+    if (name === 'xadd') return streams.add(rest);
+    if (name === 'xrange' || name === 'xrevrange') return streams.range(rest, name === 'xrevrange');
+    // Already under the lock (run by `command` or in a transaction): it looks once.
+    if (name === 'xread') return streams.read(rest, (work) => work(), false);
     if (name === 'evalsha' || name === 'evalsha_ro') {
       const source = scripts.get((rest[0] ?? '').toLowerCase());
       if (source === undefined) throw new RedisReplyError('NOSCRIPT No matching script. Please use EVAL.');
       return immediate(['eval', source, ...rest.slice(1)]);
     }
-    if (name === 'eval' || name === 'eval_ro') scripts.set(sha1(rest[0] ?? ''), rest[0] ?? '');
+    if (name === 'eval' || name === 'eval_ro') {
+      const source = rest[0] ?? '';
+      scripts.set(sha1(source), source);
+      rest[0] = runnableScript(source);
+    }
     const expected = KEY_TYPE[name];
     if (expected && rest[0] !== undefined) {
       const actual = await mock.type(rest[0]);
@@ -188,8 +220,8 @@ export function createMemoryBackend(): RedisBackend {
       if (['blpop', 'brpop', 'blmove', 'brpoplpush', 'bzpopmin', 'bzpopmax'].includes(name)) {
         return blocking(name, args.slice(1));
       }
-      // XREAD … BLOCK waits inside ioredis-mock; holding the mutex would stall every other client.
-      if (name === 'xread' && args.some((arg) => arg.toUpperCase() === 'BLOCK')) return immediate(args);
+      // A blocking XREAD takes the lock for each look, not while it waits.
+      if (name === 'xread') return streams.read(args.slice(1), locked);
       return mutex.run(() => immediate(args));
     },
     transaction(commands) {

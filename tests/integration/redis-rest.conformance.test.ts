@@ -139,6 +139,56 @@ describe.each(backends)('Upstash REST endpoint over $name', ({ start }) => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
   });
 
+  it('streams: reads from an id return every later entry, to every reader; ids only grow', async () => {
+    const k = key('relay');
+    const ids = [];
+    for (const delta of ['a', 'b', 'c']) ids.push(await redis.xadd(k, '*', { delta }));
+    const deltas = (reply: unknown) =>
+      (reply as [string, [string, string[]][]][])[0]?.[1].map(([, fields]) => fields[1]);
+    // Entries after the first; a blocking read with entries waiting answers with all of them at once.
+    expect(deltas(await redis.xread(k, ids[0] ?? ''))).toEqual(['b', 'c']);
+    expect(deltas(await redis.xread(k, '0-0', { blockMS: 1_000 }))).toEqual(['a', 'b', 'c']);
+    // A second reader sees the same entries: reading consumes nothing.
+    expect(deltas(await redis.xread(k, '0-0'))).toEqual(['a', 'b', 'c']);
+    expect(Object.values(await redis.xrange(k, `(${ids[0]}`, '+')).map((entry) => entry.delta)).toEqual([
+      'b',
+      'c',
+    ]);
+    const waiting = redis.xread(k, ids[2] ?? '', { blockMS: 5_000 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await redis.xadd(k, '*', { delta: 'd' });
+    expect(deltas(await waiting)).toEqual(['d']);
+
+    // Trimmed to the newest two, the stream keeps handing out new, growing ids.
+    const trimmed = key('trimmed');
+    const trim = { trim: { type: 'MAXLEN' as const, threshold: 2, comparison: '=' as const } };
+    for (const line of ['l1', 'l2', 'l3', 'l4']) await redis.xadd(trimmed, '*', { line }, trim);
+    const kept = Object.entries(await redis.xrange(trimmed, '-', '+'));
+    expect(kept.map(([, entry]) => entry.line)).toEqual(['l3', 'l4']);
+    const [older, newer] = kept.map(([id]) => id.split('-').map(Number) as [number, number]);
+    if (!older || !newer) throw new Error('two entries expected');
+    expect(newer[0] > older[0] || (newer[0] === older[0] && newer[1] > older[1])).toBe(true);
+  });
+
+  it('Lua scripts answer with the lists they build', async () => {
+    const script = `local found = {}
+for i = 1, 3 do table.insert(found, 'item' .. i) end
+local pairs = {}
+pairs[1] = {'x', 1}
+pairs[2] = {'y', 2}
+table.insert(found, pairs)
+return found`;
+    expect(await redis.eval(script, [], [])).toEqual([
+      'item1',
+      'item2',
+      'item3',
+      [
+        ['x', 1],
+        ['y', 2],
+      ],
+    ]);
+  });
+
   it('Lua EVAL and EVALSHA, including Upstash-only shebang flags', async () => {
     const k = key('lua');
     const script = '#!lua flags=allow-key-locking\nreturn redis.call("INCRBY", KEYS[1], ARGV[1])';
