@@ -1,31 +1,22 @@
 import type { Redis } from './redis.ts';
 
 /** Per-minute buckets are kept a little over a day: enough for the dashboard's 24-hour charts. */
-const RETAIN_SECONDS = 25 * 3600;
-const MAX_LATENCY_SAMPLES = 1000;
+export const METRICS_RETAIN_SECONDS = 25 * 3600;
+/** Latency samples kept per minute bucket (the newest). */
+export const MAX_LATENCY_SAMPLES = 1000;
 
 const minuteOf = (ms: number) => Math.floor(ms / 60_000);
 const bucket = (endpointId: string, minute: number) => `metrics:${endpointId}:${minute}`;
+const latencyList = (bucketKey: string) => `${bucketKey}:latency`;
 
-export interface JobMeasure {
-  ok: boolean;
-  latencyMs: number;
-  gpuMs: number;
-  nowMs: number;
-}
-
-/** Counts one finished request of an endpoint into its minute bucket (one pipeline, no read). */
-export async function recordJobMetrics(redis: Redis, endpointId: string, measure: JobMeasure): Promise<void> {
-  const key = bucket(endpointId, minuteOf(measure.nowMs));
-  const pipeline = redis.pipeline();
-  pipeline.hincrby(key, 'requests', 1);
-  if (!measure.ok) pipeline.hincrby(key, 'failures', 1);
-  pipeline.hincrby(key, 'gpu_ms', Math.round(measure.gpuMs));
-  pipeline.expire(key, RETAIN_SECONDS);
-  pipeline.lpush(`${key}:latency`, Math.round(measure.latencyMs));
-  pipeline.ltrim(`${key}:latency`, 0, MAX_LATENCY_SAMPLES - 1);
-  pipeline.expire(`${key}:latency`, RETAIN_SECONDS);
-  await pipeline.exec();
+/**
+ * The keys a job that ends at `nowMs` is counted in: the endpoint's minute bucket (a hash of
+ * requests, failures, gpu_ms) and its latency samples. The queue's finish script writes them, in the
+ * same step that ends the job, so each job counts once however often its end is reported.
+ */
+export function metricsKeysAt(endpointId: string, nowMs: number) {
+  const counts = bucket(endpointId, minuteOf(nowMs));
+  return { counts, latency: latencyList(counts) };
 }
 
 const percentile = (sorted: number[], p: number) =>
@@ -40,7 +31,7 @@ export async function readMetrics(redis: Redis, endpointId: string, windowMinute
   const pipeline = redis.pipeline();
   for (const minute of minutes) {
     pipeline.hgetall(bucket(endpointId, minute));
-    pipeline.lrange(`${bucket(endpointId, minute)}:latency`, 0, -1);
+    pipeline.lrange(latencyList(bucket(endpointId, minute)), 0, -1);
   }
   const replies = await pipeline.exec<unknown[]>();
   const perMinute: {

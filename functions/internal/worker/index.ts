@@ -13,7 +13,6 @@ import { bearerToken } from '../../lib/auth/bearer.ts';
 import { addSpend } from '../../lib/billing/spend.ts';
 import { settleAsyncJob } from '../../lib/jobs/settle.ts';
 import { appendWorkerLogs } from '../../lib/logs.ts';
-import { recordJobMetrics } from '../../lib/metrics.ts';
 import { createRouter } from '../../lib/openapi.ts';
 import { createJobQueue, type LeasedJob } from '../../lib/queue/index.ts';
 
@@ -214,27 +213,15 @@ workerApi.openapi(
       book.attempt === worker.attempt;
     if (!done && !finishedByThisAttempt)
       throw new ConflictError('This job is no longer yours (cancelled, timed out or re-queued).');
-    if (done) {
-      const { db } = c.get('services');
-      const apiKeyId = book.apiKeyId;
-      // Independent records of one finished job, written side by side. (The replica's busy time was
-      // added by the finish itself, and reaches Postgres when the replica is metered.)
-      await Promise.all([
-        // The key's spend cap counts the GPU time of its requests (the endpoint's counts replica uptime).
-        apiKeyId &&
-          addSpend(
-            db,
-            apiKeySubject(apiKeyId),
-            new Date(now),
-            costMicroUsd(body.gpu_ms / 1000, book.pricePerHourMicroUsd),
-          ),
-        recordJobMetrics(redis, identity.endpointId, {
-          ok: Boolean(body.result),
-          latencyMs: now - book.createdMs,
-          gpuMs: body.gpu_ms,
-          nowMs: now,
-        }),
-      ]);
+    // The key's spend cap counts the GPU time of its requests (the endpoint's counts replica uptime).
+    // The finish itself counted the job in the endpoint's metrics and added the replica's busy time.
+    if (done && book.apiKeyId) {
+      await addSpend(
+        c.get('services').db,
+        apiKeySubject(book.apiKeyId),
+        new Date(now),
+        costMicroUsd(body.gpu_ms / 1000, book.pricePerHourMicroUsd),
+      );
     }
     if (book.isAsync) {
       await settleAsyncJob(c.get('services'), id, {

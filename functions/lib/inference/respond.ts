@@ -1,13 +1,7 @@
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { AppEnv } from '../../context.ts';
-import {
-  DeadlineExceededError,
-  EngineError,
-  InvalidRequestError,
-  NoCapacityError,
-  QueueTimeoutError,
-} from '../../core/errors.ts';
+import { EngineError, InvalidRequestError, NoCapacityError, QueueTimeoutError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import { resolveTarget } from '../../core/inference/target.ts';
 import type { JobKind, WebhookEvent } from '../../core/jobs/states.ts';
@@ -15,7 +9,6 @@ import { jobInputKey } from '../../core/payloads/store.ts';
 import { recentStartFailure } from '../../core/replicas/events.ts';
 import { checkWebhookTarget } from '../../core/webhooks/target.ts';
 import { errorBody, statusOf, toServiceError } from '../http-errors.ts';
-import { recordJobMetrics } from '../metrics.ts';
 import { createJobQueue } from '../queue/index.ts';
 import { awaitJob } from './relay.ts';
 import { type AsyncOptions, jobCost, type SubmittedJob, submitJob } from './submit.ts';
@@ -90,20 +83,8 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
   // the retry finds it running or done instead of cancelled.
   const retried = c.req.header('idempotency-key') !== undefined;
   const signal = retried ? new AbortController().signal : c.req.raw.signal;
-  const submittedAt = now();
-  // Workers record the jobs they finish; a job that ran out of time is recorded here, as a failure.
   const wait: typeof awaitJob = (...args) =>
     awaitJob(...args).catch(async (error: unknown) => {
-      if (error instanceof DeadlineExceededError || error instanceof QueueTimeoutError) {
-        const at = now();
-        const gpuMs = await queue.gpuMs(job.id).catch(() => 0);
-        await recordJobMetrics(ctx.redis, target.endpointId, {
-          ok: false,
-          latencyMs: at - submittedAt,
-          gpuMs,
-          nowMs: at,
-        }).catch(() => {});
-      }
       if (error instanceof QueueTimeoutError) {
         // Waiting was in vain because no replica could start: say so, and when to retry.
         const failure = await recentStartFailure(ctx, target.endpointId, START_FAILURE_WINDOW_MS).catch(

@@ -1,6 +1,7 @@
 import { sha256Hex } from '../../core/auth/secrets.ts';
 import { ConflictError } from '../../core/errors.ts';
 import type { JobKind } from '../../core/jobs/states.ts';
+import { MAX_LATENCY_SAMPLES, METRICS_RETAIN_SECONDS, metricsKeysAt } from '../metrics.ts';
 import type { Redis } from '../redis.ts';
 import { APPEND, BOOKKEEPING_FIELDS, ENQUEUE, EXPIRE_LEASES, FINISH, RELEASE, TAKE } from './scripts.ts';
 
@@ -140,6 +141,7 @@ function buildJobQueue(redis: Redis) {
     gpuMs: number,
     allowedFrom: string,
   ): Promise<{ done: boolean; book: JobBookkeeping }> => {
+    const metrics = metricsKeysAt(endpointId, nowMs);
     const [finished, ...values] = await finishScript.exec(
       [
         keys.job(jobId),
@@ -148,6 +150,8 @@ function buildJobQueue(redis: Redis) {
         keys.pending(endpointId),
         keys.busy(endpointId),
         keys.busyTime(endpointId),
+        metrics.counts,
+        metrics.latency,
       ],
       [
         jobId,
@@ -160,6 +164,8 @@ function buildJobQueue(redis: Redis) {
         String(gpuMs),
         allowedFrom,
         String(worker?.attempt ?? ''),
+        String(METRICS_RETAIN_SECONDS),
+        String(MAX_LATENCY_SAMPLES),
       ],
     );
     const fields = Object.fromEntries(BOOKKEEPING_FIELDS.map((name, i) => [name, values[i]]));
@@ -302,6 +308,7 @@ function buildJobQueue(redis: Redis) {
       nowMs: number,
       unlessKey = '',
     ): Promise<{ jobs: LeasedJob[]; stopped: boolean }> {
+      const metrics = metricsKeysAt(endpointId, nowMs);
       const flat = await takeScript.exec(
         [
           keys.pending(endpointId),
@@ -309,8 +316,19 @@ function buildJobQueue(redis: Redis) {
           keys.wake(endpointId),
           keys.polls(endpointId),
           keys.busy(endpointId),
+          metrics.counts,
+          metrics.latency,
         ],
-        [String(nowMs), String(leaseMs), replicaId, String(max), String(RETAIN_SECONDS), unlessKey],
+        [
+          String(nowMs),
+          String(leaseMs),
+          replicaId,
+          String(max),
+          String(RETAIN_SECONDS),
+          unlessKey,
+          String(METRICS_RETAIN_SECONDS),
+          String(MAX_LATENCY_SAMPLES),
+        ],
       );
       if (flat[0] === 'stopped') return { jobs: [], stopped: true };
       const jobs: LeasedJob[] = [];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { env } from '../../../tests/harness/edge.ts';
 import { newId } from '../../core/ids.ts';
+import { readMetrics } from '../metrics.ts';
 import { createRedis } from '../redis.ts';
 import { createJobQueue } from './index.ts';
 
@@ -300,5 +301,29 @@ describe('request queue in Redis', () => {
     expect(await queue.depth(endpointId)).toEqual({ queued: 1, running: 0 });
     expect(await queue.stop(waiting.jobId, endpointId, 'cancelled', now)).toBe(true);
     expect(await queue.depth(endpointId)).toEqual({ queued: 0, running: 0 });
+  });
+
+  it('counts each ended job once in its endpoint’s metrics, however often its end is reported', async () => {
+    const { endpointId, orgId } = fresh();
+    const now = Date.now();
+    const a = { replicaId: 'rep_a', attempt: 1 };
+    const succeeded = job(endpointId, orgId, now);
+    const failed = job(endpointId, orgId, now);
+    const cancelled = job(endpointId, orgId, now);
+    const late = job(endpointId, orgId, now, { deadlineMs: now + 1_000 });
+    for (const queued of [succeeded, failed, cancelled, late]) await queue.enqueue(queued);
+    await queue.take(endpointId, 'rep_a', 2, 30_000, now);
+    // The completion is reported twice (its reply was lost), the failure once.
+    await queue.complete(succeeded.jobId, endpointId, a, { text: 'ok' }, 1_200, now + 400);
+    await queue.complete(succeeded.jobId, endpointId, a, { text: 'ok' }, 1_200, now + 400);
+    await queue.fail(failed.jobId, endpointId, a, { message: 'engine failure' }, 300, now + 600);
+    // Cancelled by its caller: not a request the deployment served or failed.
+    await queue.stop(cancelled.jobId, endpointId, 'cancelled', now + 700);
+    // Still queued at its deadline: the next take times it out, a failure that used no GPU.
+    expect((await queue.take(endpointId, 'rep_a', 5, 30_000, now + 2_000)).jobs).toEqual([]);
+
+    const metrics = await readMetrics(redis, endpointId, 5, now + 2_000);
+    expect(metrics).toMatchObject({ requests: 3, failures: 2, gpu_seconds: 1.5 });
+    expect(metrics.latency_ms).toEqual({ p50: 600, p90: 2_000, p99: 2_000 });
   });
 });

@@ -25,6 +25,24 @@ end
 `;
 
 /**
+ * Lua: counts a job that ended (succeeded, failed or timed out; a cancelled one is not counted) in its
+ * endpoint's metrics for this minute: a request, a failure unless it succeeded, its GPU time, and its
+ * latency since it was queued among the newest samples. Counted in the script that ends the job, so a
+ * retried report cannot count it twice and a lost one cannot leave it out.
+ */
+const COUNT_JOB_END = `
+local function countEnd(countsKey, latencyKey, state, gpuMs, latencyMs, ttl, samples)
+  redis.call('HINCRBY', countsKey, 'requests', 1)
+  if state ~= 'succeeded' then redis.call('HINCRBY', countsKey, 'failures', 1) end
+  redis.call('HINCRBY', countsKey, 'gpu_ms', math.floor(gpuMs + 0.5))
+  redis.call('EXPIRE', countsKey, ttl)
+  redis.call('LPUSH', latencyKey, math.max(0, latencyMs))
+  redis.call('LTRIM', latencyKey, 0, tonumber(samples) - 1)
+  redis.call('EXPIRE', latencyKey, ttl)
+end
+`;
+
+/**
  * KEYS: idempotency key, job hash, pending list, wake list, polls zset, replicas-gone counter. ARGV: job id, ttl s,
  * use-idempotency flag, request fingerprint, now ms, fields… A wake token lets one worker
  * long-polling for this endpoint take the job. Returns {job id, 0 new | 1 same request again | 2 the key was used
@@ -54,16 +72,17 @@ return {ARGV[1], 0, waiting, polling, tonumber(redis.call('GET', KEYS[6]) or '0'
  * A worker's poll, in one round trip: records when the replica last polled (a replica that is released
  * or fails is struck off at once; one that stops polling counts for 30 s), re-queues jobs whose lease
  * expired (their worker died: they go to the front), then leases up to ARGV[4] queued jobs to the
- * replica and marks it busy. A job past its deadline is timed out instead of leased. The wake tokens
- * are then matched to the jobs still waiting, so idle workers wake for exactly those.
- * KEYS: pending list, leases zset, wake list, polls zset, busy hash. ARGV: now ms, lease ms,
- * replica id, max jobs, stream ttl s, and optionally a key whose existence means "take nothing" (the
- * worker's released tombstone). Returns a flat list: 'ok', then id, kind, input, deadline, attempt, …
- * per leased job; or {'stopped'} when the tombstone exists.
+ * replica and marks it busy. A job past its deadline is timed out (and counted) instead of leased. The
+ * wake tokens are then matched to the jobs still waiting, so idle workers wake for exactly those.
+ * KEYS: pending list, leases zset, wake list, polls zset, busy hash, metrics hash, metrics latency
+ * list. ARGV: now ms, lease ms, replica id, max jobs, stream ttl s, a key whose existence means "take
+ * nothing" (the worker's released tombstone) or '', metrics ttl s, latency samples kept. Returns a flat
+ * list: 'ok', then id, kind, input, deadline, attempt, … per leased job; or {'stopped'} when the
+ * tombstone exists.
  */
-export const TAKE = `${SYNC_WAKE_TOKENS}
+export const TAKE = `${SYNC_WAKE_TOKENS}${COUNT_JOB_END}
 local now = tonumber(ARGV[1])
-if ARGV[6] and ARGV[6] ~= '' and redis.call('EXISTS', ARGV[6]) == 1 then return {'stopped'} end
+if ARGV[6] ~= '' and redis.call('EXISTS', ARGV[6]) == 1 then return {'stopped'} end
 redis.call('ZADD', KEYS[4], now, ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - 3600000)
 redis.call('EXPIRE', KEYS[4], 86400)
@@ -90,6 +109,8 @@ while count < tonumber(ARGV[4]) do
       redis.call('HSET', job, 'state', 'timed_out', 'completed', now)
       redis.call('XADD', job .. ':out', '*', 'type', 'timed_out', 'data', '')
       redis.call('EXPIRE', job .. ':out', ARGV[5])
+      local created = tonumber(redis.call('HGET', job, 'created') or now)
+      countEnd(KEYS[6], KEYS[7], 'timed_out', 0, now - created, ARGV[7], ARGV[8])
     else
       redis.call('HSET', job, 'state', 'running', 'replica', ARGV[3], 'started', now)
       redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), id)
@@ -184,10 +205,12 @@ export const BOOKKEEPING_FIELDS = [
  * worker's finish marks its replica busy. Returns 1 (finished) or 0 (refused), then the job's
  * BOOKKEEPING_FIELDS as they stand after it, so recording the end needs no further read.
  * A worker's finish also adds its GPU time to the replica's busy time (read when the replica is metered).
- * KEYS: job hash, leases zset, output stream, pending list, busy hash, busy-time hash. ARGV: job id,
- * replica id, final state, event type, payload, now ms, ttl s, gpu ms, allowed prior states, attempt.
+ * The job is counted in its endpoint's metrics (unless cancelled).
+ * KEYS: job hash, leases zset, output stream, pending list, busy hash, busy-time hash, metrics hash,
+ * metrics latency list. ARGV: job id, replica id, final state, event type, payload, now ms, ttl s,
+ * gpu ms, allowed prior states, attempt, metrics ttl s, latency samples kept.
  */
-export const FINISH = `
+export const FINISH = `${COUNT_JOB_END}
 local function reply(finished)
   return {finished, unpack(redis.call('HMGET', KEYS[1], '${BOOKKEEPING_FIELDS.join("', '")}'))}
 end
@@ -213,6 +236,11 @@ if state == 'queued' then redis.call('LREM', KEYS[4], 1, ARGV[1]) end
 redis.call('XADD', KEYS[3], '*', 'type', ARGV[4], 'data', ARGV[5], 'gpu_ms', gpu)
 redis.call('EXPIRE', KEYS[3], ARGV[7])
 redis.call('EXPIRE', KEYS[1], ARGV[7])
+if ARGV[3] ~= 'cancelled' then
+  local now = tonumber(ARGV[6])
+  local created = tonumber(redis.call('HGET', KEYS[1], 'created') or now)
+  countEnd(KEYS[7], KEYS[8], ARGV[3], tonumber(gpu), now - created, ARGV[11], ARGV[12])
+end
 return reply(1)
 `;
 
