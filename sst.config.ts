@@ -18,7 +18,7 @@ export default $config({
     const { capacityProviders } = await import('./infra/gpu-capacity');
     const { repositories, taskDefinitions, taskSecurityGroups } = await import('./infra/workers');
     const { orchestratorKey } = await import('./infra/orchestrator');
-    await import('./infra/task-events');
+    await import('./infra/replica-events');
     return {
       AWS_REGION: aws.getRegionOutput().name,
       ECS_CLUSTER: cluster.nodes.cluster.name,

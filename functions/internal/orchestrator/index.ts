@@ -6,6 +6,10 @@ import { RECONCILE_PATH } from '../../lib/orchestrator/nudge.ts';
 import { reconcileAll, reconcileEndpoint, replicaEnded } from '../../lib/orchestrator/reconcile.ts';
 import { verifiedQStashBody } from '../../lib/qstash.ts';
 
+/** An instance id, a task ARN or a local process reference: short, printable, no spaces. */
+const PROVIDER_REF = /^[\w:/.-]{1,256}$/;
+const reason = z.string().max(500).nullable().default(null);
+
 const ReconcileRequest = z.union([
   z
     .object({
@@ -17,13 +21,22 @@ const ReconcileRequest = z.union([
     .strict(),
   z
     .object({
-      /** The provider reports that this replica's process or task ended. */
-      replica_ended: z
-        .object({
-          replica_id: z.string().refine((id) => isId('replica', id), 'is not a replica id'),
-          reason: z.string().max(500).nullable().default(null),
-        })
-        .strict(),
+      /**
+       * The provider reports that a replica's process, task or instance ended: named by its replica id
+       * (an ECS task's group) or by the provider's own reference (an EC2 instance id, which is all an
+       * instance state-change event carries).
+       */
+      replica_ended: z.union([
+        z
+          .object({
+            replica_id: z.string().refine((id) => isId('replica', id), 'is not a replica id'),
+            reason,
+          })
+          .strict(),
+        z
+          .object({ provider_ref: z.string().regex(PROVIDER_REF, 'is not a provider reference'), reason })
+          .strict(),
+      ]),
     })
     .strict(),
 ]);
@@ -48,8 +61,10 @@ orchestrator.post('/reconcile', async (c) => {
   if (!request.success)
     throw new InvalidRequestError(`Invalid reconcile request: ${request.error.issues[0]?.message}`);
   if ('replica_ended' in request.data) {
-    const { replica_id, reason } = request.data.replica_ended;
-    const ended = await replicaEnded(ctx, replica_id, reason);
+    const report = request.data.replica_ended;
+    const replica =
+      'replica_id' in report ? { replicaId: report.replica_id } : { providerRef: report.provider_ref };
+    const ended = await replicaEnded(ctx, replica, report.reason);
     return c.json({ endpoints: ended?.plan ? [{ endpoint_id: ended.endpointId, ...ended.plan }] : [] }, 200);
   }
   const endpointId = request.data.endpoint_id;

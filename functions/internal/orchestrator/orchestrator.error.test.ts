@@ -52,6 +52,10 @@ describe('orchestrator faults', () => {
       { replica_ended: { replica_id: 'job_1ChXsdT9sfmEDvyJWKBzqp' } },
       { replica_ended: { replica_id: 'rep_1ChXsb6vYAv6WmWGwndLh1', reason: 'x'.repeat(501) } },
       { replica_ended: { replica_id: 'rep_1ChXsb6vYAv6WmWGwndLh1' }, endpoint_id: 'ep_1' },
+      { replica_ended: { provider_ref: '' } },
+      { replica_ended: { provider_ref: 'i-0abc 123' } },
+      { replica_ended: { provider_ref: 'i'.repeat(257) } },
+      { replica_ended: { replica_id: 'rep_1ChXsb6vYAv6WmWGwndLh1', provider_ref: 'i-0abc123' } },
     ]) {
       const answer = await signedReconcile(edge.url, body);
       expect(answer.status).toBe(400);
@@ -66,6 +70,12 @@ describe('orchestrator faults', () => {
     });
     expect(unknown.status).toBe(200);
     expect(await unknown.json()).toEqual({ endpoints: [] });
+    // So does one about an instance this platform did not start (instance events cover the region).
+    const stranger = await signedReconcile(edge.url, {
+      replica_ended: { provider_ref: 'i-0123456789abcdef0', reason: 'terminated' },
+    });
+    expect(stranger.status).toBe(200);
+    expect(await stranger.json()).toEqual({ endpoints: [] });
   });
 
   it('records a failed replica when the provider fails, and answers waiting requests 503 with retry-after', async () => {

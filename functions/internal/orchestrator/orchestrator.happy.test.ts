@@ -231,7 +231,25 @@ describe('scale to zero and back', () => {
     const again = await reconcile({ replica_ended: { replica_id: replicaId, reason: 'task stopped' } });
     expect(again.status).toBe(200);
     expect((await liveReplicas(id)).map((replica) => replica.id)).toEqual([replacement?.id]);
-  }, 60_000);
+
+    // Named by the provider's own reference instead (all an EC2 instance event carries).
+    await waitFor(async () => (await liveReplicas(id))[0]?.state === 'active');
+    const [second] = await liveReplicas(id);
+    expect(killReplicaProcess(second?.id ?? '')).toBe(true);
+    await waitFor(
+      async () => (await compute.list()).find((p) => p.replicaId === second?.id)?.status === 'failed',
+    );
+    const byReference = await reconcile({
+      replica_ended: { provider_ref: second?.providerRef ?? '', reason: 'terminated' },
+    });
+    expect(byReference.status).toBe(200);
+    expect((await byReference.json()).endpoints).toEqual([
+      expect.objectContaining({ endpoint_id: id, start: 1 }),
+    ]);
+    const [third] = await liveReplicas(id);
+    expect(third?.id).toBeDefined();
+    expect(third?.id).not.toBe(second?.id);
+  }, 90_000);
 
   it('starts, stops and restarts replicas within seconds of the API call, without the minute schedule', async () => {
     // Through this server: its reconcile messages come back to it (PUBLIC_URL is itself), and its

@@ -215,17 +215,25 @@ async function markReplicaEnded(
 }
 
 /**
- * The provider reports that a replica's process or task ended (a crash, a kill, a spot interruption):
- * it is marked failed and its endpoint reconciled at once, so a replacement starts within seconds
- * instead of at the next minute's provider check. A report for a replica that is not live (one the
+ * The provider reports that a replica's process, task or instance ended (a crash, a kill, a spot
+ * interruption), naming it by replica id or by the provider's reference: it is marked failed and its
+ * endpoint reconciled at once, so a replacement starts within seconds instead of at the next minute's
+ * provider check. A report for a replica that is not live (one the
  * orchestrator stopped, or reported twice) changes nothing. Answers the endpoint's plan, if any.
  */
 export async function replicaEnded(
   ctx: ServiceContext,
-  replicaId: string,
+  replica: { replicaId: string } | { providerRef: string },
   reason: string | null,
 ): Promise<{ endpointId: string; plan: ScalingPlan | null } | null> {
-  const [row] = await ctx.db.select().from(replicas).where(eq(replicas.id, replicaId));
+  const [row] = await ctx.db
+    .select()
+    .from(replicas)
+    .where(
+      'replicaId' in replica
+        ? eq(replicas.id, replica.replicaId)
+        : and(eq(replicas.provider, ctx.compute.name), eq(replicas.providerRef, replica.providerRef)),
+    );
   if (!row?.providerRef) return null;
   // The report is checked against the provider itself: a stale or replayed report about a replica
   // that is in fact running must not fail it.

@@ -1,12 +1,14 @@
 import { cluster } from './cluster';
 
 /**
- * A worker task that stops on its own (crash, out of memory, capacity reclaimed, node lost) is
- * reported to the orchestrator within seconds rather than at the next minute check: EventBridge
- * matches the ECS state change of a task this platform started and publishes it through QStash, which
- * signs it and retries, to the edge's reconcile route as `{"replica_ended": {...}}`. The task's group
- * is its replica id (set at RunTask), so the report names it; the edge checks it against its own
- * task list before acting, so a forged or stale report changes nothing.
+ * A worker that stops on its own (crash, out of memory, capacity reclaimed, node lost) is reported to
+ * the orchestrator within seconds rather than at the next minute check: EventBridge matches the state
+ * change and publishes it through QStash, which signs it and retries, to the edge's reconcile route as
+ * `{"replica_ended": {...}}`. An ECS task this platform started names its replica by its group (set
+ * at RunTask); an EC2 instance (the `ec2` provider) by its instance id, since instance events carry no
+ * tags, so every instance of the account's region is reported and the edge ignores the ones it does
+ * not know. The edge checks each report against the provider's own list before acting, so a forged
+ * or stale report changes nothing.
  */
 const edgeUrl = new sst.Secret('EdgeUrl');
 const qstashToken = new sst.Secret('QstashToken');
@@ -55,6 +57,14 @@ new aws.iam.RolePolicy('ReplicaEndedInvokerPolicy', {
   }),
 });
 
+const stoppedInstances = new aws.cloudwatch.EventRule('WorkerInstanceStopped', {
+  eventPattern: $jsonStringify({
+    source: ['aws.ec2'],
+    'detail-type': ['EC2 Instance State-change Notification'],
+    detail: { state: ['stopping', 'stopped', 'shutting-down', 'terminated'] },
+  }),
+});
+
 new aws.cloudwatch.EventTarget('ReplicaEndedReport', {
   rule: stoppedTasks.name,
   arn: reconcileRoute.arn,
@@ -63,6 +73,18 @@ new aws.cloudwatch.EventTarget('ReplicaEndedReport', {
     inputPaths: { replica: '$.detail.group', reason: '$.detail.stoppedReason' },
     // Placeholders outside quotes: EventBridge inserts each value as a JSON string, escaped.
     inputTemplate: '{"replica_ended":{"replica_id":<replica>,"reason":<reason>}}',
+  },
+  httpTarget: { headerParameters: { 'Content-Type': 'application/json', 'Upstash-Retries': '3' } },
+  retryPolicy: { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 10 },
+});
+
+new aws.cloudwatch.EventTarget('InstanceEndedReport', {
+  rule: stoppedInstances.name,
+  arn: reconcileRoute.arn,
+  roleArn: invokeRole.arn,
+  inputTransformer: {
+    inputPaths: { instance: '$.detail.instance-id', state: '$.detail.state' },
+    inputTemplate: '{"replica_ended":{"provider_ref":<instance>,"reason":<state>}}',
   },
   httpTarget: { headerParameters: { 'Content-Type': 'application/json', 'Upstash-Retries': '3' } },
   retryPolicy: { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 10 },
