@@ -65,27 +65,37 @@ const stoppedInstances = new aws.cloudwatch.EventRule('WorkerInstanceStopped', {
   }),
 });
 
-new aws.cloudwatch.EventTarget('ReplicaEndedReport', {
-  rule: stoppedTasks.name,
-  arn: reconcileRoute.arn,
-  roleArn: invokeRole.arn,
-  inputTransformer: {
-    inputPaths: { replica: '$.detail.group', reason: '$.detail.stoppedReason' },
-    // Placeholders outside quotes: EventBridge inserts each value as a JSON string, escaped.
-    inputTemplate: '{"replica_ended":{"replica_id":<replica>,"reason":<reason>}}',
-  },
-  httpTarget: { headerParameters: { 'Content-Type': 'application/json', 'Upstash-Retries': '3' } },
-  retryPolicy: { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 10 },
-});
+/**
+ * Sends each event the rule matches to the reconcile route through QStash, as the `replica_ended`
+ * body built from it. Placeholders stand outside quotes: EventBridge inserts each value as a JSON
+ * string, escaped.
+ */
+function reportEnded(
+  name: string,
+  rule: aws.cloudwatch.EventRule,
+  paths: Record<string, string>,
+  body: string,
+) {
+  new aws.cloudwatch.EventTarget(name, {
+    rule: rule.name,
+    arn: reconcileRoute.arn,
+    roleArn: invokeRole.arn,
+    inputTransformer: { inputPaths: paths, inputTemplate: body },
+    httpTarget: { headerParameters: { 'Content-Type': 'application/json', 'Upstash-Retries': '3' } },
+    retryPolicy: { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 10 },
+  });
+}
 
-new aws.cloudwatch.EventTarget('InstanceEndedReport', {
-  rule: stoppedInstances.name,
-  arn: reconcileRoute.arn,
-  roleArn: invokeRole.arn,
-  inputTransformer: {
-    inputPaths: { instance: '$.detail.instance-id', state: '$.detail.state' },
-    inputTemplate: '{"replica_ended":{"provider_ref":<instance>,"reason":<state>}}',
-  },
-  httpTarget: { headerParameters: { 'Content-Type': 'application/json', 'Upstash-Retries': '3' } },
-  retryPolicy: { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 10 },
-});
+reportEnded(
+  'ReplicaEndedReport',
+  stoppedTasks,
+  { replica: '$.detail.group', reason: '$.detail.stoppedReason' },
+  '{"replica_ended":{"replica_id":<replica>,"reason":<reason>}}',
+);
+
+reportEnded(
+  'InstanceEndedReport',
+  stoppedInstances,
+  { instance: '$.detail.instance-id', state: '$.detail.state' },
+  '{"replica_ended":{"provider_ref":<instance>,"reason":<state>}}',
+);
