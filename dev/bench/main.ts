@@ -118,6 +118,7 @@ async function platform(engine: MockEngine, report: Record<string, unknown>, run
         deployment,
         concurrencies: settings.BENCH_CONCURRENCY,
         seconds: settings.BENCH_SECONDS,
+        stackPid: stack.pid,
       });
       report.warmPath = { secondsPerRun: settings.BENCH_SECONDS, workers: WORKERS, rows };
       console.log(
@@ -136,6 +137,8 @@ async function platform(engine: MockEngine, report: Record<string, unknown>, run
           failures: row.platform.failures + row.direct.failures,
         })),
       );
+      console.log('CPU ms per request, by part of the stack (user + system; the load tool and engine apart)');
+      console.table(rows.map((row) => ({ concurrency: row.concurrency, ...row.cpuMsPerRequest })));
     }
 
     if (runs.has('streaming')) {

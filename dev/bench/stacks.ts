@@ -10,6 +10,8 @@ export type EdgeRuntime = 'node' | 'workerd';
 
 export interface RunningStack extends BenchStack {
   runtime: EdgeRuntime;
+  /** The stack's root process (`npm run dev`'s): every part of the stack runs under it. */
+  pid: number;
   /** The local compute provider, which the orchestrator's start calls reach. */
   compute: ComputeApi;
   /** The local Stripe and QStash, and the credentials of this stack's local services. */
@@ -47,6 +49,7 @@ export async function startStack(
   const secrets = JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as LocalSecrets;
   return {
     runtime,
+    pid: running.child.pid ?? 0,
     compute: { url: `http://127.0.0.1:${stack.env.COMPUTE_PORT}`, token: secrets.computeToken },
     stripeUrl: `http://127.0.0.1:${stack.env.STRIPE_PORT}`,
     qstashUrl: `http://127.0.0.1:${stack.env.QSTASH_PORT}`,

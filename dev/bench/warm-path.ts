@@ -1,6 +1,7 @@
 import type { Deployment } from './account.ts';
 import { type LoadResult, load } from './load.ts';
 import type { MockEngine } from './mock-engine.ts';
+import { cpuPerRequest, stackCpu } from './process-cpu.ts';
 
 export interface WarmPathRow {
   concurrency: number;
@@ -9,6 +10,8 @@ export interface WarmPathRow {
   /** What the full path adds to the engine's own median latency. */
   addedP50Ms: number;
   addedP99Ms: number;
+  /** CPU ms the stack (edge, agents, stand-ins, Redis, Postgres) spent per request; null off Linux. */
+  cpuMsPerRequest: ReturnType<typeof cpuPerRequest> | null;
 }
 
 const BODY = {
@@ -27,6 +30,8 @@ export async function warmPath(options: {
   deployment: Deployment;
   concurrencies: number[];
   seconds: number;
+  /** The local stack's root process, whose tree's CPU time is counted. */
+  stackPid: number;
 }): Promise<WarmPathRow[]> {
   await options.engine.pace({ deltas: 1, intervalMs: 0 });
   const rows: WarmPathRow[] = [];
@@ -43,13 +48,16 @@ export async function warmPath(options: {
       headers: { authorization: `Bearer ${options.deployment.key}` },
       connections: concurrency,
       seconds: options.seconds,
+      probe: () => stackCpu(options.stackPid),
     });
+    const [before, after] = platform.probes ?? [null, null];
     rows.push({
       concurrency,
       direct,
       platform,
       addedP50Ms: platform.p50Ms - direct.p50Ms,
       addedP99Ms: platform.p99Ms - direct.p99Ms,
+      cpuMsPerRequest: before && after ? cpuPerRequest(before, after, platform.requests) : null,
     });
   }
   return rows;
