@@ -6,7 +6,7 @@ import type { Mailer } from './core/mail/mailer.ts';
 import type { PayloadStore } from './core/payloads/store.ts';
 import type { EdgeConfig } from './env.ts';
 import type { StripeClient } from './lib/billing/stripe.ts';
-import type { Database } from './lib/db.ts';
+import type { Database, PreparedReads } from './lib/db.ts';
 import type { Queue } from './lib/qstash.ts';
 import type { Redis } from './lib/redis.ts';
 
@@ -17,6 +17,8 @@ import type { Redis } from './lib/redis.ts';
 export interface ServiceContext {
   config: EdgeConfig;
   db: Database;
+  /** The request path's hottest reads, prepared once per isolate (see `preparedReads`). */
+  prepared: PreparedReads;
   redis: Redis;
   queue: Queue;
   compute: ComputeProvider;

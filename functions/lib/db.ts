@@ -78,3 +78,34 @@ export function createDatabase(databaseUrl: string): DatabaseHandle {
   }) as unknown as typeof pool.query;
   return { db: drizzle({ client: pool }), close: () => pool.end() };
 }
+
+/** Statements built once per isolate, each run over Neon's HTTP endpoint with a request's values. */
+export interface PreparedReads {
+  /** The statement `build` prepares (with `sql.placeholder`s), built on its first use and kept. */
+  statement<T>(name: string, build: (db: Database) => T): T;
+}
+
+const preparedReadsByUrl = new Map<string, PreparedReads>();
+
+/**
+ * For the hottest reads of the request path: drizzle's query builder costs about 0.3 ms of CPU for a
+ * query of several joins, every time it builds one. A statement prepared here is built to SQL once;
+ * executing it fills in the placeholders and goes over HTTP, so the Pool beneath never opens a
+ * WebSocket and the handle may outlive the request that made it. Reads only: a transaction needs
+ * the request's own `db`.
+ */
+export function preparedReads(databaseUrl: string): PreparedReads {
+  let reads = preparedReadsByUrl.get(databaseUrl);
+  if (!reads) {
+    const { db } = createDatabase(databaseUrl);
+    const statements = new Map<string, unknown>();
+    reads = {
+      statement<T>(name: string, build: (db: Database) => T): T {
+        if (!statements.has(name)) statements.set(name, build(db));
+        return statements.get(name) as T;
+      },
+    };
+    preparedReadsByUrl.set(databaseUrl, reads);
+  }
+  return reads;
+}

@@ -4,7 +4,7 @@ import { systemClock } from '../core/clock.ts';
 import { type EdgeConfig, edgeConfigFor } from '../env.ts';
 import { createStripe } from './billing/stripe.ts';
 import { createComputeProvider } from './compute/index.ts';
-import { configureNeonDriver, createDatabase } from './db.ts';
+import { configureNeonDriver, createDatabase, preparedReads } from './db.ts';
 import { createLogger } from './logger.ts';
 import { createResendMailer } from './mail.ts';
 import { createPayloadStore } from './payloads/r2.ts';
@@ -88,6 +88,9 @@ export function init(): MiddlewareHandler<AppEnv> {
       config,
       get db() {
         return database.get().db;
+      },
+      get prepared() {
+        return preparedReads(config.DATABASE_URL);
       },
       redis: redisFor(config),
       get queue() {

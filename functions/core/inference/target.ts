@@ -1,4 +1,4 @@
-import { type AnyColumn, and, eq, isNull, or, type SQL, sql } from 'drizzle-orm';
+import { type AnyColumn, and, eq, isNull, or, type Placeholder, type SQL, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import {
   apiKeys,
@@ -9,6 +9,7 @@ import {
   spendCounters,
 } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
+import type { Database } from '../../lib/db.ts';
 import { formatUsd } from '../billing/amounts.ts';
 import { apiKeySubject, capMessage, capReached, endpointSubject, spendPeriods } from '../billing/caps.ts';
 import type { Engine } from '../compute.ts';
@@ -53,6 +54,65 @@ const notFound = (model: string) =>
   });
 
 /**
+ * The endpoint a request names, with what admitting it needs in the same round trip: the org's
+ * balance, the key's caps, and today's and this month's spend of the endpoint and the key. Built with
+ * placeholders (`orgId`, `keyId`, `keySubject`, `day`, `month`, `model`) and prepared once per isolate.
+ * `by`: the endpoint's id, or a name (a deployment's own name or its catalog model's slug).
+ */
+function targetQuery(db: Database, by: 'id' | 'name') {
+  const endpointDay = alias(spendCounters, 'endpoint_day');
+  const endpointMonth = alias(spendCounters, 'endpoint_month');
+  const keyDay = alias(spendCounters, 'key_day');
+  const keyMonth = alias(spendCounters, 'key_month');
+  const endpointCounter = sql`${endpointSubject('')} || ${endpoints.id}`;
+  const keyCounter = sql.placeholder('keySubject');
+  const counterOf = (
+    table: { subject: AnyColumn; period: AnyColumn },
+    subject: SQL | Placeholder,
+    period: string,
+  ) => and(eq(table.subject, subject), eq(table.period, sql.placeholder(period)));
+  const model = sql.placeholder('model');
+  return (
+    db
+      .select({
+        endpoint: endpoints,
+        model: { slug: models.slug, engine: models.engine, price: models.pricePerHourMicroUsd },
+        gpu: { secure: gpuTypes.securePricePerHourMicroUsd },
+        balance: orgBalances.balanceMicroUsd,
+        key: {
+          spendCapDailyMicroUsd: apiKeys.spendCapDailyMicroUsd,
+          spendCapMonthlyMicroUsd: apiKeys.spendCapMonthlyMicroUsd,
+        },
+        spend: {
+          endpointDay: endpointDay.spendMicroUsd,
+          endpointMonth: endpointMonth.spendMicroUsd,
+          keyDay: keyDay.spendMicroUsd,
+          keyMonth: keyMonth.spendMicroUsd,
+        },
+      })
+      .from(endpoints)
+      .leftJoin(orgBalances, eq(orgBalances.orgId, endpoints.orgId))
+      .leftJoin(apiKeys, eq(apiKeys.id, sql.placeholder('keyId')))
+      .leftJoin(endpointDay, counterOf(endpointDay, endpointCounter, 'day'))
+      .leftJoin(endpointMonth, counterOf(endpointMonth, endpointCounter, 'month'))
+      .leftJoin(keyDay, counterOf(keyDay, keyCounter, 'day'))
+      .leftJoin(keyMonth, counterOf(keyMonth, keyCounter, 'month'))
+      .leftJoin(models, eq(models.id, endpoints.modelId))
+      // Custom images are priced by their first-choice GPU.
+      .leftJoin(gpuTypes, eq(gpuTypes.slug, sql`${endpoints.gpuTypes}[1]`))
+      .where(
+        and(
+          eq(endpoints.orgId, sql.placeholder('orgId')),
+          isNull(endpoints.deletedAt),
+          by === 'id' ? eq(endpoints.id, model) : or(eq(endpoints.name, model), eq(models.slug, model)),
+        ),
+      )
+      .limit(2)
+      .prepare(`inference_target_by_${by}`)
+  );
+}
+
+/**
  * Which endpoint a request runs on. A deployment key is bound to one endpoint (its `model` is only
  * echoed); an account key or session names one of the org's deployments by id or name.
  */
@@ -65,54 +125,17 @@ export async function resolveTarget(
   const { actor } = caller;
   const keyId = actor.type === 'api_key' ? actor.keyId : null;
   const periods = spendPeriods(ctx.clock.now());
-  // Spend-cap counters ride along in the one query: today's and this month's, endpoint and key.
-  const endpointDay = alias(spendCounters, 'endpoint_day');
-  const endpointMonth = alias(spendCounters, 'endpoint_month');
-  const keyDay = alias(spendCounters, 'key_day');
-  const keyMonth = alias(spendCounters, 'key_month');
-  const endpointCounter = sql`${endpointSubject('')} || ${endpoints.id}`;
-  const keyCounter = sql`${apiKeySubject(keyId ?? '')}`;
-  const counterOf = (table: { subject: AnyColumn; period: AnyColumn }, subject: SQL, period: string) =>
-    and(eq(table.subject, subject), eq(table.period, period));
-  const rows = await ctx.db
-    .select({
-      endpoint: endpoints,
-      model: { slug: models.slug, engine: models.engine, price: models.pricePerHourMicroUsd },
-      gpu: { secure: gpuTypes.securePricePerHourMicroUsd },
-      balance: orgBalances.balanceMicroUsd,
-      key: {
-        spendCapDailyMicroUsd: apiKeys.spendCapDailyMicroUsd,
-        spendCapMonthlyMicroUsd: apiKeys.spendCapMonthlyMicroUsd,
-      },
-      spend: {
-        endpointDay: endpointDay.spendMicroUsd,
-        endpointMonth: endpointMonth.spendMicroUsd,
-        keyDay: keyDay.spendMicroUsd,
-        keyMonth: keyMonth.spendMicroUsd,
-      },
-    })
-    .from(endpoints)
-    .leftJoin(orgBalances, eq(orgBalances.orgId, endpoints.orgId))
-    .leftJoin(apiKeys, eq(apiKeys.id, keyId ?? ''))
-    .leftJoin(endpointDay, counterOf(endpointDay, endpointCounter, periods.day))
-    .leftJoin(endpointMonth, counterOf(endpointMonth, endpointCounter, periods.month))
-    .leftJoin(keyDay, counterOf(keyDay, keyCounter, periods.day))
-    .leftJoin(keyMonth, counterOf(keyMonth, keyCounter, periods.month))
-    .leftJoin(models, eq(models.id, endpoints.modelId))
-    // Custom images are priced by their first-choice GPU.
-    .leftJoin(gpuTypes, eq(gpuTypes.slug, sql`${endpoints.gpuTypes}[1]`))
-    .where(
-      and(
-        eq(endpoints.orgId, caller.orgId),
-        isNull(endpoints.deletedAt),
-        bound
-          ? eq(endpoints.id, bound)
-          : isId('endpoint', model)
-            ? eq(endpoints.id, model)
-            : or(eq(endpoints.name, model), eq(models.slug, model)),
-      ),
-    )
-    .limit(2);
+  const by = bound || isId('endpoint', model) ? 'id' : 'name';
+  const rows = await ctx.prepared
+    .statement(`inference-target-by-${by}`, (db) => targetQuery(db, by))
+    .execute({
+      orgId: caller.orgId,
+      model: bound ?? model,
+      keyId: keyId ?? '',
+      keySubject: apiKeySubject(keyId ?? ''),
+      day: periods.day,
+      month: periods.month,
+    });
   if (rows.length !== 1 || !rows[0]) throw notFound(model);
   const { endpoint, model: catalog, gpu, balance, key, spend } = rows[0];
   if (endpoint.state === 'stopped') {
