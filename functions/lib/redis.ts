@@ -14,6 +14,8 @@ export interface RedisSettings {
   token: string;
 }
 
+const rawTwins = new WeakMap<Redis, () => Redis>();
+
 /**
  * The real @upstash/redis REST client. Retries are kept short: a request must fail fast with a 503
  * when Redis is down rather than hang in backoff. Auto-pipelining is off: it sends batches one after
@@ -23,6 +25,29 @@ export interface RedisSettings {
  * base64 cost the edge CPU on every string of every reply.
  */
 export function createRedis(settings: RedisSettings): Redis {
+  const redis = connect(settings, true);
+  let raw: Redis | undefined;
+  rawTwins.set(redis, () => {
+    raw ??= connect(settings, false);
+    return raw;
+  });
+  return redis;
+}
+
+/**
+ * The same database through a client that leaves replies as Redis sent them: the default client
+ * tries JSON.parse on every string of every reply (an exception for each one that is not JSON), which
+ * costs the edge more CPU than anything else it does with a reply. For code that parses what it reads
+ * itself, such as the queue's scripts and stream reads. (Typed commands that reshape their reply,
+ * HMGET or HGETALL, reshape it only on the default client.)
+ */
+export function withRawReplies(redis: Redis): Redis {
+  const twin = rawTwins.get(redis);
+  if (!twin) throw new Error('withRawReplies needs a client made by createRedis');
+  return twin();
+}
+
+function connect(settings: RedisSettings, parseReplies: boolean): Redis {
   const redis = new Redis({
     url: settings.url,
     token: settings.token,
@@ -30,6 +55,7 @@ export function createRedis(settings: RedisSettings): Redis {
     enableTelemetry: false,
     enableAutoPipelining: false,
     responseEncoding: false,
+    automaticDeserialization: parseReplies,
   });
   return guardDependency('redis', redis, isCommandError);
 }

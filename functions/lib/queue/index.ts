@@ -2,7 +2,7 @@ import { sha256Hex } from '../../core/auth/secrets.ts';
 import { ConflictError } from '../../core/errors.ts';
 import type { JobKind } from '../../core/jobs/states.ts';
 import { MAX_LATENCY_SAMPLES, METRICS_RETAIN_SECONDS, metricsKeysAt } from '../metrics.ts';
-import type { Redis } from '../redis.ts';
+import { type Redis, withRawReplies } from '../redis.ts';
 import { APPEND, BOOKKEEPING_FIELDS, ENQUEUE, EXPIRE_LEASES, FINISH, RELEASE, TAKE } from './scripts.ts';
 
 /** How long a job's hash and output stream outlive its end: long enough for a slow reader. */
@@ -122,12 +122,15 @@ export function createJobQueue(redis: Redis) {
 }
 
 function buildJobQueue(redis: Redis) {
-  const enqueueScript = redis.createScript<[string, number, number?, number?, number?]>(ENQUEUE);
-  const takeScript = redis.createScript<unknown[]>(TAKE);
-  const appendScript = redis.createScript<number[]>(APPEND);
-  const finishScript = redis.createScript<unknown[]>(FINISH);
-  const releaseScript = redis.createScript<number>(RELEASE);
-  const expireLeasesScript = redis.createScript<number>(EXPIRE_LEASES);
+  // Scripts and stream reads carry the jobs' inputs and outputs: their replies are parsed here, where
+  // the fields are known, not tried as JSON string by string.
+  const raw = withRawReplies(redis);
+  const enqueueScript = raw.createScript<[string, number, number?, number?, number?]>(ENQUEUE);
+  const takeScript = raw.createScript<unknown[]>(TAKE);
+  const appendScript = raw.createScript<number[]>(APPEND);
+  const finishScript = raw.createScript<unknown[]>(FINISH);
+  const releaseScript = raw.createScript<number>(RELEASE);
+  const expireLeasesScript = raw.createScript<number>(EXPIRE_LEASES);
 
   /** `worker` is the replica and attempt finishing its own job; null when the edge stops a job. */
   const finish = async (
@@ -291,7 +294,7 @@ function buildJobQueue(redis: Redis) {
     async waitForWork(endpointId: string, blockMs: number): Promise<boolean> {
       // BLPOP's timeout is in seconds, and 0 would block for ever.
       const seconds = Math.max(blockMs, 10) / 1000;
-      const reply = await redis.exec(['BLPOP', keys.wake(endpointId), String(seconds)]);
+      const reply = await raw.exec(['BLPOP', keys.wake(endpointId), String(seconds)]);
       return Array.isArray(reply) && reply.length > 0;
     },
 
@@ -399,7 +402,7 @@ function buildJobQueue(redis: Redis) {
       cursor: string,
       blockMs: number,
     ): Promise<{ cursor: string; events: JobEvent[] }> {
-      const reply = (await redis.xread(keys.out(jobId), cursor, { blockMS: blockMs })) as
+      const reply = (await raw.xread(keys.out(jobId), cursor, { blockMS: blockMs })) as
         | [string, [string, string[]][]][]
         | null;
       const entries = reply?.[0]?.[1] ?? [];
