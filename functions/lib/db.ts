@@ -81,8 +81,8 @@ export function createDatabase(databaseUrl: string): DatabaseHandle {
 
 /** Statements built once per isolate, each run over Neon's HTTP endpoint with a request's values. */
 export interface PreparedReads {
-  /** The statement `build` prepares (with `sql.placeholder`s), built on its first use and kept. */
-  statement<T>(name: string, build: (db: Database) => T): T;
+  /** The query `build` makes (with `sql.placeholder`s), prepared as `name` on its first use and kept. */
+  statement<T>(name: string, build: (db: Database) => { prepare(name: string): T }): T;
 }
 
 const preparedReadsByUrl = new Map<string, PreparedReads>();
@@ -100,8 +100,8 @@ export function preparedReads(databaseUrl: string): PreparedReads {
     const { db } = createDatabase(databaseUrl);
     const statements = new Map<string, unknown>();
     reads = {
-      statement<T>(name: string, build: (db: Database) => T): T {
-        if (!statements.has(name)) statements.set(name, build(db));
+      statement<T>(name: string, build: (db: Database) => { prepare(name: string): T }): T {
+        if (!statements.has(name)) statements.set(name, build(db).prepare(name));
         return statements.get(name) as T;
       },
     };

@@ -56,7 +56,7 @@ const notFound = (model: string) =>
 /**
  * The endpoint a request names, with what admitting it needs in the same round trip: the org's
  * balance, the key's caps, and today's and this month's spend of the endpoint and the key. Built with
- * placeholders (`orgId`, `keyId`, `keySubject`, `day`, `month`, `model`) and prepared once per isolate.
+ * placeholders (`orgId`, `keyId`, `keySubject`, `day`, `month`, `model`), to be prepared once per isolate.
  * `by`: the endpoint's id, or a name (a deployment's own name or its catalog model's slug).
  */
 function targetQuery(db: Database, by: 'id' | 'name') {
@@ -108,7 +108,6 @@ function targetQuery(db: Database, by: 'id' | 'name') {
         ),
       )
       .limit(2)
-      .prepare(`inference_target_by_${by}`)
   );
 }
 
@@ -127,7 +126,7 @@ export async function resolveTarget(
   const periods = spendPeriods(ctx.clock.now());
   const by = bound || isId('endpoint', model) ? 'id' : 'name';
   const rows = await ctx.prepared
-    .statement(`inference-target-by-${by}`, (db) => targetQuery(db, by))
+    .statement(`inference_target_by_${by}`, (db) => targetQuery(db, by))
     .execute({
       orgId: caller.orgId,
       model: bound ?? model,

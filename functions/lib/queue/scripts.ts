@@ -27,16 +27,17 @@ end
 /**
  * Lua: counts a job that ended (succeeded, failed or timed out; a cancelled one is not counted) in its
  * endpoint's metrics for this minute: a request, a failure unless it succeeded, its GPU time, and its
- * latency since it was queued among the newest samples. Counted in the script that ends the job, so a
- * retried report cannot count it twice and a lost one cannot leave it out.
+ * latency since it was queued (its hash's `created`) among the newest samples. Counted in the script
+ * that ends the job, so a retried report cannot count it twice and a lost one cannot leave it out.
  */
 const COUNT_JOB_END = `
-local function countEnd(countsKey, latencyKey, state, gpuMs, latencyMs, ttl, samples)
+local function countEnd(jobKey, countsKey, latencyKey, state, gpuMs, now, ttl, samples)
   redis.call('HINCRBY', countsKey, 'requests', 1)
   if state ~= 'succeeded' then redis.call('HINCRBY', countsKey, 'failures', 1) end
   redis.call('HINCRBY', countsKey, 'gpu_ms', math.floor(gpuMs + 0.5))
   redis.call('EXPIRE', countsKey, ttl)
-  redis.call('LPUSH', latencyKey, math.max(0, latencyMs))
+  local created = tonumber(redis.call('HGET', jobKey, 'created') or now)
+  redis.call('LPUSH', latencyKey, math.max(0, now - created))
   redis.call('LTRIM', latencyKey, 0, tonumber(samples) - 1)
   redis.call('EXPIRE', latencyKey, ttl)
 end
@@ -109,8 +110,7 @@ while count < tonumber(ARGV[4]) do
       redis.call('HSET', job, 'state', 'timed_out', 'completed', now)
       redis.call('XADD', job .. ':out', '*', 'type', 'timed_out', 'data', '')
       redis.call('EXPIRE', job .. ':out', ARGV[5])
-      local created = tonumber(redis.call('HGET', job, 'created') or now)
-      countEnd(KEYS[6], KEYS[7], 'timed_out', 0, now - created, ARGV[7], ARGV[8])
+      countEnd(job, KEYS[6], KEYS[7], 'timed_out', 0, now, ARGV[7], ARGV[8])
     else
       redis.call('HSET', job, 'state', 'running', 'replica', ARGV[3], 'started', now)
       redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), id)
@@ -237,9 +237,7 @@ redis.call('XADD', KEYS[3], '*', 'type', ARGV[4], 'data', ARGV[5], 'gpu_ms', gpu
 redis.call('EXPIRE', KEYS[3], ARGV[7])
 redis.call('EXPIRE', KEYS[1], ARGV[7])
 if ARGV[3] ~= 'cancelled' then
-  local now = tonumber(ARGV[6])
-  local created = tonumber(redis.call('HGET', KEYS[1], 'created') or now)
-  countEnd(KEYS[7], KEYS[8], ARGV[3], tonumber(gpu), now - created, ARGV[11], ARGV[12])
+  countEnd(KEYS[1], KEYS[7], KEYS[8], ARGV[3], tonumber(gpu), tonumber(ARGV[6]), ARGV[11], ARGV[12])
 end
 return reply(1)
 `;
