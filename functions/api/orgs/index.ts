@@ -18,6 +18,7 @@ import {
 } from '../../core/orgs/manage.ts';
 import { listMembers, memberRoleInput, removeMember, updateMemberRole } from '../../core/orgs/members.ts';
 import { authenticatedRouter } from '../../lib/openapi.ts';
+import { reconcileSoon } from '../../lib/orchestrator/nudge.ts';
 import { authErrors, bearerSecurity, conflict, jsonRequest, jsonResponse } from '../schemas.ts';
 
 const tags = ['Organizations'];
@@ -130,12 +131,13 @@ export const orgsRouter = authenticatedRouter(['/orgs', '/org/*', '/invitations/
       tags,
       summary: 'Delete a team organization',
       description:
-        'Owners only. Every API key of the org stops working. Personal organizations cannot be deleted.',
+        'Owners only. Every API key of the org stops working, its deployments are deleted (their replicas released) and auto-refill is turned off. Personal organizations cannot be deleted.',
       security,
       responses: { 204: { description: 'Deleted' }, ...authErrors, ...conflict },
     }),
     async (c) => {
-      await deleteCurrentOrg({ ctx: c.get('services') });
+      const ctx = c.get('services');
+      for (const endpointId of await deleteCurrentOrg({ ctx })) reconcileSoon(ctx, endpointId);
       return c.body(null, 204);
     },
   )

@@ -1,5 +1,10 @@
+import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { billingAccounts, endpoints } from '../../../db/schema/index.ts';
+import { testDatabase } from '../../../tests/harness/db.ts';
 import { call, linkToken, signUp } from '../../../tests/harness/edge.ts';
+
+const database = testDatabase();
 
 describe('teams: orgs, invitations, roles', () => {
   it('creates a team, invites by email, and the invitee joins with the role', async () => {
@@ -91,6 +96,13 @@ describe('teams: orgs, invitations, roles', () => {
       await call('POST', '/api/auth/api-keys', { token: member.token, org, body: { name: 'admin key' } })
     ).body.key;
     expect((await call('GET', '/api/org', { token: memberKey })).status).toBe(200);
+    // An invitation sent with the admin's key is the admin's: it goes when the admin's authority does.
+    const keyInvitation = await call('POST', '/api/org/invitations', {
+      token: memberKey,
+      body: { email: 'second-self@example.com', role: 'admin' },
+    });
+    expect(keyInvitation.status).toBe(201);
+    expect(keyInvitation.body.invited_by_user_id).toBe(member.userId);
 
     const changed = await call('PATCH', `/api/org/members/${member.userId}`, {
       token: owner.token,
@@ -112,11 +124,13 @@ describe('teams: orgs, invitations, roles', () => {
     expect(
       (await call('DELETE', `/api/org/members/${member.userId}`, { token: owner.token, org })).status,
     ).toBe(204);
+    const pending = await call('GET', '/api/org/invitations', { token: owner.token, org });
+    expect(pending.body.data.map((i: { id: string }) => i.id)).not.toContain(keyInvitation.body.id);
     expect((await call('GET', '/api/org', { token: member.token, org })).status).toBe(404);
     expect((await call('GET', '/api/org', { token: memberKey })).status).toBe(401);
   });
 
-  it('renames and deletes a team (its keys die with it) but never a personal org', async () => {
+  it('renames and deletes a team (its keys, deployments and auto-refill go with it) but never a personal org', async () => {
     const owner = await signUp('delete-owner');
     const org = (await call('POST', '/api/orgs', { token: owner.token, body: { name: 'Short lived' } })).body
       .id;
@@ -125,6 +139,13 @@ describe('teams: orgs, invitations, roles', () => {
     const key = (
       await call('POST', '/api/auth/api-keys', { token: owner.token, org, body: { name: 'team key' } })
     ).body.key;
+    const deployment = await call('POST', '/api/deployments', {
+      token: owner.token,
+      org,
+      body: { model: 'llama-3.1-8b-instruct', min_replicas: 1 },
+    });
+    expect(deployment.status).toBe(201);
+    await database.db.insert(billingAccounts).values({ orgId: org, autoRefillEnabled: true });
 
     expect((await call('DELETE', '/api/org', { token: owner.token })).status).toBe(409);
     expect((await call('DELETE', '/api/org', { token: owner.token, org })).status).toBe(204);
@@ -132,6 +153,11 @@ describe('teams: orgs, invitations, roles', () => {
     expect((await call('GET', '/api/org', { token: key })).status).toBe(401);
     const mine = await call('GET', '/api/orgs', { token: owner.token });
     expect(mine.body.data.map((o: { id: string }) => o.id)).not.toContain(org);
+    // Nobody can reach the org any more, so nothing of it may keep running or charging the card.
+    const [endpoint] = await database.db.select().from(endpoints).where(eq(endpoints.id, deployment.body.id));
+    expect(endpoint).toMatchObject({ state: 'stopped', deletedAt: expect.any(Date) });
+    const [account] = await database.db.select().from(billingAccounts).where(eq(billingAccounts.orgId, org));
+    expect(account?.autoRefillEnabled).toBe(false);
   });
 
   it('records every change in the audit log, with actor, target and client address', async () => {

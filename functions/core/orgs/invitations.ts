@@ -2,7 +2,7 @@ import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { invitations, memberships, orgs, users } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
-import { assertVerified } from '../actor.ts';
+import { assertVerified, humanBehind } from '../actor.ts';
 import { auditActorOf, recordAudit } from '../audit/record.ts';
 import { emailInput } from '../auth/inputs.ts';
 import { randomToken, sha256Hex } from '../auth/secrets.ts';
@@ -79,7 +79,8 @@ export async function createInvitation({
         email,
         role,
         tokenHash: await sha256Hex(token),
-        invitedByUserId: caller.actor.type === 'user' ? caller.actor.userId : null,
+        // A key's invitation is its creator's: removing or demoting that person withdraws it too.
+        invitedByUserId: humanBehind(caller.actor),
         expiresAt: new Date(now.getTime() + INVITATION_TTL_MS),
       })
       .returning();

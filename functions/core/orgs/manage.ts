@@ -1,6 +1,6 @@
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import { z } from 'zod';
-import { apiKeys, memberships, orgs } from '../../../db/schema/index.ts';
+import { apiKeys, billingAccounts, endpoints, memberships, orgs } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { assertVerified } from '../actor.ts';
 import { dropCachedKeys } from '../api-keys/cache.ts';
@@ -119,13 +119,16 @@ export async function updateCurrentOrg({
 }
 
 /**
- * Deletes a team org: it disappears for every member and all its keys stop working. A personal org goes
- * with its user, never on its own.
+ * Deletes a team org: it disappears for every member, all its keys stop working, its deployments are
+ * deleted (the orchestrator releases their replicas) and its card is no longer charged automatically,
+ * since nobody can reach the org's settings to turn anything off afterwards. Answers the deleted
+ * deployments' ids, for the orchestrator to be told now rather than at its minute schedule.
+ * A personal org goes with its user, never on its own.
  */
-export async function deleteCurrentOrg({ ctx }: { ctx: ServiceContext }): Promise<void> {
+export async function deleteCurrentOrg({ ctx }: { ctx: ServiceContext }): Promise<string[]> {
   const { caller } = authorize(ctx.caller, 'org.delete');
   const now = ctx.clock.now();
-  const revokedHashes = await ctx.db.transaction(async (tx) => {
+  const { revokedHashes, deletedEndpoints } = await ctx.db.transaction(async (tx) => {
     const [org] = await tx
       .select()
       .from(orgs)
@@ -139,6 +142,15 @@ export async function deleteCurrentOrg({ ctx }: { ctx: ServiceContext }): Promis
       .set({ revokedAt: now })
       .where(and(eq(apiKeys.orgId, org.id), isNull(apiKeys.revokedAt)))
       .returning({ hash: apiKeys.hash });
+    const deleted = await tx
+      .update(endpoints)
+      .set({ deletedAt: now, state: 'stopped' })
+      .where(and(eq(endpoints.orgId, org.id), isNull(endpoints.deletedAt)))
+      .returning({ id: endpoints.id });
+    await tx
+      .update(billingAccounts)
+      .set({ autoRefillEnabled: false, updatedAt: now })
+      .where(eq(billingAccounts.orgId, org.id));
     await recordAudit(tx, {
       orgId: org.id,
       actor: auditActorOf(caller.actor),
@@ -146,11 +158,12 @@ export async function deleteCurrentOrg({ ctx }: { ctx: ServiceContext }): Promis
       targetType: 'org',
       targetId: org.id,
       origin: ctx.origin,
-      metadata: { revokedKeys: revoked.length },
+      metadata: { revokedKeys: revoked.length, deletedDeployments: deleted.length },
     });
-    return revoked.map((key) => key.hash);
+    return { revokedHashes: revoked.map((key) => key.hash), deletedEndpoints: deleted.map((row) => row.id) };
   });
   await dropCachedKeys(ctx, revokedHashes);
+  return deletedEndpoints;
 }
 
 /** The org's job-webhook signing secret, for receivers to verify deliveries (Standard Webhooks). */
