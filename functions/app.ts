@@ -98,7 +98,8 @@ export function createApp() {
   // JSON only: this also closes cross-site request forgery with the session cookie, since the only
   // bodies a foreign page can send without a CORS preflight (forms, text/plain) are refused here.
   app.use('/api/*', jsonBody(MAX_API_BODY_BYTES));
-  app.use('/internal/*', jsonBody(MAX_WORKER_BODY_BYTES, [WORKER_OUTPUT_UPLOAD]));
+  // Workers report what the model produced: it is the job's to keep as it came, not refused.
+  app.use('/internal/*', jsonBody(MAX_WORKER_BODY_BYTES, [WORKER_OUTPUT_UPLOAD], false));
   app.use('/v1/*', jsonBody(MAX_INFERENCE_BODY_BYTES, [AUDIO_UPLOAD]));
   app.use('/v1/*', init());
   app.use('/internal/*', init());

@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import {
   DependencyUnavailableError,
   type ErrorCode,
+  InvalidRequestError,
   NoCapacityError,
   RateLimitedError,
   ServiceError,
@@ -71,7 +72,7 @@ const sqlStateOf = (cause: unknown) =>
 /**
  * Turns anything thrown into a ServiceError. A failed database query whose cause is not a SQL error (no
  * SQLSTATE), or is a connection-class one, is an outage: 503 naming the database. A unique violation
- * is two requests racing for the same thing: 409.
+ * is two requests racing for the same thing: 409; a data exception is a value the caller sent: 400.
  */
 export function toServiceError(error: unknown): ServiceError {
   if (error instanceof ServiceError) return error;
@@ -83,6 +84,16 @@ export function toServiceError(error: unknown): ServiceError {
     const sqlState = sqlStateOf(rootCause(error));
     if (!sqlState || !/^[0-9A-Z]{5}$/.test(sqlState) || UNAVAILABLE_SQLSTATE.test(sqlState)) {
       return new DependencyUnavailableError('db', { cause: error });
+    }
+    // Data exceptions (class 22): a value no column can hold, such as a NUL character in a text field or
+    // a number out of range. Only what the caller sent can carry one this far.
+    if (sqlState.startsWith('22')) {
+      return new InvalidRequestError(
+        'The request holds a value that cannot be stored (a NUL character, an unpaired surrogate or a number out of range).',
+        {
+          cause: error,
+        },
+      );
     }
     if (sqlState === '23505') {
       return new ServiceError('conflict', 'This conflicts with a change made at the same time. Retry.', {

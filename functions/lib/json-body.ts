@@ -1,7 +1,8 @@
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv } from '../context.ts';
-import { ServiceError } from '../core/errors.ts';
+import { InvalidRequestError, ServiceError } from '../core/errors.ts';
+import { jsonTextProblem } from '../core/json-text.ts';
 
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -27,8 +28,14 @@ const tooLarge = (maxBytes: number) =>
  * Bodies are JSON and small, except on the few upload routes named here. Anything else is refused
  * before parsing: that also closes cross-site request forgery with the session cookie, since the only
  * bodies a foreign page can send without a CORS preflight (forms, text/plain) never reach a JSON route.
+ * With `checkText`, a body no store could keep (a NUL, a lone surrogate, absurd nesting) is a 400 here
+ * rather than a failed write later; the text read is the one the route's validator then parses.
  */
-export function jsonBody(maxBytes: number, uploads: UploadRoute[] = []): MiddlewareHandler<AppEnv> {
+export function jsonBody(
+  maxBytes: number,
+  uploads: UploadRoute[] = [],
+  checkText = true,
+): MiddlewareHandler<AppEnv> {
   const limit = tooLarge(maxBytes);
   const uploadLimits = uploads.map((upload) => ({ upload, limit: tooLarge(upload.maxBytes) }));
   return async (c, next) => {
@@ -51,6 +58,11 @@ export function jsonBody(maxBytes: number, uploads: UploadRoute[] = []): Middlew
         'Send the request body as JSON with "Content-Type: application/json".',
       );
     }
-    return limit(c, next);
+    if (!hasBody || !checkText) return limit(c, next);
+    return limit(c, async () => {
+      const problem = jsonTextProblem(await c.req.text());
+      if (problem) throw new InvalidRequestError(`The request body ${problem}, which is not accepted.`);
+      await next();
+    });
   };
 }

@@ -103,6 +103,35 @@ describe('chat completions: bad input', () => {
     expect((badDeadline as InstanceType<typeof OpenAI.APIError>).param).toBe('cancel-after');
   });
 
+  it('refuses with a 400 what no store could keep (NUL, lone surrogates, deep nesting), sync or async', async () => {
+    const { id, key } = await deploy();
+    const account = (await call('POST', '/api/auth/api-keys', { token: ownerToken, body: { name: 'nul' } }))
+      .body.key;
+    const send = (bearer: string, body: string, headers: Record<string, string> = {}) =>
+      fetch(`${edge.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', ...headers },
+        body,
+      });
+    const message = (content: string) => `{"model":"x","messages":[{"role":"user","content":"${content}"}]}`;
+    const deep = `{"model":"x","messages":[{"role":"user","content":"hi"}],"tools":[{"a":${'['.repeat(5000)}${']'.repeat(5000)}}]}`;
+    const cases: [string, string, Record<string, string>][] = [
+      [key, message('a\\u0000b'), { prefer: 'respond-async' }],
+      [key, message('a\\ud800b'), { prefer: 'respond-async' }],
+      [account, '{"model":"a\\u0000b","messages":[{"role":"user","content":"hi"}]}', {}],
+      [key, deep, {}],
+    ];
+    for (const [bearer, body, headers] of cases) {
+      const response = await send(bearer, body, headers);
+      expect(response.status, body.slice(0, 80)).toBe(400);
+      expect((await response.json()).error).toMatchObject({
+        type: 'invalid_request_error',
+        code: 'invalid_request',
+      });
+    }
+    expect(await queue.depth(id)).toEqual({ queued: 0, running: 0 });
+  });
+
   it('refuses unknown models, other deployments and stopped ones', async () => {
     const first = await deploy();
     const second = await deploy('mistral-7b-instruct-v0.3');

@@ -175,6 +175,7 @@ describe('spend caps', () => {
       [{ daily_cents: 10 }, 'spend_cap.daily_cents'],
       [{ daily_cents: 9000, monthly_cents: 5000 }, 'spend_cap.daily_cents'],
       [{ weekly_cents: 100 }, 'spend_cap.weekly_cents'],
+      [{}, 'spend_cap'],
     ] as const) {
       const refused = await call('PATCH', `/api/deployments/${deployment.id}`, {
         token,
@@ -185,5 +186,12 @@ describe('spend caps', () => {
     }
     const kept = await call('GET', `/api/deployments/${deployment.id}`, { token });
     expect(kept.body.spend_cap).toEqual({ daily_cents: null, monthly_cents: 5000 });
+    const key = await call('POST', '/api/auth/api-keys', { token, body: { name: 'cap-less' } });
+    const emptyCap = await call('PATCH', `/api/auth/api-keys/${key.body.id}`, {
+      token,
+      body: { spend_cap: {} },
+    });
+    expect(emptyCap.status).toBe(400);
+    expect(emptyCap.body.error.param).toBe('spend_cap');
   });
 });

@@ -21,6 +21,9 @@ const capCents = z
 export const spendCapInput = z
   .object({ daily_cents: capCents.optional(), monthly_cents: capCents.optional() })
   .strict()
+  .refine((cap) => cap.daily_cents !== undefined || cap.monthly_cents !== undefined, {
+    message: 'name daily_cents, monthly_cents or both (null removes a cap)',
+  })
   .refine(
     (cap) => cap.daily_cents == null || cap.monthly_cents == null || cap.daily_cents <= cap.monthly_cents,
     { message: 'daily_cents must not exceed monthly_cents', path: ['daily_cents'] },

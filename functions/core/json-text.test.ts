@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { jsonTextProblem } from './json-text.ts';
+
+describe('jsonTextProblem', () => {
+  it('passes ordinary JSON, escapes, paired surrogates and brackets inside strings', () => {
+    const body = JSON.stringify({
+      text: 'quote " backslash \\ newline \n emoji 😀 é',
+      brackets: '[[[[{{{{',
+      escaped: '\\u0000 is only text here',
+      nested: [[{ a: [1, 2] }]],
+    });
+    expect(jsonTextProblem(body)).toBeNull();
+    expect(jsonTextProblem('{"a":"\\ud83d\\ude00"}')).toBeNull();
+  });
+
+  it('finds a NUL character and unpaired surrogates wherever they are', () => {
+    expect(jsonTextProblem(JSON.stringify({ content: 'a\u0000b' }))).toMatch(/NUL/);
+    expect(jsonTextProblem('{"k\\u0000":1}')).toMatch(/NUL/);
+    expect(jsonTextProblem('{"a":"x\\ud800y"}')).toMatch(/surrogate/);
+    expect(jsonTextProblem('{"a":"\\udc00"}')).toMatch(/surrogate/);
+    expect(jsonTextProblem('{"a":"\\ud800\\u0041"}')).toMatch(/surrogate/);
+  });
+
+  it('refuses nesting past the limit and allows it up to the limit', () => {
+    const nest = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+    expect(jsonTextProblem(nest(100))).toBeNull();
+    expect(jsonTextProblem(nest(101))).toMatch(/deeper than 100/);
+    expect(jsonTextProblem(`{"a":"${'['.repeat(500)}"}`)).toBeNull();
+  });
+});
