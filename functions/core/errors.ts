@@ -24,17 +24,24 @@ export interface ServiceErrorOptions {
   /** The request field the error is about (OpenAI's `param`), e.g. `messages[0].content`. */
   param?: string | null;
   cause?: unknown;
+  /**
+   * Whether the same request sent again may succeed, told to clients as `x-should-retry` (the OpenAI
+   * SDKs honour it). Unset: the client's own rule for the status.
+   */
+  retryable?: boolean;
 }
 
 export class ServiceError extends Error {
   readonly code: ErrorCode;
   readonly param: string | null;
+  readonly retryable: boolean | undefined;
 
   constructor(code: ErrorCode, message: string, options: ServiceErrorOptions = {}) {
     super(message, { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.param = options.param ?? null;
+    this.retryable = options.retryable;
   }
 }
 

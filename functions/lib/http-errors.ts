@@ -98,6 +98,7 @@ export function toServiceError(error: unknown): ServiceError {
     if (sqlState === '23505') {
       return new ServiceError('conflict', 'This conflicts with a change made at the same time. Retry.', {
         cause: error,
+        retryable: true,
       });
     }
   }
@@ -106,7 +107,14 @@ export function toServiceError(error: unknown): ServiceError {
   });
 }
 
-export function responseHeadersFor(error: ServiceError, now: Date): Record<string, string> {
+/**
+ * The OpenAI SDKs retry 408 and 409 on their own. Ours are final unless said otherwise: a job that was
+ * cancelled, a stopped deployment or a reused Idempotency-Key stays so, and a queue timeout already
+ * waited as long as the caller's Cancel-After allowed; sent again, each would run (and bill) anew.
+ */
+const FINAL_CODES = new Set<ErrorCode>(['conflict', 'timeout']);
+
+function waitHeaders(error: ServiceError, now: Date): Record<string, string> {
   if (error instanceof RateLimitedError) {
     return {
       'retry-after': String(error.retryAfterSeconds),
@@ -116,6 +124,11 @@ export function responseHeadersFor(error: ServiceError, now: Date): Record<strin
   if (error instanceof DependencyUnavailableError) return { 'retry-after': '5' };
   if (error instanceof NoCapacityError) return { 'retry-after': String(error.retryAfterSeconds) };
   return {};
+}
+
+export function responseHeadersFor(error: ServiceError, now: Date): Record<string, string> {
+  const retry = error.retryable ?? (FINAL_CODES.has(error.code) ? false : undefined);
+  return { ...waitHeaders(error, now), ...(retry === undefined ? {} : { 'x-should-retry': String(retry) }) };
 }
 
 /**

@@ -157,10 +157,12 @@ describe('chat completions: bad input', () => {
     );
 
     await call('POST', `/api/deployments/${second.id}/stop`, { token: ownerToken });
-    const stopped = await sdk(second.key)
-      .chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] })
+    const stopped = await new OpenAI({ baseURL: `${edge.url}/v1`, apiKey: second.key }).chat.completions
+      .create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] })
       .catch((thrown: unknown) => thrown);
     expect((stopped as InstanceType<typeof OpenAI.APIError>).status).toBe(409);
+    // Final: the SDK, retries on, asked once (a retry would only be refused again).
+    expect((stopped as InstanceType<typeof OpenAI.APIError>).headers.get('x-should-retry')).toBe('false');
     const bad = await sdk('sk_dep_not_a_real_key')
       .models.list()
       .catch((thrown: unknown) => thrown);
@@ -186,15 +188,18 @@ describe('chat completions: faults', () => {
     await waitFor(async () => (await queue.depth(id)).running === 0);
   });
 
-  it('answers 408 when no replica took the job before its deadline, and counts it as a failure', async () => {
+  it('answers a final 408 when no replica took the job before its deadline, and counts it as a failure', async () => {
     const { id, key } = await deploy();
-    const error = await sdk(key)
-      .chat.completions.create(
+    // The SDK's own retries are on: the 408 says not to use them (the deadline was the caller's).
+    const retrying = new OpenAI({ baseURL: `${edge.url}/v1`, apiKey: key, timeout: 30_000 });
+    const error = await retrying.chat.completions
+      .create(
         { model: 'm', messages: [{ role: 'user', content: 'anyone there?' }] },
         { headers: { 'Cancel-After': '1' } },
       )
       .catch((thrown: unknown) => thrown);
     expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(408);
+    expect((error as InstanceType<typeof OpenAI.APIError>).headers.get('x-should-retry')).toBe('false');
     expect((error as Error).message).toContain(
       'No replica started this request within its 1-second deadline',
     );
