@@ -162,7 +162,7 @@ describe('chat completions: bad input', () => {
       .catch((thrown: unknown) => thrown);
     expect((stopped as InstanceType<typeof OpenAI.APIError>).status).toBe(409);
     // Final: the SDK, retries on, asked once (a retry would only be refused again).
-    expect((stopped as InstanceType<typeof OpenAI.APIError>).headers.get('x-should-retry')).toBe('false');
+    expect((stopped as InstanceType<typeof OpenAI.APIError>).headers?.get('x-should-retry')).toBe('false');
     const bad = await sdk('sk_dep_not_a_real_key')
       .models.list()
       .catch((thrown: unknown) => thrown);
@@ -199,7 +199,7 @@ describe('chat completions: faults', () => {
       )
       .catch((thrown: unknown) => thrown);
     expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(408);
-    expect((error as InstanceType<typeof OpenAI.APIError>).headers.get('x-should-retry')).toBe('false');
+    expect((error as InstanceType<typeof OpenAI.APIError>).headers?.get('x-should-retry')).toBe('false');
     expect((error as Error).message).toContain(
       'No replica started this request within its 1-second deadline',
     );

@@ -58,6 +58,28 @@ describe('chat completions through the queue, with the official openai SDK', () 
     expect(Number(response.headers.get('x-cost-usd'))).toBeGreaterThan(0);
   });
 
+  it('continues a conversation replayed as the SDK returned it, with OpenAI-only settings accepted', async () => {
+    const reply = await client.chat.completions.create({
+      model: 'llama',
+      messages: [
+        { role: 'user', content: 'Hi' },
+        // What an OpenAI SDK's returned message carries besides the text.
+        { role: 'assistant', content: 'Hello!', refusal: null, annotations: [] } as never,
+        { role: 'user', content: 'And now?' },
+      ],
+      metadata: { team: 'search' },
+      store: false,
+      service_tier: 'auto',
+      logprobs: false,
+      parallel_tool_calls: true,
+      stream: true,
+      stream_options: { include_usage: true, include_obfuscation: false },
+    });
+    let text = '';
+    for await (const chunk of reply) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text).toContain('You said: "And now?"');
+  });
+
   it('streams chunks over SSE and ends with a usage chunk when asked', async () => {
     const stream = await client.chat.completions.create({
       model: 'llama',

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { jsonRequest } from '../api/schemas.ts';
-import { chatCompletionInput } from '../core/inference/chat-input.ts';
+import { chatCompletionInput, chatForEngine } from '../core/inference/chat-input.ts';
 import { respond } from '../lib/inference/respond.ts';
 import { createRouter } from '../lib/openapi.ts';
 
@@ -38,7 +38,7 @@ chat.openapi(
     const { webhook, webhook_events, ...body } = c.req.valid('json');
     const response = await respond(c, {
       kind: 'chat.completion',
-      body,
+      body: chatForEngine(body),
       webhook,
       webhookEvents: webhook_events,
       chunkObject: 'chat.completion.chunk',

@@ -43,6 +43,13 @@ export const jobLost = (): never => {
   throw new DOMException('The job is no longer ours', 'AbortError');
 };
 
+/** A tool call as a chat answer carries it: the model's request to call one of the caller's tools. */
+export interface ToolCall {
+  id: string;
+  type: string;
+  function: { name: string; arguments: string };
+}
+
 /** The one-piece chat answer every engine ends a chat job with, under the platform's id and model. */
 export function chatCompletion(answer: {
   id: string;
@@ -51,7 +58,13 @@ export function chatCompletion(answer: {
   content: string;
   finishReason: string;
   usage: Record<string, number>;
+  toolCalls?: ToolCall[];
+  /** Per-token log probabilities, when the caller asked for them (`logprobs: true`). */
+  logprobs?: { content: unknown[] } | null;
+  /** The reasoning a reasoning model produced before its answer (vLLM's `reasoning_content`). */
+  reasoning?: string;
 }) {
+  const toolCalls = answer.toolCalls ?? [];
   return {
     id: answer.id,
     object: 'chat.completion',
@@ -60,9 +73,15 @@ export function chatCompletion(answer: {
     choices: [
       {
         index: 0,
-        message: { role: 'assistant', content: answer.content },
+        message: {
+          role: 'assistant',
+          // OpenAI's shape: a message that only calls tools has null content.
+          content: toolCalls.length > 0 && answer.content === '' ? null : answer.content,
+          ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+          ...(answer.reasoning ? { reasoning_content: answer.reasoning } : {}),
+        },
         finish_reason: answer.finishReason,
-        logprobs: null,
+        logprobs: answer.logprobs ?? null,
       },
     ],
     usage: answer.usage,

@@ -20,8 +20,21 @@ const message = z
     name: z.string().max(64).optional(),
     tool_call_id: z.string().max(128).optional(),
     tool_calls: z.array(z.record(z.string(), z.unknown())).max(64).optional(),
+    // What the OpenAI SDKs put on every assistant message they return, so replayed history carries them.
+    refusal: z.string().max(1_000_000).nullable().optional(),
+    annotations: z.array(z.record(z.string(), z.unknown())).max(1024).optional(),
+    audio: z.record(z.string(), z.unknown()).nullable().optional(),
   })
   .strict();
+
+/** OpenAI settings about OpenAI's own service (storage, tiers, caching), accepted and not passed on. */
+const serviceOnly = {
+  metadata: z.record(z.string().max(64), z.string().max(512)).nullable().optional(),
+  store: z.boolean().nullable().optional(),
+  service_tier: z.string().max(32).nullable().optional(),
+  prompt_cache_key: z.string().max(1024).optional(),
+  safety_identifier: z.string().max(256).optional(),
+};
 
 /**
  * The Chat Completions request, as the OpenAI SDKs send it. Unknown arguments are refused (OpenAI's
@@ -35,7 +48,36 @@ export const chatCompletionInput = z
     response_format: z.record(z.string(), z.unknown()).optional(),
     tools: z.array(z.record(z.string(), z.unknown())).max(128).optional(),
     tool_choice: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+    parallel_tool_calls: z.boolean().optional(),
+    logprobs: z.boolean().nullable().optional(),
+    top_logprobs: z.number().int().min(0).max(20).nullable().optional(),
+    reasoning_effort: z.enum(['none', 'minimal', 'low', 'medium', 'high']).nullable().optional(),
+    ...serviceOnly,
   })
   .strict();
 
 export type ChatCompletionInput = z.infer<typeof chatCompletionInput>;
+
+/**
+ * The request as the model server gets it: without the settings only OpenAI's service has, and without
+ * what SDK-returned history adds to messages (a refusal, annotations, audio) that no template reads.
+ */
+export function chatForEngine(input: Omit<ChatCompletionInput, 'webhook' | 'webhook_events'>) {
+  const {
+    metadata: _metadata,
+    store: _store,
+    service_tier: _tier,
+    prompt_cache_key: _cacheKey,
+    safety_identifier: _safety,
+    stream_options,
+    messages,
+    ...rest
+  } = input;
+  return {
+    ...rest,
+    ...(stream_options ? { stream_options: { include_usage: stream_options.include_usage } } : {}),
+    messages: messages.map(
+      ({ refusal: _refusal, annotations: _annotations, audio: _audio, ...kept }) => kept,
+    ),
+  };
+}

@@ -11,7 +11,11 @@ export const asyncFields = {
 export const generationFields = {
   model: z.string().min(1).max(200),
   stream: z.boolean().optional(),
-  stream_options: z.object({ include_usage: z.boolean().optional() }).strict().nullable().optional(),
+  stream_options: z
+    .object({ include_usage: z.boolean().optional(), include_obfuscation: z.boolean().optional() })
+    .strict()
+    .nullable()
+    .optional(),
   max_tokens: z.number().int().min(1).max(1_000_000).nullable().optional(),
   temperature: z.number().min(0).max(2).nullable().optional(),
   top_p: z.number().min(0).max(1).nullable().optional(),

@@ -2,19 +2,45 @@ import {
   chatCompletion,
   type EngineAdapter,
   jobLost,
+  type ToolCall,
   UnsupportedJobError,
   type WorkerJob,
 } from '../engine.ts';
 import { generateImages, speak, transcribe } from './media.ts';
 import { sseData } from './sse.ts';
 
+interface ToolCallDelta {
+  index?: number;
+  id?: string;
+  type?: string;
+  function?: { name?: string; arguments?: string };
+}
+
 interface Chunk {
   choices?: {
     index?: number;
-    delta?: { content?: string | null; role?: string };
+    delta?: {
+      content?: string | null;
+      role?: string;
+      reasoning_content?: string | null;
+      tool_calls?: ToolCallDelta[];
+    };
+    logprobs?: { content?: unknown[] | null } | null;
     finish_reason?: string | null;
   }[];
   usage?: Record<string, number> | null;
+}
+
+/** Streamed tool calls arrive in pieces keyed by index: the first names the call, the rest add arguments. */
+function mergeToolCalls(calls: ToolCall[], deltas: ToolCallDelta[]) {
+  for (const delta of deltas) {
+    const index = delta.index ?? calls.length;
+    const call = (calls[index] ??= { id: '', type: 'function', function: { name: '', arguments: '' } });
+    if (delta.id) call.id = delta.id;
+    if (delta.type) call.type = delta.type;
+    if (delta.function?.name) call.function.name += delta.function.name;
+    if (delta.function?.arguments) call.function.arguments += delta.function.arguments;
+  }
 }
 
 /**
@@ -122,6 +148,9 @@ async function chat(
   const id = `chatcmpl-${job.id}`;
   const created = Math.floor(Date.now() / 1000);
   let content = '';
+  let reasoning = '';
+  const toolCalls: ToolCall[] = [];
+  let logprobs: unknown[] | null = null;
   let finishReason: string | null = null;
   let usage: Record<string, number> | null = null;
   for await (const data of sseData(response.body)) {
@@ -131,6 +160,9 @@ async function chat(
     const choice = chunk.choices?.[0];
     if (!choice) continue;
     content += choice.delta?.content ?? '';
+    reasoning += choice.delta?.reasoning_content ?? '';
+    if (choice.delta?.tool_calls) mergeToolCalls(toolCalls, choice.delta.tool_calls);
+    if (choice.logprobs?.content) logprobs = [...(logprobs ?? []), ...choice.logprobs.content];
     finishReason = choice.finish_reason ?? finishReason;
     if (
       input.stream &&
@@ -153,5 +185,8 @@ async function chat(
     content,
     finishReason: finishReason ?? 'stop',
     usage: usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+    toolCalls: toolCalls.filter(Boolean),
+    logprobs: logprobs ? { content: logprobs } : null,
+    reasoning,
   });
 }

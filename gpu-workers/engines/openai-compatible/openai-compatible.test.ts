@@ -34,6 +34,25 @@ beforeAll(async () => {
         .end('{"error":{"message":"context length exceeded"}}');
     }
     response.writeHead(200, { 'content-type': 'text/event-stream' });
+    if (body.messages[0]?.content === 'weather in Paris?') {
+      // A tool call as vLLM streams it: named in the first delta, its arguments spread over the next.
+      const delta = (choice: Record<string, unknown>) =>
+        `data: ${JSON.stringify({ id: 'upstream', choices: [{ index: 0, finish_reason: null, ...choice }] })}\n\n`;
+      const token = (text: string) => ({ content: [{ token: text, logprob: -0.5, top_logprobs: [] }] });
+      const call = (fn: Record<string, string>, id?: string) => ({
+        tool_calls: [{ index: 0, ...(id ? { id, type: 'function' } : {}), function: fn }],
+      });
+      return response.end(
+        delta({
+          delta: { role: 'assistant', ...call({ name: 'get_weather', arguments: '' }, 'call_1') },
+          logprobs: token('<'),
+        }) +
+          delta({ delta: call({ arguments: '{"city":' }), logprobs: token('city') }) +
+          delta({ delta: call({ arguments: '"Paris"}' }), logprobs: token('Paris') }) +
+          delta({ delta: {}, finish_reason: 'tool_calls' }) +
+          'data: [DONE]\n\n',
+      );
+    }
     const chunk = (content: string | null, finish: string | null) =>
       `data: ${JSON.stringify({ id: 'upstream', model: 'served', choices: [{ index: 0, delta: content === null ? {} : { content }, finish_reason: finish }] })}\n\n`;
     const stream = `${chunk('Hel', null)}${chunk('lo', null)}${chunk(null, 'stop')}data: ${JSON.stringify({ id: 'upstream', choices: [], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } })}\n\ndata: [DONE]\n\n`;
@@ -112,6 +131,34 @@ describe('OpenAI-compatible engine adapter', () => {
         memoryFiles().files,
       ),
     ).rejects.toBeInstanceOf(UnsupportedJobError);
+  });
+
+  it('assembles a non-streamed answer’s tool calls and log probabilities from the streamed pieces', async () => {
+    const result = await engine().run(
+      job('weather in Paris?', false),
+      async () => true,
+      new AbortController().signal,
+      memoryFiles().files,
+    );
+    expect(result).toMatchObject({
+      choices: [
+        {
+          message: {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              {
+                id: 'call_1',
+                type: 'function',
+                function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+              },
+            ],
+          },
+          finish_reason: 'tool_calls',
+          logprobs: { content: [{ token: '<' }, { token: 'city' }, { token: 'Paris' }] },
+        },
+      ],
+    });
   });
 
   it('stops when the job is no longer ours', async () => {
