@@ -35,7 +35,8 @@ interface Chunk {
 function mergeToolCalls(calls: ToolCall[], deltas: ToolCallDelta[]) {
   for (const delta of deltas) {
     const index = delta.index ?? calls.length;
-    const call = (calls[index] ??= { id: '', type: 'function', function: { name: '', arguments: '' } });
+    const call = calls[index] ?? { id: '', type: 'function', function: { name: '', arguments: '' } };
+    calls[index] = call;
     if (delta.id) call.id = delta.id;
     if (delta.type) call.type = delta.type;
     if (delta.function?.name) call.function.name += delta.function.name;
