@@ -56,6 +56,7 @@ describe('adding funds through Stripe Checkout', () => {
     expect(session?.stripeVersion).toMatch(/^\d{4}-\d{2}-\d{2}/);
     expect(session?.params).toMatchObject({
       mode: 'payment',
+      allowed_payment_method_types: ['card'],
       line_items: [{ quantity: '1', price_data: { currency: 'usd', unit_amount: '5000' } }],
       payment_intent_data: {
         setup_future_usage: 'off_session',

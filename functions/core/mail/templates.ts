@@ -115,7 +115,7 @@ export const autoRefillFailedEmail = (
     `${org}: auto-refill of ${formatUsd(amountMicroUsd)} failed`,
     [
       `We tried to add ${formatUsd(amountMicroUsd)} to ${org} with the saved card, and the charge failed: ${reason}`,
-      'Auto-refill tries again at most once an hour. Update the card, or add funds by hand.',
+      'Auto-refill is now off, so the card is not tried again. Update the card and turn auto-refill back on, or add funds by hand.',
     ],
     { label: 'Billing settings', url: new URL('/billing', publicUrl).toString() },
     BILLING_FOOTER,

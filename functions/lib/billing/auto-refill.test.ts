@@ -123,7 +123,7 @@ describe('auto-refill', () => {
     expect(await refillsOf(saved)).toHaveLength(2);
   });
 
-  it('tells the billing contacts when the card is declined, credits nothing and does not retry within the hour', async () => {
+  it('tells the billing contacts when the card is declined, credits nothing and turns auto-refill off', async () => {
     await ran(declining, 10);
     await meter();
     await relayEvents(seen);
@@ -136,7 +136,14 @@ describe('auto-refill', () => {
       email.subject.includes('auto-refill of $50.00 failed'),
     );
     expect(failed).toHaveLength(1);
+    expect(failed[0]?.text).toContain('Auto-refill is now off');
+    const settings = await call('GET', '/api/billing/settings', { token: declining.user.token });
+    expect(settings.body.auto_refill.enabled).toBe(false);
 
+    // Not within the hour, nor after it: the declined card is not tried again.
+    await ran(declining, 5);
+    await meter();
+    now += 61 * MINUTE;
     await ran(declining, 5);
     await meter();
     expect(await refillsOf(declining)).toHaveLength(1);

@@ -41,6 +41,9 @@ export async function startCheckout(ctx: ServiceContext, input: { amountCents: n
     ctx.stripe.checkout.sessions.create(
       {
         mode: 'payment',
+        // Cards only: the balance is credited when the checkout completes paid, and auto-refill charges
+        // the saved card; a delayed method (a bank debit) would complete unpaid and settle days later.
+        allowed_payment_method_types: ['card'],
         customer,
         client_reference_id: caller.orgId,
         line_items: [

@@ -93,6 +93,7 @@ async function history() {
       currency: 'usd',
       charge: `ch_${refill}`,
       payment_intent: refillIntent,
+      status: 'needs_response',
     }),
     event('charge.dispute.closed', {
       id: `dp_${refill}`,
@@ -161,4 +162,91 @@ describe('Stripe events in any order, duplicated', () => {
       { numRuns: 25 },
     );
   }, 60_000);
+});
+
+/** An org credited $50 by a checkout, and the events Stripe sends about that payment afterwards. */
+async function fundedCheckout() {
+  const orgId = newId('org');
+  await database.db.insert(orgs).values({ id: orgId, name: 'Disputes', slug: orgId.toLowerCase() });
+  await database.db.insert(billingAccounts).values({ orgId, stripeCustomerId: `cus_${orgId}` });
+  const paymentId = newId('payment');
+  await database.db
+    .insert(payments)
+    .values({ id: paymentId, orgId, kind: 'checkout', amountMicroUsd: 50_000_000 });
+  const intent = `pi_${paymentId}`;
+  const metadata = { org_id: orgId, payment_id: paymentId, kind: 'checkout' };
+  await deliverAll([
+    event('payment_intent.succeeded', {
+      id: intent,
+      object: 'payment_intent',
+      amount: 5000,
+      amount_received: 5000,
+      currency: 'usd',
+      metadata,
+    }),
+    event('checkout.session.completed', {
+      id: `cs_test_${paymentId}`,
+      object: 'checkout.session',
+      amount_total: 5000,
+      currency: 'usd',
+      payment_status: 'paid',
+      payment_intent: intent,
+      metadata,
+    }),
+  ]);
+  const dispute = (type: string, status: string) =>
+    event(type, {
+      id: `dp_${paymentId}`,
+      object: 'dispute',
+      amount: 5000,
+      currency: 'usd',
+      charge: `ch_${paymentId}`,
+      payment_intent: intent,
+      status,
+    });
+  const refund = event('charge.refunded', {
+    id: `ch_${paymentId}`,
+    object: 'charge',
+    amount: 5000,
+    amount_refunded: 5000,
+    currency: 'usd',
+    payment_intent: intent,
+    metadata,
+  });
+  return { orgId, dispute, refund, balance: () => derivedBalance(database.db, orgId) };
+}
+
+describe('disputes', () => {
+  it('take nothing for an inquiry, so a refund during it and its closing leave the balance right', async () => {
+    const { dispute, refund, balance } = await fundedCheckout();
+    expect(await balance()).toBe(50_000_000);
+    await deliverAll([dispute('charge.dispute.created', 'warning_needs_response')]);
+    expect(await balance()).toBe(50_000_000);
+    await deliverAll([refund, dispute('charge.dispute.closed', 'warning_closed')]);
+    expect(await balance()).toBe(0);
+  });
+
+  it('take an escalated inquiry back once, when Stripe withdraws the funds', async () => {
+    const { dispute, balance } = await fundedCheckout();
+    await deliverAll([
+      dispute('charge.dispute.created', 'warning_needs_response'),
+      dispute('charge.dispute.funds_withdrawn', 'needs_response'),
+    ]);
+    expect(await balance()).toBe(0);
+    // A chargeback announced both ways is still taken once; winning it gives it back once.
+    await deliverAll([
+      dispute('charge.dispute.created', 'needs_response'),
+      dispute('charge.dispute.closed', 'won'),
+    ]);
+    expect(await balance()).toBe(50_000_000);
+  });
+
+  it('settle a dispute won on a payment refunded before it (nothing was taken, nothing is given back)', async () => {
+    const { dispute, refund, balance } = await fundedCheckout();
+    await deliverAll([refund, dispute('charge.dispute.created', 'needs_response')]);
+    expect(await balance()).toBe(0);
+    // Before, this answered 503 on every delivery: Stripe would have retried it for days.
+    await deliverAll([dispute('charge.dispute.closed', 'won')]);
+    expect(await balance()).toBe(0);
+  });
 });

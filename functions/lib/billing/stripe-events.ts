@@ -8,6 +8,7 @@ import type { LedgerKind } from '../../core/billing/kinds.ts';
 import { orgTransfer, PLATFORM_ACCOUNTS, postTransaction } from '../../core/billing/ledger.ts';
 import { DependencyUnavailableError } from '../../core/errors.ts';
 import type { Transaction } from '../db.ts';
+import { turnOff } from './auto-refill.ts';
 import { callStripe } from './stripe.ts';
 
 /** The events the webhook endpoint is subscribed to (README "Deploying" lists them for Stripe's dashboard). */
@@ -17,6 +18,7 @@ export const HANDLED_STRIPE_EVENTS = [
   'payment_intent.payment_failed',
   'charge.refunded',
   'charge.dispute.created',
+  'charge.dispute.funds_withdrawn',
   'charge.dispute.closed',
 ] as const;
 type HandledType = (typeof HANDLED_STRIPE_EVENTS)[number];
@@ -132,7 +134,7 @@ async function debit(
     reference: payment.id,
     lines: orgTransfer(payment.orgId, PLATFORM_ACCOUNTS.stripe, -amount),
   });
-  return posted.balances[payment.orgId] ?? 0;
+  return { balance: posted.balances[payment.orgId] ?? 0, duplicate: posted.duplicate };
 }
 
 const settledState = (payment: Payment) =>
@@ -205,6 +207,7 @@ async function intentFailed(tx: Transaction, intent: Stripe.PaymentIntent): Prom
     .update(payments)
     .set({ state: 'failed', failureMessage: reason, stripePaymentIntentId: intent.id })
     .where(eq(payments.id, payment.id));
+  if (payment.kind === 'auto_refill') await turnOff(tx, payment.orgId);
   return {
     outcome: 'applied',
     detail: 'failed',
@@ -232,7 +235,7 @@ async function chargeRefunded(tx: Transaction, charge: Stripe.Charge): Promise<E
   const refunded = centsToMicroUsd(charge.amount_refunded);
   const owed = refunded - payment.refundedMicroUsd;
   if (owed <= 0) return ignored('refund already recorded', payment.orgId);
-  const balance = await debit(
+  const { balance } = await debit(
     tx,
     payment,
     owed,
@@ -250,15 +253,25 @@ async function chargeRefunded(tx: Transaction, charge: Stripe.Charge): Promise<E
   return { outcome: 'applied', detail: 'refunded', orgId: payment.orgId, balanceMicroUsd: balance };
 }
 
-async function disputeCreated(tx: Transaction, dispute: Stripe.Dispute): Promise<EventOutcome> {
+/** What of a payment is still credited to the org: a refunded or disputed part is not taken again. */
+const outstandingOf = (payment: Payment) =>
+  payment.amountMicroUsd - payment.refundedMicroUsd - payment.disputedMicroUsd;
+
+/**
+ * A chargeback takes the disputed amount back when Stripe withdraws it: at `charge.dispute.created`,
+ * or at `charge.dispute.funds_withdrawn` for an inquiry that escalated (both keyed by the dispute, so
+ * it is taken once). An inquiry (`warning_*`) withdraws nothing, so it takes nothing.
+ */
+async function disputeOpened(tx: Transaction, dispute: Stripe.Dispute): Promise<EventOutcome> {
   const payment = await paymentFor(tx, null, intentId(dispute.payment_intent));
   if (!payment)
     throw new UnmatchedChargeError(intentId(dispute.payment_intent), `no payment for dispute ${dispute.id}`);
+  if (String(dispute.status ?? '').startsWith('warning_'))
+    return ignored('an inquiry: Stripe withdrew nothing', payment.orgId);
   // Never more than is still credited from the payment: a refunded charge disputed anyway owes nothing more.
-  const outstanding = payment.amountMicroUsd - payment.refundedMicroUsd - payment.disputedMicroUsd;
-  const amount = Math.min(centsToMicroUsd(dispute.amount), outstanding);
+  const amount = Math.min(centsToMicroUsd(dispute.amount), outstandingOf(payment));
   if (amount <= 0) return ignored('nothing left to take back (refunded or disputed already)', payment.orgId);
-  const balance = await debit(
+  const { balance, duplicate } = await debit(
     tx,
     payment,
     amount,
@@ -266,6 +279,7 @@ async function disputeCreated(tx: Transaction, dispute: Stripe.Dispute): Promise
     `stripe:dispute:${dispute.id}`,
     'Card payment disputed',
   );
+  if (duplicate) return ignored('dispute already taken back', payment.orgId);
   await tx
     .update(payments)
     .set({ disputedMicroUsd: payment.disputedMicroUsd + amount, state: 'disputed' })
@@ -288,8 +302,12 @@ async function disputeClosed(tx: Transaction, dispute: Stripe.Dispute): Promise<
     .select({ amount: ledgerEntries.amountMicroUsd })
     .from(ledgerEntries)
     .where(eq(ledgerEntries.idempotencyKey, `stripe:dispute:${dispute.id}#0`));
-  // Opened not yet applied: Stripe retries this later, after the opening.
-  if (!taken) throw new EventNotReadyError(`dispute ${dispute.id} was not opened here yet`);
+  if (!taken) {
+    // Nothing to give back if its opening could take nothing (the payment was refunded first);
+    // otherwise the opening has not been applied yet, and Stripe retries this after it.
+    if (outstandingOf(payment) <= 0) return ignored('nothing was taken back for this dispute', payment.orgId);
+    throw new EventNotReadyError(`dispute ${dispute.id} was not opened here yet`);
+  }
   const amount = -taken.amount;
   const posted = await postTransaction(tx, {
     kind: 'dispute',
@@ -325,7 +343,8 @@ const HANDLERS: Record<HandledType, (tx: Transaction, object: never) => Promise<
   'payment_intent.succeeded': intentSucceeded,
   'payment_intent.payment_failed': intentFailed,
   'charge.refunded': chargeRefunded,
-  'charge.dispute.created': disputeCreated,
+  'charge.dispute.created': disputeOpened,
+  'charge.dispute.funds_withdrawn': disputeOpened,
   'charge.dispute.closed': disputeClosed,
 };
 
