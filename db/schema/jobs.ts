@@ -26,6 +26,8 @@ export const jobs = pgTable(
     output: jsonb('output'),
     error: jsonb('error'),
     idempotencyKey: text('idempotency_key'),
+    /** With an Idempotency-Key: the request's fingerprint, so the key sent with another request is refused. */
+    requestFingerprint: text('request_fingerprint'),
     webhookUrl: text('webhook_url'),
     webhookEvents: text('webhook_events').array(),
     replicaId: text('replica_id').references(() => replicas.id),

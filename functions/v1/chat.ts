@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { jsonRequest } from '../api/schemas.ts';
 import { chatCompletionInput, chatForEngine } from '../core/inference/chat-input.ts';
+import { JOB_STATES } from '../core/jobs/states.ts';
 import { respond } from '../lib/inference/respond.ts';
 import { createRouter } from '../lib/openapi.ts';
 
@@ -23,11 +24,12 @@ chat.openapi(
         content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } },
       },
       202: {
-        description: 'Accepted to run asynchronously (`webhook` in the body or `Prefer: respond-async`)',
+        description:
+          'Accepted to run asynchronously (`webhook` in the body or `Prefer: respond-async`); a retry with the same `Idempotency-Key` answers the first job and where it stands',
         content: {
           'application/json': {
             schema: z
-              .object({ id: z.string(), object: z.literal('job'), status: z.literal('queued') })
+              .object({ id: z.string(), object: z.literal('job'), status: z.enum(JOB_STATES) })
               .openapi('AcceptedJob'),
           },
         },

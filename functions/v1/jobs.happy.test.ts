@@ -137,6 +137,27 @@ describe('async jobs and webhooks', () => {
     expect(entry.cost_usd).toBeGreaterThanOrEqual(0);
   });
 
+  it('answers a retry with the same Idempotency-Key with the first job as it stands, and refuses the key for another request', async () => {
+    const { key } = await deployWithAgent(5);
+    const body = { model: 'm', messages: [{ role: 'user', content: 'once only' }] };
+    const headers = { prefer: 'respond-async', 'idempotency-key': 'nightly-report-1' };
+    const first = await (await post(key, body, headers)).json();
+    await waitFor(async () => ((await job(key, first.id)).status === 'succeeded' ? true : undefined));
+
+    const retried = await post(key, body, headers);
+    expect(retried.status).toBe(202);
+    expect(await retried.json()).toEqual({ id: first.id, object: 'job', status: 'succeeded' });
+
+    const other = await post(
+      key,
+      { ...body, messages: [{ role: 'user', content: 'something else' }] },
+      headers,
+    );
+    expect(other.status).toBe(409);
+    expect(other.headers.get('x-should-retry')).toBe('false');
+    expect((await other.json()).error).toMatchObject({ code: 'conflict', param: 'idempotency-key' });
+  });
+
   it('cancels a running job, and announces it', async () => {
     const { key } = await deployWithAgent(300);
     const accepted = await post(key, {

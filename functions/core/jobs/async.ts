@@ -6,6 +6,7 @@ import type { Caller } from '../actor.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { isId } from '../ids.ts';
 import { authorizeInference } from '../orgs/authorize.ts';
+import { requestFingerprint } from './fingerprint.ts';
 import type { JobKind, JobState, WebhookEvent } from './states.ts';
 
 export interface NewAsyncJob {
@@ -25,6 +26,7 @@ export interface NewAsyncJob {
  */
 export async function recordAsyncJob(ctx: ServiceContext, caller: Caller, job: NewAsyncJob) {
   const apiKeyId = caller.actor.type === 'api_key' ? caller.actor.keyId : null;
+  const fingerprint = job.idempotencyKey ? await requestFingerprint(job.kind, job.input) : null;
   const [inserted] = await ctx.db
     .insert(jobs)
     .values({
@@ -35,6 +37,7 @@ export async function recordAsyncJob(ctx: ServiceContext, caller: Caller, job: N
       kind: job.kind,
       input: job.input as object,
       idempotencyKey: job.idempotencyKey ?? null,
+      requestFingerprint: fingerprint,
       webhookUrl: job.webhookUrl,
       webhookEvents: job.webhookEvents,
       deadlineAt: job.deadlineAt,
@@ -47,7 +50,9 @@ export async function recordAsyncJob(ctx: ServiceContext, caller: Caller, job: N
     .from(jobs)
     .where(and(eq(jobs.orgId, caller.orgId), eq(jobs.idempotencyKey, job.idempotencyKey ?? '')));
   if (!existing) throw new Error('job insert conflicted but no job holds the idempotency key');
-  if (existing.endpointId !== job.endpointId || existing.kind !== job.kind) {
+  // Jobs recorded before fingerprints were kept are compared by endpoint and kind only.
+  const otherRequest = existing.requestFingerprint !== null && existing.requestFingerprint !== fingerprint;
+  if (existing.endpointId !== job.endpointId || existing.kind !== job.kind || otherRequest) {
     throw new ConflictError('This Idempotency-Key was already used for a different request.', {
       param: 'idempotency-key',
     });

@@ -73,7 +73,7 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
         : checkWebhookTarget(request.webhook, { allowPrivate: ctx.config.WEBHOOK_ALLOW_PRIVATE_TARGETS });
     const job = await submit({ webhookUrl, webhookEvents: request.webhookEvents ?? null });
     c.header('location', `/v1/jobs/${job.id}`);
-    return c.json({ id: job.id, object: 'job', status: 'queued' }, 202);
+    return c.json({ id: job.id, object: 'job', status: job.state }, 202);
   }
 
   const job = await submit();

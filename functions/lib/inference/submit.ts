@@ -5,7 +5,7 @@ import { InvalidRequestError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { InferenceTarget } from '../../core/inference/target.ts';
 import { recordAsyncJob } from '../../core/jobs/async.ts';
-import type { JobKind, WebhookEvent } from '../../core/jobs/states.ts';
+import type { JobKind, JobState, WebhookEvent } from '../../core/jobs/states.ts';
 import { settleAsyncJob } from '../jobs/settle.ts';
 import { nudgeScaleUp } from '../orchestrator/nudge.ts';
 import { createJobQueue } from '../queue/index.ts';
@@ -62,7 +62,7 @@ export async function submitJob(
   input: unknown,
   asyncOptions?: AsyncOptions,
   proposedJobId: string = newId('job'),
-): Promise<SubmittedJob & { duplicate: boolean }> {
+): Promise<SubmittedJob & { duplicate: boolean; state: JobState }> {
   const ctx = c.get('services');
   const timeoutSeconds = timeoutOf(c.req.header('cancel-after'));
   const nowMs = ctx.clock.now().getTime();
@@ -87,6 +87,8 @@ export async function submitJob(
         deadlineMs,
         timeoutSeconds,
         duplicate: true,
+        // A retry learns where the first request's job is now, not that it was queued once.
+        state: recorded.row.state,
       };
     }
     jobId = recorded.row.id;
@@ -132,6 +134,7 @@ export async function submitJob(
     deadlineMs,
     timeoutSeconds,
     duplicate: queued.duplicate,
+    state: 'queued',
   };
 }
 

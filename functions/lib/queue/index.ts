@@ -1,5 +1,5 @@
-import { sha256Hex } from '../../core/auth/secrets.ts';
 import { ConflictError } from '../../core/errors.ts';
+import { requestFingerprint } from '../../core/jobs/fingerprint.ts';
 import type { JobKind } from '../../core/jobs/states.ts';
 import { MAX_LATENCY_SAMPLES, METRICS_RETAIN_SECONDS, metricsKeysAt } from '../metrics.ts';
 import { type Redis, withRawReplies } from '../redis.ts';
@@ -245,9 +245,8 @@ function buildJobQueue(redis: Redis) {
           request.jobId,
           String(ttl),
           useKey ? '1' : '0',
-          // What makes a retry "the same request": the kind and the validated input. Only a keyed
-          // request can be retried into this job, so only its fingerprint is ever compared.
-          useKey ? await sha256Hex(`${request.kind}\n${JSON.stringify(request.input)}`) : '',
+          // Only a keyed request can be retried into this job, so only its fingerprint is ever compared.
+          useKey ? await requestFingerprint(request.kind, request.input) : '',
           String(request.nowMs),
           'state',
           'queued',
