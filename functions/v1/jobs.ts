@@ -14,6 +14,7 @@ import { asyncResultView } from '../lib/inference/outputs.ts';
 import { jobCost } from '../lib/inference/submit.ts';
 import { repairAsyncJob } from '../lib/jobs/repair.ts';
 import { settleAsyncJob } from '../lib/jobs/settle.ts';
+import { stopJob } from '../lib/jobs/stop.ts';
 import { createRouter } from '../lib/openapi.ts';
 import { createJobQueue } from '../lib/queue/index.ts';
 
@@ -138,13 +139,13 @@ jobsRoutes.openapi(
     const { id } = c.req.valid('param');
     const row = await recordedJob(c, id);
     if (!row) {
-      const { queue, endpointId } = await liveJob(c, id);
+      const { endpointId } = await liveJob(c, id);
       // The waiting request sees the cancellation and answers its client.
-      await queue.stop(id, endpointId, 'cancelled', ctx.clock.now().getTime());
+      await stopJob(ctx, { id, endpointId }, 'cancelled');
       return c.json((await liveJobView(c, id)) as Record<string, unknown>, 200);
     }
     const queue = createJobQueue(ctx.redis);
-    const stopped = await queue.stop(row.id, row.endpointId, 'cancelled', ctx.clock.now().getTime());
+    const stopped = await stopJob(ctx, row, 'cancelled');
     // A recorded job the queue no longer holds (never queued, or long expired) is cancelled on record.
     const orphaned = !stopped && !TERMINAL_JOB_STATES.has(row.state) && (await queue.state(row.id)) === null;
     if (stopped || orphaned) {

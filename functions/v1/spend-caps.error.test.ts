@@ -168,6 +168,42 @@ describe('spend caps', () => {
     expect((await chat(regenerated.body.key, target.id)).status).toBe(202);
   });
 
+  it("counts a job the key's client walked away from against the key's cap", async () => {
+    const target = await deploy({ name: 'walked away' });
+    const created = await call('POST', '/api/auth/api-keys', {
+      token,
+      body: { name: 'walker', spend_cap: { daily_cents: 100 } },
+    });
+    const replica = await createReplica(database.db, orgId, target.id);
+    agents.push(
+      startAgent({
+        edgeUrl: edge.url,
+        token: replica.token,
+        replicaId: replica.replicaId,
+        tokenDelayMs: 100,
+      }),
+    );
+    await addSpend(database.db, apiKeySubject(created.body.id), new Date(), 999_999);
+    const sdk = new OpenAI({ baseURL: `${edge.url}/v1`, apiKey: created.body.key, maxRetries: 0 });
+    const leaving = new AbortController();
+    const stream = await sdk.chat.completions.create(
+      { model: target.id, messages: [{ role: 'user', content: 'a long answer please' }], stream: true },
+      { signal: leaving.signal },
+    );
+    // Gone after the first tokens: the edge cancels the job, and what it ran is the key's to pay.
+    for await (const _chunk of stream) {
+      leaving.abort();
+      break;
+    }
+    await expect
+      .poll(
+        async () =>
+          (await call('GET', `/api/auth/api-keys/${created.body.id}`, { token })).body.spend.today_usd,
+      )
+      .toBeGreaterThan(0.999999);
+    expect((await chat(created.body.key, target.id)).status).toBe(402);
+  });
+
   it('refuses malformed caps and keeps the old ones', async () => {
     const deployment = await deploy({ name: 'bad caps', spend_cap: { monthly_cents: 5000 } });
     for (const [spend_cap, param] of [

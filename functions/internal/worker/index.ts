@@ -2,15 +2,13 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { jsonRequest as json } from '../../api/schemas.ts';
 import type { AppEnv } from '../../context.ts';
-import { apiKeySubject } from '../../core/billing/caps.ts';
-import { costMicroUsd } from '../../core/billing/cost.ts';
 import { MAX_CONCURRENCY_PER_REPLICA } from '../../core/deployments/inputs.ts';
 import { ConflictError, InvalidRequestError, NotFoundError, UnauthorizedError } from '../../core/errors.ts';
 import { isId } from '../../core/ids.ts';
 import { jobInputKey, jobOutputKey, OUTPUT_NAME, outputContentType } from '../../core/payloads/store.ts';
 import { releasedWorkerKey, resolveWorker, type WorkerIdentity } from '../../core/workers/identity.ts';
 import { bearerToken } from '../../lib/auth/bearer.ts';
-import { addSpend } from '../../lib/billing/spend.ts';
+import { addKeySpend } from '../../lib/billing/spend.ts';
 import { settleAsyncJob } from '../../lib/jobs/settle.ts';
 import { appendWorkerLogs } from '../../lib/logs.ts';
 import { createRouter } from '../../lib/openapi.ts';
@@ -215,14 +213,7 @@ workerApi.openapi(
       throw new ConflictError('This job is no longer yours (cancelled, timed out or re-queued).');
     // The key's spend cap counts the GPU time of its requests (the endpoint's counts replica uptime).
     // The finish itself counted the job in the endpoint's metrics and added the replica's busy time.
-    if (done && book.apiKeyId) {
-      await addSpend(
-        c.get('services').db,
-        apiKeySubject(book.apiKeyId),
-        new Date(now),
-        costMicroUsd(body.gpu_ms / 1000, book.pricePerHourMicroUsd),
-      );
-    }
+    if (done) await addKeySpend(c.get('services').db, book, new Date(now));
     if (book.isAsync) {
       await settleAsyncJob(c.get('services'), id, {
         state: body.result ? 'succeeded' : 'failed',

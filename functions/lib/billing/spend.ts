@@ -1,6 +1,7 @@
 import { and, inArray, sql } from 'drizzle-orm';
 import { spendCounters } from '../../../db/schema/index.ts';
-import { spendPeriods } from '../../core/billing/caps.ts';
+import { apiKeySubject, spendPeriods } from '../../core/billing/caps.ts';
+import { costMicroUsd } from '../../core/billing/cost.ts';
 import type { Database, Transaction } from '../db.ts';
 
 /** Adds a spend to its subject's day, month and all-time counters (in the caller's transaction). */
@@ -20,6 +21,24 @@ export async function addSpend(tx: Transaction | Database, subject: string, at: 
       target: [spendCounters.subject, spendCounters.period],
       set: { spendMicroUsd: sql`${spendCounters.spendMicroUsd} + excluded.spend_micro_usd` },
     });
+}
+
+/**
+ * A job's GPU time counts against its API key's spend caps however it ended: finished by its worker,
+ * or stopped by the edge (client gone, deadline, cancel) after running a while.
+ */
+export async function addKeySpend(
+  db: Database,
+  job: { apiKeyId: string | null; gpuMs: number; pricePerHourMicroUsd: number },
+  at: Date,
+) {
+  if (!job.apiKeyId) return;
+  await addSpend(
+    db,
+    apiKeySubject(job.apiKeyId),
+    at,
+    costMicroUsd(job.gpuMs / 1000, job.pricePerHourMicroUsd),
+  );
 }
 
 /** Today's, this month's and all-time spend of each subject (zeros when nothing was spent). */

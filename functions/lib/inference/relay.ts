@@ -1,3 +1,4 @@
+import type { ServiceContext } from '../../context.ts';
 import {
   DeadlineExceededError,
   EngineError,
@@ -5,7 +6,8 @@ import {
   QueueTimeoutError,
   ServiceError,
 } from '../../core/errors.ts';
-import type { JobEvent, JobQueue } from '../queue/index.ts';
+import { stopJob } from '../jobs/stop.ts';
+import { createJobQueue, type JobEvent } from '../queue/index.ts';
 
 /** How long one read of the output stream blocks before the deadline and the client are re-checked. */
 const READ_BLOCK_MS = 5_000;
@@ -41,38 +43,45 @@ export interface JobOutcome {
  * `retried`: the client sent an Idempotency-Key, so a retry will join this job and read its output.
  */
 export async function awaitJob(
-  queue: JobQueue,
-  job: { id: string; endpointId: string; deadlineMs: number; timeoutSeconds: number },
+  ctx: ServiceContext,
+  job: WaitedJob,
   hooks: RelayHooks,
   signal: AbortSignal,
-  now: () => number,
   retried = false,
 ): Promise<JobOutcome> {
   activeRelays += 1;
   try {
-    return await relay(queue, job, hooks, signal, now, retried);
+    return await relay(ctx, job, hooks, signal, retried);
   } catch (error) {
     // Whatever ended the wait (a lost stream, Redis trouble), nobody will read this job's output now —
     // unless the client will retry with its key: then the job runs on (its deadline still bounds it)
     // and the retry finds it. Otherwise stop it, so no GPU works for a client that is gone.
-    if (!retried) await queue.stop(job.id, job.endpointId, 'cancelled', now()).catch(() => {});
+    if (!retried) await stopJob(ctx, job, 'cancelled').catch(() => {});
     throw error;
   } finally {
     activeRelays -= 1;
   }
 }
 
+interface WaitedJob {
+  id: string;
+  endpointId: string;
+  deadlineMs: number;
+  timeoutSeconds: number;
+}
+
 async function relay(
-  queue: JobQueue,
-  job: { id: string; endpointId: string; deadlineMs: number; timeoutSeconds: number },
+  ctx: ServiceContext,
+  job: WaitedJob,
   hooks: RelayHooks,
   signal: AbortSignal,
-  now: () => number,
   retried: boolean,
 ): Promise<JobOutcome> {
+  const queue = createJobQueue(ctx.redis);
+  const now = () => ctx.clock.now().getTime();
   const clientGone = async (): Promise<never> => {
     if (retried) throw new ServiceError('timeout', 'The client closed the request; the job runs on.');
-    await queue.stop(job.id, job.endpointId, 'cancelled', now());
+    await stopJob(ctx, job, 'cancelled');
     throw new ServiceError('timeout', 'The client closed the request; the job was cancelled.');
   };
   let cursor = '0';
@@ -81,7 +90,7 @@ async function relay(
     const remaining = job.deadlineMs - now();
     if (remaining <= 0) {
       const neverStarted = (await queue.state(job.id)) === 'queued';
-      await queue.stop(job.id, job.endpointId, 'timed_out', now());
+      await stopJob(ctx, job, 'timed_out');
       throw neverStarted
         ? new QueueTimeoutError(job.timeoutSeconds)
         : new DeadlineExceededError(job.timeoutSeconds);

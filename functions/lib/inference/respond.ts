@@ -9,7 +9,6 @@ import { jobInputKey } from '../../core/payloads/store.ts';
 import { recentStartFailure } from '../../core/replicas/events.ts';
 import { checkWebhookTarget } from '../../core/webhooks/target.ts';
 import { errorBody, statusOf, toServiceError } from '../http-errors.ts';
-import { createJobQueue } from '../queue/index.ts';
 import { awaitJob } from './relay.ts';
 import { type AsyncOptions, jobCost, type SubmittedJob, submitJob } from './submit.ts';
 
@@ -77,8 +76,6 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
   }
 
   const job = await submit();
-  const queue = createJobQueue(ctx.redis);
-  const now = () => ctx.clock.now().getTime();
   // A client that sent an Idempotency-Key means to retry: its disconnect does not cancel the job, so
   // the retry finds it running or done instead of cancelled.
   const retried = c.req.header('idempotency-key') !== undefined;
@@ -96,7 +93,7 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
     });
 
   if (!body.stream) {
-    const { result, gpuMs } = await wait(queue, job, {}, signal, now, retried);
+    const { result, gpuMs } = await wait(ctx, job, {}, signal, retried);
     const { gpuSeconds, costUsd } = jobCost(gpuMs, target.pricePerHourMicroUsd);
     c.header('x-gpu-seconds', gpuSeconds.toFixed(3));
     c.header('x-cost-usd', costUsd.toFixed(6));
@@ -111,7 +108,7 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
     let relayed = 0;
     try {
       const { result, gpuMs } = await wait(
-        queue,
+        ctx,
         job,
         {
           onChunk: async (chunk) => {
@@ -129,7 +126,6 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
           },
         },
         aborted.signal,
-        now,
         retried,
       );
       const final = result as FinalResult;

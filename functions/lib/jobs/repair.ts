@@ -4,6 +4,7 @@ import type { ServiceContext } from '../../context.ts';
 import { TERMINAL_JOB_STATES } from '../../core/jobs/states.ts';
 import { createJobQueue } from '../queue/index.ts';
 import { settleAsyncJob } from './settle.ts';
+import { stopJob } from './stop.ts';
 
 type JobRow = typeof jobs.$inferSelect;
 
@@ -24,7 +25,7 @@ export async function repairAsyncJob(
   const book = await queue.bookkeeping(row.id);
   const overdue = row.deadlineAt !== null && row.deadlineAt <= now;
   if (overdue && (live === null || live === 'queued' || live === 'running')) {
-    if (live !== null) await queue.stop(row.id, row.endpointId, 'timed_out', now.getTime());
+    if (live !== null) await stopJob(ctx, row, 'timed_out');
     live = 'timed_out';
   }
   if (live !== null && live !== 'queued' && live !== 'running') {

@@ -100,6 +100,8 @@ function toBookkeeping(fields: BookkeepingFields) {
     kind: String(fields.kind ?? ''),
     completedAt: fields.completed ? new Date(Number(fields.completed)) : undefined,
     apiKeyId: fields.key ? String(fields.key) : null,
+    /** GPU time of the ended job: what its worker reported, or, stopped by the edge, up to the stop. */
+    gpuMs: Number(fields.gpu_ms ?? 0),
   };
 }
 
@@ -389,10 +391,12 @@ function buildJobQueue(redis: Redis) {
       return released === 1;
     },
 
-    /** Stops a queued or running job (client gone, deadline, explicit cancel); false if already ended. */
+    /**
+     * Stops a queued or running job (client gone, deadline, explicit cancel); `done` false if it had
+     * already ended. Use `stopJob` (lib/jobs/stop.ts), which also counts the GPU time it used.
+     */
     async stop(jobId: string, endpointId: string, state: 'cancelled' | 'timed_out', nowMs: number) {
-      return (await finish(jobId, endpointId, null, state, state, undefined, nowMs, 0, 'queued,running'))
-        .done;
+      return finish(jobId, endpointId, null, state, state, undefined, nowMs, 0, 'queued,running');
     },
 
     /** Output events after `cursor` ('0' for all), waiting up to `blockMs` for the first. */

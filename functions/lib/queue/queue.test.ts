@@ -284,10 +284,10 @@ describe('request queue in Redis', () => {
     const running = job(endpointId, orgId, now);
     await queue.enqueue(running);
     await queue.take(endpointId, 'rep_a', 1, 30_000, now);
-    expect(await queue.stop(running.jobId, endpointId, 'cancelled', now)).toBe(true);
+    expect((await queue.stop(running.jobId, endpointId, 'cancelled', now)).done).toBe(true);
     const a = { replicaId: 'rep_a', attempt: 1 };
     expect(await appendOne(running.jobId, endpointId, a, 1, [{ delta: 'x' }], now + 30_000, now)).toBe(false);
-    expect(await queue.stop(running.jobId, endpointId, 'cancelled', now)).toBe(false);
+    expect((await queue.stop(running.jobId, endpointId, 'cancelled', now)).done).toBe(false);
 
     const expired = job(endpointId, orgId, now, { deadlineMs: now + 1_000 });
     await queue.enqueue(expired);
@@ -299,7 +299,7 @@ describe('request queue in Redis', () => {
     const waiting = job(endpointId, orgId, now);
     await queue.enqueue(waiting);
     expect(await queue.depth(endpointId)).toEqual({ queued: 1, running: 0 });
-    expect(await queue.stop(waiting.jobId, endpointId, 'cancelled', now)).toBe(true);
+    expect((await queue.stop(waiting.jobId, endpointId, 'cancelled', now)).done).toBe(true);
     expect(await queue.depth(endpointId)).toEqual({ queued: 0, running: 0 });
   });
 

@@ -194,6 +194,7 @@ export const BOOKKEEPING_FIELDS = [
   'kind',
   'completed',
   'key',
+  'gpu_ms',
 ] as const;
 
 /**
