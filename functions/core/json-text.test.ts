@@ -14,17 +14,24 @@ describe('jsonTextProblem', () => {
   });
 
   it('finds a NUL character and unpaired surrogates wherever they are', () => {
-    expect(jsonTextProblem(JSON.stringify({ content: 'a\u0000b' }))).toMatch(/NUL/);
-    expect(jsonTextProblem('{"k\\u0000":1}')).toMatch(/NUL/);
-    expect(jsonTextProblem('{"a":"x\\ud800y"}')).toMatch(/surrogate/);
-    expect(jsonTextProblem('{"a":"\\udc00"}')).toMatch(/surrogate/);
-    expect(jsonTextProblem('{"a":"\\ud800\\u0041"}')).toMatch(/surrogate/);
+    const nul = { messages: [{ role: 'user', content: 'a\u0000b' }] };
+    expect(jsonTextProblem(JSON.stringify(nul))).toEqual({
+      message: 'contains a NUL character (\\u0000)',
+      param: 'messages.0.content',
+    });
+    expect(jsonTextProblem('{"env":{"k\\u0000":1}}')?.param).toBe('env.k\u0000');
+    expect(jsonTextProblem('{"a":"x\\ud800y"}')).toEqual({
+      message: 'contains an unpaired surrogate escape',
+      param: 'a',
+    });
+    expect(jsonTextProblem('{"a":"\\udc00"}')?.message).toMatch(/surrogate/);
+    expect(jsonTextProblem('{"a":"\\ud800\\u0041"}')?.message).toMatch(/surrogate/);
   });
 
   it('refuses nesting past the limit and allows it up to the limit', () => {
     const nest = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
     expect(jsonTextProblem(nest(100))).toBeNull();
-    expect(jsonTextProblem(nest(101))).toMatch(/deeper than 100/);
+    expect(jsonTextProblem(nest(101))).toEqual({ message: 'nests deeper than 100 levels', param: null });
     expect(jsonTextProblem(`{"a":"${'['.repeat(500)}"}`)).toBeNull();
   });
 });

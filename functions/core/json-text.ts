@@ -11,13 +11,45 @@ function escapedUnit(text: string, at: number): number {
   return /^[0-9a-fA-F]{4}$/.test(hex) ? Number.parseInt(hex, 16) : -1;
 }
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const unstorableText = (text: string) => text.includes('\u0000') || LONE_SURROGATE.test(text);
+
+/** The dot path (`messages.0.content`) of the first key or string in `value` no store can keep. */
+function unstorablePath(value: unknown, path: string[] = []): string | null {
+  if (typeof value === 'string') return unstorableText(value) ? path.join('.') : null;
+  if (value === null || typeof value !== 'object' || path.length > MAX_JSON_DEPTH) return null;
+  for (const [key, item] of Object.entries(value)) {
+    const here = [...path, key];
+    if (unstorableText(key)) return here.join('.');
+    const found = unstorablePath(item, here);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+export interface JsonTextProblem {
+  message: string;
+  /** The field at fault, as validation errors name it; null for the body as a whole. */
+  param: string | null;
+}
+
 /**
  * What in a JSON text no store downstream can keep, found in one pass before it is parsed: NUL
  * characters and unpaired surrogates (Postgres text and jsonb refuse both, and a model server chokes on
- * them) and nesting deeper than `maxDepth`. Only escapes need looking at: JSON allows neither a raw
- * control character in a string, and decoded UTF-8 holds no lone surrogate. Answers why, or null.
+ * them) and nesting deeper than `maxDepth`. Only escapes need looking at: JSON allows no raw control
+ * character in a string, and decoded UTF-8 holds no lone surrogate. Only when something is found is
+ * the text parsed, to name the field.
  */
-export function jsonTextProblem(text: string, maxDepth = MAX_JSON_DEPTH): string | null {
+export function jsonTextProblem(text: string, maxDepth = MAX_JSON_DEPTH): JsonTextProblem | null {
+  const unstorable = (what: string): JsonTextProblem => {
+    let param: string | null = null;
+    try {
+      param = unstorablePath(JSON.parse(text)) || null;
+    } catch {
+      // Malformed JSON: the route's parser says so in its own words.
+    }
+    return { message: `contains ${what}`, param };
+  };
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
@@ -26,10 +58,10 @@ export function jsonTextProblem(text: string, maxDepth = MAX_JSON_DEPTH): string
       if (char === 0x22 /* " */) inString = false;
       else if (char === 0x5c /* \ */) {
         const unit = escapedUnit(text, i);
-        if (unit === 0) return 'contains a NUL character (\\u0000)';
-        if (isLow(unit)) return 'contains an unpaired surrogate escape';
+        if (unit === 0) return unstorable('a NUL character (\\u0000)');
+        if (isLow(unit)) return unstorable('an unpaired surrogate escape');
         if (isHigh(unit)) {
-          if (!isLow(escapedUnit(text, i + 6))) return 'contains an unpaired surrogate escape';
+          if (!isLow(escapedUnit(text, i + 6))) return unstorable('an unpaired surrogate escape');
           i += 6;
         }
         // Whatever the escape, the character after the backslash is not a closing quote.
@@ -37,7 +69,7 @@ export function jsonTextProblem(text: string, maxDepth = MAX_JSON_DEPTH): string
       }
     } else if (char === 0x22) inString = true;
     else if (char === 0x5b /* [ */ || char === 0x7b /* { */) {
-      if (++depth > maxDepth) return `nests deeper than ${maxDepth} levels`;
+      if (++depth > maxDepth) return { message: `nests deeper than ${maxDepth} levels`, param: null };
     } else if (char === 0x5d /* ] */ || char === 0x7d /* } */) depth--;
   }
   return null;

@@ -26,8 +26,8 @@ const tooLarge = (maxBytes: number) =>
 
 /**
  * Bodies are JSON and small, except on the few upload routes named here. Anything else is refused
- * before parsing: that also closes cross-site request forgery with the session cookie, since the only
- * bodies a foreign page can send without a CORS preflight (forms, text/plain) never reach a JSON route.
+ * before parsing: the bodies a foreign page can send without a CORS preflight (forms, text/plain)
+ * never reach a JSON route (bodiless and upload requests are left to sameOriginForCookies).
  * With `checkText`, a body no store could keep (a NUL, a lone surrogate, absurd nesting) is a 400 here
  * rather than a failed write later; the text read is the one the route's validator then parses.
  */
@@ -61,7 +61,12 @@ export function jsonBody(
     if (!hasBody || !checkText) return limit(c, next);
     return limit(c, async () => {
       const problem = jsonTextProblem(await c.req.text());
-      if (problem) throw new InvalidRequestError(`The request body ${problem}, which is not accepted.`);
+      if (problem) {
+        const where = problem.param
+          ? `${problem.param} ${problem.message}`
+          : `The request body ${problem.message}`;
+        throw new InvalidRequestError(`${where}, which is not accepted.`, { param: problem.param });
+      }
       await next();
     });
   };
