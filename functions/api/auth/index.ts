@@ -162,8 +162,9 @@ export const auth = authenticatedRouter(['/me', '/verify-email/resend'])
     async (c) => {
       const ctx = c.get('services');
       const { email } = c.req.valid('json');
+      await throttle(ctx, 'reset_request_ip', clientIp(ctx));
       await throttle(ctx, 'email_link', email);
-      await requestPasswordReset({ ctx, email });
+      requestPasswordReset({ ctx, email });
       return c.json(accepted('If an account uses this address, a reset link is on its way.'), 202);
     },
   )

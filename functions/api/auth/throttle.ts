@@ -10,6 +10,8 @@ const POLICIES = {
   login_ip: { limit: 100, windowSeconds: 900 },
   register_ip: { limit: 20, windowSeconds: 3600 },
   email_link: { limit: 5, windowSeconds: 3600 },
+  // Reset requests for many addresses from one client: probing which addresses have accounts.
+  reset_request_ip: { limit: 50, windowSeconds: 3600 },
   reset_confirm_ip: { limit: 20, windowSeconds: 900 },
 } as const;
 

@@ -4,20 +4,27 @@ import { emailTokens, sessions, users } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { recordAudit } from '../audit/record.ts';
 import { InvalidRequestError } from '../errors.ts';
-import { sendBestEffort } from '../mail/send.ts';
 import { passwordResetEmail } from '../mail/templates.ts';
 import { assertEmailTokenUsable, consumeEmailToken, createEmailToken } from './email-links.ts';
 import { passwordInput, tokenInput } from './inputs.ts';
 import { hashPassword } from './passwords.ts';
 
-/** Emails a reset link if the address has an account; answers the same either way. */
-export async function requestPasswordReset({
-  ctx,
-  email,
-}: {
-  ctx: ServiceContext;
-  email: string;
-}): Promise<void> {
+/**
+ * Emails a reset link if the address has an account. The answer is the same either way, and so is its
+ * timing: the lookup, the token and the email all happen after it (an existing account used to cost
+ * the answer two more writes, which told whether the address had one).
+ */
+export function requestPasswordReset({ ctx, email }: { ctx: ServiceContext; email: string }): void {
+  ctx.defer(
+    sendResetLink(ctx, email).catch((error: unknown) =>
+      ctx.logger.error('password reset link not sent', {
+        cause: error instanceof Error ? error.message : String(error),
+      }),
+    ),
+  );
+}
+
+async function sendResetLink(ctx: ServiceContext, email: string) {
   const now = ctx.clock.now();
   const token = await ctx.db.transaction(async (tx) => {
     const [user] = await tx
@@ -36,7 +43,7 @@ export async function requestPasswordReset({
     });
     return createEmailToken(tx, { userId: user.id, email, purpose: 'reset_password' }, now);
   });
-  if (token) sendBestEffort(ctx, passwordResetEmail(ctx.config.PUBLIC_URL, email, token));
+  if (token) await ctx.mailer.send(passwordResetEmail(ctx.config.PUBLIC_URL, email, token));
 }
 
 export const resetPasswordInput = z.object({ token: tokenInput, password: passwordInput });
