@@ -18,6 +18,7 @@ import { MAX_OUTPUT_BYTES } from './core/payloads/store.ts';
 import { orchestrator } from './internal/orchestrator/index.ts';
 import { webhooksInternal } from './internal/webhooks/index.ts';
 import { workerApi } from './internal/worker/index.ts';
+import { sameOriginForCookies } from './lib/auth/same-origin.ts';
 import { describeCause, errorBody, responseHeadersFor, statusOf, toServiceError } from './lib/http-errors.ts';
 import { init } from './lib/init.ts';
 import { jsonBody, type UploadRoute } from './lib/json-body.ts';
@@ -29,7 +30,8 @@ export const API_VERSION = '0.1.0';
 
 /** Management requests are small JSON documents; large uploads go to inference routes. */
 const MAX_API_BODY_BYTES = 64 * 1024;
-const MAX_WORKER_BODY_BYTES = 4 * 1024 * 1024;
+/** A worker's result goes to Redis in one request, and Upstash takes requests of up to 10 MB. */
+const MAX_WORKER_BODY_BYTES = 8 * 1024 * 1024;
 /** JSON inference bodies (long prompts, inline images); audio uploads get their own limit. */
 const MAX_INFERENCE_BODY_BYTES = 8 * 1024 * 1024;
 /** Audio for transcription arrives as multipart, as OpenAI takes it: a 25 MiB file plus its fields. */
@@ -95,13 +97,15 @@ export function createApp() {
 
   app.use('/health', init());
   app.use('/api/*', init());
-  // JSON only: this also closes cross-site request forgery with the session cookie, since the only
-  // bodies a foreign page can send without a CORS preflight (forms, text/plain) are refused here.
+  // JSON only: the only bodies a foreign page can send without a CORS preflight (forms, text/plain)
+  // are refused here; sameOriginForCookies below refuses the rest of cross-site request forgery.
   app.use('/api/*', jsonBody(MAX_API_BODY_BYTES));
   // Workers report what the model produced: it is the job's to keep as it came, not refused.
   app.use('/internal/*', jsonBody(MAX_WORKER_BODY_BYTES, [WORKER_OUTPUT_UPLOAD], false));
   app.use('/v1/*', jsonBody(MAX_INFERENCE_BODY_BYTES, [AUDIO_UPLOAD]));
   app.use('/v1/*', init());
+  app.use('/api/*', sameOriginForCookies());
+  app.use('/v1/*', sameOriginForCookies());
   app.use('/internal/*', init());
 
   // One chain, so that `App` carries every route's types for the dashboard's `hc` client.
