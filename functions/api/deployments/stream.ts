@@ -1,18 +1,41 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
+import type { ServiceContext } from '../../context.ts';
+import { recheckCaller } from '../../core/auth/recheck.ts';
 import { followedDeployment } from '../../core/deployments/observe.ts';
 import { deploymentRuntime } from '../../core/deployments/runtime.ts';
+import { authorize } from '../../core/orgs/authorize.ts';
 import { replicaEventsAfter } from '../../core/replicas/events.ts';
 import { createDatabase } from '../../lib/db.ts';
+import { errorBody, toServiceError } from '../../lib/http-errors.ts';
 import { withServices } from '../../lib/init.ts';
 import { readWorkerLogs } from '../../lib/logs.ts';
 import { createRouter } from '../../lib/openapi.ts';
 import { authErrors, bearerSecurity } from '../schemas.ts';
 
 const POLL_MS = 2_000;
+/** How often a stream checks that its caller may still follow the deployment. */
+const RECHECK_MS = 30_000;
 const EVENT_ID = /^rev_[1-9A-HJ-NP-Za-km-z]{1,40}$/;
 /** Log lines sent per poll: a worker flooding its output cannot hold the stream on one poll. */
 const LOG_BATCH = 200;
+
+/**
+ * Null while the stream's caller may still follow the deployment; else the error that ends the stream
+ * (a revoked key or session, a removed member, a deleted deployment), in the API's error shape.
+ */
+async function stillFollowing(ctx: ServiceContext, endpointId: string) {
+  try {
+    const caller = await recheckCaller(ctx, authorize(ctx.caller, 'endpoint.read').caller);
+    await followedDeployment(withServices(ctx, { caller }), endpointId);
+    return null;
+  } catch (thrown) {
+    const error = toServiceError(thrown);
+    // Trouble reaching the store is not a revocation: the next check decides.
+    if (error.code === 'service_unavailable') return null;
+    return errorBody(error.code, error.message, error.param);
+  }
+}
 
 export const deploymentStream = createRouter().openapi(
   createRoute({
@@ -55,8 +78,17 @@ export const deploymentStream = createRouter().openapi(
       const database = createDatabase(services.config.DATABASE_URL);
       const ctx = withServices(services, { db: database.db });
       let lastRuntime = '';
+      let checkedAt = services.clock.now().getTime();
       try {
         for (;;) {
+          if (services.clock.now().getTime() - checkedAt >= RECHECK_MS) {
+            checkedAt = services.clock.now().getTime();
+            const ended = await stillFollowing(ctx, endpoint.id);
+            if (ended) {
+              await stream.writeSSE({ event: 'error', data: JSON.stringify(ended) });
+              break;
+            }
+          }
           for (const event of await replicaEventsAfter(ctx, endpoint.id, after)) {
             await stream.writeSSE({ event: 'replica', id: event.id, data: JSON.stringify(event) });
             after = event.id;
