@@ -262,6 +262,39 @@ describe('chat completions: faults', () => {
     expect(agent.output()).not.toContain('stopped: no longer ours');
   });
 
+  it('lets a keyed stream whose worker died be retried: the retry reads the attempt that replaced it', async () => {
+    const { id, key } = await deploy();
+    const doomed = await agentFor(id, 100);
+    const request = {
+      model: 'm',
+      messages: [{ role: 'user' as const, content: long }],
+      stream: true as const,
+    };
+    const headers = { 'Idempotency-Key': `requeued-stream-${id}` };
+    const first = await sdk(key).chat.completions.create(request, { headers }).withResponse();
+    let seen = 0;
+    let failure: unknown;
+    try {
+      for await (const _chunk of first.data) {
+        seen++;
+        if (seen === 3) {
+          await doomed.stop('SIGKILL');
+          await agentFor(id, 5);
+        }
+      }
+    } catch (thrown) {
+      failure = thrown;
+    }
+    // What this client already received cannot be unsent: its stream ends with the error...
+    expect(String(failure)).toContain('lost mid-response');
+    // ...and its retry joins the same job from where the new attempt began, not from the lost one.
+    const retry = await sdk(key).chat.completions.create(request, { headers }).withResponse();
+    expect(retry.response.headers.get('x-job-id')).toBe(first.response.headers.get('x-job-id'));
+    let text = '';
+    for await (const chunk of retry.data) text += chunk.choices[0]?.delta?.content ?? '';
+    expect(text).toMatch(/^\[development engine\] You said:/);
+  });
+
   it('cancels a streaming request by its x-job-id from elsewhere, and the stream ends with the error', async () => {
     const { id, key } = await deploy();
     const other = await deploy();

@@ -84,7 +84,9 @@ async function relay(
     await stopJob(ctx, job, 'cancelled');
     throw new ServiceError('timeout', 'The client closed the request; the job was cancelled.');
   };
-  let cursor = '0';
+  // A retry joins the job where its current attempt began: replaying a lost attempt's output would
+  // end it in the error a client gets when output it already received is produced again.
+  let cursor = retried ? await queue.replayCursor(job.id) : '0';
   for (;;) {
     if (signal.aborted) return clientGone();
     const remaining = job.deadlineMs - now();

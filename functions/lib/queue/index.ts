@@ -456,6 +456,14 @@ function buildJobQueue(redis: Redis) {
       return index === null || index === undefined ? null : length - Number(index);
     },
 
+    /**
+     * Where a request joining the job (a retry with its Idempotency-Key) starts reading its output: after
+     * the last time it was re-queued, since what the lost attempt produced will be produced again.
+     */
+    async replayCursor(jobId: string): Promise<string> {
+      return (await raw.hget<string>(keys.job(jobId), 'restart')) ?? '0';
+    },
+
     async state(jobId: string): Promise<string | null> {
       return (await redis.hget<string>(keys.job(jobId), 'state')) ?? null;
     },

@@ -72,7 +72,8 @@ return {ARGV[1], 0, waiting, polling, tonumber(redis.call('GET', KEYS[6]) or '0'
 /**
  * A worker's poll, in one round trip: records when the replica last polled (a replica that is released
  * or fails is struck off at once; one that stops polling counts for 30 s), re-queues jobs whose lease
- * expired (their worker died: they go to the front), then leases up to ARGV[4] queued jobs to the
+ * expired (their worker died: they go to the front; the job keeps the id of their `requeued` event,
+ * where a joining request starts reading), then leases up to ARGV[4] queued jobs to the
  * replica and marks it busy. A job past its deadline is timed out (and counted) instead of leased. The
  * wake tokens are then matched to the jobs still waiting, so idle workers wake for exactly those.
  * KEYS: pending list, leases zset, wake list, polls zset, busy hash, metrics hash, metrics latency
@@ -92,9 +93,9 @@ for _, id in ipairs(expired) do
   redis.call('ZREM', KEYS[2], id)
   local job = 'job:' .. id
   if redis.call('HGET', job, 'state') == 'running' then
-    redis.call('HSET', job, 'state', 'queued', 'replica', '', 'seq', 0)
+    local restart = redis.call('XADD', job .. ':out', '*', 'type', 'requeued', 'data', '')
+    redis.call('HSET', job, 'state', 'queued', 'replica', '', 'seq', 0, 'restart', restart)
     redis.call('HINCRBY', job, 'attempt', 1)
-    redis.call('XADD', job .. ':out', '*', 'type', 'requeued', 'data', '')
     redis.call('RPUSH', KEYS[1], id)
   end
 end
