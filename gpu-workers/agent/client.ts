@@ -15,8 +15,18 @@ export class JobLostError extends Error {
   }
 }
 
+/** The edge refused the job's result as larger than a worker body may be (413): the caller's to fix. */
+export class ResultTooLargeError extends Error {
+  constructor(detail: string) {
+    super(
+      `The result is larger than one response can carry (${detail}). Send less per request, such as fewer inputs to embed.`,
+    );
+    this.name = 'ResultTooLargeError';
+  }
+}
+
 const RETRIES = 5;
-/** One relay call carries at most this much output (the edge refuses worker bodies over 4 MiB). */
+/** One relay call carries at most this much output (the edge refuses worker bodies over 8 MiB). */
 const MAX_RELAY_CALL_BYTES = 1024 * 1024;
 /** And at most this many jobs' batches (the edge's limit, a replica's highest concurrency). */
 const MAX_RELAY_CALL_BATCHES = 256;
@@ -183,7 +193,9 @@ export function createWorkerClient(baseUrl: string, token: string) {
       gpuMs: number,
     ) {
       const body = { ...outcome, gpu_ms: gpuMs, attempt: job.attempt };
-      await expectOk(await call(`/internal/worker/jobs/${job.id}/complete`, body), job.id);
+      const response = await call(`/internal/worker/jobs/${job.id}/complete`, body);
+      if (response.status === 413) throw new ResultTooLargeError((await response.text()).slice(0, 200));
+      await expectOk(response, job.id);
     },
   };
 }

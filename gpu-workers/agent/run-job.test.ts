@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineAdapter, WorkerJob } from '../engines/engine.ts';
-import type { WorkerClient } from './client.ts';
+import { ResultTooLargeError, type WorkerClient } from './client.ts';
 import { runJob } from './run-job.ts';
 
 const job: WorkerJob = { id: 'job_1', kind: 'chat', input: {}, deadline_ms: 60_000, attempt: 1 };
@@ -58,5 +58,31 @@ describe('a job the agent runs', () => {
       { error: { message: 'engine failure: CUDA out of memory', type: 'engine_error' } },
     ]);
     expect(renewalsDuringCompletion()).toBeGreaterThanOrEqual(2);
+  });
+
+  it('tells the caller to send less when the edge refuses the result as too large, instead of failing as the engine', async () => {
+    const completions: unknown[] = [];
+    const client = {
+      events: async () => {},
+      complete: async (_job: unknown, outcome: { result?: unknown }) => {
+        if (outcome.result) throw new ResultTooLargeError('Request body is larger than 8388608 bytes.');
+        completions.push(outcome);
+      },
+    } as unknown as WorkerClient;
+    await runJob(
+      job,
+      engine(async () => ({ data: ['many vectors'] })),
+      client,
+      LEASE_MS,
+      () => {},
+    );
+    expect(completions).toEqual([
+      {
+        error: {
+          message: expect.stringContaining('Send less per request'),
+          type: 'invalid_request_error',
+        },
+      },
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { type EngineAdapter, type JobFiles, UnsupportedJobError, type WorkerJob } from '../engines/engine.ts';
-import { JobLostError, type WorkerClient } from './client.ts';
+import { JobLostError, ResultTooLargeError, type WorkerClient } from './client.ts';
 
 /** Chunks waiting while a send is in flight, past which the engine is held back until it lands. */
 const MAX_BUFFERED_CHUNKS = 256;
@@ -81,11 +81,10 @@ export async function runJob(
       log(`job ${job.id} stopped: no longer ours`);
       return;
     }
-    const invalid = error instanceof UnsupportedJobError;
-    const message =
-      error instanceof UnsupportedJobError
-        ? error.message
-        : `engine failure: ${error instanceof Error ? error.message : String(error)}`;
+    const invalid = error instanceof UnsupportedJobError || error instanceof ResultTooLargeError;
+    const message = invalid
+      ? error.message
+      : `engine failure: ${error instanceof Error ? error.message : String(error)}`;
     log(`job ${job.id} failed: ${message}`);
     // A request the engine refused is the caller's to fix (400), not a server failure.
     const type = invalid ? 'invalid_request_error' : 'engine_error';
