@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { billingAccounts, orgBalances, orgs, payments } from '../../../db/schema/index.ts';
 import { testDatabase } from '../../../tests/harness/db.ts';
-import { deliver } from '../../../tests/harness/stripe.ts';
+import { call, signUp } from '../../../tests/harness/edge.ts';
+import { addFunds, deliver, stripeAdmin } from '../../../tests/harness/stripe.ts';
 import { derivedBalance } from '../../core/billing/ledger.ts';
 import { newId } from '../../core/ids.ts';
 
@@ -248,5 +249,42 @@ describe('disputes', () => {
     // Before, this answered 503 on every delivery: Stripe would have retried it for days.
     await deliverAll([dispute('charge.dispute.closed', 'won')]);
     expect(await balance()).toBe(0);
+  });
+});
+
+describe('a refund of a charge this platform did not make', () => {
+  it('is ignored, not refused until Stripe gives up, even for a customer of the platform', async () => {
+    const user = await signUp('manual-charge');
+    await addFunds(user.token, 10);
+    const orgId = (await call('GET', '/api/auth/me', { token: user.token })).body.org_id as string;
+    const [account] = await database.db
+      .select()
+      .from(billingAccounts)
+      .where(eq(billingAccounts.orgId, orgId));
+    const customer = account?.stripeCustomerId ?? '';
+    const [card] = (await stripeAdmin.customers.listPaymentMethods(customer)).data;
+    // Charged by hand in Stripe's Dashboard: the org's customer and card, none of the platform's metadata.
+    const manual = await stripeAdmin.paymentIntents.create({
+      amount: 1000,
+      currency: 'usd',
+      customer,
+      payment_method: card?.id ?? '',
+      confirm: true,
+      off_session: true,
+    });
+    const refund = event('charge.refunded', {
+      id: `ch_manual_${orgId}`,
+      object: 'charge',
+      amount: 1000,
+      amount_refunded: 1000,
+      currency: 'usd',
+      customer,
+      payment_intent: manual.id,
+      metadata: {},
+    });
+    const response = await deliver(refund);
+    expect(response.status).toBe(200);
+    expect(response.body.outcome).toMatch(/^ignored/);
+    expect(await derivedBalance(database.db, orgId)).toBe(10_000_000);
   });
 });

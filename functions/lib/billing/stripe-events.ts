@@ -56,9 +56,16 @@ export class EventNotReadyError extends DependencyUnavailableError {
  */
 class UnmatchedChargeError extends Error {
   readonly paymentIntentId: string | null;
-  constructor(paymentIntentId: string | null, detail: string) {
+  /** What to do when Stripe cannot show the PaymentIntent either: wait for the link, or let it go. */
+  readonly ifIntentUnknown: 'retry' | 'ignore';
+  constructor(
+    paymentIntentId: string | null,
+    detail: string,
+    ifIntentUnknown: 'retry' | 'ignore' = 'ignore',
+  ) {
     super(detail);
     this.paymentIntentId = paymentIntentId;
+    this.ifIntentUnknown = ifIntentUnknown;
   }
 }
 
@@ -226,8 +233,15 @@ async function chargeRefunded(tx: Transaction, charge: Stripe.Charge): Promise<E
     const [owner] = customer
       ? await tx.select().from(billingAccounts).where(eq(billingAccounts.stripeCustomerId, customer))
       : [];
-    if (owner || charge.metadata?.payment_id)
-      throw new EventNotReadyError(`no payment for charge ${charge.id} yet`);
+    if (charge.metadata?.payment_id) throw new EventNotReadyError(`no payment for charge ${charge.id} yet`);
+    // A customer of ours, but the charge may have been made by hand (the Dashboard): its PaymentIntent
+    // tells whether it is one of ours whose link has not arrived yet, or never will be.
+    if (owner)
+      throw new UnmatchedChargeError(
+        intentId(charge.payment_intent),
+        `no payment for charge ${charge.id}`,
+        'retry',
+      );
     return ignored('not a charge of this platform');
   }
   // `amount_refunded` is cumulative: only what this platform has not yet taken back moves, so partial
@@ -374,7 +388,8 @@ export async function applyStripeEvent(
           },
         )
       : null;
-    if (intent?.metadata?.payment_id) throw new EventNotReadyError(error.message);
+    if (intent?.metadata?.payment_id || (!intent && error.ifIntentUnknown === 'retry'))
+      throw new EventNotReadyError(error.message);
     return applyOnce(ctx, event, async () => ignored('not a charge of this platform'));
   }
 }
