@@ -64,6 +64,18 @@ describe('metering replica uptime into the ledger', () => {
     expect(row?.billedThrough?.getTime()).toBe(T0 + 140_000);
   });
 
+  it('meters the replicas left uncharged longest first when more are due than one run takes', async () => {
+    // Made in the other order, so that the order of the rows on disk cannot pass for the rule.
+    const newer = await replicaOf(T0 - 20 * 60_000, null);
+    const older = await replicaOf(T0 - 30 * 60_000, null);
+    now = T0 + 60_000;
+    await meterReplicas(ctx, 1);
+    expect((await entriesOf(older.id)).length).toBeGreaterThan(0);
+    expect(await entriesOf(newer.id)).toEqual([]);
+    await meterReplicas(ctx, 1);
+    expect((await entriesOf(newer.id)).length).toBeGreaterThan(0);
+  });
+
   it('writes the busy time of the jobs a replica finished to its row when it meters it', async () => {
     const { id, orgId, endpointId } = await replicaOf(T0 + 30_000, null);
     const queue = createJobQueue(ctx.redis);

@@ -1,4 +1,4 @@
-import { and, eq, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import { endpoints, replicas } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { endpointSubject } from '../../core/billing/caps.ts';
@@ -32,6 +32,9 @@ export async function meterReplicas(ctx: ServiceContext, limit = 500): Promise<n
         ),
       ),
     )
+    // The longest uncharged first: past `limit` due replicas, each run takes the ones left longest, so
+    // none waits forever behind replicas that come due again every minute.
+    .orderBy(asc(sql`coalesce(${replicas.billedThrough}, ${replicas.activeAt})`))
     .limit(limit);
   let charged = 0;
   const debited = new Set<string>();
