@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobs } from '../../db/schema/index.ts';
 import { testDatabase } from '../../tests/harness/db.ts';
 import { call, signUp } from '../../tests/harness/edge.ts';
 import { addFunds } from '../../tests/harness/stripe.ts';
@@ -12,6 +13,8 @@ import {
   startAgent,
   startEdgeServer,
 } from '../../tests/harness/workers.ts';
+import { newId } from '../core/ids.ts';
+import { requestFingerprint } from '../core/jobs/fingerprint.ts';
 
 const database = testDatabase();
 const agents: RunningAgent[] = [];
@@ -156,6 +159,31 @@ describe('async jobs and webhooks', () => {
     expect(other.status).toBe(409);
     expect(other.headers.get('x-should-retry')).toBe('false');
     expect((await other.json()).error).toMatchObject({ code: 'conflict', param: 'idempotency-key' });
+  });
+
+  it('queues a job its first request recorded but never queued when the request is retried', async () => {
+    const { id: endpointId, key } = await deployWithAgent(5);
+    const body = { model: 'm', messages: [{ role: 'user', content: 'stranded' }] };
+    const jobId = newId('job');
+    // What a request that died between recording the job and queuing it leaves behind.
+    await database.db.insert(jobs).values({
+      id: jobId,
+      orgId,
+      endpointId,
+      kind: 'chat.completion',
+      input: body,
+      idempotencyKey: 'stranded-1',
+      requestFingerprint: await requestFingerprint('chat.completion', body),
+      deadlineAt: new Date(Date.now() + 600_000),
+    });
+    const retried = await post(key, body, { prefer: 'respond-async', 'idempotency-key': 'stranded-1' });
+    expect(retried.status).toBe(202);
+    expect((await retried.json()).id).toBe(jobId);
+    const done = await waitFor(async () => {
+      const current = await job(key, jobId);
+      return current.status === 'succeeded' ? current : undefined;
+    });
+    expect(done.result.choices[0].message.content).toContain('You said: "stranded"');
   });
 
   it('cancels a running job, and announces it', async () => {

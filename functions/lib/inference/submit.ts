@@ -69,6 +69,8 @@ export async function submitJob(
   const deadlineMs = nowMs + timeoutSeconds * 1000;
   const idempotencyKey = idempotencyKeyOf(c.req.header('idempotency-key'));
   let jobId = proposedJobId;
+  let jobDeadlineMs = deadlineMs;
+  const queue = createJobQueue(ctx.redis);
   if (asyncOptions && ctx.caller) {
     const recorded = await recordAsyncJob(ctx, ctx.caller, {
       id: jobId,
@@ -79,28 +81,39 @@ export async function submitJob(
       idempotencyKey,
       ...asyncOptions,
     });
-    if (recorded.duplicate) {
-      c.header('x-job-id', recorded.row.id);
+    const { row } = recorded;
+    // Recorded but never queued: the request that recorded it ended in between (a crash, a deploy).
+    // Its retry queues it now, to its first deadline; the queue's own idempotency key keeps two
+    // requests from both queuing it.
+    const stranded =
+      recorded.duplicate &&
+      row.state === 'queued' &&
+      row.deadlineAt !== null &&
+      row.deadlineAt.getTime() > nowMs &&
+      (await queue.state(row.id)) === null;
+    if (recorded.duplicate && !stranded) {
+      c.header('x-job-id', row.id);
       return {
-        id: recorded.row.id,
+        id: row.id,
         endpointId: target.endpointId,
         deadlineMs,
         timeoutSeconds,
         duplicate: true,
         // A retry learns where the first request's job is now, not that it was queued once.
-        state: recorded.row.state,
+        state: row.state,
       };
     }
-    jobId = recorded.row.id;
+    jobId = row.id;
+    if (row.deadlineAt) jobDeadlineMs = row.deadlineAt.getTime();
   }
-  const queued = await createJobQueue(ctx.redis)
+  const queued = await queue
     .enqueue({
       jobId,
       orgId: target.orgId,
       endpointId: target.endpointId,
       kind,
       input,
-      deadlineMs,
+      deadlineMs: jobDeadlineMs,
       nowMs,
       idempotencyKey,
       async: Boolean(asyncOptions),
@@ -131,7 +144,7 @@ export async function submitJob(
   return {
     id: queued.jobId,
     endpointId: target.endpointId,
-    deadlineMs,
+    deadlineMs: jobDeadlineMs,
     timeoutSeconds,
     duplicate: queued.duplicate,
     state: 'queued',
