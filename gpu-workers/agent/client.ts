@@ -19,7 +19,7 @@ export class JobLostError extends Error {
 export class ResultTooLargeError extends Error {
   constructor(detail: string) {
     super(
-      `The result is larger than one response can carry (${detail}). Send less per request, such as fewer inputs to embed.`,
+      `The result is larger than one response can carry (${detail}). Ask for less per request: fewer inputs to embed, fewer tokens, or no log probabilities.`,
     );
     this.name = 'ResultTooLargeError';
   }

@@ -79,7 +79,7 @@ describe('a job the agent runs', () => {
     expect(completions).toEqual([
       {
         error: {
-          message: expect.stringContaining('Send less per request'),
+          message: expect.stringContaining('Ask for less per request'),
           type: 'invalid_request_error',
         },
       },

@@ -69,13 +69,11 @@ export function chatForEngine(input: Omit<ChatCompletionInput, 'webhook' | 'webh
     service_tier: _tier,
     prompt_cache_key: _cacheKey,
     safety_identifier: _safety,
-    stream_options,
     messages,
     ...rest
   } = input;
   return {
     ...rest,
-    ...(stream_options ? { stream_options: { include_usage: stream_options.include_usage } } : {}),
     messages: messages.map(
       ({ refusal: _refusal, annotations: _annotations, audio: _audio, ...kept }) => kept,
     ),

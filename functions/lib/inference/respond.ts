@@ -52,7 +52,11 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
   const target = await resolveTarget(ctx, body.model, request.kind);
   const jobId = newId('job');
   const staged = request.stage ? await request.stage(jobId) : {};
-  const input = { ...body, ...staged, model: target.modelName };
+  // The engine streams as it is told; `include_obfuscation` concerns OpenAI's own service only.
+  const streamOptions = body.stream_options
+    ? { include_usage: body.stream_options.include_usage }
+    : undefined;
+  const input = { ...body, ...staged, model: target.modelName, stream_options: streamOptions };
   const submit = async (asyncOptions?: AsyncOptions) => {
     const job = await submitJob(c, target, request.kind, input, asyncOptions, jobId);
     // A retry joined the first job: what was staged for this one is not needed.

@@ -22,7 +22,9 @@ interface Chunk {
     delta?: {
       content?: string | null;
       role?: string;
+      /** vLLM's reasoning parsers: `reasoning_content`, or `reasoning` in newer releases. */
       reasoning_content?: string | null;
+      reasoning?: string | null;
       tool_calls?: ToolCallDelta[];
     };
     logprobs?: { content?: unknown[] | null } | null;
@@ -161,10 +163,16 @@ async function chat(
     const choice = chunk.choices?.[0];
     if (!choice) continue;
     content += choice.delta?.content ?? '';
-    reasoning += choice.delta?.reasoning_content ?? '';
-    if (choice.delta?.tool_calls) mergeToolCalls(toolCalls, choice.delta.tool_calls);
-    if (choice.logprobs?.content) logprobs = [...(logprobs ?? []), ...choice.logprobs.content];
     finishReason = choice.finish_reason ?? finishReason;
+    // A streaming caller already has these in its chunks; only a one-piece answer is assembled from them.
+    if (!input.stream) {
+      reasoning += choice.delta?.reasoning_content ?? choice.delta?.reasoning ?? '';
+      if (choice.delta?.tool_calls) mergeToolCalls(toolCalls, choice.delta.tool_calls);
+      if (choice.logprobs?.content) {
+        logprobs = logprobs ?? [];
+        logprobs.push(...choice.logprobs.content);
+      }
+    }
     if (
       input.stream &&
       !(await emit({
