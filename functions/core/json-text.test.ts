@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonTextProblem } from './json-text.ts';
+import { jsonTextProblem, storableJson } from './json-text.ts';
 
 describe('jsonTextProblem', () => {
   it('passes ordinary JSON, escapes, paired surrogates and brackets inside strings', () => {
@@ -33,5 +33,17 @@ describe('jsonTextProblem', () => {
     expect(jsonTextProblem(nest(100))).toBeNull();
     expect(jsonTextProblem(nest(101))).toEqual({ message: 'nests deeper than 100 levels', param: null });
     expect(jsonTextProblem(`{"a":"${'['.repeat(500)}"}`)).toBeNull();
+  });
+
+  it('makes what must be kept storable: NUL and lone surrogates become U+FFFD, the rest is untouched', () => {
+    const output = { text: 'a\u0000b', parts: ['\ud800', '😀'], 'k\u0000': 1, n: 2, nothing: null };
+    expect(storableJson(output)).toEqual({
+      text: 'a\ufffdb',
+      parts: ['\ufffd', '😀'],
+      'k\ufffd': 1,
+      n: 2,
+      nothing: null,
+    });
+    expect(jsonTextProblem(JSON.stringify(storableJson(output)))).toBeNull();
   });
 });

@@ -13,6 +13,23 @@ function escapedUnit(text: string, at: number): number {
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const unstorableText = (text: string) => text.includes('\u0000') || LONE_SURROGATE.test(text);
+const storableText = (text: string) =>
+  unstorableText(text)
+    ? text.replaceAll('\u0000', '\ufffd').replace(new RegExp(LONE_SURROGATE.source, 'g'), '\ufffd')
+    : text;
+
+/**
+ * `value` with every NUL and lone surrogate in its strings and keys replaced by U+FFFD, for what must
+ * be kept whatever it holds (a model's output): Postgres refuses both in text and jsonb.
+ */
+export function storableJson(value: unknown): unknown {
+  if (typeof value === 'string') return storableText(value);
+  if (Array.isArray(value)) return value.map(storableJson);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [storableText(key), storableJson(item)]),
+  );
+}
 
 /** The dot path (`messages.0.content`) of the first key or string in `value` no store can keep. */
 function unstorablePath(value: unknown, path: string[] = []): string | null {

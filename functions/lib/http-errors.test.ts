@@ -6,9 +6,11 @@ const failedQuery = (code: string | undefined) =>
   new DrizzleQueryError('insert into "jobs" …', [], Object.assign(new Error('refused'), { code }));
 
 describe('toServiceError: a failed query', () => {
-  it('is the caller’s 400 when Postgres could not store a value it sent (class 22)', () => {
-    for (const code of ['22P05', '22021', '22P02', '22003'])
+  it('is the caller’s 400 when Postgres could not store text it sent, and ours for other data errors', () => {
+    for (const code of ['22P05', '22021'])
       expect(toServiceError(failedQuery(code)).code, code).toBe('invalid_request');
+    for (const code of ['22003', '22012', '22P02'])
+      expect(toServiceError(failedQuery(code)).code, code).toBe('internal');
   });
 
   it('is a conflict on a unique violation, an outage without SQLSTATE, and ours otherwise', () => {

@@ -66,13 +66,16 @@ const HTTP_EXCEPTION_CODES: Partial<Record<number, ErrorCode>> = {
   415: 'unsupported_media_type',
 };
 
+/** untranslatable_character, character_not_in_repertoire. */
+const UNSTORABLE_TEXT_SQLSTATE = new Set(['22P05', '22021']);
+
 const sqlStateOf = (cause: unknown) =>
   cause && typeof cause === 'object' && 'code' in cause && typeof cause.code === 'string' ? cause.code : null;
 
 /**
  * Turns anything thrown into a ServiceError. A failed database query whose cause is not a SQL error (no
  * SQLSTATE), or is a connection-class one, is an outage: 503 naming the database. A unique violation
- * is two requests racing for the same thing: 409; a data exception is a value the caller sent: 400.
+ * is two requests racing for the same thing: 409; text Postgres cannot hold is the caller's: 400.
  */
 export function toServiceError(error: unknown): ServiceError {
   if (error instanceof ServiceError) return error;
@@ -85,15 +88,13 @@ export function toServiceError(error: unknown): ServiceError {
     if (!sqlState || !/^[0-9A-Z]{5}$/.test(sqlState) || UNAVAILABLE_SQLSTATE.test(sqlState)) {
       return new DependencyUnavailableError('db', { cause: error });
     }
-    // Data exceptions (class 22): a value no column can hold, such as a NUL character in a text field or
-    // a number out of range. Only what the caller sent can carry one this far.
-    if (sqlState.startsWith('22')) {
-      return new InvalidRequestError(
-        'The request holds a value that cannot be stored (a NUL character, an unpaired surrogate or a number out of range).',
-        {
-          cause: error,
-        },
-      );
+    // Text Postgres cannot hold (a NUL character, an invalid byte sequence) in a value the caller sent
+    // on a path the body check does not cover, such as a multipart field. Other data exceptions (a
+    // number out of range, a bad cast) may be this code's own fault and stay 500s.
+    if (UNSTORABLE_TEXT_SQLSTATE.has(sqlState)) {
+      return new InvalidRequestError('The request holds text that cannot be stored (a NUL character).', {
+        cause: error,
+      });
     }
     if (sqlState === '23505') {
       return new ServiceError('conflict', 'This conflicts with a change made at the same time. Retry.', {

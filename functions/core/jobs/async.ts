@@ -5,6 +5,7 @@ import type { Transaction } from '../../lib/db.ts';
 import type { Caller } from '../actor.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { isId } from '../ids.ts';
+import { storableJson } from '../json-text.ts';
 import { authorizeInference } from '../orgs/authorize.ts';
 import { requestFingerprint } from './fingerprint.ts';
 import type { JobKind, JobState, WebhookEvent } from './states.ts';
@@ -106,8 +107,9 @@ export async function recordOutcome(tx: Transaction, jobId: string, outcome: Job
     .update(jobs)
     .set({
       state: outcome.state,
-      output: (outcome.output ?? null) as object | null,
-      error: (outcome.error ?? null) as object | null,
+      // What the model produced is kept whatever it holds (the body check guards what callers send).
+      output: storableJson(outcome.output ?? null) as object | null,
+      error: storableJson(outcome.error ?? null) as object | null,
       gpuSeconds: outcome.gpuSeconds,
       costMicroUsd: outcome.costMicroUsd,
       startedAt: row.startedAt ?? outcome.startedAt ?? null,
