@@ -68,7 +68,10 @@ async function decide(ctx: ServiceContext, orgId: string) {
  * the card networks' retry rules and mails the owners each time. They turn it back on with a new card.
  */
 export async function turnOff(db: Database | Transaction, orgId: string) {
-  await db.update(billingAccounts).set({ autoRefillEnabled: false }).where(eq(billingAccounts.orgId, orgId));
+  await db
+    .update(billingAccounts)
+    .set({ autoRefillEnabled: false, updatedAt: sql`now()` })
+    .where(eq(billingAccounts.orgId, orgId));
 }
 
 /**

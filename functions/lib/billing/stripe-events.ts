@@ -299,10 +299,7 @@ async function disputeOpened(tx: Transaction, dispute: Stripe.Dispute): Promise<
     .set({ disputedMicroUsd: payment.disputedMicroUsd + amount, state: 'disputed' })
     .where(eq(payments.id, payment.id));
   // A disputed card is not charged again automatically.
-  await tx
-    .update(billingAccounts)
-    .set({ autoRefillEnabled: false })
-    .where(eq(billingAccounts.orgId, payment.orgId));
+  await turnOff(tx, payment.orgId);
   return { outcome: 'applied', detail: 'disputed', orgId: payment.orgId, balanceMicroUsd: balance };
 }
 

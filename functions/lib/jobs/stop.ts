@@ -14,6 +14,13 @@ export async function stopJob(
 ): Promise<boolean> {
   const now = ctx.clock.now();
   const { done, book } = await createJobQueue(ctx.redis).stop(job.id, job.endpointId, state, now.getTime());
-  if (done) await addKeySpend(ctx.db, book, now);
+  // The stop is the answer: a database slow or down now must not turn the caller's final 408, 504 or
+  // cancellation into a retryable 503 (which would run the job again).
+  if (done)
+    ctx.defer(
+      addKeySpend(ctx.db, book, now).catch((error: unknown) =>
+        ctx.logger.error('spend of a stopped job not counted', { jobId: job.id, cause: String(error) }),
+      ),
+    );
   return done;
 }
