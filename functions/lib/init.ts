@@ -149,3 +149,21 @@ export function withServices(services: ServiceContext, replaced: Partial<Service
     { ...Object.getOwnPropertyDescriptors(services), ...Object.getOwnPropertyDescriptors(replaced) },
   ) as ServiceContext;
 }
+
+/**
+ * Services for work that outlives the request's handler (an SSE stream): the request's database
+ * connection is closed when the handler returns, so the stream gets its own, made only if used and
+ * closed by `close()` when the stream ends.
+ */
+export function servicesForStream(services: ServiceContext) {
+  const database = lazy(() => createDatabase(services.config.DATABASE_URL));
+  const ctx = Object.defineProperty(withServices(services, {}), 'db', { get: () => database.get().db });
+  const close = async () => {
+    if (database.made())
+      await database
+        .get()
+        .close()
+        .catch(() => {});
+  };
+  return { ctx, close };
+}

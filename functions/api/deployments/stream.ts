@@ -6,9 +6,8 @@ import { followedDeployment } from '../../core/deployments/observe.ts';
 import { deploymentRuntime } from '../../core/deployments/runtime.ts';
 import { authorize } from '../../core/orgs/authorize.ts';
 import { replicaEventsAfter } from '../../core/replicas/events.ts';
-import { createDatabase } from '../../lib/db.ts';
 import { errorBody, toServiceError } from '../../lib/http-errors.ts';
-import { withServices } from '../../lib/init.ts';
+import { servicesForStream, withServices } from '../../lib/init.ts';
 import { readWorkerLogs } from '../../lib/logs.ts';
 import { createRouter } from '../../lib/openapi.ts';
 import { authErrors, bearerSecurity } from '../schemas.ts';
@@ -74,9 +73,7 @@ export const deploymentStream = createRouter().openapi(
     let logsAfter = query.logs_after;
     const until = services.clock.now().getTime() + query.timeout_seconds * 1000;
     const response = streamSSE(c, async (stream) => {
-      // The request's connection closes when the handler returns; the stream keeps its own.
-      const database = createDatabase(services.config.DATABASE_URL);
-      const ctx = withServices(services, { db: database.db });
+      const { ctx, close } = servicesForStream(services);
       let lastRuntime = '';
       let checkedAt = services.clock.now().getTime();
       try {
@@ -106,7 +103,7 @@ export const deploymentStream = createRouter().openapi(
           await stream.sleep(POLL_MS);
         }
       } finally {
-        await database.close().catch(() => {});
+        await close();
       }
     });
     return response;

@@ -9,6 +9,7 @@ import { jobInputKey } from '../../core/payloads/store.ts';
 import { recentStartFailure } from '../../core/replicas/events.ts';
 import { checkWebhookTarget } from '../../core/webhooks/target.ts';
 import { errorBody, statusOf, toServiceError } from '../http-errors.ts';
+import { servicesForStream } from '../init.ts';
 import { awaitJob } from './relay.ts';
 import { type AsyncOptions, jobCost, type SubmittedJob, submitJob } from './submit.ts';
 
@@ -84,11 +85,11 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
   // the retry finds it running or done instead of cancelled.
   const retried = c.req.header('idempotency-key') !== undefined;
   const signal = retried ? new AbortController().signal : c.req.raw.signal;
-  const wait: typeof awaitJob = (...args) =>
-    awaitJob(...args).catch(async (error: unknown) => {
+  const wait: typeof awaitJob = (services, ...rest) =>
+    awaitJob(services, ...rest).catch(async (error: unknown) => {
       if (error instanceof QueueTimeoutError) {
         // Waiting was in vain because no replica could start: say so, and when to retry.
-        const failure = await recentStartFailure(ctx, target.endpointId, START_FAILURE_WINDOW_MS).catch(
+        const failure = await recentStartFailure(services, target.endpointId, START_FAILURE_WINDOW_MS).catch(
           () => null,
         );
         if (failure) throw new NoCapacityError(failure);
@@ -106,13 +107,15 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
   }
 
   return streamSSE(c, async (stream) => {
+    // The stream outlives the handler, and the request's database connection with it.
+    const own = servicesForStream(ctx);
     const aborted = new AbortController();
     stream.onAbort(() => aborted.abort());
     signal.addEventListener('abort', () => aborted.abort());
     let relayed = 0;
     try {
       const { result, gpuMs } = await wait(
-        ctx,
+        own.ctx,
         job,
         {
           onChunk: async (chunk) => {
@@ -157,6 +160,8 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
         jobId: job.id,
       });
       await stream.writeSSE({ data: JSON.stringify(errorBody(error.code, error.message, error.param)) });
+    } finally {
+      await own.close();
     }
   });
 }

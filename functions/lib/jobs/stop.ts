@@ -14,13 +14,12 @@ export async function stopJob(
 ): Promise<boolean> {
   const now = ctx.clock.now();
   const { done, book } = await createJobQueue(ctx.redis).stop(job.id, job.endpointId, state, now.getTime());
-  // The stop is the answer: a database slow or down now must not turn the caller's final 408, 504 or
-  // cancellation into a retryable 503 (which would run the job again).
+  // The stop is the answer: a database down now must not turn the caller's final 408, 504 or
+  // cancellation into a retryable 503 (which would run the job again). Awaited, not deferred: a stream
+  // that stops its job has no request left to wait for deferred work.
   if (done)
-    ctx.defer(
-      addKeySpend(ctx.db, book, now).catch((error: unknown) =>
-        ctx.logger.error('spend of a stopped job not counted', { jobId: job.id, cause: String(error) }),
-      ),
+    await addKeySpend(ctx.db, book, now).catch((error: unknown) =>
+      ctx.logger.error('spend of a stopped job not counted', { jobId: job.id, cause: String(error) }),
     );
   return done;
 }
