@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeWav } from '../../gpu-workers/engines/dev/encode.ts';
 import { testDatabase } from '../../tests/harness/db.ts';
 import { call, signUp } from '../../tests/harness/edge.ts';
+import { payloadsBucket } from '../../tests/harness/payloads.ts';
 import { addFunds } from '../../tests/harness/stripe.ts';
 import {
   createReplica,
@@ -143,6 +144,19 @@ describe('audio transcription: multipart upload, stored in R2, fetched by the wo
 
     const metrics = await call('GET', `/api/deployments/${idle.id}/metrics`, { token });
     expect(metrics.body.queue).toEqual({ queued: 0, running: 0 });
+  });
+
+  it('keeps no upload of a request refused after it was stored (a bad header)', async () => {
+    const bucket = (await payloadsBucket()) as {
+      list(options: { prefix: string }): Promise<{ objects: unknown[] }>;
+    };
+    const stored = async () => (await bucket.list({ prefix: 'jobs/' })).objects.length;
+    const before = await stored();
+    const refused = await idle.client.audio.transcriptions
+      .create({ file: await wavFile(1), model: 'whisper-1' }, { headers: { 'Cancel-After': 'soon' } })
+      .catch((error: unknown) => error);
+    expect((refused as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('cancel-after');
+    expect(await stored()).toBe(before);
   });
 
   it('refuses a transcription sent to a model that does not transcribe', async () => {

@@ -59,9 +59,18 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
     : undefined;
   const input = { ...body, ...staged, model: target.modelName, stream_options: streamOptions };
   const submit = async (asyncOptions?: AsyncOptions) => {
-    const job = await submitJob(c, target, request.kind, input, asyncOptions, jobId);
+    const dropStaged = () => {
+      if (request.stage) ctx.defer(ctx.payloads.delete(jobInputKey(jobId)));
+    };
+    const job = await submitJob(c, target, request.kind, input, asyncOptions, jobId).catch(
+      (error: unknown) => {
+        // Refused (a bad header, a reused key) or not queued: nothing will read the staged upload.
+        dropStaged();
+        throw error;
+      },
+    );
     // A retry joined the first job: what was staged for this one is not needed.
-    if (request.stage && job.id !== jobId) ctx.defer(ctx.payloads.delete(jobInputKey(jobId)));
+    if (job.id !== jobId) dropStaged();
     return job;
   };
   if (request.webhook !== undefined || /\brespond-async\b/i.test(c.req.header('prefer') ?? '')) {
