@@ -236,12 +236,10 @@ async function chargeRefunded(tx: Transaction, charge: Stripe.Charge): Promise<E
     if (charge.metadata?.payment_id) throw new EventNotReadyError(`no payment for charge ${charge.id} yet`);
     // A customer of ours, but the charge may have been made by hand (the Dashboard): its PaymentIntent
     // tells whether it is one of ours whose link has not arrived yet, or never will be.
-    if (owner)
-      throw new UnmatchedChargeError(
-        intentId(charge.payment_intent),
-        `no payment for charge ${charge.id}`,
-        'retry',
-      );
+    // Every charge the platform makes has a PaymentIntent: one without is not ours.
+    const intent = intentId(charge.payment_intent);
+    if (owner && intent)
+      throw new UnmatchedChargeError(intent, `no payment for charge ${charge.id}`, 'retry');
     return ignored('not a charge of this platform');
   }
   // `amount_refunded` is cumulative: only what this platform has not yet taken back moves, so partial
