@@ -18,6 +18,8 @@ export function assertPortFree(port: number, name: string, variable: string): Pr
   });
 }
 
+const handedOut = new Set<number>();
+
 /**
  * A port nobody listens on now (tests, the bench). Drawn below Linux's ephemeral range (32768+): a
  * port from that range can be taken as the local end of any outgoing connection between this probe
@@ -26,7 +28,13 @@ export function assertPortFree(port: number, name: string, variable: string): Pr
 export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
-    if (await listens(port)) return port;
+    // A port handed out is not listened on until its caller starts: never hand it out twice meanwhile
+    // (the local cloud draws eight at once, and two draws of one port failed its start).
+    if (handedOut.has(port)) continue;
+    if (await listens(port)) {
+      handedOut.add(port);
+      return port;
+    }
   }
   throw new Error('no free port found between 20000 and 32000');
 }
