@@ -119,6 +119,11 @@ describe('the dashboard, end to end', () => {
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
     await capture('dashboard-empty');
+    // An org remembered from before (left, deleted, another person's) does not lock the dashboard.
+    await page.evaluate(() => localStorage.setItem('aicloud.org', 'org_1ChYZZZZZZZZZZZZZZZZZZ'));
+    await page.reload();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    expect(await page.evaluate(() => localStorage.getItem('aicloud.org'))).toBeNull();
 
     // Add funds: Stripe Checkout (the local one), paid with a test card; credited by the webhook.
     await page.getByRole('link', { name: 'Billing' }).first().click();

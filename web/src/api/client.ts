@@ -21,6 +21,18 @@ export class ApiError extends Error {
 const ORG_KEY = 'aicloud.org';
 export const currentOrg = () => localStorage.getItem(ORG_KEY);
 export const chooseOrg = (orgId: string) => localStorage.setItem(ORG_KEY, orgId);
+/** Back to the personal org: on sign-out, and when the chosen one is gone (left, removed, deleted). */
+export const forgetOrg = () => localStorage.removeItem(ORG_KEY);
+
+/** The API refused the chosen org: this user is no longer in it, or it was deleted. */
+async function refusesOrg(response: Response): Promise<boolean> {
+  if (response.status !== 404) return false;
+  const body = (await response
+    .clone()
+    .json()
+    .catch(() => null)) as { error?: { param?: string } } | null;
+  return body?.error?.param === 'x-org-id';
+}
 
 let refreshing: Promise<boolean> | null = null;
 /** One refresh for every request that found the 15-minute access token expired at once. */
@@ -42,10 +54,17 @@ function refreshSession(): Promise<boolean> {
 async function sessionFetch(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   const org = currentOrg();
-  if (org && !headers.has('x-org-id')) headers.set('x-org-id', org);
+  const chosen = org !== null && !headers.has('x-org-id');
+  if (chosen) headers.set('x-org-id', org);
   // hc sends JSON bodies as strings, so the request can be sent again as it was.
   const send = () => fetch(input, { ...init, headers, credentials: 'same-origin' });
-  const response = await send();
+  let response = await send();
+  // A remembered org the user is no longer in would refuse every page, even after logging in again.
+  if (chosen && (await refusesOrg(response))) {
+    forgetOrg();
+    headers.delete('x-org-id');
+    response = await send();
+  }
   const url = input instanceof Request ? input.url : String(input);
   if (response.status !== 401 || url.includes('/api/auth/')) return response;
   return (await refreshSession()) ? send() : response;

@@ -2,7 +2,7 @@ import * as DropdownMenu from '@radix-ui/react-dropdown-menu';
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { Navigate, NavLink, Outlet, useLocation, useNavigate } from 'react-router';
-import { api } from '../api/client.ts';
+import { api, forgetOrg } from '../api/client.ts';
 import { usd } from '../lib/format.ts';
 import { useBalance } from '../lib/queries.ts';
 import { useMe, useOrgs, useSwitchOrg } from '../lib/session.ts';
@@ -103,6 +103,8 @@ export function Layout() {
     return <Navigate to={`/login?next=${encodeURIComponent(location.pathname + location.search)}`} replace />;
   const signOut = async () => {
     await api.auth.logout.$post({ json: {} });
+    // The next person to sign in on this browser starts in their own org.
+    forgetOrg();
     client.clear();
     navigate('/login');
   };
