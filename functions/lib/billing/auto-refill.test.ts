@@ -6,6 +6,7 @@ import { insertEndpoint, insertMeteredReplica, testDatabase } from '../../../tes
 import { call, outbox, type SignedInUser, signUp } from '../../../tests/harness/edge.ts';
 import { addFunds, relayEvents, stripeRequests } from '../../../tests/harness/stripe.ts';
 import { orgAccount, PLATFORM_ACCOUNTS, postTransaction } from '../../core/billing/ledger.ts';
+import { newId } from '../../core/ids.ts';
 import { refillDueOrgs } from './auto-refill.ts';
 import { meterReplicas } from './meter.ts';
 
@@ -147,6 +148,30 @@ describe('auto-refill', () => {
     await ran(declining, 5);
     await meter();
     expect(await refillsOf(declining)).toHaveLength(1);
+  });
+
+  it('charges at once when turned back on after a decline, not an hour after it', async () => {
+    const user = await signUp('auto-refill-again');
+    const org: Org = { user, orgId: (await call('GET', '/api/auth/me', { token: user.token })).body.org_id };
+    await addFunds(user.token, 25, { card: '4000000000000341' });
+    await database.db.insert(payments).values({
+      id: newId('payment'),
+      orgId: org.orgId,
+      kind: 'auto_refill',
+      amountMicroUsd: 50_000_000,
+      state: 'failed',
+      failureMessage: 'Your card was declined.',
+      createdAt: new Date(Date.now() - 5 * MINUTE),
+    });
+    // Turned back on (with a new card, say): the charge is tried now. This card declines again, so
+    // auto-refill is off again, and the answer says so.
+    const again = await call('PUT', '/api/billing/settings', {
+      token: user.token,
+      body: { auto_refill: { enabled: true, threshold_cents: 5000, amount_cents: 5000 } },
+    });
+    expect(again.status).toBe(200);
+    expect(await refillsOf(org)).toHaveLength(2);
+    expect(again.body.auto_refill.enabled).toBe(false);
   });
 
   it('charges at once when turned on under the threshold, and the minute sweep refills an idle org', async () => {

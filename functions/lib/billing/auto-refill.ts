@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, lt, ne, sql } from 'drizzle-orm';
 import { billingAccounts, orgBalances, payments } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { AUTO_REFILL_INTERVAL_MS, microUsdToCents } from '../../core/billing/amounts.ts';
@@ -36,6 +36,8 @@ async function decide(ctx: ServiceContext, orgId: string) {
         and(
           eq(payments.orgId, orgId),
           eq(payments.kind, 'auto_refill'),
+          // A declined charge turned auto-refill off; turned back on (a new card), it charges at once.
+          ne(payments.state, 'failed'),
           gt(payments.createdAt, new Date(nowMs - AUTO_REFILL_INTERVAL_MS)),
         ),
       )

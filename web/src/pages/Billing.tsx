@@ -124,7 +124,8 @@ function AutoRefill() {
           ? `Saved card: ${cards[0]?.brand} •••• ${cards[0]?.last4}`
           : 'No saved card yet: add funds once to save one.'}
       </p>
-      <form onSubmit={submit} className="grid gap-3 sm:grid-cols-3">
+      {/* Keyed by what is stored: a save the card declined (or a decline since) shows the switch off. */}
+      <form key={JSON.stringify(refill)} onSubmit={submit} className="grid gap-3 sm:grid-cols-3">
         <div className="flex items-center gap-2 text-sm sm:col-span-3">
           <Switch.Root
             id="auto-refill-enabled"
@@ -141,7 +142,7 @@ function AutoRefill() {
           name="threshold"
           type="number"
           min={0}
-          step={1}
+          step={0.01}
           defaultValue={refill.threshold_cents / 100}
           error={fieldError(save.error, 'auto_refill.threshold_cents')}
         />
@@ -150,7 +151,7 @@ function AutoRefill() {
           name="amount"
           type="number"
           min={10}
-          step={1}
+          step={0.01}
           defaultValue={refill.amount_cents / 100}
           error={fieldError(save.error, 'auto_refill.amount_cents')}
         />
@@ -160,17 +161,25 @@ function AutoRefill() {
           </Button>
         </div>
       </form>
-      <p className="mt-2 text-xs text-slate-500">At most one automatic charge per hour.</p>
+      <p className="mt-2 text-xs text-slate-500">
+        At most one automatic charge per hour. A declined charge turns auto-refill off until you turn it back
+        on.
+      </p>
       <ErrorNote
         error={
           formError(save.error, ['auto_refill.threshold_cents', 'auto_refill.amount_cents']) ?? portal.error
         }
       />
-      {save.isSuccess && (
-        <p role="status" className="mt-2 text-sm text-emerald-700 dark:text-emerald-400">
-          Saved.
-        </p>
-      )}
+      {save.isSuccess &&
+        (save.variables.enabled && !save.data.auto_refill.enabled ? (
+          <p role="alert" className="mt-2 text-sm text-red-700 dark:text-red-400">
+            Saved, but the card was declined, so auto-refill is off. Update the card, then turn it on again.
+          </p>
+        ) : (
+          <p role="status" className="mt-2 text-sm text-emerald-700 dark:text-emerald-400">
+            Saved.
+          </p>
+        ))}
     </Card>
   );
 }
