@@ -24,5 +24,9 @@ export const replicaEvents = pgTable(
     detail: text('detail'),
     createdAt: createdAt(),
   },
-  (t) => [index('replica_events_endpoint_idx').on(t.endpointId, t.id)],
+  (t) => [
+    index('replica_events_endpoint_idx').on(t.endpointId, t.id),
+    // How long a replica has been releasing (the orchestrator's retry of cut-short releases).
+    index('replica_events_replica_idx').on(t.replicaId, t.state),
+  ],
 );

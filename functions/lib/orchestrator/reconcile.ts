@@ -1,5 +1,12 @@
-import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
-import { endpoints, gpuTypes, models, orgBalances, replicas } from '../../../db/schema/index.ts';
+import { and, eq, gt, inArray, isNull, notExists, or, sql } from 'drizzle-orm';
+import {
+  endpoints,
+  gpuTypes,
+  models,
+  orgBalances,
+  replicaEvents,
+  replicas,
+} from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { randomToken, sha256Hex } from '../../core/auth/secrets.ts';
 import { capReached, endpointSubject } from '../../core/billing/caps.ts';
@@ -289,18 +296,30 @@ export async function reconcileAll(ctx: ServiceContext) {
   return plans;
 }
 
-/** Replicas left `release_failed`, or `releasing` for over two minutes (a reconcile cut short). */
+/**
+ * Replicas left `release_failed`, or `releasing` for over two minutes (a reconcile cut short). How long
+ * a replica has been releasing is read from its `releasing` event: the row's `updated_at` moves with
+ * every metering and heartbeat, and a replica metered each minute would never look stuck (billed on).
+ */
 async function retryReleases(ctx: ServiceContext) {
+  const cutoff = new Date(ctx.clock.now().getTime() - 120_000);
+  const recentlyMarked = ctx.db
+    .select({ id: replicaEvents.id })
+    .from(replicaEvents)
+    .where(
+      and(
+        eq(replicaEvents.replicaId, replicas.id),
+        eq(replicaEvents.state, 'releasing'),
+        gt(replicaEvents.createdAt, cutoff),
+      ),
+    );
   const stuck = await ctx.db
     .select()
     .from(replicas)
     .where(
       or(
         eq(replicas.state, 'release_failed'),
-        and(
-          eq(replicas.state, 'releasing'),
-          lt(replicas.updatedAt, new Date(ctx.clock.now().getTime() - 120_000)),
-        ),
+        and(eq(replicas.state, 'releasing'), notExists(recentlyMarked)),
       ),
     )
     .limit(100);

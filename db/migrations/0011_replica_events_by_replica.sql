@@ -1,0 +1,1 @@
+CREATE INDEX "replica_events_replica_idx" ON "replica_events" USING btree ("replica_id","state");
