@@ -40,6 +40,9 @@ export function useDeploymentStream(id: string, ready: boolean, setLive: (live: 
   }, [client, id, ready, setLive]);
 }
 
+/** The stream refused or ended this caller (key or session revoked, member removed, deployment gone). */
+class NotFollowing extends Error {}
+
 async function follow(
   client: QueryClient,
   id: string,
@@ -53,7 +56,12 @@ async function follow(
         setLive(true);
         retryMs = 1_000;
       });
-    } catch {
+    } catch (error) {
+      // Following is over for good: reconnecting would only be refused again. The page's own reads say why.
+      if (error instanceof NotFollowing) {
+        setLive(false);
+        return;
+      }
       // A network error, or an answer that is not a stream: wait, then resume from the cache.
     }
     setLive(false);
@@ -71,6 +79,7 @@ async function readStream(client: QueryClient, id: string, signal: AbortSignal, 
     { param: { id }, query: { logs_after: logs?.data.at(-1)?.id ?? '0-0' } },
     { init: { signal }, headers: lastEvent ? { 'last-event-id': lastEvent } : {} },
   );
+  if ([401, 403, 404].includes(response.status)) throw new NotFollowing();
   if (!response.ok || !response.body) throw new Error(`status stream answered ${response.status}`);
   const frames = response.body
     .pipeThrough(new TextDecoderStream())
@@ -79,6 +88,7 @@ async function readStream(client: QueryClient, id: string, signal: AbortSignal, 
   for (;;) {
     const { done, value: frame } = await frames.read();
     if (done) return;
+    if (frame.event === 'error') throw new NotFollowing();
     onFrame();
     const data: unknown = JSON.parse(frame.data);
     if (frame.event === 'runtime') {

@@ -225,7 +225,14 @@ export default function ApiKeys() {
                 <Button variant="secondary" onClick={() => setCapping(key)}>
                   Caps
                 </Button>
-                <Button variant="secondary" onClick={() => regenerate.mutate(key.id)}>
+                <Button
+                  variant="secondary"
+                  onClick={() =>
+                    window.confirm(
+                      `Regenerate ${key.name}? Its current secret stops working at once; clients need the new one.`,
+                    ) && regenerate.mutate(key.id)
+                  }
+                >
                   Regenerate
                 </Button>
                 <Button

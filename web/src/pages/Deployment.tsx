@@ -97,7 +97,15 @@ function Connection({ deploymentId, model }: { deploymentId: string; model: stri
           ) : (
             <span className="text-slate-500">Hidden (shown only when created).</span>
           )}
-          <Button variant="secondary" onClick={() => regenerate.mutate()} disabled={regenerate.isPending}>
+          <Button
+            variant="secondary"
+            onClick={() =>
+              window.confirm(
+                'Regenerate the deployment key? The current key stops working at once; clients need the new one.',
+              ) && regenerate.mutate()
+            }
+            disabled={regenerate.isPending}
+          >
             Regenerate
           </Button>
         </dd>
