@@ -70,6 +70,14 @@ export async function createDeployment({
   const { caller } = authorize(ctx.caller, 'endpoint.manage');
   assertVerified(caller.actor);
   const parsed = createDeploymentInput.parse(input);
+  // ECS runs the platform's task definitions, one per engine, and a task cannot swap its image: a
+  // custom image there would start the stock image instead, fail and restart forever.
+  if (parsed.image && ctx.config.COMPUTE_PROVIDER === 'ecs') {
+    throw new InvalidRequestError(
+      'Custom images are not available on this platform yet: deploy a model from the catalog.',
+      { param: 'image' },
+    );
+  }
   return ctx.db.transaction(async (tx) => {
     const catalog = parsed.model ? await catalogModel(tx, parsed.model) : null;
     const gpuCount = parsed.gpu_count ?? catalog?.model.gpuCount ?? 1;

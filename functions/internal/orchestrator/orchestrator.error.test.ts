@@ -201,6 +201,17 @@ describe('GPU fallback on ECS', () => {
     expect(latest.body.data[0]).toMatchObject({ state: 'failed', detail: 'no capacity for a10g, l4' });
   });
 
+  it('refuses a custom image where ECS would run the stock image instead', async () => {
+    const key = (await call('POST', '/api/auth/api-keys', { token, body: { name: 'ecs' } })).body.key;
+    const refused = await fetch(`${ecsEdge.url}/api/deployments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ image: 'ghcr.io/acme/model-server:1.2', gpu_types: ['a10g'] }),
+    });
+    expect(refused.status).toBe(400);
+    expect((await refused.json()).error).toMatchObject({ code: 'invalid_request', param: 'image' });
+  });
+
   it('stops tasks the database does not know (orphans) on the minute reconcile', async () => {
     ecs.state.capacity.set('g5', 1);
     // A task started for a replica whose record was lost (or never written).
