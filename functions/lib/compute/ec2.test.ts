@@ -54,7 +54,7 @@ describe('EC2 compute provider, through the real AWS SDK', () => {
       'LaunchTemplate.LaunchTemplateName': 'aicloud-p5',
       MinCount: '1',
       MaxCount: '1',
-      ClientToken: 'rep_1',
+      ClientToken: `rep_1:${spec().gpuType}`,
       InstanceInitiatedShutdownBehavior: 'terminate',
       'MetadataOptions.HttpTokens': 'required',
       'MetadataOptions.HttpPutResponseHopLimit': '1',

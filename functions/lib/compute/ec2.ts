@@ -85,7 +85,7 @@ function toReplica(instance: Instance): ProviderReplica | null {
 
 /**
  * The `ec2` provider: one GPU instance per replica from the GPU family's launch template, for families
- * without an ECS capacity provider. Idempotent per replica (`ClientToken`), IMDSv2 required with a hop
+ * without an ECS capacity provider. Idempotent per replica and GPU type (`ClientToken`), IMDSv2 required with a hop
  * limit of 1, tagged for reconciliation.
  */
 export class Ec2ComputeProvider implements ComputeProvider {
@@ -109,7 +109,9 @@ export class Ec2ComputeProvider implements ComputeProvider {
           LaunchTemplate: { LaunchTemplateName: template },
           MinCount: 1,
           MaxCount: 1,
-          ClientToken: spec.replicaId,
+          // Per replica and GPU type, as on ECS: a fallback type is another request, not a retry of the
+          // first with other parameters (which EC2 answers with IdempotentParameterMismatch).
+          ClientToken: `${spec.replicaId}:${spec.gpuType}`,
           UserData: base64Utf8(workerUserData(spec, image)),
           InstanceInitiatedShutdownBehavior: 'terminate',
           MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1, HttpEndpoint: 'enabled' },

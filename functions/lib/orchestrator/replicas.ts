@@ -75,12 +75,22 @@ async function recordStart(
   gpuType: string,
   providerRef: string,
 ) {
-  const [gpu] = await ctx.db.select({ id: gpuTypes.id }).from(gpuTypes).where(eq(gpuTypes.slug, gpuType));
+  const [gpu] = await ctx.db
+    .select({ id: gpuTypes.id, price: gpuTypes.securePricePerHourMicroUsd })
+    .from(gpuTypes)
+    .where(eq(gpuTypes.slug, gpuType));
+  // A custom image is billed at the price of the GPU it got: a fallback type at its own, not the
+  // first choice's. A catalog model has one price whatever it runs on.
+  const fallbackPrice =
+    endpoint.modelId === null && gpu?.price != null
+      ? { pricePerHourMicroUsd: gpu.price * endpoint.gpuCount }
+      : {};
   const [recorded] = await ctx.db
     .update(replicas)
     .set({
       providerRef,
       gpuTypeId: gpu?.id ?? row.gpuTypeId,
+      ...fallbackPrice,
       state: sql`case when ${replicas.state} = 'requested' then 'provisioning'::replica_state else ${replicas.state} end`,
     })
     .where(eq(replicas.id, row.id))
