@@ -142,6 +142,16 @@ describe('chat completions: bad input', () => {
       .catch((thrown: unknown) => thrown);
     expect(unknown).toBeInstanceOf(OpenAI.NotFoundError);
     expect((unknown as InstanceType<typeof OpenAI.APIError>).param).toBe('model');
+    // Two deployments of one catalog model: its slug names neither for sure.
+    await deploy();
+    const ambiguous = await sdk(account)
+      .chat.completions.create({
+        model: 'llama-3.1-8b-instruct',
+        messages: [{ role: 'user', content: 'hi' }],
+      })
+      .catch((thrown: unknown) => thrown);
+    expect(ambiguous).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((ambiguous as Error).message).toContain('use the deployment');
 
     // A deployment key only ever reaches its own endpoint, whatever `model` says.
     const sent = await sdk(first.key)

@@ -14,7 +14,7 @@ chat.openapi(
     tags: ['OpenAI-compatible'],
     summary: 'Chat completions (streaming with SSE, or one JSON body)',
     description:
-      'OpenAI-compatible. `model` is a deployment id or name (any value with a deployment key). Headers: `Cancel-After: <s>` sets the deadline, `Idempotency-Key` makes retries safe. Responses carry `x-job-id`, `x-gpu-seconds` and `x-cost-usd`.',
+      'OpenAI-compatible. `model` is a deployment id or name (any value with a deployment key). Headers: `Cancel-After: <s>` sets the deadline, `Idempotency-Key` makes retries safe. Responses carry `x-job-id`; one-piece answers also `x-gpu-seconds` and `x-cost-usd` (a stream gives them in its usage chunk).',
     security: [{ bearer: [] }],
     request: jsonRequest(chatCompletionInput.openapi('ChatCompletionRequest')),
     responses: {

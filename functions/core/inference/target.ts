@@ -135,7 +135,14 @@ export async function resolveTarget(
       day: periods.day,
       month: periods.month,
     });
-  if (rows.length !== 1 || !rows[0]) throw notFound(model);
+  // A name two deployments answer to (two copies of one catalog model) names neither for sure.
+  if (rows.length > 1) {
+    throw new InvalidRequestError(
+      `The model '${model}' names more than one of your deployments: use the deployment's id (ep_…) or its own name.`,
+      { param: 'model' },
+    );
+  }
+  if (!rows[0]) throw notFound(model);
   const { endpoint, model: catalog, gpu, balance, key, spend } = rows[0];
   if (endpoint.state === 'stopped') {
     throw new ConflictError(`The deployment '${endpoint.name}' is stopped. Start it to send requests.`);

@@ -8,7 +8,16 @@ import { verifiedQStashBody } from '../../lib/qstash.ts';
 
 /** An instance id, a task ARN or a local process reference: short, printable, no spaces. */
 const PROVIDER_REF = /^[\w:/.-]{1,256}$/;
-const reason = z.string().max(500).nullable().default(null);
+/**
+ * Why it ended, as the provider said it (an ECS stoppedReason can run long with URLs in it): kept to
+ * its first 500 characters rather than refused, or the report would be lost to a 400.
+ */
+const reason = z
+  .string()
+  .max(100_000)
+  .transform((text) => text.slice(0, 500))
+  .nullable()
+  .default(null);
 
 const ReconcileRequest = z.union([
   z

@@ -50,7 +50,7 @@ describe('orchestrator faults', () => {
     for (const body of [
       { endpoint_id: 'not-an-id' },
       { replica_ended: { replica_id: 'job_1ChXsdT9sfmEDvyJWKBzqp' } },
-      { replica_ended: { replica_id: 'rep_1ChXsb6vYAv6WmWGwndLh1', reason: 'x'.repeat(501) } },
+      { replica_ended: { replica_id: 'rep_1ChXsb6vYAv6WmWGwndLh1', reason: 'x'.repeat(100_001) } },
       { replica_ended: { replica_id: 'rep_1ChXsb6vYAv6WmWGwndLh1' }, endpoint_id: 'ep_1' },
       { replica_ended: { provider_ref: '' } },
       { replica_ended: { provider_ref: 'i-0abc 123' } },

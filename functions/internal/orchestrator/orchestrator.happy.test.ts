@@ -227,8 +227,10 @@ describe('scale to zero and back', () => {
     expect(replacement?.id).toBeDefined();
     expect(replacement?.id).not.toBe(replicaId);
 
-    // Reported again (QStash redelivers): the replacement is not failed, nothing more starts.
-    const again = await reconcile({ replica_ended: { replica_id: replicaId, reason: 'task stopped' } });
+    // Reported again (QStash redelivers), with a long reason as ECS gives one: accepted, the replacement
+    // is not failed, nothing more starts.
+    const longReason = `CannotPullContainerError: ${'https://example.s3.amazonaws.com/layer '.repeat(40)}`;
+    const again = await reconcile({ replica_ended: { replica_id: replicaId, reason: longReason } });
     expect(again.status).toBe(200);
     expect((await liveReplicas(id)).map((replica) => replica.id)).toEqual([replacement?.id]);
 
