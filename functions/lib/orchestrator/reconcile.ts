@@ -301,7 +301,7 @@ export async function reconcileAll(ctx: ServiceContext) {
  * a replica has been releasing is read from its `releasing` event: the row's `updated_at` moves with
  * every metering and heartbeat, and a replica metered each minute would never look stuck (billed on).
  */
-async function retryReleases(ctx: ServiceContext) {
+export async function retryReleases(ctx: ServiceContext) {
   const cutoff = new Date(ctx.clock.now().getTime() - 120_000);
   const recentlyMarked = ctx.db
     .select({ id: replicaEvents.id })
