@@ -55,7 +55,12 @@ describe('a custom image on EC2 with a GPU fallback list', () => {
     });
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: string };
+    // Creating it already nudged the orchestrator; this reconcile may find that one at work. Either way
+    // the replica is started once, when it has its instance.
     expect((await signedReconcile(edge.url, { endpoint_id: id })).status).toBe(200);
+    const started = async () =>
+      (await database.db.select().from(replicas).where(eq(replicas.endpointId, id)))[0]?.providerRef ?? null;
+    await expect.poll(started, { timeout: 15_000 }).not.toBeNull();
     const launched = ec2.requests.filter((request) => request.action === 'RunInstances');
     // (The SDK may retry a capacity error; the order of the types is what matters.)
     expect([
