@@ -12,36 +12,47 @@ function escapedUnit(text: string, at: number): number {
 }
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
 const unstorableText = (text: string) => text.includes('\u0000') || LONE_SURROGATE.test(text);
 const storableText = (text: string) =>
-  unstorableText(text)
-    ? text.replaceAll('\u0000', '\ufffd').replace(new RegExp(LONE_SURROGATE.source, 'g'), '\ufffd')
-    : text;
+  unstorableText(text) ? text.replaceAll('\u0000', '\ufffd').replace(LONE_SURROGATES, '\ufffd') : text;
+
+/**
+ * The keys (outermost first) leading to the first key or string in `value` no store can keep, or null.
+ * Reads without copying: most values it sees (a model's output, an embeddings array) hold nothing.
+ */
+function unstorableAt(value: unknown, depthLeft: number): string[] | null {
+  if (typeof value === 'string') return unstorableText(value) ? [] : null;
+  if (value === null || typeof value !== 'object' || depthLeft < 0) return null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = unstorableAt(value[i], depthLeft - 1);
+      if (found) return [String(i), ...found];
+    }
+    return null;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    if (unstorableText(key)) return [key];
+    const found = unstorableAt(item, depthLeft - 1);
+    if (found) return [key, ...found];
+  }
+  return null;
+}
+
+function repaired(value: unknown): unknown {
+  if (typeof value === 'string') return storableText(value);
+  if (Array.isArray(value)) return value.map(repaired);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [storableText(key), repaired(item)]));
+}
 
 /**
  * `value` with every NUL and lone surrogate in its strings and keys replaced by U+FFFD, for what must
- * be kept whatever it holds (a model's output): Postgres refuses both in text and jsonb.
+ * be kept whatever it holds (a model's output): Postgres refuses both in text and jsonb. Copied only
+ * when something needs replacing.
  */
 export function storableJson(value: unknown): unknown {
-  if (typeof value === 'string') return storableText(value);
-  if (Array.isArray(value)) return value.map(storableJson);
-  if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(
-    Object.entries(value).map(([key, item]) => [storableText(key), storableJson(item)]),
-  );
-}
-
-/** The dot path (`messages.0.content`) of the first key or string in `value` no store can keep. */
-function unstorablePath(value: unknown, path: string[] = []): string | null {
-  if (typeof value === 'string') return unstorableText(value) ? path.join('.') : null;
-  if (value === null || typeof value !== 'object' || path.length > MAX_JSON_DEPTH) return null;
-  for (const [key, item] of Object.entries(value)) {
-    const here = [...path, key];
-    if (unstorableText(key)) return here.join('.');
-    const found = unstorablePath(item, here);
-    if (found !== null) return found;
-  }
-  return null;
+  return unstorableAt(value, Number.POSITIVE_INFINITY) === null ? value : repaired(value);
 }
 
 export interface JsonTextProblem {
@@ -61,7 +72,7 @@ export function jsonTextProblem(text: string, maxDepth = MAX_JSON_DEPTH): JsonTe
   const unstorable = (what: string): JsonTextProblem => {
     let param: string | null = null;
     try {
-      param = unstorablePath(JSON.parse(text)) || null;
+      param = unstorableAt(JSON.parse(text), maxDepth)?.join('.') || null;
     } catch {
       // Malformed JSON: the route's parser says so in its own words.
     }
