@@ -26,6 +26,7 @@ const facts = (over: Partial<ScalingFacts>): ScalingFacts => ({
   stopped: false,
   funded: true,
   spendCapReached: false,
+  leaseMs: 30_000,
   nowMs: NOW,
   ...over,
 });
@@ -72,6 +73,28 @@ describe('scaling policy', () => {
     [
       'releases a replica idle past the idle timeout',
       facts({ replicas: [replica('a', { lastBusyAtMs: NOW - 301_000 })] }),
+      { desired: 0, start: 0, release: [{ id: 'a', reason: 'idle' }] },
+    ],
+    [
+      // A worker renews its busy mark only with its lease (every 10 s of a 30 s lease): a replica
+      // marked 20 s ago may be running a job that streams nothing, whatever the idle timeout says.
+      'never takes a replica for idle within a lease of its last busy mark',
+      facts({
+        knobs: { ...knobs, idleTimeoutSeconds: 10 },
+        running: 1,
+        replicas: [
+          replica('quiet', { lastBusyAtMs: NOW - 20_000 }),
+          replica('done', { lastBusyAtMs: NOW - 25_000 }),
+        ],
+      }),
+      { desired: 1, start: 0, release: [] },
+    ],
+    [
+      'releases a replica a lease past its last busy mark when the idle timeout is shorter',
+      facts({
+        knobs: { ...knobs, idleTimeoutSeconds: 10 },
+        replicas: [replica('a', { lastBusyAtMs: NOW - 30_000 })],
+      }),
       { desired: 0, start: 0, release: [{ id: 'a', reason: 'idle' }] },
     ],
     [
@@ -150,6 +173,7 @@ describe('scaling policy', () => {
       extra: fc.integer({ min: 0, max: 5 }),
       concurrency: fc.integer({ min: 1, max: 8 }),
       idle: fc.integer({ min: 0, max: 3600 }),
+      leaseSeconds: fc.integer({ min: 2, max: 600 }),
       queued: fc.integer({ min: 0, max: 200 }),
       running: fc.integer({ min: 0, max: 50 }),
       replicas: fc.array(
@@ -187,6 +211,7 @@ describe('scaling policy', () => {
         stopped: r.stopped,
         funded: r.funded,
         spendCapReached: r.capped,
+        leaseMs: r.leaseSeconds * 1000,
         nowMs: NOW,
       }),
     );
@@ -239,7 +264,7 @@ describe('scaling policy', () => {
     );
   });
 
-  it('property: no flapping — a replica busy within the idle timeout is never released for idleness', () => {
+  it('property: no flapping — a replica busy within the idle timeout, or a lease, is never released for idleness', () => {
     fc.assert(
       fc.property(arbitraryFacts, (input) => {
         const plan = planScaling(input);
@@ -248,6 +273,7 @@ describe('scaling policy', () => {
           const released = input.replicas.find((r) => r.id === id);
           const idleSince = released?.lastBusyAtMs ?? released?.requestedAtMs ?? NOW;
           expect(NOW - idleSince).toBeGreaterThanOrEqual(input.knobs.idleTimeoutSeconds * 1000);
+          expect(NOW - idleSince).toBeGreaterThanOrEqual(input.leaseMs);
           expect(released?.state).toBe('active');
         }
       }),

@@ -4,8 +4,9 @@
  * knobs, the balance) and carries out the plan.
  *
  * desired = clamp(ceil((queued + running) / concurrency), min, max), 0 when stopped or out of funds.
- * Scaling out is immediate; scaling in waits until a replica has been idle for the idle timeout
- * (hysteresis, so a gap between bursts never releases a replica only to start another). Replicas that
+ * Scaling out is immediate; scaling in waits until a replica has been idle for the idle timeout, and
+ * at least one lease, so a replica running a job that streams nothing is never taken for idle
+ * (hysteresis too: a gap between bursts never releases a replica only to start another). Replicas that
  * stopped heartbeating, or never came up, are released as dead whatever the demand.
  */
 export interface ScalingKnobs {
@@ -37,6 +38,12 @@ export interface ScalingFacts {
   funded: boolean;
   /** The endpoint reached its daily or monthly spend cap. */
   spendCapReached: boolean;
+  /**
+   * How long a worker's lease on a job lasts. A worker renews its leases (and so its busy mark) well
+   * within that, even for a job that streams nothing, so a replica whose last busy mark is older than
+   * a lease holds no job; one more recent may (a quiet job between renewals) and is never idle.
+   */
+  leaseMs: number;
   nowMs: number;
 }
 
@@ -98,9 +105,10 @@ export function planScaling(facts: ScalingFacts): ScalingPlan {
   const overMax = Math.max(0, alive.length - knobs.maxReplicas);
   for (const { id } of byIdleness.slice(0, overMax)) release.push({ id, reason: 'over_max' });
   let surplus = alive.length - overMax - desired;
+  const idleAfterMs = Math.max(knobs.idleTimeoutSeconds * 1000, facts.leaseMs);
   for (const replica of byIdleness.slice(overMax)) {
     if (surplus <= 0) break;
-    if (replica.state !== 'active' || nowMs - idleSince(replica) < knobs.idleTimeoutSeconds * 1000) continue;
+    if (replica.state !== 'active' || nowMs - idleSince(replica) < idleAfterMs) continue;
     release.push({ id: replica.id, reason: 'idle' });
     surplus--;
   }

@@ -86,20 +86,25 @@ export async function resolveWorker(ctx: ServiceContext, token: string): Promise
  * contact the replica's activation (billing starts there) with its cold-start time.
  */
 async function recordContact(ctx: ServiceContext, identity: WorkerIdentity, now: Date) {
-  const fresh = await ctx.redis.set(`worker:beat:${identity.replicaId}`, 1, {
+  const beatKey = `worker:beat:${identity.replicaId}`;
+  const fresh = await ctx.redis.set(beatKey, 1, {
     nx: true,
     ex: HEARTBEAT_RESOLUTION_SECONDS,
   });
-  if (fresh) {
-    await ctx.db.update(replicas).set({ lastHeartbeatAt: now }).where(eq(replicas.id, identity.replicaId));
-    const [activated] = await ctx.db
-      .update(replicas)
-      .set({ state: 'active', activeAt: now })
-      .where(and(eq(replicas.id, identity.replicaId), inArray(replicas.state, ['requested', 'provisioning'])))
-      .returning({ requestedAt: replicas.requestedAt });
-    if (activated) {
+  if (!fresh) return;
+  try {
+    await ctx.db.transaction(async (tx) => {
+      await tx.update(replicas).set({ lastHeartbeatAt: now }).where(eq(replicas.id, identity.replicaId));
+      const [activated] = await tx
+        .update(replicas)
+        .set({ state: 'active', activeAt: now })
+        .where(
+          and(eq(replicas.id, identity.replicaId), inArray(replicas.state, ['requested', 'provisioning'])),
+        )
+        .returning({ requestedAt: replicas.requestedAt });
+      if (!activated) return;
       const coldStart = ((now.getTime() - activated.requestedAt.getTime()) / 1000).toFixed(1);
-      await recordReplicaEvents(ctx.db, [
+      await recordReplicaEvents(tx, [
         {
           orgId: identity.orgId,
           endpointId: identity.endpointId,
@@ -108,7 +113,11 @@ async function recordContact(ctx: ServiceContext, identity: WorkerIdentity, now:
           detail: `worker ready ${coldStart} s after the request`,
         },
       ]);
-    }
+    });
+  } catch (error) {
+    // Not recorded (Postgres unreachable): the next contact tries again rather than a resolution later.
+    await ctx.redis.del(beatKey).catch(() => undefined);
+    throw error;
   }
 }
 

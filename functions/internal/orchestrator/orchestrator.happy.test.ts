@@ -199,6 +199,21 @@ describe('scale to zero and back', () => {
     expect(states).toEqual(['failed', 'active', 'provisioning', 'requested']);
   }, 90_000);
 
+  it('keeps a replica whose worker polls on while its heartbeat could not reach Postgres', async () => {
+    const { id, client } = await deploy({ min_replicas: 1 });
+    await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'up' }] });
+    const [replica] = await liveReplicas(id);
+    // The heartbeats of the last five minutes never landed (Neon unreachable), but the worker kept
+    // polling the queue: it is alive, and releasing it would drop a warm replica for nothing.
+    await database.db
+      .update(replicas)
+      .set({ lastHeartbeatAt: new Date(Date.now() - 5 * 60_000) })
+      .where(eq(replicas.id, replica?.id ?? ''));
+    const plan = await (await reconcile({ endpoint_id: id })).json();
+    expect(plan.endpoints[0]).toMatchObject({ desired: 1, start: 0, release: [] });
+    expect((await liveReplicas(id)).map((r) => r.id)).toEqual([replica?.id]);
+  }, 60_000);
+
   it('fails a replica the provider reports ended and replaces it at once; a report about a running one changes nothing', async () => {
     const { id } = await deploy({ min_replicas: 1, max_replicas: 1 });
     await reconcile({ endpoint_id: id });

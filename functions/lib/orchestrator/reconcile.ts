@@ -23,6 +23,10 @@ import { RELEASE_DETAILS, releaseReplica, startReplica } from './replicas.ts';
 
 const LIVE = ['requested', 'provisioning', 'active'] as const;
 
+/** The later of two optional times; null when neither is known. */
+const latest = (a: number | undefined, b: number | undefined): number | null =>
+  a === undefined && b === undefined ? null : Math.max(a ?? 0, b ?? 0);
+
 /**
  * Brings one endpoint to its desired replica count. Planning and the new replicas' rows happen under
  * a row lock on the endpoint, so two reconciles at once (a scale-up nudge and the schedule) see each
@@ -33,7 +37,7 @@ export async function reconcileEndpoint(
   endpointId: string,
 ): Promise<ScalingPlan | null> {
   const queue = createJobQueue(ctx.redis);
-  const [depth, busy] = await Promise.all([queue.depth(endpointId), queue.lastBusy(endpointId)]);
+  const [depth, marks] = await Promise.all([queue.depth(endpointId), queue.replicaMarks(endpointId)]);
   const nowMs = ctx.clock.now().getTime();
   const decided = await ctx.db.transaction(async (tx) => {
     const [endpoint] = await tx.select().from(endpoints).where(eq(endpoints.id, endpointId)).for('update');
@@ -57,13 +61,14 @@ export async function reconcileEndpoint(
         id: replica.id,
         state: replica.state as (typeof LIVE)[number],
         requestedAtMs: replica.requestedAt.getTime(),
-        lastSeenAtMs: replica.lastHeartbeatAt?.getTime() ?? null,
-        lastBusyAtMs: busy[replica.id] ?? null,
+        lastSeenAtMs: latest(replica.lastHeartbeatAt?.getTime(), marks.seen[replica.id]),
+        lastBusyAtMs: marks.busy[replica.id] ?? null,
       })),
       stopped: endpoint.state === 'stopped' || endpoint.deletedAt !== null,
       // At zero balance every replica is released: usage past zero is at most one metering interval.
       funded: (balance?.microUsd ?? 0) > 0,
       spendCapReached: capReached(endpoint, spend ?? { day: 0, month: 0 }) !== null,
+      leaseMs: ctx.config.WORKER_LEASE_SECONDS * 1000,
       nowMs,
     });
     const releasing = plan.release.map(({ id }) => id);

@@ -468,10 +468,27 @@ function buildJobQueue(redis: Redis) {
       return (await redis.hget<string>(keys.job(jobId), 'state')) ?? null;
     },
 
-    /** When each replica of the endpoint last held a job (ms), for the scaling policy. */
-    async lastBusy(endpointId: string): Promise<Record<string, number>> {
-      const all = (await redis.hgetall<Record<string, unknown>>(keys.busy(endpointId))) ?? {};
-      return Object.fromEntries(Object.entries(all).map(([replica, at]) => [replica, Number(at)]));
+    /**
+     * For the scaling policy, per replica of the endpoint (ms): when it last held a job (`busy`), and
+     * when its worker last touched the queue, polling or renewing (`seen`), a sign of life that does
+     * not depend on Postgres taking the heartbeat.
+     */
+    async replicaMarks(
+      endpointId: string,
+    ): Promise<{ busy: Record<string, number>; seen: Record<string, number> }> {
+      const [busyMarks, polls] = await Promise.all([
+        redis.hgetall<Record<string, unknown>>(keys.busy(endpointId)),
+        redis.zrange<string[]>(keys.polls(endpointId), 0, -1, { withScores: true }),
+      ]);
+      const busy = Object.fromEntries(
+        Object.entries(busyMarks ?? {}).map(([replica, at]) => [replica, Number(at)]),
+      );
+      const seen: Record<string, number> = { ...busy };
+      for (let i = 0; i + 1 < polls.length; i += 2) {
+        const [replica, at] = [String(polls[i]), Number(polls[i + 1])];
+        seen[replica] = Math.max(seen[replica] ?? 0, at);
+      }
+      return { busy, seen };
     },
 
     /**

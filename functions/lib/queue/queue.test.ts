@@ -61,7 +61,13 @@ describe('request queue in Redis', () => {
 
     const { jobs: leased } = await queue.take(endpointId, 'rep_a', 1, 30_000, now);
     // The take marked the replica busy and the endpoint as polled (what scaling and nudges read).
-    expect(await queue.lastBusy(endpointId)).toEqual({ rep_a: now });
+    expect(await queue.replicaMarks(endpointId)).toEqual({ busy: { rep_a: now }, seen: { rep_a: now } });
+    // An empty poll is a sign of life, not of work.
+    await queue.take(endpointId, 'rep_b', 0, 30_000, now + 5);
+    expect(await queue.replicaMarks(endpointId)).toEqual({
+      busy: { rep_a: now },
+      seen: { rep_a: now, rep_b: now + 5 },
+    });
     const third = job(endpointId, orgId, now);
     expect((await queue.enqueue(third)).workerPolling).toBe(true);
     // Jobs are waiting, so an idle worker is woken at once.
