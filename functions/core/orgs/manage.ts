@@ -1,11 +1,12 @@
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import { z } from 'zod';
-import { apiKeys, billingAccounts, endpoints, memberships, orgs } from '../../../db/schema/index.ts';
+import { apiKeys, endpoints, memberships, orgs } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { assertVerified } from '../actor.ts';
 import { dropCachedKeys } from '../api-keys/cache.ts';
 import { auditActorOf, recordAudit } from '../audit/record.ts';
 import { displayNameInput } from '../auth/inputs.ts';
+import { turnOffAutoRefill } from '../billing/auto-refill-switch.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { webhookSecretOf } from '../webhooks/secret.ts';
@@ -147,10 +148,7 @@ export async function deleteCurrentOrg({ ctx }: { ctx: ServiceContext }): Promis
       .set({ deletedAt: now, state: 'stopped' })
       .where(and(eq(endpoints.orgId, org.id), isNull(endpoints.deletedAt)))
       .returning({ id: endpoints.id });
-    await tx
-      .update(billingAccounts)
-      .set({ autoRefillEnabled: false, updatedAt: now })
-      .where(eq(billingAccounts.orgId, org.id));
+    await turnOffAutoRefill(tx, org.id);
     await recordAudit(tx, {
       orgId: org.id,
       actor: auditActorOf(caller.actor),

@@ -2,8 +2,8 @@ import { and, desc, eq, gt, lt, ne, sql } from 'drizzle-orm';
 import { billingAccounts, orgBalances, payments } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { AUTO_REFILL_INTERVAL_MS, microUsdToCents } from '../../core/billing/amounts.ts';
+import { turnOffAutoRefill } from '../../core/billing/auto-refill-switch.ts';
 import { newId } from '../../core/ids.ts';
-import type { Database, Transaction } from '../db.ts';
 import { savedCards } from './customer.ts';
 import { callStripe, isCardError } from './stripe.ts';
 
@@ -66,17 +66,6 @@ async function decide(ctx: ServiceContext, orgId: string) {
 }
 
 /**
- * Auto-refill goes off when the card cannot be charged: trying a declined card again every hour breaks
- * the card networks' retry rules and mails the owners each time. They turn it back on with a new card.
- */
-export async function turnOff(db: Database | Transaction, orgId: string) {
-  await db
-    .update(billingAccounts)
-    .set({ autoRefillEnabled: false, updatedAt: sql`now()` })
-    .where(eq(billingAccounts.orgId, orgId));
-}
-
-/**
  * Charges the saved card off-session when the balance is under the org's threshold. The balance
  * rises only when Stripe's `payment_intent.succeeded` arrives at the webhook; a decline arrives as
  * `payment_intent.payment_failed`, which marks the payment failed and tells the org's billing contacts.
@@ -89,7 +78,7 @@ export async function maybeAutoRefill(ctx: ServiceContext, orgId: string): Promi
     ctx.db.update(payments).set(changes).where(eq(payments.id, decided.paymentId));
   if (!card) {
     await record({ state: 'failed', failureMessage: 'No saved card: add funds with a card to save one.' });
-    await turnOff(ctx.db, orgId);
+    await turnOffAutoRefill(ctx.db, orgId);
     return 'no_card';
   }
   try {
@@ -116,7 +105,7 @@ export async function maybeAutoRefill(ctx: ServiceContext, orgId: string): Promi
     // The webhook's payment_failed marks it failed, turns auto-refill off too and emails; this keeps
     // the intent for lookups and stops the next sweep at once.
     await record({ stripePaymentIntentId: error.payment_intent?.id ?? null, failureMessage: error.message });
-    await turnOff(ctx.db, orgId);
+    await turnOffAutoRefill(ctx.db, orgId);
     ctx.logger.warn('auto-refill declined', { orgId, paymentId: decided.paymentId, reason: error.message });
     return 'declined';
   }

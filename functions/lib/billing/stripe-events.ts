@@ -4,11 +4,11 @@ import { billingAccounts, ledgerEntries, payments, stripeEvents } from '../../..
 import type { ServiceContext } from '../../context.ts';
 import { levelBelow } from '../../core/billing/alerts.ts';
 import { centsToMicroUsd, SUPPORTED_CURRENCIES } from '../../core/billing/amounts.ts';
+import { turnOffAutoRefill } from '../../core/billing/auto-refill-switch.ts';
 import type { LedgerKind } from '../../core/billing/kinds.ts';
 import { orgTransfer, PLATFORM_ACCOUNTS, postTransaction } from '../../core/billing/ledger.ts';
 import { DependencyUnavailableError } from '../../core/errors.ts';
 import type { Transaction } from '../db.ts';
-import { turnOff } from './auto-refill.ts';
 import { callStripe } from './stripe.ts';
 
 /** The events the webhook endpoint is subscribed to (README "Deploying" lists them for Stripe's dashboard). */
@@ -214,7 +214,7 @@ async function intentFailed(tx: Transaction, intent: Stripe.PaymentIntent): Prom
     .update(payments)
     .set({ state: 'failed', failureMessage: reason, stripePaymentIntentId: intent.id })
     .where(eq(payments.id, payment.id));
-  if (payment.kind === 'auto_refill') await turnOff(tx, payment.orgId);
+  if (payment.kind === 'auto_refill') await turnOffAutoRefill(tx, payment.orgId);
   return {
     outcome: 'applied',
     detail: 'failed',
@@ -297,7 +297,7 @@ async function disputeOpened(tx: Transaction, dispute: Stripe.Dispute): Promise<
     .set({ disputedMicroUsd: payment.disputedMicroUsd + amount, state: 'disputed' })
     .where(eq(payments.id, payment.id));
   // A disputed card is not charged again automatically.
-  await turnOff(tx, payment.orgId);
+  await turnOffAutoRefill(tx, payment.orgId);
   return { outcome: 'applied', detail: 'disputed', orgId: payment.orgId, balanceMicroUsd: balance };
 }
 
