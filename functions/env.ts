@@ -106,6 +106,11 @@ export const edgeEnvSchema = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((value) => value === 'true'),
+  /**
+   * How long a replica's start may wait for the provider to find it a machine (an ECS task waiting on
+   * its capacity provider) before the next GPU type in the deployment's list is tried.
+   */
+  PLACEMENT_TIMEOUT_SECONDS: z.coerce.number().int().min(60).max(3600).default(600),
   /** How long a leased job stays a worker's without a sign of life before it is re-queued. */
   WORKER_LEASE_SECONDS: z.coerce.number().int().min(2).max(600).default(30),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),

@@ -69,6 +69,11 @@ export interface ProviderReplica {
   startedAt: Date | null;
   /** Why the backend stopped or failed it, when it says. */
   reason: string | null;
+  /**
+   * Set while the backend has accepted the start but found no machine to run it on (an ECS task in
+   * PROVISIONING, waiting on its capacity provider to scale): since when.
+   */
+  awaitingCapacitySince?: Date | null;
 }
 
 /** Thrown when the backend has no capacity for the GPU type: the orchestrator tries the next fallback. */

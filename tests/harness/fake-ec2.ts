@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -31,7 +32,7 @@ export async function startFakeEc2() {
   const instances = new Map<string, FakeInstance>();
   const byClientToken = new Map<string, string>();
   const state = { capacity: new Map<string, number>(), throttleNext: 0 };
-  let counter = 0;
+  const counter = 0;
 
   const error = (status: number, code: string, message: string) => ({
     status,
@@ -74,7 +75,8 @@ export async function startFakeEc2() {
             params[`TagSpecification.1.Tag.${i}.Value`] ?? '';
         }
         const instance: FakeInstance = {
-          id: `i-${(++counter).toString(16).padStart(17, '0')}`,
+          // Random, as EC2's are: suites sharing the database never see the same instance id twice.
+          id: `i-${randomUUID().replaceAll('-', '').slice(0, 17)}`,
           state: 'pending',
           template,
           tags,

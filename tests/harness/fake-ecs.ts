@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -7,6 +8,7 @@ interface FakeTask {
   desiredStatus: string;
   startedBy: string;
   tags: { key: string; value: string }[];
+  createdAt: number;
   startedAt?: number;
   stopCode?: string;
   stoppedReason?: string;
@@ -23,7 +25,6 @@ export async function startFakeEcs() {
   const tasks = new Map<string, FakeTask>();
   const byClientToken = new Map<string, string>();
   const state = { throttleNext: 0, capacity: new Map<string, number>() };
-  let counter = 0;
 
   const error = (type: string, message: string) => ({ status: 400, body: { __type: type, message } });
 
@@ -47,11 +48,13 @@ export async function startFakeEcs() {
           };
         }
         state.capacity.set(provider, room - 1);
-        const taskArn = `arn:aws:ecs:us-east-1:123456789012:task/gpu/${(++counter).toString(16).padStart(32, '0')}`;
+        // Task ids are random, as ECS's are: suites sharing the database never see the same ARN twice.
+        const taskArn = `arn:aws:ecs:us-east-1:123456789012:task/gpu/${randomUUID().replaceAll('-', '')}`;
         const task: FakeTask = {
           taskArn,
           lastStatus: 'PROVISIONING',
           desiredStatus: 'RUNNING',
+          createdAt: Date.now() / 1000,
           startedBy: String(body.startedBy ?? ''),
           tags: (body.tags as FakeTask['tags']) ?? [],
           capacityProviderName: provider,
@@ -109,6 +112,11 @@ export async function startFakeEcs() {
     requests,
     tasks,
     state,
+    /** The task was accepted `ms` earlier than it was (one left waiting on capacity that long). */
+    age(arn: string, ms: number) {
+      const task = tasks.get(arn);
+      if (task) task.createdAt -= ms / 1000;
+    },
     /** The task reaches RUNNING (its instance came up and pulled the image). */
     run(arn: string) {
       Object.assign(tasks.get(arn) ?? {}, { lastStatus: 'RUNNING', startedAt: Date.now() / 1000 });

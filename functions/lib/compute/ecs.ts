@@ -61,6 +61,7 @@ function toReplica(task: Task): ProviderReplica | null {
     status: failed ? 'failed' : status,
     startedAt: task.startedAt ?? null,
     reason: task.stoppedReason ?? null,
+    awaitingCapacitySince: task.lastStatus === 'PROVISIONING' ? (task.createdAt ?? null) : null,
   };
 }
 

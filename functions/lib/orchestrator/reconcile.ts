@@ -19,7 +19,7 @@ import { meterReplicas } from '../billing/meter.ts';
 import { spendOf } from '../billing/spend.ts';
 import { sweepOverdueJobs } from '../jobs/repair.ts';
 import { createJobQueue } from '../queue/index.ts';
-import { RELEASE_DETAILS, releaseReplica, startReplica } from './replicas.ts';
+import { placeElsewhere, RELEASE_DETAILS, releaseReplica, startReplica } from './replicas.ts';
 
 const LIVE = ['requested', 'provisioning', 'active'] as const;
 
@@ -165,7 +165,7 @@ async function newReplicaRow(
  */
 export async function reconcileProvider(ctx: ServiceContext) {
   const running = await ctx.compute.list();
-  if (running.length === 0) return { orphansStopped: 0, failed: 0 };
+  if (running.length === 0) return { orphansStopped: 0, failed: 0, moved: 0 };
   const rows = await ctx.db
     .select()
     .from(replicas)
@@ -178,11 +178,20 @@ export async function reconcileProvider(ctx: ServiceContext) {
   const known = new Map(rows.map((row) => [row.id, row]));
   let orphansStopped = 0;
   let failed = 0;
+  let moved = 0;
+  const placementDeadline = ctx.clock.now().getTime() - ctx.config.PLACEMENT_TIMEOUT_SECONDS * 1000;
   for (const seen of running) {
-    const row = known.get(seen.replicaId);
+    const recorded = known.get(seen.replicaId);
+    // A replica's current task or instance; an earlier one it moved from (placement) is not it, and
+    // one still running is an orphan. A start not yet recorded has no reference to compare.
+    const row =
+      recorded?.providerRef == null || recorded.providerRef === seen.providerRef ? recorded : undefined;
     const live = row !== undefined && (LIVE as readonly string[]).includes(row.state);
     const alive = seen.status === 'pending' || seen.status === 'running';
-    if (alive && !live) {
+    const stuck = (seen.awaitingCapacitySince?.getTime() ?? Number.POSITIVE_INFINITY) < placementDeadline;
+    if (alive && live && stuck && row.state !== 'active') {
+      if (await placeElsewhere(ctx, row, seen)) moved++;
+    } else if (alive && !live) {
       ctx.logger.warn('orphaned replica stopped', {
         replicaId: seen.replicaId,
         providerRef: seen.providerRef,
@@ -193,7 +202,7 @@ export async function reconcileProvider(ctx: ServiceContext) {
       if (await markReplicaEnded(ctx, row, seen.reason)) failed++;
     }
   }
-  return { orphansStopped, failed };
+  return { orphansStopped, failed, moved };
 }
 
 /**
@@ -249,7 +258,7 @@ export async function replicaEnded(
   if (!row?.providerRef) return null;
   // The report is checked against the provider itself: a stale or replayed report about a replica
   // that is in fact running must not fail it.
-  const seen = (await ctx.compute.list()).find((replica) => replica.replicaId === row.id);
+  const seen = (await ctx.compute.list()).find((replica) => replica.providerRef === row.providerRef);
   if (seen && (seen.status === 'pending' || seen.status === 'running' || seen.status === 'stopping'))
     return null;
   await markReplicaEnded(ctx, row, seen?.reason ?? reason);

@@ -1,7 +1,8 @@
-import { eq, sql } from 'drizzle-orm';
-import { type endpoints, gpuTypes, type models, replicas } from '../../../db/schema/index.ts';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { endpoints, gpuTypes, models, replicas } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
-import { CapacityUnavailableError, type Engine } from '../../core/compute.ts';
+import { randomToken, sha256Hex } from '../../core/auth/secrets.ts';
+import { CapacityUnavailableError, type Engine, type ProviderReplica } from '../../core/compute.ts';
 import { recordReplicaEvents } from '../../core/replicas/events.ts';
 import type { ReleaseReason } from '../../core/scaling/policy.ts';
 import { forgetWorker } from '../../core/workers/identity.ts';
@@ -22,18 +23,21 @@ const ids = (replica: { id: string; orgId: string; endpointId: string }) => ({
 });
 
 /**
- * Asks the provider for the replica on the endpoint's GPU types in order: a type without capacity
- * falls through to the next; when none has any, or the provider fails otherwise, the replica is
- * `failed` with the reason (never left `requested`), and the next reconcile tries again.
+ * Asks the provider for the replica on the endpoint's GPU types in order (or those of them left to
+ * try): a type without capacity falls through to the next; when none has any, or the provider fails
+ * otherwise, the replica is `failed` with the reason (never left `requested`), and the next reconcile
+ * tries again. `why` says, in the replica's event, why it starts where it does (a move).
  */
 export async function startReplica(
   ctx: ServiceContext,
   endpoint: typeof endpoints.$inferSelect,
   request: ReplicaRequest,
+  gpuTypesToTry: string[] = endpoint.gpuTypes,
+  why?: string,
 ) {
   const { row, workerToken, model } = request;
   const shortages: string[] = [];
-  for (const gpuType of endpoint.gpuTypes) {
+  for (const gpuType of gpuTypesToTry) {
     let started: Awaited<ReturnType<ServiceContext['compute']['start']>>;
     try {
       started = await ctx.compute.start({
@@ -58,7 +62,7 @@ export async function startReplica(
       return failed(ctx, row, `the provider could not start it: ${message(error)}`);
     }
     // Outside the try: a database hiccup here must not mark a running replica failed.
-    return recordStart(ctx, endpoint, row, gpuType, started.providerRef);
+    return recordStart(ctx, endpoint, row, gpuType, started.providerRef, why);
   }
   await failed(ctx, row, `no capacity for ${shortages.join(', ')}`);
 }
@@ -74,6 +78,7 @@ async function recordStart(
   row: ReplicaRequest['row'],
   gpuType: string,
   providerRef: string,
+  why?: string,
 ) {
   const [gpu] = await ctx.db
     .select({ id: gpuTypes.id, price: gpuTypes.securePricePerHourMicroUsd })
@@ -100,8 +105,64 @@ async function recordStart(
     return;
   }
   await recordReplicaEvents(ctx.db, [
-    { ...ids(row), state: 'provisioning', detail: `${ctx.compute.name}: ${gpuType} × ${endpoint.gpuCount}` },
+    {
+      ...ids(row),
+      state: 'provisioning',
+      detail: `${ctx.compute.name}: ${gpuType} × ${endpoint.gpuCount}${why ? ` (${why})` : ''}`,
+    },
   ]);
+}
+
+/**
+ * A replica the provider accepted but found no machine for (an ECS task waiting on its capacity
+ * provider) within `PLACEMENT_TIMEOUT_SECONDS` moves down the deployment's GPU list: the waiting task
+ * is stopped and the replica started on the next type, with a new worker token (the old task, placed
+ * after all, could take no jobs). On the last type it waits on, up to the startup timeout. Answers
+ * whether it moved.
+ */
+export async function placeElsewhere(
+  ctx: ServiceContext,
+  row: typeof replicas.$inferSelect,
+  waiting: ProviderReplica,
+): Promise<boolean> {
+  const [endpoint] = await ctx.db.select().from(endpoints).where(eq(endpoints.id, row.endpointId));
+  const [current] = await ctx.db
+    .select({ slug: gpuTypes.slug })
+    .from(gpuTypes)
+    .where(eq(gpuTypes.id, row.gpuTypeId));
+  if (!endpoint || !current) return false;
+  // A type no longer in the list (the deployment was edited) starts the list over.
+  const next = endpoint.gpuTypes.slice(endpoint.gpuTypes.indexOf(current.slug) + 1);
+  if (next.length === 0) return false;
+  const workerToken = `wt_${randomToken(32)}`;
+  // Only while it still waits there: a replica whose worker came up meanwhile stays.
+  const [claimed] = await ctx.db
+    .update(replicas)
+    .set({ workerTokenHash: await sha256Hex(workerToken) })
+    .where(
+      and(
+        eq(replicas.id, row.id),
+        eq(replicas.providerRef, waiting.providerRef),
+        inArray(replicas.state, ['requested', 'provisioning']),
+      ),
+    )
+    .returning();
+  if (!claimed) return false;
+  await forgetWorker(ctx, row.workerTokenHash);
+  await ctx.compute.stop(waiting.providerRef);
+  const [model] = endpoint.modelId
+    ? await ctx.db.select().from(models).where(eq(models.id, endpoint.modelId))
+    : [];
+  const minutes = Math.round(ctx.config.PLACEMENT_TIMEOUT_SECONDS / 60);
+  ctx.logger.warn('replica moved to the next GPU type', { replicaId: row.id, from: current.slug });
+  await startReplica(
+    ctx,
+    endpoint,
+    { row: claimed, workerToken, model },
+    next,
+    `no ${current.slug} machine for it in ${minutes} min`,
+  );
+  return true;
 }
 
 async function failed(ctx: ServiceContext, replica: ReplicaRequest['row'], reason: string) {
