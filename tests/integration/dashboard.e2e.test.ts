@@ -193,6 +193,12 @@ describe('the dashboard, end to end', () => {
     await page.getByText(email).first().waitFor();
     await capture('organization');
 
+    // The access cookie lasts 15 minutes: once it is gone, the refresh cookie renews the session for
+    // every call, the account's own (`/api/auth/me`, its API keys) included, instead of signing out.
+    await page.context().clearCookies({ name: 'aic_session' });
+    await page.reload();
+    await page.getByText(email).first().waitFor();
+    await page.context().clearCookies({ name: 'aic_session' });
     await page.getByRole('link', { name: 'API keys' }).first().click();
     await page
       .getByRole('button', { name: /^Revoke / })

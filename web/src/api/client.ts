@@ -50,6 +50,12 @@ function refreshSession(): Promise<boolean> {
   return refreshing;
 }
 
+/**
+ * Calls that sign in or out, or are the refresh itself: their 401 is the answer (a wrong password, a
+ * spent link), not an expired session. Every other call under /api/auth (`/me`, the API keys) refreshes.
+ */
+const CREDENTIAL_CALLS = /^\/api\/auth\/(login|register|refresh|logout|password-reset|verify-email)(\/|$)/;
+
 /** Session cookies ride along; the chosen org goes as `x-org-id`; an expired session refreshes once. */
 async function sessionFetch(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
@@ -65,8 +71,8 @@ async function sessionFetch(input: RequestInfo | URL, init: RequestInit = {}): P
     headers.delete('x-org-id');
     response = await send();
   }
-  const url = input instanceof Request ? input.url : String(input);
-  if (response.status !== 401 || url.includes('/api/auth/')) return response;
+  const url = new URL(input instanceof Request ? input.url : String(input), window.location.origin);
+  if (response.status !== 401 || CREDENTIAL_CALLS.test(url.pathname)) return response;
   return (await refreshSession()) ? send() : response;
 }
 
