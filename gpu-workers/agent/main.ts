@@ -38,6 +38,9 @@ process.on('SIGTERM', () => {
   stopTaking.abort();
 });
 process.on('SIGINT', () => stopTaking.abort());
+const stopRequested = new Promise<void>((resolve) =>
+  stopTaking.signal.addEventListener('abort', () => resolve(), { once: true }),
+);
 
 let failures = 0;
 
@@ -48,7 +51,8 @@ async function main() {
   );
   while (!stopTaking.signal.aborted) {
     if (running.size >= config.CONCURRENCY) {
-      await Promise.race(running.keys());
+      // A SIGTERM ends the wait too: the drain (and its timeout) must start then, not when a job ends.
+      await Promise.race([...running.keys(), stopRequested]);
       continue;
     }
     let taken: Awaited<ReturnType<typeof client.take>>;

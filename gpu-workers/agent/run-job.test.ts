@@ -85,4 +85,43 @@ describe('a job the agent runs', () => {
       },
     ]);
   });
+
+  it('never reports an engine failure for a result the edge could not take in (it may have recorded it)', async () => {
+    const completions: unknown[] = [];
+    const lines: string[] = [];
+    const client = {
+      events: async () => {},
+      complete: async (_job: unknown, outcome: unknown) => {
+        completions.push(outcome);
+        throw new Error('/internal/worker/jobs/job_1/complete: 503 database unavailable');
+      },
+    } as unknown as WorkerClient;
+    await runJob(
+      job,
+      engine(async () => ({ answer: 42 })),
+      client,
+      LEASE_MS,
+      (line) => lines.push(line),
+    );
+    // Only the result was sent; an `engine_error` after it would have turned a success into a failure.
+    expect(completions).toEqual([{ result: { answer: 42 } }]);
+    expect(lines.at(-1)).toMatch(/result not delivered .*503.*runs again when its lease lapses/);
+  });
+
+  it('cuts a long failure reason to what the edge accepts, so the report is not refused', async () => {
+    const { client, completions } = slowCompletionClient();
+    const htmlPage = `<html>${'x'.repeat(10_000)}</html>`;
+    await runJob(
+      job,
+      engine(async () => {
+        throw new Error(htmlPage);
+      }),
+      client,
+      LEASE_MS,
+      () => {},
+    );
+    const [{ error }] = completions as [{ error: { message: string } }];
+    expect(error.message).toHaveLength(2000);
+    expect(error.message.startsWith('engine failure: <html>')).toBe(true);
+  });
 });

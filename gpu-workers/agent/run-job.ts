@@ -1,6 +1,8 @@
 import { type EngineAdapter, type JobFiles, UnsupportedJobError, type WorkerJob } from '../engines/engine.ts';
 import { JobLostError, ResultTooLargeError, type WorkerClient } from './client.ts';
 
+const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
 /** Chunks waiting while a send is in flight, past which the engine is held back until it lands. */
 const MAX_BUFFERED_CHUNKS = 256;
 
@@ -18,7 +20,9 @@ export async function runJob(
   leaseMs: number,
   log: (line: string) => void,
 ) {
-  const started = Date.now();
+  // GPU time on a monotonic clock: a wall-clock step (NTP) must not bill an hour or a negative time.
+  const started = performance.now();
+  const elapsedMs = () => Math.max(0, Math.round(performance.now() - started));
   const abort = new AbortController();
   let pending: Record<string, unknown>[] = [];
   let sending: Promise<void> | null = null;
@@ -73,8 +77,17 @@ export async function runJob(
     const result = await engine.run(job, emit, abort.signal, files);
     await drain();
     if (lost) return;
-    await client.complete(job, { result }, Date.now() - started);
-    log(`job ${job.id} done in ${Date.now() - started} ms`);
+    const gpuMs = elapsedMs();
+    try {
+      await client.complete(job, { result }, gpuMs);
+    } catch (error) {
+      // The result could not be handed in (the edge kept failing): that is not the engine's failure,
+      // and reporting one would overwrite a result the edge may have recorded before its reply was lost.
+      if (error instanceof ResultTooLargeError || error instanceof JobLostError) throw error;
+      log(`job ${job.id} result not delivered (${describe(error)}): it runs again when its lease lapses`);
+      return;
+    }
+    log(`job ${job.id} done in ${gpuMs} ms`);
   } catch (error) {
     await drain();
     if (lost || error instanceof JobLostError) {
@@ -82,13 +95,15 @@ export async function runJob(
       return;
     }
     const invalid = error instanceof UnsupportedJobError || error instanceof ResultTooLargeError;
-    const message = invalid
-      ? error.message
-      : `engine failure: ${error instanceof Error ? error.message : String(error)}`;
+    // The edge takes at most 2,000 characters: a longer reason (an HTML error page) would get the
+    // report refused and the job run again.
+    const message = (invalid ? describe(error) : `engine failure: ${describe(error)}`).slice(0, 2000);
     log(`job ${job.id} failed: ${message}`);
     // A request the engine refused is the caller's to fix (400), not a server failure.
     const type = invalid ? 'invalid_request_error' : 'engine_error';
-    await client.complete(job, { error: { message, type } }, Date.now() - started).catch(() => {});
+    await client
+      .complete(job, { error: { message, type } }, elapsedMs())
+      .catch((failure: unknown) => log(`job ${job.id} failure not delivered: ${describe(failure)}`));
   } finally {
     clearInterval(renewal);
   }

@@ -211,15 +211,24 @@ workerApi.openapi(
       book.attempt === worker.attempt;
     if (!done && !finishedByThisAttempt)
       throw new ConflictError('This job is no longer yours (cancelled, timed out or re-queued).');
-    // The key's spend cap counts the GPU time of its requests (the endpoint's counts replica uptime).
+    // The key's spend cap counts the GPU time of its requests (the endpoint's counts replica uptime),
+    // once per job: a retry adds it only if the first call failed to.
     // The finish itself counted the job in the endpoint's metrics and added the replica's busy time.
-    if (done) await addKeySpend(c.get('services').db, book, new Date(now));
+    if (book.apiKeyId && (await jobs.claimKeySpend(id))) {
+      await addKeySpend(c.get('services').db, book, new Date(now)).catch(async (error: unknown) => {
+        await jobs.unclaimKeySpend(id).catch(() => undefined);
+        throw error;
+      });
+    }
     if (book.isAsync) {
+      // Recorded as the job ended: a retry's body may differ (a worker that gave up delivering its
+      // result reports a failure) and must not turn a recorded success into a failure.
+      const succeeded = book.state === 'succeeded';
       await settleAsyncJob(c.get('services'), id, {
-        state: body.result ? 'succeeded' : 'failed',
-        output: body.result,
-        error: body.error,
-        gpuSeconds: body.gpu_ms / 1000,
+        state: succeeded ? 'succeeded' : 'failed',
+        output: done ? body.result : succeeded ? (book.outcome as Record<string, unknown>) : undefined,
+        error: done ? body.error : succeeded ? undefined : (book.outcome as typeof body.error),
+        gpuSeconds: book.gpuMs / 1000,
         pricePerHourMicroUsd: book.pricePerHourMicroUsd,
         startedAt: book.startedAt,
       });

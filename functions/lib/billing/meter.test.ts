@@ -93,7 +93,15 @@ describe('metering replica uptime into the ledger', () => {
       });
       const [taken] = (await queue.take(endpointId, id, 1, 30_000, now)).jobs;
       expect(taken?.id).toBe(jobId);
-      await queue.complete(jobId, endpointId, { replicaId: id, attempt: 1 }, { ok: true }, gpuMs, now);
+      // Finished that long after its take (a worker's GPU time never exceeds its lease's age).
+      await queue.complete(
+        jobId,
+        endpointId,
+        { replicaId: id, attempt: 1 },
+        { ok: true },
+        gpuMs,
+        now + gpuMs,
+      );
     }
     now = T0 + 150_000;
     await meterReplicas(ctx);

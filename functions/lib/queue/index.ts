@@ -382,6 +382,19 @@ function buildJobQueue(redis: Redis) {
       );
     },
 
+    /**
+     * Claims the right to add the finished job's GPU time to its API key's spend, once per job: a
+     * worker's retried completion finds it claimed. `unclaimKeySpend` gives it back when the adding
+     * failed, so the retry adds it.
+     */
+    async claimKeySpend(jobId: string): Promise<boolean> {
+      return (await raw.hsetnx(keys.job(jobId), 'key_spent', 1)) === 1;
+    },
+
+    async unclaimKeySpend(jobId: string): Promise<void> {
+      await raw.hdel(keys.job(jobId), 'key_spent');
+    },
+
     /** The worker gives the job back unfinished (draining); another worker starts it over. */
     async release(jobId: string, endpointId: string, worker: { replicaId: string; attempt: number }) {
       const released = await releaseScript.exec(

@@ -96,7 +96,8 @@ describe('request queue in Redis', () => {
     expect(
       await appendOne(first.jobId, endpointId, staleAttempt, 2, [{ delta: 'x' }], now + 30_000, now),
     ).toBe(false);
-    const finished = await queue.complete(first.jobId, endpointId, a, { text: 'Hello' }, 1500, now);
+    // 1.5 s after the take: a worker's GPU time counts up to the time since its lease began.
+    const finished = await queue.complete(first.jobId, endpointId, a, { text: 'Hello' }, 1500, now + 1_500);
     // The finish answers with what recording the job's end needs, as it stands after the finish.
     expect(finished.done).toBe(true);
     expect(finished.book).toMatchObject({
@@ -109,7 +110,7 @@ describe('request queue in Redis', () => {
       outcome: { text: 'Hello' },
     });
     expect(await queue.bookkeeping(first.jobId)).toEqual(finished.book);
-    const again = await queue.complete(first.jobId, endpointId, a, { text: 'again' }, 1500, now);
+    const again = await queue.complete(first.jobId, endpointId, a, { text: 'again' }, 1500, now + 1_500);
     expect(again.done).toBe(false);
     expect(again.book.outcome).toEqual({ text: 'Hello' });
 
@@ -320,16 +321,16 @@ describe('request queue in Redis', () => {
     for (const queued of [succeeded, failed, cancelled, late]) await queue.enqueue(queued);
     await queue.take(endpointId, 'rep_a', 2, 30_000, now);
     // The completion is reported twice (its reply was lost), the failure once.
-    await queue.complete(succeeded.jobId, endpointId, a, { text: 'ok' }, 1_200, now + 400);
-    await queue.complete(succeeded.jobId, endpointId, a, { text: 'ok' }, 1_200, now + 400);
-    await queue.fail(failed.jobId, endpointId, a, { message: 'engine failure' }, 300, now + 600);
+    await queue.complete(succeeded.jobId, endpointId, a, { text: 'ok' }, 1_200, now + 1_200);
+    await queue.complete(succeeded.jobId, endpointId, a, { text: 'ok' }, 1_200, now + 1_200);
+    await queue.fail(failed.jobId, endpointId, a, { message: 'engine failure' }, 300, now + 1_300);
     // Cancelled by its caller: not a request the deployment served or failed.
-    await queue.stop(cancelled.jobId, endpointId, 'cancelled', now + 700);
+    await queue.stop(cancelled.jobId, endpointId, 'cancelled', now + 1_400);
     // Still queued at its deadline: the next take times it out, a failure that used no GPU.
     expect((await queue.take(endpointId, 'rep_a', 5, 30_000, now + 2_000)).jobs).toEqual([]);
 
     const metrics = await readMetrics(redis, endpointId, 5, now + 2_000);
     expect(metrics).toMatchObject({ requests: 3, failures: 2, gpu_seconds: 1.5 });
-    expect(metrics.latency_ms).toEqual({ p50: 600, p90: 2_000, p99: 2_000 });
+    expect(metrics.latency_ms).toEqual({ p50: 1_300, p90: 2_000, p99: 2_000 });
   });
 });

@@ -199,7 +199,7 @@ export const BOOKKEEPING_FIELDS = [
 ] as const;
 
 /**
- * Finishes a job: state, outcome and GPU time on the hash, the lease released, and the terminal event
+ * Finishes a job: state, outcome and GPU time (a worker's, at most the time since its lease began) on the hash, the lease released, and the terminal event
  * on the stream the waiting request reads. A worker (replica id and attempt given) may only finish its
  * own running attempt; the edge (replica '') stops a queued or running job, billing a running one up
  * to now, and takes a queued one off the pending list so queue depth (which scaling reads) stays
@@ -226,8 +226,12 @@ if not allowed then return reply(0) end
 local gpu = ARGV[8]
 if ARGV[2] ~= '' then
   if redis.call('HGET', KEYS[1], 'replica') ~= ARGV[2] or redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[10] then return reply(0) end
+  -- The worker's figure, but never more than the time since it was leased the job: a worker's clock
+  -- (stepped, or lying) cannot bill more GPU time than the job has had.
+  local leased = tonumber(ARGV[6]) - tonumber(redis.call('HGET', KEYS[1], 'started') or ARGV[6])
+  gpu = tostring(math.max(0, math.min(tonumber(ARGV[8]), leased)))
   redis.call('HSET', KEYS[5], ARGV[2], ARGV[6])
-  redis.call('HINCRBY', KEYS[6], ARGV[2], tonumber(ARGV[8]))
+  redis.call('HINCRBY', KEYS[6], ARGV[2], tonumber(gpu))
   redis.call('EXPIRE', KEYS[6], 86400)
 elseif state == 'running' then
   gpu = tostring(tonumber(ARGV[6]) - tonumber(redis.call('HGET', KEYS[1], 'started') or ARGV[6]))

@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDatabase } from '../../../tests/harness/db.ts';
+import { call, signUp } from '../../../tests/harness/edge.ts';
+import { addFunds } from '../../../tests/harness/stripe.ts';
+import { createReplica } from '../../../tests/harness/workers.ts';
+import { apiKeySubject } from '../../core/billing/caps.ts';
+import { spendOf } from '../../lib/billing/spend.ts';
+
+const database = testDatabase();
+let worker: string;
+let key: { id: string; key: string };
+let job: { id: string; attempt: number };
+let leasedAt: number;
+
+const complete = (body: unknown) =>
+  call('POST', `/internal/worker/jobs/${job.id}/complete`, { token: worker, body });
+const keySpend = async () =>
+  (await spendOf(database.db, [apiKeySubject(key.id)], new Date())).get(apiKeySubject(key.id))?.total ?? 0;
+
+beforeAll(async () => {
+  const owner = await signUp('worker-complete');
+  await addFunds(owner.token, 100);
+  const created = await call('POST', '/api/deployments', {
+    token: owner.token,
+    body: { model: 'llama-3.1-8b-instruct' },
+  });
+  key = created.body.deployment_key;
+  const orgId = (await call('GET', '/api/auth/me', { token: owner.token })).body.org_id;
+  const accepted = await call('POST', '/v1/chat/completions', {
+    token: key.key,
+    headers: { prefer: 'respond-async' },
+    body: { model: 'llama', messages: [{ role: 'user', content: 'bill me fairly' }] },
+  });
+  expect(accepted.status).toBe(202);
+  worker = (await createReplica(database.db, orgId, created.body.id)).token;
+  leasedAt = Date.now();
+  const taken = await call('POST', '/internal/worker/jobs/take', {
+    token: worker,
+    body: { max: 1, wait_ms: 0 },
+  });
+  [job] = taken.body.jobs;
+});
+
+afterAll(() => database.close());
+
+describe('a worker finishing a job', () => {
+  it('bills at most the time since the job was leased, whatever GPU time the worker claims', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const claimed = await complete({
+      result: { choices: [{ message: { role: 'assistant', content: 'done' } }] },
+      gpu_ms: 86_400_000,
+      attempt: job.attempt,
+    });
+    expect(claimed.status).toBe(200);
+    const bound = (Date.now() - leasedAt) / 1000;
+    const recorded = await call('GET', `/v1/jobs/${job.id}`, { token: key.key });
+    expect(recorded.body.status).toBe('succeeded');
+    expect(recorded.body.gpu_seconds).toBeGreaterThan(0.2);
+    expect(recorded.body.gpu_seconds).toBeLessThanOrEqual(bound);
+    // A day at the Llama price would be about $24; the job had a fraction of a second.
+    expect(recorded.body.cost_usd).toBeLessThan(0.01);
+    expect(await keySpend()).toBeGreaterThan(0);
+    expect(await keySpend()).toBeLessThan(10_000);
+  });
+
+  it('keeps a recorded success, and its spend counted once, when the worker retries with a failure', async () => {
+    const spent = await keySpend();
+    // The worker never saw the first reply, gave up on its result and reports a failure instead.
+    const retried = await complete({
+      error: { message: 'engine failure: result not delivered', type: 'engine_error' },
+      gpu_ms: 500,
+      attempt: job.attempt,
+    });
+    expect(retried.status).toBe(200);
+    const recorded = await call('GET', `/v1/jobs/${job.id}`, { token: key.key });
+    expect(recorded.body.status).toBe('succeeded');
+    expect(recorded.body.result.choices[0].message.content).toBe('done');
+    expect(recorded.body.error).toBeNull();
+    expect(await keySpend()).toBe(spent);
+  });
+});
