@@ -31,7 +31,18 @@ interface Chunk {
     finish_reason?: string | null;
   }[];
   usage?: Record<string, number> | null;
+  /** A failure event: `{"error": {...}}`, or `{"object": "error", "message": ...}` (older vLLM). */
+  error?: { message?: string } | string;
+  object?: string;
+  message?: string;
 }
+
+const failure = (chunk: Chunk) =>
+  String(
+    (typeof chunk.error === 'object' ? chunk.error?.message : chunk.error) ??
+      chunk.message ??
+      'no reason given',
+  ).slice(0, 500);
 
 /** Streamed tool calls arrive in pieces keyed by index: the first names the call, the rest add arguments. */
 function mergeToolCalls(calls: ToolCall[], deltas: ToolCallDelta[]) {
@@ -95,10 +106,16 @@ const PASSTHROUGH_PATHS: Record<string, string> = {
   embedding: 'v1/embeddings',
 };
 
+/**
+ * Statuses by which a model server refuses the request itself (too long a prompt, bad parameters,
+ * too large a body): the caller's to fix. Any other (404 for a model it does not serve, 401, 429, 5xx)
+ * is the deployment's or the server's trouble, not the caller's.
+ */
+const CALLER_ERRORS = new Set([400, 413, 422]);
+
 async function refused(response: Response): Promise<never> {
   const detail = (await response.text()).slice(0, 500);
-  // The model server refused the request itself (too long a prompt, bad parameters): the caller's to fix.
-  if (response.status >= 400 && response.status < 500)
+  if (CALLER_ERRORS.has(response.status))
     throw new UnsupportedJobError(`The model server refused the request: ${detail}`);
   throw new Error(`model server answered ${response.status}: ${detail}`);
 }
@@ -148,6 +165,10 @@ async function chat(
     signal,
   );
   if (!response.body) return refused(response);
+  // A server that ignored `stream: true` answers one JSON document: nothing here would parse it, and an
+  // empty answer must not pass for a successful one.
+  if (!(response.headers.get('content-type') ?? '').includes('text/event-stream'))
+    throw new Error(`model server did not stream (content-type ${response.headers.get('content-type')})`);
   const id = `chatcmpl-${job.id}`;
   const created = Math.floor(Date.now() / 1000);
   let content = '';
@@ -156,9 +177,16 @@ async function chat(
   let logprobs: unknown[] | null = null;
   let finishReason: string | null = null;
   let usage: Record<string, number> | null = null;
+  let ended = false;
   for await (const data of sseData(response.body)) {
-    if (data === '[DONE]') break;
+    if (data === '[DONE]') {
+      ended = true;
+      break;
+    }
     const chunk = JSON.parse(data) as Chunk;
+    // A server that fails mid-answer (vLLM: an `error` event, then [DONE]) has not answered.
+    if (chunk.error || chunk.object === 'error')
+      throw new Error(`model server failed mid-answer: ${failure(chunk)}`);
     if (chunk.usage) usage = chunk.usage;
     const choice = chunk.choices?.[0];
     if (!choice) continue;
@@ -187,6 +215,8 @@ async function chat(
       jobLost();
     }
   }
+  // Cut off (the server died, the connection dropped): a partial answer is not a finished one.
+  if (!ended && finishReason === null) throw new Error('model server stream ended before the answer did');
   return chatCompletion({
     id,
     created,

@@ -33,7 +33,26 @@ beforeAll(async () => {
         .writeHead(400, { 'content-type': 'application/json' })
         .end('{"error":{"message":"context length exceeded"}}');
     }
+    if (body.messages[0]?.content === 'unknown model') {
+      return response
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end('{"error":{"message":"The model `llama3.1:8b` does not exist."}}');
+    }
+    if (body.messages[0]?.content === 'ignore streaming') {
+      return response
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end('{"id":"x","choices":[{"message":{"role":"assistant","content":"whole"}}]}');
+    }
     response.writeHead(200, { 'content-type': 'text/event-stream' });
+    const piece = (content: string) =>
+      `data: ${JSON.stringify({ id: 'upstream', choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
+    if (body.messages[0]?.content === 'fail midway') {
+      // vLLM's way of failing once the stream has begun: an error event, then [DONE].
+      return response.end(
+        `${piece('Hal')}data: {"error":{"message":"CUDA error: an illegal memory access","type":"InternalServerError","code":500}}\n\ndata: [DONE]\n\n`,
+      );
+    }
+    if (body.messages[0]?.content === 'cut off') return response.end(piece('Hal'));
     if (body.messages[0]?.content === 'weather in Paris?') {
       // A tool call as vLLM streams it: named in the first delta, its arguments spread over the next.
       const delta = (choice: Record<string, unknown>) =>
@@ -159,6 +178,29 @@ describe('OpenAI-compatible engine adapter', () => {
         },
       ],
     });
+  });
+
+  it('fails a job whose answer the server broke off, never passing a partial answer for a finished one', async () => {
+    const run = (content: string) =>
+      engine().run(job(content, true), async () => true, new AbortController().signal, memoryFiles().files);
+    await expect(run('fail midway')).rejects.toThrow(
+      /failed mid-answer: CUDA error: an illegal memory access/,
+    );
+    await expect(run('cut off')).rejects.toThrow(/stream ended before the answer did/);
+    await expect(run('ignore streaming')).rejects.toThrow(
+      /did not stream \(content-type application\/json\)/,
+    );
+  });
+
+  it('blames the deployment, not the caller, for a model the server does not serve', async () => {
+    const answer = engine().run(
+      job('unknown model', false),
+      async () => true,
+      new AbortController().signal,
+      memoryFiles().files,
+    );
+    await expect(answer).rejects.toThrow(/model server answered 404/);
+    await expect(answer).rejects.not.toBeInstanceOf(UnsupportedJobError);
   });
 
   it('stops when the job is no longer ours', async () => {
