@@ -63,7 +63,7 @@ export async function signUp(stack: BenchStack): Promise<string> {
     };
     return /verify-email\?token=([\w-]+)/.exec(mail.data[0]?.text ?? '')?.[1];
   });
-  await api(stack, 'POST', '/api/auth/verify-email', { token });
+  await api(stack, 'POST', '/api/auth/verify-email', { token, password: PASSWORD });
   const login = await api<{ access_token: string }>(stack, 'POST', '/api/auth/login', {
     email,
     password: PASSWORD,

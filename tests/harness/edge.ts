@@ -100,7 +100,8 @@ export async function signUp(label: string, options: { verify?: boolean } = {}):
   if (registered.status !== 202) throw new Error(`register failed: ${JSON.stringify(registered.body)}`);
   if (options.verify !== false) {
     const verified = await call('POST', '/api/auth/verify-email', {
-      body: { token: await linkToken(email, '/verify-email') },
+      body: { token: await linkToken(email, '/verify-email'), password: PASSWORD },
+      headers,
     });
     if (verified.status !== 200) throw new Error(`verify failed: ${JSON.stringify(verified.body)}`);
   }

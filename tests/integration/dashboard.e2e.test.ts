@@ -110,6 +110,9 @@ describe('the dashboard, end to end', () => {
       if (!link) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     await page.goto(`${stack.edge}${link}`);
+    // The link proves the mailbox; the password, that this is who signed up.
+    await page.getByLabel('Password').fill('correct horse battery staple');
+    await page.getByRole('button', { name: 'Verify' }).click();
     await page.getByText('Your email is verified').waitFor();
 
     await page.goto(`${stack.edge}/login`);

@@ -66,7 +66,9 @@ describe('npm run dev', () => {
         token = /verify-email\?token=([\w-]+)/.exec(mail.data[0]?.text ?? '')?.[1];
         if (!token) await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      expect((await post('/api/auth/verify-email', { token })).status).toBe(200);
+      expect(
+        (await post('/api/auth/verify-email', { token, password: 'correct horse battery staple' })).status,
+      ).toBe(200);
       const login = await post('/api/auth/login', { email, password: 'correct horse battery staple' });
       expect(login.status).toBe(200);
       accessToken = (await login.json()).access_token;

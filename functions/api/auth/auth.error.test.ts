@@ -191,16 +191,57 @@ describe('tokens', () => {
   it('accepts an emailed link once, and never a made-up one', async () => {
     const user = await signUp('links', { verify: false });
     const token = await linkToken(user.email, '/verify-email');
-    expect((await call('POST', '/api/auth/verify-email', { body: { token } })).status).toBe(200);
-    const again = await call('POST', '/api/auth/verify-email', { body: { token } });
+    const headers = { 'cf-connecting-ip': user.ip };
+    const verify = (body: Record<string, unknown>) =>
+      call('POST', '/api/auth/verify-email', { body, headers });
+    expect((await verify({ token, password: PASSWORD })).status).toBe(200);
+    const again = await verify({ token, password: PASSWORD });
     expect(again.status).toBe(400);
     expect(again.body.error.param).toBe('token');
-    expect((await call('POST', '/api/auth/verify-email', { body: { token: 'A'.repeat(43) } })).status).toBe(
-      400,
-    );
-    expect((await call('POST', '/api/auth/verify-email', { body: { token: 'bad token!' } })).status).toBe(
-      400,
-    );
+    expect((await verify({ token: 'A'.repeat(43), password: PASSWORD })).status).toBe(400);
+    expect((await verify({ token: 'bad token!', password: PASSWORD })).status).toBe(400);
+    expect((await verify({ token })).body.error.param).toBe('password');
+  });
+
+  it('verifies an address only for whoever knows the account’s password (no pre-hijacking)', async () => {
+    // Someone registers another person's address, and the link reaches its owner, who clicks it.
+    const squatted = await signUp('squatted', { verify: false });
+    const token = await linkToken(squatted.email, '/verify-email');
+    const headers = { 'cf-connecting-ip': squatted.ip };
+    const guessed = await call('POST', '/api/auth/verify-email', {
+      body: { token, password: 'not the squatter’s password' },
+      headers,
+    });
+    expect(guessed.status).toBe(400);
+    expect(guessed.body.error).toMatchObject({
+      param: 'password',
+      message: expect.stringContaining('ignore the email'),
+    });
+    const me = await call('GET', '/api/auth/me', { token: squatted.token });
+    expect(me.body.user.email_verified).toBe(false);
+    // The link still works for the one who signed up; a wrong guess did not spend it.
+    expect(
+      (await call('POST', '/api/auth/verify-email', { body: { token, password: PASSWORD } })).status,
+    ).toBe(200);
+  });
+
+  it('limits password guesses on one verification link', async () => {
+    const user = await signUp('guessed-link', { verify: false });
+    const token = await linkToken(user.email, '/verify-email');
+    const statuses: number[] = [];
+    // Each guess from another client address: the limit is the link's, not only the client's.
+    for (let i = 0; i < 6; i++) {
+      const headers = { 'cf-connecting-ip': freshIp() };
+      statuses.push(
+        (await call('POST', '/api/auth/verify-email', { body: { token, password: `guess-${i}` }, headers }))
+          .status,
+      );
+    }
+    expect(statuses).toEqual([400, 400, 400, 400, 400, 429]);
+    // Even the right password waits out the window now.
+    expect(
+      (await call('POST', '/api/auth/verify-email', { body: { token, password: PASSWORD } })).status,
+    ).toBe(429);
   });
 
   it('keeps unverified accounts from minting keys, orgs or invitations', async () => {

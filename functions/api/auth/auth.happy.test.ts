@@ -40,7 +40,8 @@ describe('sign up, verify, log in, refresh, log out', () => {
     expect(me.headers.get('x-ratelimit-reset-requests')).toMatch(/^(\d+m)?\d+s$/);
 
     const verified = await call('POST', '/api/auth/verify-email', {
-      body: { token: await linkToken(email, '/verify-email') },
+      body: { token: await linkToken(email, '/verify-email'), password: PASSWORD },
+      headers,
     });
     expect(verified.status).toBe(200);
     const after = await call('GET', '/api/auth/me', { token: login.body.access_token });

@@ -6,7 +6,8 @@ import { getMe } from '../../core/auth/me.ts';
 import { requestPasswordReset, resetPassword, resetPasswordInput } from '../../core/auth/password-reset.ts';
 import { refreshSession } from '../../core/auth/refresh.ts';
 import { register, registerInput } from '../../core/auth/register.ts';
-import { resendVerification, verifyEmail } from '../../core/auth/verify-email.ts';
+import { sha256Hex } from '../../core/auth/secrets.ts';
+import { resendVerification, verifyEmail, verifyEmailInput } from '../../core/auth/verify-email.ts';
 import { UnauthorizedError } from '../../core/errors.ts';
 import { requireUser } from '../../core/orgs/authorize.ts';
 import { bearerToken } from '../../lib/auth/bearer.ts';
@@ -25,8 +26,6 @@ const RefreshRequest = z
   .object({ refresh_token: tokenInput.optional().openapi({ description: 'Defaults to the refresh cookie' }) })
   .strict()
   .openapi('RefreshRequest');
-
-const TokenRequest = z.object({ token: tokenInput }).strict().openapi('EmailLinkToken');
 
 const ResetRequest = z.object({ email: registerInput.shape.email }).strict().openapi('PasswordResetRequest');
 
@@ -123,12 +122,18 @@ export const auth = authenticatedRouter(['/me', '/verify-email/resend'])
       method: 'post',
       path: '/verify-email',
       tags,
-      summary: 'Verify an email address with the emailed token',
-      request: jsonRequest(TokenRequest),
+      summary: 'Verify an email address with the emailed token and the account’s password',
+      description:
+        'The link proves the mailbox; the password proves the sign-up, so a stranger who registered someone else’s address cannot have its owner verify it for them. Tries are limited per link and per client.',
+      request: jsonRequest(verifyEmailInput.strict().openapi('VerifyEmailRequest')),
       responses: { 200: jsonResponse('Verified', AcceptedSchema), ...publicErrors },
     }),
     async (c) => {
-      await verifyEmail({ ctx: c.get('services'), token: c.req.valid('json').token });
+      const ctx = c.get('services');
+      const input = c.req.valid('json');
+      await throttle(ctx, 'verify_ip', clientIp(ctx));
+      await throttle(ctx, 'verify_link', await sha256Hex(input.token));
+      await verifyEmail({ ctx, input });
       return c.json({ status: 'verified', message: 'Your email address is verified.' }, 200);
     },
   )

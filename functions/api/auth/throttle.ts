@@ -13,6 +13,9 @@ const POLICIES = {
   // Reset requests for many addresses from one client: probing which addresses have accounts.
   reset_request_ip: { limit: 50, windowSeconds: 3600 },
   reset_confirm_ip: { limit: 20, windowSeconds: 900 },
+  // Verification asks for the account's password: guesses per link, and per client.
+  verify_link: { limit: 5, windowSeconds: 900 },
+  verify_ip: { limit: 20, windowSeconds: 900 },
 } as const;
 
 export async function throttle(

@@ -65,7 +65,8 @@ describe('teams with bad input', () => {
       body: { email: invitee.email, role: 'viewer' },
     });
     await call('POST', '/api/auth/verify-email', {
-      body: { token: await linkToken(invitee.email, '/verify-email') },
+      body: { token: await linkToken(invitee.email, '/verify-email'), password: PASSWORD },
+      headers: { 'cf-connecting-ip': invitee.ip },
     });
     expect(
       (await call('POST', '/api/invitations/accept', { token: invitee.token, body: { token } })).status,

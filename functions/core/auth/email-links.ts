@@ -33,19 +33,21 @@ const usable = async (token: string, purpose: EmailTokenPurpose, now: Date) =>
 
 /**
  * Fails fast, without using the token, when a link cannot be valid: lets callers skip expensive work
- * (hashing a new password) for made-up tokens. `consumeEmailToken` still decides, atomically.
+ * (hashing a new password) for made-up tokens. `consumeEmailToken` still decides, atomically. Answers
+ * whose link it is.
  */
 export async function assertEmailTokenUsable(
   db: Database,
   token: string,
   purpose: EmailTokenPurpose,
   now: Date,
-) {
+): Promise<{ userId: string }> {
   const [row] = await db
-    .select({ id: emailTokens.id })
+    .select({ userId: emailTokens.userId })
     .from(emailTokens)
     .where(await usable(token, purpose, now));
   if (!row) throw new InvalidRequestError(INVALID_LINK, { param: 'token' });
+  return row;
 }
 
 /**

@@ -1,15 +1,48 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
+import { z } from 'zod';
 import { users } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { recordAudit } from '../audit/record.ts';
 import { ConflictError, InvalidRequestError } from '../errors.ts';
 import { sendBestEffort } from '../mail/send.ts';
 import { verificationEmail } from '../mail/templates.ts';
-import { consumeEmailToken, createEmailToken } from './email-links.ts';
+import { assertEmailTokenUsable, consumeEmailToken, createEmailToken } from './email-links.ts';
+import { tokenInput } from './inputs.ts';
+import { loginInput } from './login.ts';
+import { verifyPassword } from './passwords.ts';
 
-/** Marks the address verified, provided it is still the address the link was sent to. */
-export async function verifyEmail({ ctx, token }: { ctx: ServiceContext; token: string }): Promise<void> {
+export const verifyEmailInput = z.object({
+  token: tokenInput,
+  password: loginInput.shape.password,
+});
+
+/**
+ * Marks the address verified, provided it is still the address the link was sent to, and the one
+ * verifying knows the account's password. The link alone proves the mailbox, not the sign-up: anyone
+ * can register someone else's address and have the link mailed to them, and the owner clicking it
+ * would hand a verified account to whoever holds its password (pre-hijacking). A wrong password
+ * leaves the link working; the route limits the tries.
+ */
+export async function verifyEmail({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: z.input<typeof verifyEmailInput>;
+}): Promise<void> {
+  const { token, password } = verifyEmailInput.parse(input);
   const now = ctx.clock.now();
+  const { userId } = await assertEmailTokenUsable(ctx.db, token, 'verify_email', now);
+  const [owner] = await ctx.db
+    .select({ passwordHash: users.passwordHash })
+    .from(users)
+    .where(eq(users.id, userId));
+  if (!owner?.passwordHash || !(await verifyPassword(password, owner.passwordHash))) {
+    throw new InvalidRequestError(
+      'That is not the password of the account this link verifies. Enter the password chosen at sign-up; if you did not sign up, ignore the email.',
+      { param: 'password' },
+    );
+  }
   await ctx.db.transaction(async (tx) => {
     const link = await consumeEmailToken(tx, token, 'verify_email', now);
     const [user] = await tx

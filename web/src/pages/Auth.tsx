@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, type ReactNode, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { api, chooseOrg, unwrap } from '../api/client.ts';
@@ -157,18 +157,15 @@ export function Signup() {
 }
 
 /**
- * The emailed link lands here and verifies at once. A query, not a mutation: it runs once per token
- * however often the page mounts, since a token works once and a second try would read as a failure.
+ * The emailed link lands here. Verifying takes the account's password too: the link proves the
+ * mailbox, the password the sign-up, so someone who registered this address cannot have its owner
+ * verify it for them by clicking.
  */
 export function VerifyEmail() {
   const [params] = useSearchParams();
   const token = params.get('token') ?? '';
-  const verify = useQuery({
-    queryKey: ['verify-email', token],
-    queryFn: () => unwrap(api.auth['verify-email'].$post({ json: { token } })),
-    enabled: token !== '',
-    retry: false,
-    staleTime: Number.POSITIVE_INFINITY,
+  const verify = useMutation({
+    mutationFn: (password: string) => unwrap(api.auth['verify-email'].$post({ json: { token, password } })),
   });
   return (
     <AuthFrame
@@ -180,17 +177,34 @@ export function VerifyEmail() {
       }
     >
       {!token && <ErrorNote error="This link has no token. Open the link from the email again." />}
-      {token && verify.isPending && (
-        <p role="status" className="text-sm">
-          Verifying…
-        </p>
-      )}
-      {verify.isSuccess && (
+      {token && verify.isSuccess && (
         <p role="status" className="text-sm text-emerald-700 dark:text-emerald-400">
           Your email is verified. You can log in.
         </p>
       )}
-      <ErrorNote error={verify.error} />
+      {token && !verify.isSuccess && (
+        <form
+          className="flex flex-col gap-3"
+          onSubmit={(event) => verify.mutate(formValues(event).password ?? '')}
+        >
+          <p className="text-sm text-slate-600 dark:text-slate-400">
+            Enter the password you chose when you signed up. If you did not sign up, ignore the email: nothing
+            happens without it.
+          </p>
+          <Field
+            label="Password"
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            required
+            error={fieldError(verify.error, 'password')}
+          />
+          <ErrorNote error={formError(verify.error, ['password'])} />
+          <Button type="submit" disabled={verify.isPending}>
+            Verify
+          </Button>
+        </form>
+      )}
     </AuthFrame>
   );
 }
