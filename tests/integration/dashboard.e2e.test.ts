@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Dialog, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devStackEnv, startDevStack, stopDevStack } from '../../dev/stack.ts';
 
@@ -25,6 +25,8 @@ describe('the dashboard, end to end', () => {
   let running: ReturnType<typeof startDevStack>;
   let browser: Browser;
   let page: Page;
+  /** Confirmations (revoke, delete) are answered yes unless a step answers one itself. */
+  const acceptDialogs = (dialog: Dialog) => void dialog.accept();
 
   /** WCAG 2 A/AA problems axe-core finds on the current screen that are serious or critical. */
   const accessibilityProblems = async () => {
@@ -78,7 +80,7 @@ describe('the dashboard, end to end', () => {
       permissions: ['clipboard-read', 'clipboard-write'],
     });
     page = await context.newPage();
-    page.on('dialog', (dialog) => void dialog.accept());
+    page.on('dialog', acceptDialogs);
   }, 180_000);
 
   afterAll(async () => {
@@ -229,6 +231,26 @@ describe('the dashboard, end to end', () => {
     await page.getByRole('link', { name: 'Dashboard' }).first().click();
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
     await capture('dashboard-dark');
+    // Stopping takes a live endpoint offline: the dashboard asks first, and a "no" changes nothing.
+    page.off('dialog', acceptDialogs);
+    const asked = new Promise<string>((resolve) =>
+      page.once('dialog', (dialog) => {
+        resolve(dialog.message());
+        void dialog.dismiss();
+      }),
+    );
+    await page
+      .getByRole('button', { name: /^Stop / })
+      .first()
+      .click();
+    expect(await asked).toMatch(/^Stop .*requests to it fail until you start it again/);
+    page.on('dialog', acceptDialogs);
+    // Still running: the Stop button stays, no Start appeared.
+    await page
+      .getByRole('button', { name: /^Stop / })
+      .first()
+      .waitFor();
+    expect(await page.getByRole('button', { name: /^Start / }).count()).toBe(0);
     await page.getByRole('link', { name: 'Billing' }).first().click();
     await page.getByTestId('balance').waitFor();
     await capture('billing-dark');

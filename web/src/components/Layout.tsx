@@ -1,12 +1,12 @@
 import * as DropdownMenu from '@radix-ui/react-dropdown-menu';
-import { useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { Navigate, NavLink, Outlet, useLocation, useNavigate } from 'react-router';
-import { api, forgetOrg } from '../api/client.ts';
+import { api, forgetOrg, unwrap } from '../api/client.ts';
 import { usd } from '../lib/format.ts';
 import { useBalance } from '../lib/queries.ts';
 import { useMe, useOrgs, useSwitchOrg } from '../lib/session.ts';
-import { cx, Loading } from './ui.tsx';
+import { Button, cx, ErrorNote, Loading } from './ui.tsx';
 
 const NAV = [
   ['/', 'Dashboard'],
@@ -82,6 +82,32 @@ function BalanceBadge() {
     >
       {usd(value)}
     </NavLink>
+  );
+}
+
+/**
+ * Until the address is verified, keys, deployments and invitations are refused: say so, and offer a
+ * new link (the first one lasts 48 hours).
+ */
+function VerifyBanner({ email }: { email: string }) {
+  const resend = useMutation({ mutationFn: () => unwrap(api.auth['verify-email'].resend.$post()) });
+  return (
+    <div
+      role="status"
+      className="mb-4 flex flex-wrap items-center gap-2 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-200"
+    >
+      <span>
+        Verify {email} to create API keys, deployments and invitations: open the link we emailed you.
+      </span>
+      {resend.isSuccess ? (
+        <span>A new link is on its way.</span>
+      ) : (
+        <Button variant="secondary" disabled={resend.isPending} onClick={() => resend.mutate()}>
+          Send a new link
+        </Button>
+      )}
+      <ErrorNote error={resend.error} />
+    </div>
   );
 }
 
@@ -166,6 +192,7 @@ export function Layout() {
         </div>
       </header>
       <main className="mx-auto max-w-6xl px-4 py-6">
+        {!me.data.user.email_verified && <VerifyBanner email={me.data.user.email} />}
         <Outlet />
       </main>
     </div>

@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { InferRequestType, InferResponseType } from 'hono/client';
 import { useNavigate } from 'react-router';
 import { api, unwrap } from '../api/client.ts';
+import { allPages } from './pages.ts';
 
 export type DeploymentDetail = InferResponseType<(typeof api.deployments)[':id']['$get'], 200>;
 export type BillingSettings = InferResponseType<typeof api.billing.settings.$get, 200>;
@@ -31,8 +32,12 @@ export const useCatalog = () =>
     staleTime: 300_000,
   });
 
+/** Every deployment of the org (the API pages them 100 at most). */
 export const useDeployments = () =>
-  useQuery({ queryKey: ['deployments'], queryFn: () => unwrap(api.deployments.$get({ query: {} })) });
+  useQuery({
+    queryKey: ['deployments'],
+    queryFn: () => allPages((after) => unwrap(api.deployments.$get({ query: { limit: 100, after } }))),
+  });
 
 /** Deploys and opens the new deployment, carrying its key (shown this once) to the page. */
 export function useDeploy() {

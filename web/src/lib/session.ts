@@ -21,11 +21,15 @@ export function useOrgs() {
   return useQuery({ queryKey: ['orgs'], queryFn: () => unwrap(api.orgs.$get()) });
 }
 
-/** Acting in another org: every cached answer belonged to the old one. */
+/**
+ * Acting in another org: every cached answer belonged to the old one. Reset, not cleared: clearing
+ * drops the cache under the screens already showing it, which kept the old org's data until the next
+ * navigation; a reset empties each query and refetches the ones on screen, for the new org.
+ */
 export function useSwitchOrg() {
   const client = useQueryClient();
   return (orgId: string) => {
     chooseOrg(orgId);
-    client.clear();
+    void client.resetQueries();
   };
 }

@@ -16,6 +16,7 @@ import {
   PageTitle,
 } from '../components/ui.tsx';
 import { dateTime, dollarsToCents, optionalCents, usd } from '../lib/format.ts';
+import { allPages } from '../lib/pages.ts';
 
 const ROLES = ['admin', 'developer', 'billing', 'viewer'] as const;
 
@@ -100,6 +101,11 @@ function CapDialog({ target, onClose }: { target: CapTarget | null; onClose: () 
               }
               error={fieldError(save.error, 'spend_cap.monthly_cents')}
             />
+            <div className="sm:col-span-2">
+              <ErrorNote
+                error={formError(save.error, ['spend_cap.daily_cents', 'spend_cap.monthly_cents'])}
+              />
+            </div>
             <div className="flex justify-end gap-2 sm:col-span-2">
               <Dialog.Close asChild>
                 <Button variant="secondary">Cancel</Button>
@@ -121,13 +127,23 @@ export default function ApiKeys() {
   const [secret, setSecret] = useState<string | null>(null);
   const keys = useQuery({
     queryKey: ['api-keys'],
-    queryFn: () => unwrap(api.auth['api-keys'].$get({ query: { limit: 100 } })),
+    // Every key, not the first hundred: each deployment adds one.
+    queryFn: () => allPages((after) => unwrap(api.auth['api-keys'].$get({ query: { limit: 100, after } }))),
   });
   const refresh = () => client.invalidateQueries({ queryKey: ['api-keys'] });
   const create = useMutation({
-    mutationFn: (body: { name: string; role: (typeof ROLES)[number]; spend_cap?: { daily_cents: number } }) =>
-      unwrap(api.auth['api-keys'].$post({ json: { kind: 'account', ...body } })),
-    onSuccess: (created) => {
+    mutationFn: ({
+      form: _form,
+      ...body
+    }: {
+      name: string;
+      role: (typeof ROLES)[number];
+      spend_cap?: { daily_cents: number };
+      form: HTMLFormElement;
+    }) => unwrap(api.auth['api-keys'].$post({ json: { kind: 'account', ...body } })),
+    // Cleared once made, so a second click cannot make a twin key; a refused one keeps what to fix.
+    onSuccess: (created, { form }) => {
+      form.reset();
       setSecret(created.key);
       void refresh();
     },
@@ -148,6 +164,7 @@ export default function ApiKeys() {
     const form = new FormData(event.currentTarget);
     const cap = Number(form.get('cap'));
     create.mutate({
+      form: event.currentTarget,
       name: String(form.get('name')),
       role: form.get('role') as (typeof ROLES)[number],
       ...(cap > 0 ? { spend_cap: { daily_cents: dollarsToCents(cap) } } : {}),
@@ -190,7 +207,7 @@ export default function ApiKeys() {
             </Button>
           </div>
         </form>
-        <ErrorNote error={formError(create.error, ['name'])} />
+        <ErrorNote error={formError(create.error, ['name', 'spend_cap.daily_cents'])} />
       </Card>
       <Card title="Keys" className="mt-4">
         {keys.isPending && <Loading />}

@@ -191,7 +191,8 @@ async function downloadCsv() {
   const url = URL.createObjectURL(await response.blob());
   const link = Object.assign(document.createElement('a'), { href: url, download: 'transactions.csv' });
   link.click();
-  URL.revokeObjectURL(url);
+  // Released after the click has handed the file over, not during it.
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 export default function Billing() {
@@ -199,6 +200,7 @@ export default function Billing() {
   const checkout = params.get('checkout');
   const balance = useBalance(checkout === 'success');
   const usage = useUsage();
+  const csv = useMutation({ mutationFn: downloadCsv });
   const lines = useInfiniteQuery({
     queryKey: ['transactions'],
     initialPageParam: undefined as string | undefined,
@@ -269,13 +271,13 @@ export default function Billing() {
         title="Transactions"
         className="mt-4"
         actions={
-          <Button variant="secondary" onClick={() => void downloadCsv()}>
+          <Button variant="secondary" disabled={csv.isPending} onClick={() => csv.mutate()}>
             Download CSV
           </Button>
         }
       >
         {lines.isPending && <Loading />}
-        <ErrorNote error={lines.error} />
+        <ErrorNote error={lines.error ?? csv.error} />
         {lines.data?.pages[0]?.data.length === 0 && <Empty>No transactions yet.</Empty>}
         <ScrollTable label="Transactions table">
           <thead className="text-xs uppercase text-slate-500">

@@ -74,7 +74,7 @@ export default function Dashboard() {
 
       <Card title="Deployments" className="mt-4">
         {deployments.isPending && <Loading />}
-        <ErrorNote error={deployments.error} />
+        <ErrorNote error={deployments.error ?? toggle.error} />
         {deployments.data && deployments.data.data.length === 0 && (
           <Empty>No deployments yet. Pick a model below or from the catalog.</Empty>
         )}
@@ -116,9 +116,17 @@ export default function Dashboard() {
                       variant="secondary"
                       aria-label={`${deployment.state === 'active' ? 'Stop' : 'Start'} ${deployment.name}`}
                       disabled={toggle.isPending}
-                      onClick={() =>
-                        toggle.mutate({ id: deployment.id, start: deployment.state !== 'active' })
-                      }
+                      onClick={() => {
+                        const start = deployment.state !== 'active';
+                        // Stopping takes a live endpoint offline: its callers get errors until it starts again.
+                        if (
+                          start ||
+                          window.confirm(
+                            `Stop ${deployment.name}? Its replicas are released and requests to it fail until you start it again.`,
+                          )
+                        )
+                          toggle.mutate({ id: deployment.id, start });
+                      }}
                     >
                       {deployment.state === 'active' ? 'Stop' : 'Start'}
                     </Button>

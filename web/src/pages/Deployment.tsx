@@ -321,16 +321,25 @@ export default function Deployment() {
         actions={
           <div className="flex gap-2">
             {deployment.data.state === 'active' ? (
-              <Button variant="secondary" onClick={() => act.mutate('stop')}>
+              <Button
+                variant="secondary"
+                disabled={act.isPending}
+                onClick={() =>
+                  window.confirm(
+                    `Stop ${deployment.data.name}? Its replicas are released and requests to it fail until you start it again.`,
+                  ) && act.mutate('stop')
+                }
+              >
                 Stop
               </Button>
             ) : (
-              <Button variant="secondary" onClick={() => act.mutate('start')}>
+              <Button variant="secondary" disabled={act.isPending} onClick={() => act.mutate('start')}>
                 Start
               </Button>
             )}
             <Button
               variant="danger"
+              disabled={act.isPending}
               onClick={() =>
                 window.confirm(`Delete ${deployment.data.name}? Its keys stop working.`) &&
                 act.mutate('delete')

@@ -39,16 +39,40 @@ export default function Members() {
   const changeRole = useMutation({
     mutationFn: ({ userId, role }: { userId: string; role: Role }) =>
       unwrap(api.org.members[':user_id'].$patch({ param: { user_id: userId }, json: { role } })),
-    onSuccess: refresh,
+    onSuccess: () => {
+      refresh();
+      // A demotion revokes keys above the new role (maybe the caller's own): what they show changes.
+      void client.invalidateQueries({ queryKey: ['me'] });
+      void client.invalidateQueries({ queryKey: ['api-keys'] });
+    },
   });
+  /** A role change can revoke keys and invitations that rise above it: asked first, never on a keystroke. */
+  const confirmRole = (member: { user_id: string; email: string; role: string }, role: Role) => {
+    if (role === member.role) return;
+    const demoted = ROLES.indexOf(role) > ROLES.indexOf(member.role as Role);
+    const warning = demoted
+      ? ` Their API keys and invitations above ${role} are revoked, and clients using those keys stop working.`
+      : '';
+    if (
+      window.confirm(
+        `Make ${member.email} ${role === 'admin' || role === 'owner' ? 'an' : 'a'} ${role}?${warning}`,
+      )
+    )
+      changeRole.mutate({ userId: member.user_id, role });
+  };
   const remove = useMutation({
     mutationFn: (userId: string) =>
       unwrap(api.org.members[':user_id'].$delete({ param: { user_id: userId } })),
     onSuccess: refresh,
   });
   const invite = useMutation({
-    mutationFn: (body: { email: string; role: Role }) => unwrap(api.org.invitations.$post({ json: body })),
-    onSuccess: refresh,
+    mutationFn: (body: { email: string; role: Role; form: HTMLFormElement }) =>
+      unwrap(api.org.invitations.$post({ json: { email: body.email, role: body.role } })),
+    // Cleared once sent: a refused invitation keeps the address to fix.
+    onSuccess: (_sent, { form }) => {
+      form.reset();
+      refresh();
+    },
   });
   const cancel = useMutation({
     mutationFn: (id: string) => unwrap(api.org.invitations[':id'].$delete({ param: { id } })),
@@ -61,8 +85,11 @@ export default function Members() {
   const submitInvite = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    invite.mutate({ email: String(form.get('email')), role: form.get('role') as Role });
-    event.currentTarget.reset();
+    invite.mutate({
+      email: String(form.get('email')),
+      role: form.get('role') as Role,
+      form: event.currentTarget,
+    });
   };
   const submitOrg = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -96,9 +123,8 @@ export default function Members() {
                   id={`role-${member.user_id}`}
                   className={select}
                   value={member.role}
-                  onChange={(event) =>
-                    changeRole.mutate({ userId: member.user_id, role: event.target.value as Role })
-                  }
+                  disabled={changeRole.isPending}
+                  onChange={(event) => confirmRole(member, event.target.value as Role)}
                 >
                   {ROLES.map((role) => (
                     <option key={role} value={role}>
@@ -160,12 +186,21 @@ export default function Members() {
                 <span className="truncate">
                   {invitation.email} <Badge>{invitation.role}</Badge>
                 </span>
-                <Button variant="secondary" onClick={() => cancel.mutate(invitation.id)}>
+                <Button
+                  variant="secondary"
+                  aria-label={`Cancel the invitation of ${invitation.email}`}
+                  disabled={cancel.isPending}
+                  onClick={() =>
+                    window.confirm(`Cancel the invitation of ${invitation.email}?`) &&
+                    cancel.mutate(invitation.id)
+                  }
+                >
                   Cancel
                 </Button>
               </li>
             ))}
           </ul>
+          <ErrorNote error={cancel.error} />
         </Card>
         <Card title="New team organization">
           <form onSubmit={submitOrg} className="flex flex-wrap items-end gap-2">
@@ -180,6 +215,7 @@ export default function Members() {
               Create and switch
             </Button>
           </form>
+          <ErrorNote error={formError(createOrg.error, ['name'])} />
           <p className="mt-2 text-xs text-slate-500">
             You become its owner. Balances, deployments and keys belong to one organization each.
           </p>
