@@ -1,7 +1,15 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { insertEndpoint, testDatabase } from '../../../tests/harness/db.ts';
-import { call, signUp } from '../../../tests/harness/edge.ts';
+import { call, env, signUp } from '../../../tests/harness/edge.ts';
+import { keyCacheKey, MISSING_KEY } from '../../core/api-keys/cache.ts';
 import { generateApiKey } from '../../core/api-keys/format.ts';
+import { sha256Hex } from '../../core/auth/secrets.ts';
+import { createRedis } from '../../lib/redis.ts';
+
+const redis = createRedis({
+  url: env.UPSTASH_REDIS_REST_URL ?? '',
+  token: env.UPSTASH_REDIS_REST_TOKEN ?? '',
+});
 
 const database = testDatabase();
 afterAll(() => database.close());
@@ -81,5 +89,24 @@ describe('API keys with bad input', () => {
     ).body;
     expect((await call('DELETE', `/api/auth/api-keys/${ownerKey.id}`, { token: adminKey })).status).toBe(403);
     expect((await call('GET', '/api/org', { token: ownerKey.key })).status).toBe(200);
+  });
+
+  it('leaves a tombstone for a revoked key, so a lookup racing the revocation cannot cache it back', async () => {
+    const owner = await signUp('key-tombstone');
+    const created = await call('POST', '/api/auth/api-keys', {
+      token: owner.token,
+      body: { name: 'leaked' },
+    });
+    expect((await call('GET', '/api/deployments', { token: created.body.key })).status).toBe(200);
+    expect(
+      (await call('DELETE', `/api/auth/api-keys/${created.body.id}`, { token: owner.token })).status,
+    ).toBe(200);
+    const entry = keyCacheKey(await sha256Hex(created.body.key));
+    expect(await redis.get(entry)).toEqual(MISSING_KEY);
+    // A lookup that read the key from the database just before the revocation committed writes it
+    // back only where nothing is cached: the tombstone stays, and the key stays refused.
+    await redis.set(entry, { keyId: created.body.id }, { ex: 30, nx: true });
+    expect(await redis.get(entry)).toEqual(MISSING_KEY);
+    expect((await call('GET', '/api/deployments', { token: created.body.key })).status).toBe(401);
   });
 });

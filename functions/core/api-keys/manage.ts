@@ -12,7 +12,7 @@ import { isId } from '../ids.ts';
 import { authorize } from '../orgs/authorize.ts';
 import { assertCanGrant } from '../orgs/permissions.ts';
 import { pageOf } from '../page.ts';
-import { dropCachedKeys } from './cache.ts';
+import { cacheRevokedKeys } from './cache.ts';
 import { insertApiKey } from './store.ts';
 import { type ApiKeyView, toApiKeyView } from './view.ts';
 
@@ -92,7 +92,7 @@ export async function revokeApiKey({ ctx, id }: { ctx: ServiceContext; id: strin
     });
     return row;
   });
-  await dropCachedKeys(ctx, [revoked.hash]);
+  await cacheRevokedKeys(ctx, [revoked.hash]);
   return toApiKeyView(revoked);
 }
 
@@ -144,7 +144,7 @@ export async function regenerateApiKey({
     });
     return { row, secret };
   });
-  await dropCachedKeys(ctx, [existing.hash]);
+  await cacheRevokedKeys(ctx, [existing.hash]);
   return { ...toApiKeyView(created.row), key: created.secret };
 }
 

@@ -6,7 +6,7 @@ import { presentedSecretHash } from '../auth/secrets.ts';
 import { UnauthorizedError } from '../errors.ts';
 import { IsolateMemo } from '../isolate-memo.ts';
 import type { Role } from '../orgs/roles.ts';
-import { KEY_CACHE_TTL_SECONDS, keyCacheKey } from './cache.ts';
+import { KEY_CACHE_TTL_SECONDS, keyCacheKey, MISSING_KEY } from './cache.ts';
 import { parseApiKey } from './format.ts';
 
 /** `last_used_at` is written at most this often per key, keeping the hot path free of writes. */
@@ -62,7 +62,8 @@ export async function resolveApiKey(ctx: ServiceContext, secret: string): Promis
     key = 'missing' in cached ? null : cached;
   } else {
     key = await load(ctx, hash);
-    await ctx.redis.set(cacheKey, key ?? { missing: true }, { ex: KEY_CACHE_TTL_SECONDS });
+    // Only where nothing is cached: a revocation's tombstone written meanwhile wins over this read.
+    await ctx.redis.set(cacheKey, key ?? MISSING_KEY, { ex: KEY_CACHE_TTL_SECONDS, nx: true });
   }
   const now = ctx.clock.now();
   if (!key || (key.expiresAt && new Date(key.expiresAt) <= now))

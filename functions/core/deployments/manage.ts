@@ -3,7 +3,7 @@ import { apiKeys, endpoints, gpuTypes, models } from '../../../db/schema/index.t
 import type { ServiceContext } from '../../context.ts';
 import type { Database, Transaction } from '../../lib/db.ts';
 import { assertVerified, humanBehind } from '../actor.ts';
-import { dropCachedKeys } from '../api-keys/cache.ts';
+import { cacheRevokedKeys } from '../api-keys/cache.ts';
 import { insertApiKey } from '../api-keys/store.ts';
 import { toApiKeyView } from '../api-keys/view.ts';
 import { auditActorOf, recordAudit } from '../audit/record.ts';
@@ -290,5 +290,5 @@ export async function deleteDeployment({ ctx, id }: { ctx: ServiceContext; id: s
     });
     return revoked.map((key) => key.hash);
   });
-  await dropCachedKeys(ctx, hashes);
+  await cacheRevokedKeys(ctx, hashes);
 }

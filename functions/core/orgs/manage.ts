@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { apiKeys, endpoints, memberships, orgs } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { assertVerified } from '../actor.ts';
-import { dropCachedKeys } from '../api-keys/cache.ts';
+import { cacheRevokedKeys } from '../api-keys/cache.ts';
 import { auditActorOf, recordAudit } from '../audit/record.ts';
 import { displayNameInput } from '../auth/inputs.ts';
 import { turnOffAutoRefill } from '../billing/auto-refill-switch.ts';
@@ -160,7 +160,7 @@ export async function deleteCurrentOrg({ ctx }: { ctx: ServiceContext }): Promis
     });
     return { revokedHashes: revoked.map((key) => key.hash), deletedEndpoints: deleted.map((row) => row.id) };
   });
-  await dropCachedKeys(ctx, revokedHashes);
+  await cacheRevokedKeys(ctx, revokedHashes);
   return deletedEndpoints;
 }
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { apiKeys, invitations, memberships, orgs, users } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import type { Transaction } from '../../lib/db.ts';
-import { dropCachedKeys } from '../api-keys/cache.ts';
+import { cacheRevokedKeys } from '../api-keys/cache.ts';
 import { auditActorOf, recordAudit } from '../audit/record.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { isId } from '../ids.ts';
@@ -181,7 +181,7 @@ export async function updateMemberRole({
     });
     return withdrawn.keyHashes;
   });
-  await dropCachedKeys(ctx, hashes);
+  await cacheRevokedKeys(ctx, hashes);
   const members = await listMembers({ ctx });
   const updated = members.find((member) => member.user_id === userId);
   if (!updated) throw memberNotFound();
@@ -220,5 +220,5 @@ export async function removeMember({ ctx, userId }: { ctx: ServiceContext; userI
     });
     return withdrawn.keyHashes;
   });
-  await dropCachedKeys(ctx, hashes);
+  await cacheRevokedKeys(ctx, hashes);
 }
