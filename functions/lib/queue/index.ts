@@ -7,6 +7,11 @@ import { APPEND, BOOKKEEPING_FIELDS, ENQUEUE, EXPIRE_LEASES, FINISH, RELEASE, TA
 
 /** How long a job's hash and output stream outlive its end: long enough for a slow reader. */
 const RETAIN_SECONDS = 3600;
+/**
+ * Leases a job may lose (its worker gone without a word) before it fails instead of running again: a
+ * request that crashes its worker would otherwise take down replica after replica until its deadline.
+ */
+export const MAX_LOST_LEASES = 3;
 
 const keys = {
   job: (id: string) => `job:${id}`,
@@ -332,6 +337,7 @@ function buildJobQueue(redis: Redis) {
           unlessKey,
           String(METRICS_RETAIN_SECONDS),
           String(MAX_LATENCY_SAMPLES),
+          String(MAX_LOST_LEASES),
         ],
       );
       if (flat[0] === 'stopped') return { jobs: [], stopped: true };
@@ -398,7 +404,13 @@ function buildJobQueue(redis: Redis) {
     /** The worker gives the job back unfinished (draining); another worker starts it over. */
     async release(jobId: string, endpointId: string, worker: { replicaId: string; attempt: number }) {
       const released = await releaseScript.exec(
-        [keys.job(jobId), keys.leases(endpointId), keys.wake(endpointId)],
+        [
+          keys.job(jobId),
+          keys.leases(endpointId),
+          keys.wake(endpointId),
+          keys.out(jobId),
+          keys.pending(endpointId),
+        ],
         [jobId, worker.replicaId, String(worker.attempt)],
       );
       return released === 1;

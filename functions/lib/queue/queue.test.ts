@@ -3,7 +3,7 @@ import { env } from '../../../tests/harness/edge.ts';
 import { newId } from '../../core/ids.ts';
 import { readMetrics } from '../metrics.ts';
 import { createRedis } from '../redis.ts';
-import { createJobQueue } from './index.ts';
+import { createJobQueue, MAX_LOST_LEASES } from './index.ts';
 
 const redis = createRedis({
   url: env.UPSTASH_REDIS_REST_URL ?? '',
@@ -204,6 +204,50 @@ describe('request queue in Redis', () => {
     } = await queue.take(endpointId, 'rep_b', 1, 30_000, now + 1);
     expect(retaken).toMatchObject({ id: work.jobId, attempt: 2 });
     expect((await queue.read(work.jobId, '0', 100)).events).toEqual([{ type: 'requeued' }]);
+  });
+
+  it('refuses what a handed-back attempt still sends, so it cannot renew the lease it gave up', async () => {
+    const { endpointId, orgId } = fresh();
+    const now = Date.now();
+    const work = job(endpointId, orgId, now);
+    await queue.enqueue(work);
+    await queue.take(endpointId, 'rep_a', 1, 30_000, now);
+    const draining = { replicaId: 'rep_a', attempt: 1 };
+    expect(await queue.release(work.jobId, endpointId, draining)).toBe(true);
+    // The engine was still streaming when the worker handed the job back: its next batch lands now.
+    expect(await appendOne(work.jobId, endpointId, draining, 1, [{ delta: 'late' }], now + 30_000, now)).toBe(
+      false,
+    );
+    expect(await queue.depth(endpointId)).toEqual({ queued: 1, running: 0 });
+    const {
+      jobs: [retaken],
+    } = await queue.take(endpointId, 'rep_b', 1, 30_000, now + 1);
+    expect(retaken).toMatchObject({ id: work.jobId, attempt: 2 });
+  });
+
+  it(`fails a job whose workers vanished under it ${MAX_LOST_LEASES} times, instead of running it again`, async () => {
+    const { endpointId, orgId } = fresh();
+    const now = Date.now();
+    const poison = job(endpointId, orgId, now, { deadlineMs: now + 3_600_000 });
+    await queue.enqueue(poison);
+    let at = now;
+    // Each worker takes it and dies without a word (its lease lapses); a hand-back would not count.
+    for (let lost = 1; lost < MAX_LOST_LEASES; lost++) {
+      expect((await queue.take(endpointId, `rep_${lost}`, 1, 1_000, at)).jobs).toHaveLength(1);
+      at += 2_000;
+    }
+    await queue.take(endpointId, 'rep_last', 1, 1_000, at);
+    expect((await queue.take(endpointId, 'rep_next', 1, 1_000, at + 2_000)).jobs).toEqual([]);
+    expect(await queue.state(poison.jobId)).toBe('failed');
+    const { events } = await queue.read(poison.jobId, '0', 100);
+    expect(events.at(-1)).toEqual({
+      type: 'error',
+      data: {
+        message: `The worker running this request was lost ${MAX_LOST_LEASES} times (it may crash the model server); it is not retried again.`,
+        type: 'engine_error',
+      },
+    });
+    expect(await queue.depth(endpointId)).toEqual({ queued: 0, running: 0 });
   });
 
   it('leases nothing to a worker whose tombstone key exists', async () => {

@@ -78,7 +78,8 @@ return {ARGV[1], 0, waiting, polling, tonumber(redis.call('GET', KEYS[6]) or '0'
  * wake tokens are then matched to the jobs still waiting, so idle workers wake for exactly those.
  * KEYS: pending list, leases zset, wake list, polls zset, busy hash, metrics hash, metrics latency
  * list. ARGV: now ms, lease ms, replica id, max jobs, stream ttl s, a key whose existence means "take
- * nothing" (the worker's released tombstone) or '', metrics ttl s, latency samples kept. Returns a flat
+ * nothing" (the worker's released tombstone) or '', metrics ttl s, latency samples kept, lost leases
+ * after which a job fails rather than being re-queued. Returns a flat
  * list: 'ok', then id, kind, input, deadline, attempt, … per leased job; or {'stopped'} when the
  * tombstone exists.
  */
@@ -93,10 +94,21 @@ for _, id in ipairs(expired) do
   redis.call('ZREM', KEYS[2], id)
   local job = 'job:' .. id
   if redis.call('HGET', job, 'state') == 'running' then
-    local restart = redis.call('XADD', job .. ':out', '*', 'type', 'requeued', 'data', '')
-    redis.call('HSET', job, 'state', 'queued', 'replica', '', 'seq', 0, 'restart', restart)
-    redis.call('HINCRBY', job, 'attempt', 1)
-    redis.call('RPUSH', KEYS[1], id)
+    if redis.call('HINCRBY', job, 'lost', 1) >= tonumber(ARGV[9]) then
+      -- Its workers vanished under it every time (a crash, an out-of-memory kill): it may be what
+      -- kills them, so it fails instead of taking down replica after replica until its deadline.
+      local reason = '{"message":"The worker running this request was lost ' .. ARGV[9] ..
+        ' times (it may crash the model server); it is not retried again.","type":"engine_error"}'
+      redis.call('HSET', job, 'state', 'failed', 'completed', now, 'gpu_ms', 0, 'outcome', reason)
+      redis.call('XADD', job .. ':out', '*', 'type', 'error', 'data', reason, 'gpu_ms', 0)
+      redis.call('EXPIRE', job .. ':out', ARGV[5])
+      countEnd(job, KEYS[6], KEYS[7], 'failed', 0, now, ARGV[7], ARGV[8])
+    else
+      local restart = redis.call('XADD', job .. ':out', '*', 'type', 'requeued', 'data', '')
+      redis.call('HSET', job, 'state', 'queued', 'replica', '', 'seq', 0, 'restart', restart)
+      redis.call('HINCRBY', job, 'attempt', 1)
+      redis.call('RPUSH', KEYS[1], id)
+    end
   end
 end
 local taken = {'ok'}
@@ -167,15 +179,21 @@ return kept
 `;
 
 /**
- * A worker hands back a job it cannot finish (it is shutting down): its lease is expired now, so the
- * next take re-queues it at the front exactly as if the worker had died, and a long-polling worker is
- * woken to take it. Only the replica and attempt holding the lease may. KEYS: job hash, leases zset,
- * wake list. ARGV: job id, replica id, attempt.
+ * A worker hands back a job it cannot finish (it is shutting down): it is re-queued now, at the front,
+ * as a new attempt, and a long-polling worker is woken to take it. Re-queued here rather than left to
+ * the next take, so output or a renewal the old attempt still sends is refused (it would otherwise
+ * extend the lease it gave up). A hand-back is not a lost lease: it never counts toward failing the
+ * job. Only the replica and attempt holding the lease may. KEYS: job hash, leases zset, wake list,
+ * output stream, pending list. ARGV: job id, replica id, attempt.
  */
 export const RELEASE = `
 if redis.call('HGET', KEYS[1], 'state') ~= 'running' or redis.call('HGET', KEYS[1], 'replica') ~= ARGV[2]
   or redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[3] then return 0 end
-redis.call('ZADD', KEYS[2], 0, ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+local restart = redis.call('XADD', KEYS[4], '*', 'type', 'requeued', 'data', '')
+redis.call('HSET', KEYS[1], 'state', 'queued', 'replica', '', 'seq', 0, 'restart', restart)
+redis.call('HINCRBY', KEYS[1], 'attempt', 1)
+redis.call('RPUSH', KEYS[5], ARGV[1])
 redis.call('RPUSH', KEYS[3], '1')
 return 1
 `;
