@@ -68,6 +68,7 @@ export const auth = authenticatedRouter(['/me', '/verify-email/resend'])
       const ctx = c.get('services');
       const input = c.req.valid('json');
       await throttle(ctx, 'login_ip', clientIp(ctx));
+      await throttle(ctx, 'login_email_ip', `${input.email} ${clientIp(ctx)}`);
       await throttle(ctx, 'login_email', input.email);
       const session = await login({ ctx, input });
       return c.json(await sessionResponse(c, session), 200);

@@ -6,7 +6,10 @@ import { createRateLimiter } from '../../lib/ratelimit.ts';
  * and per client IP (slows spraying many accounts). Limits are per 15 minutes unless stated.
  */
 const POLICIES = {
-  login_email: { limit: 10, windowSeconds: 900 },
+  // Guesses at one account from one client. Not per address alone: anyone could then lock its owner
+  // out with ten requests; per address there is only a looser cap on guessing from many clients.
+  login_email_ip: { limit: 10, windowSeconds: 900 },
+  login_email: { limit: 100, windowSeconds: 900 },
   login_ip: { limit: 100, windowSeconds: 900 },
   register_ip: { limit: 20, windowSeconds: 3600 },
   email_link: { limit: 5, windowSeconds: 3600 },
