@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { InferRequestType, InferResponseType } from 'hono/client';
+import { useRef } from 'react';
 import { useNavigate } from 'react-router';
 import { api, unwrap } from '../api/client.ts';
 import { allPages } from './pages.ts';
@@ -7,13 +8,23 @@ import { allPages } from './pages.ts';
 export type DeploymentDetail = InferResponseType<(typeof api.deployments)[':id']['$get'], 200>;
 export type BillingSettings = InferResponseType<typeof api.billing.settings.$get, 200>;
 
-/** The balance; `poll` re-reads it every 2 s (after a checkout, until Stripe's webhook credits it). */
-export const useBalance = (poll = false) =>
-  useQuery({
+/**
+ * The balance; `poll` re-reads it every 2 s after a checkout until Stripe's webhook credits it (the
+ * balance moves), for two minutes at most.
+ */
+export function useBalance(poll = false) {
+  const first = useRef<number | null>(null);
+  return useQuery({
     queryKey: ['balance'],
     queryFn: () => unwrap(api.billing.balance.$get()),
-    refetchInterval: poll ? 2_000 : false,
+    refetchInterval: (query) => {
+      const now = query.state.data?.balance_usd;
+      first.current ??= now ?? null;
+      const credited = now !== undefined && now !== first.current;
+      return poll && !credited && query.state.dataUpdateCount < 60 ? 2_000 : false;
+    },
   });
+}
 
 /** This month's spend and GPU-hours (by service and day). */
 export const useUsage = () =>

@@ -1,7 +1,7 @@
 import * as Label from '@radix-ui/react-label';
 import * as Switch from '@radix-ui/react-switch';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, lazy, Suspense, useState } from 'react';
+import { type FormEvent, lazy, Suspense, useEffect, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { ApiError, api, unwrap } from '../api/client.ts';
 import {
@@ -199,6 +199,13 @@ export default function Billing() {
   const [params] = useSearchParams();
   const checkout = params.get('checkout');
   const balance = useBalance(checkout === 'success');
+  const client = useQueryClient();
+  // The top-up's ledger line arrives with the credit: the list is re-read when the balance moves.
+  const credited = balance.data?.balance_usd;
+  useEffect(() => {
+    if (checkout === 'success' && credited !== undefined)
+      void client.invalidateQueries({ queryKey: ['transactions'] });
+  }, [checkout, credited, client]);
   const usage = useUsage();
   const csv = useMutation({ mutationFn: downloadCsv });
   const lines = useInfiniteQuery({

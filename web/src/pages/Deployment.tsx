@@ -18,7 +18,8 @@ import {
 } from '../components/ui.tsx';
 import { dateTime, optionalCents, usd } from '../lib/format.ts';
 import { deploymentKeys, useDeploymentStream } from '../lib/live.ts';
-import type { DeploymentDetail } from '../lib/queries.ts';
+import { type DeploymentDetail, useCatalog } from '../lib/queries.ts';
+import { quickStart, type Serves, servesOf } from '../lib/quick-start.ts';
 
 const UptimeChart = lazy(() =>
   import('../components/Charts.tsx').then((module) => ({ default: module.UptimeChart })),
@@ -32,32 +33,15 @@ const TrafficChart = lazy(() =>
 
 const statusTone = { running: 'green', starting: 'amber', scaled_to_zero: 'blue', stopped: 'slate' } as const;
 
-function quickStart(baseUrl: string, key: string, model: string) {
-  return {
-    Python: `from openai import OpenAI
-
-client = OpenAI(base_url="${baseUrl}", api_key="${key}")
-reply = client.chat.completions.create(
-    model="${model}",
-    messages=[{"role": "user", "content": "Hello!"}],
-)
-print(reply.choices[0].message.content)`,
-    Node: `import OpenAI from 'openai';
-
-const client = new OpenAI({ baseURL: '${baseUrl}', apiKey: '${key}' });
-const reply = await client.chat.completions.create({
-  model: '${model}',
-  messages: [{ role: 'user', content: 'Hello!' }],
-});
-console.log(reply.choices[0].message.content);`,
-    curl: `curl ${baseUrl}/chat/completions \\
-  -H "Authorization: Bearer ${key}" \\
-  -H "Content-Type: application/json" \\
-  -d '{"model": "${model}", "messages": [{"role": "user", "content": "Hello!"}]}'`,
-  };
-}
-
-function Connection({ deploymentId, model }: { deploymentId: string; model: string }) {
+function Connection({
+  deploymentId,
+  model,
+  serves,
+}: {
+  deploymentId: string;
+  model: string;
+  serves: Serves;
+}) {
   const location = useLocation();
   const [key, setKey] = useState<string | null>((location.state as { key?: string } | null)?.key ?? null);
   const baseUrl = `${window.location.origin}/v1`;
@@ -72,7 +56,7 @@ function Connection({ deploymentId, model }: { deploymentId: string; model: stri
     },
     onSuccess: (created) => setKey(created.key),
   });
-  const snippets = quickStart(baseUrl, key ?? '$AICLOUD_API_KEY', model);
+  const snippets = quickStart(baseUrl, key ?? '$AICLOUD_API_KEY', model, serves);
   return (
     <Card title="Connect">
       <dl className="grid gap-2 text-sm">
@@ -297,6 +281,7 @@ export default function Deployment() {
     refetchInterval: () => (live ? false : 3_000),
   });
   useDeploymentStream(id, deployment.isSuccess && events.isSuccess && logs.isSuccess, setLive);
+  const catalog = useCatalog();
   const act = useMutation({
     mutationFn: async (action: 'stop' | 'start' | 'delete') => {
       if (action === 'delete') return unwrap(api.deployments[':id'].$delete({ param: { id } }));
@@ -381,7 +366,14 @@ export default function Deployment() {
         </Card>
       </div>
       <div className="mt-4 grid gap-4 lg:grid-cols-2">
-        <Connection deploymentId={id} model={deployment.data.model ?? deployment.data.name} />
+        <Connection
+          deploymentId={id}
+          model={deployment.data.model ?? deployment.data.name}
+          serves={servesOf(
+            catalog.data?.data.find((entry) => entry.slug === deployment.data.model)?.category,
+            deployment.data.engine,
+          )}
+        />
         <Card
           title={windowMinutes === 60 ? 'Traffic (last hour)' : 'Traffic (last 24 hours)'}
           actions={
