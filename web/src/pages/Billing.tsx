@@ -236,8 +236,9 @@ export default function Billing() {
       <div className="grid gap-4 lg:grid-cols-3">
         <Card title="Balance">
           <p className="text-3xl font-semibold" data-testid="balance">
-            {balance.data ? usd(balance.data.balance_usd) : '…'}
+            {balance.data ? usd(balance.data.balance_usd) : balance.error ? '—' : '…'}
           </p>
+          <ErrorNote error={balance.error} />
           {balance.data && (
             <p className="text-sm text-slate-500">
               Running now: {usd(balance.data.running_cost_per_hour_usd)}/hr
@@ -252,6 +253,7 @@ export default function Billing() {
         <AutoRefill />
         <Card title="This month">
           {usage.isPending && <Loading />}
+          <ErrorNote error={usage.error} />
           {usage.data && (
             <>
               <p className="text-sm">

@@ -65,10 +65,16 @@ export default function Dashboard() {
           <p className="text-3xl font-semibold">{deployments.isPending ? '…' : active.length}</p>
         </Card>
         <Card title="GPU hours (month)">
-          <p className="text-3xl font-semibold">{usage.data ? hours(usage.data.totals.gpu_hours) : '…'}</p>
+          <p className="text-3xl font-semibold">
+            {usage.data ? hours(usage.data.totals.gpu_hours) : usage.error ? '—' : '…'}
+          </p>
         </Card>
         <Card title="Spend (month)">
-          <p className="text-3xl font-semibold">{usage.data ? usd(usage.data.totals.spend_usd) : '…'}</p>
+          <p className="text-3xl font-semibold">
+            {usage.data ? usd(usage.data.totals.spend_usd) : usage.error ? '—' : '…'}
+          </p>
+          {/* Billing is not every role's to read (developers and viewers): say why it is blank. */}
+          <ErrorNote error={usage.error} />
         </Card>
       </div>
 
@@ -164,6 +170,7 @@ export default function Dashboard() {
         </Card>
         <Card title="Recent activity">
           {activity.isPending && <Loading />}
+          <ErrorNote error={activity.error} />
           {activity.data?.data.length === 0 && <Empty>No activity yet.</Empty>}
           <ul className="flex flex-col gap-1 text-sm">
             {activity.data?.data.map((line) => (

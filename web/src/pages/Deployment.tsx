@@ -418,6 +418,8 @@ export default function Deployment() {
                 <UptimeChart data={metrics.data.per_minute} />
               </Suspense>
             </>
+          ) : metrics.error ? (
+            <ErrorNote error={metrics.error} />
           ) : (
             <Loading />
           )}
@@ -425,6 +427,7 @@ export default function Deployment() {
       </div>
       <div className="mt-4 grid gap-4 lg:grid-cols-2">
         <Card title="Replica events" actions={<LiveBadge live={live} />}>
+          <ErrorNote error={events.error} />
           {events.data?.data.length === 0 && (
             <Empty>No replica has started yet. The first request starts one.</Empty>
           )}
@@ -438,6 +441,7 @@ export default function Deployment() {
           </ol>
         </Card>
         <Card title="Logs" actions={<LiveBadge live={live} />}>
+          <ErrorNote error={logs.error} />
           {logs.data?.data.length === 0 && <Empty>No log lines yet.</Empty>}
           <LogView lines={logs.data?.data.map((entry) => entry.line) ?? []} />
         </Card>
