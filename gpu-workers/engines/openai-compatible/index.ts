@@ -63,9 +63,41 @@ function mergeToolCalls(calls: ToolCall[], deltas: ToolCallDelta[]) {
  * Ollama, llama.cpp and vLLM-CPU named by ENGINE_URL on a laptop. Always streams from the server (to relay tokens and collect usage)
  * and answers the caller in the shape it asked for; `model` and `id` are the platform's.
  */
+/**
+ * How long a streaming answer may go without a byte before the job fails: a model server that hangs
+ * mid-answer (a stuck GPU) would otherwise hold the job's slot, its lease renewed, until its deadline.
+ */
+const STALL_MS = 300_000;
+
+/** The job's signal, also aborted with a clear reason once `touch` has not been called for `ms`. */
+function stallGuard(jobSignal: AbortSignal, ms: number) {
+  const controller = new AbortController();
+  const forward = () => controller.abort(jobSignal.reason);
+  jobSignal.addEventListener('abort', forward, { once: true });
+  const stalled = new Error(`model server sent nothing for ${ms / 1000} s mid-answer`);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const touch = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(stalled), ms);
+  };
+  touch();
+  return {
+    signal: controller.signal,
+    touch,
+    /** The stall, when that is why the call ended; the original error otherwise. */
+    why: (error: unknown) => (controller.signal.reason === stalled ? stalled : error),
+    done: () => {
+      clearTimeout(timer);
+      jobSignal.removeEventListener('abort', forward);
+    },
+  };
+}
+
 export function createOpenAICompatibleEngine(options: {
   baseUrl: string;
   servedModel: string;
+  /** Overrides STALL_MS (tests). */
+  stallMs?: number;
 }): EngineAdapter {
   const url = (path: string) =>
     new URL(path, options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`).toString();
@@ -87,7 +119,16 @@ export function createOpenAICompatibleEngine(options: {
     },
     async run(job, emit, signal, files) {
       const served = options.servedModel;
-      if (job.kind === 'chat.completion') return chat(job, emit, signal, url('v1/chat/completions'), served);
+      if (job.kind === 'chat.completion') {
+        const guard = stallGuard(signal, options.stallMs ?? STALL_MS);
+        try {
+          return await chat(job, emit, guard.signal, url('v1/chat/completions'), served, guard.touch);
+        } catch (error) {
+          throw guard.why(error);
+        } finally {
+          guard.done();
+        }
+      }
       const media = (path: string, body: Record<string, unknown> | FormData, mediaSignal: AbortSignal) =>
         post(url(path), body, mediaSignal);
       if (job.kind === 'audio.transcription') return transcribe(job, files, media, served, signal);
@@ -157,6 +198,8 @@ async function chat(
   signal: AbortSignal,
   endpoint: string,
   servedModel: string,
+  /** Called on every event: the stall guard's sign of life. */
+  alive: () => void,
 ) {
   const input = job.input as Record<string, unknown> & { model: string; stream?: boolean };
   const response = await post(
@@ -179,6 +222,7 @@ async function chat(
   let usage: Record<string, number> | null = null;
   let ended = false;
   for await (const data of sseData(response.body)) {
+    alive();
     if (data === '[DONE]') {
       ended = true;
       break;

@@ -53,6 +53,8 @@ beforeAll(async () => {
       );
     }
     if (body.messages[0]?.content === 'cut off') return response.end(piece('Hal'));
+    // A server that hangs mid-answer (a stuck GPU): one token, then nothing, the connection open.
+    if (body.messages[0]?.content === 'hang') return void response.write(piece('Hal'));
     if (body.messages[0]?.content === 'weather in Paris?') {
       // A tool call as vLLM streams it: named in the first delta, its arguments spread over the next.
       const delta = (choice: Record<string, unknown>) =>
@@ -190,6 +192,25 @@ describe('OpenAI-compatible engine adapter', () => {
     await expect(run('ignore streaming')).rejects.toThrow(
       /did not stream \(content-type application\/json\)/,
     );
+  });
+
+  it('fails a job whose model server goes quiet mid-answer, instead of holding its slot until the deadline', async () => {
+    const quick = createOpenAICompatibleEngine({ baseUrl, servedModel: 'llama3.1:8b', stallMs: 300 });
+    const emitted: unknown[] = [];
+    const started = Date.now();
+    await expect(
+      quick.run(
+        job('hang', true),
+        async (chunk) => {
+          emitted.push(chunk);
+          return true;
+        },
+        new AbortController().signal,
+        memoryFiles().files,
+      ),
+    ).rejects.toThrow('model server sent nothing for 0.3 s mid-answer');
+    expect(emitted).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('blames the deployment, not the caller, for a model the server does not serve', async () => {
