@@ -14,6 +14,9 @@ export const orgs = pgTable(
     stripeCustomerId: text('stripe_customer_id'),
     /** Standard Webhooks signing secret (`whsec_…`) for this org's job webhooks; made on first use. */
     webhookSecret: text('webhook_secret'),
+    /** The secret before the last rotation: deliveries are signed with both until it expires. */
+    previousWebhookSecret: text('previous_webhook_secret'),
+    previousWebhookSecretExpiresAt: timestamp('previous_webhook_secret_expires_at', { withTimezone: true }),
     ...timestamps(),
     deletedAt: timestamp('deleted_at', { withTimezone: true }),
   },

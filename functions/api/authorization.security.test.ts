@@ -135,6 +135,7 @@ const ROUTES: Record<string, RouteSpec> = {
     ok: 409,
   },
   'GET /api/org/webhook-secret': { needs: 'org.update' },
+  'POST /api/org/webhook-secret/rotate': { needs: 'org.update', ok: 200 },
   'GET /v1/jobs/{id}': { needs: 'inference', id: 'job', ok: 200 },
   'GET /api/webhook-deliveries': { needs: 'endpoint.read' },
   'GET /api/jobs': { needs: 'endpoint.read' },

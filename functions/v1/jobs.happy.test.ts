@@ -117,6 +117,46 @@ describe('async jobs and webhooks', () => {
     ).toThrow();
   });
 
+  it('signs with the old and the new secret for a day after a rotation, so receivers switch without a gap', async () => {
+    const { key } = await deployWithAgent(5);
+    const before = (await call('GET', '/api/org/webhook-secret', { token: ownerToken })).body.secret;
+    const rotated = await call('POST', '/api/org/webhook-secret/rotate', { token: ownerToken });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.secret).toMatch(/^whsec_/);
+    expect(rotated.body.secret).not.toBe(before);
+    const graceHours = (Date.parse(rotated.body.previous_secret_expires_at) - Date.now()) / 3_600_000;
+    expect(graceHours).toBeGreaterThan(23.9);
+    expect(graceHours).toBeLessThanOrEqual(24);
+    const shown = (await call('GET', '/api/org/webhook-secret', { token: ownerToken })).body;
+    expect(shown).toMatchObject({
+      secret: rotated.body.secret,
+      previous_secret_expires_at: rotated.body.previous_secret_expires_at,
+    });
+
+    const accepted = await post(key, {
+      model: 'm',
+      messages: [{ role: 'user', content: 'after rotation' }],
+      webhook: `${receiverUrl}/hook`,
+    });
+    const { id } = await accepted.json();
+    const delivery = await waitFor(() => received.find((entry) => entry.body.includes(id)));
+    const headers = {
+      'webhook-id': String(delivery.headers['webhook-id']),
+      'webhook-timestamp': String(delivery.headers['webhook-timestamp']),
+      'webhook-signature': String(delivery.headers['webhook-signature']),
+    };
+    expect(headers['webhook-signature'].split(' ')).toHaveLength(2);
+    for (const secret of [before, rotated.body.secret]) {
+      expect((new Webhook(secret).verify(delivery.body, headers) as { data: { id: string } }).data.id).toBe(
+        id,
+      );
+    }
+    const audit = await call('GET', '/api/audit', { token: ownerToken });
+    expect(audit.body.data.map((entry: { action: string }) => entry.action)).toContain(
+      'org.webhook_secret.rotate',
+    );
+  });
+
   it('runs with Prefer: respond-async and no webhook, followed by polling', async () => {
     const { key } = await deployWithAgent(5);
     const accepted = await post(

@@ -14,6 +14,7 @@ import {
   getWebhookSecret,
   listMyOrgs,
   orgInput,
+  rotateOrgWebhookSecret,
   updateCurrentOrg,
 } from '../../core/orgs/manage.ts';
 import { listMembers, memberRoleInput, removeMember, updateMemberRole } from '../../core/orgs/members.ts';
@@ -23,6 +24,18 @@ import { authErrors, bearerSecurity, conflict, jsonRequest, jsonResponse } from 
 
 const tags = ['Organizations'];
 const security = bearerSecurity;
+
+const WebhookSecretSchema = z
+  .object({
+    object: z.literal('webhook_secret'),
+    secret: z.string(),
+    scheme: z.string(),
+    previous_secret_expires_at: z
+      .string()
+      .nullable()
+      .openapi({ description: 'After a rotation: until when the old secret still signs deliveries' }),
+  })
+  .openapi('WebhookSecret');
 
 const OrgSchema = z
   .object({
@@ -259,18 +272,26 @@ export const orgsRouter = authenticatedRouter(['/orgs', '/org/*', '/invitations/
       description:
         'Deliveries carry `webhook-id`, `webhook-timestamp` and `webhook-signature` (Standard Webhooks); verify them with this secret.',
       security,
-      responses: {
-        200: jsonResponse(
-          'The secret',
-          z
-            .object({ object: z.literal('webhook_secret'), secret: z.string(), scheme: z.string() })
-            .openapi('WebhookSecret'),
-        ),
-        ...authErrors,
-      },
+      responses: { 200: jsonResponse('The secret', WebhookSecretSchema), ...authErrors },
     }),
     async (c) => {
       c.header('cache-control', 'no-store');
       return c.json(await getWebhookSecret({ ctx: c.get('services') }), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/org/webhook-secret/rotate',
+      tags,
+      summary: "Replace the secret that signs this organization's job webhooks",
+      description:
+        'For a leaked secret or a departed admin. The old secret keeps signing deliveries beside the new one (two signatures in `webhook-signature`) for 24 hours, so receivers switch without missing one.',
+      security,
+      responses: { 200: jsonResponse('The new secret', WebhookSecretSchema), ...authErrors },
+    }),
+    async (c) => {
+      c.header('cache-control', 'no-store');
+      return c.json(await rotateOrgWebhookSecret({ ctx: c.get('services') }), 200);
     },
   );

@@ -9,7 +9,7 @@ import { displayNameInput } from '../auth/inputs.ts';
 import { turnOffAutoRefill } from '../billing/auto-refill-switch.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { newId } from '../ids.ts';
-import { webhookSecretOf } from '../webhooks/secret.ts';
+import { rotateWebhookSecret, webhookSecretOf } from '../webhooks/secret.ts';
 import { authorize, requireUser } from './authorize.ts';
 import { orgSlug } from './slug.ts';
 
@@ -167,9 +167,40 @@ export async function deleteCurrentOrg({ ctx }: { ctx: ServiceContext }): Promis
 /** The org's job-webhook signing secret, for receivers to verify deliveries (Standard Webhooks). */
 export async function getWebhookSecret({ ctx }: { ctx: ServiceContext }) {
   const { caller } = authorize(ctx.caller, 'org.update');
+  const secret = await webhookSecretOf(ctx.db, caller.orgId);
+  const [org] = await ctx.db
+    .select({ until: orgs.previousWebhookSecretExpiresAt })
+    .from(orgs)
+    .where(eq(orgs.id, caller.orgId));
+  const until = org?.until && org.until > ctx.clock.now() ? org.until.toISOString() : null;
   return {
     object: 'webhook_secret' as const,
-    secret: await webhookSecretOf(ctx.db, caller.orgId),
+    secret,
     scheme: 'standard-webhooks',
+    previous_secret_expires_at: until,
+  };
+}
+
+/** A new signing secret; the old one signs beside it for a day (see `rotateWebhookSecret`). */
+export async function rotateOrgWebhookSecret({ ctx }: { ctx: ServiceContext }) {
+  const { caller } = authorize(ctx.caller, 'org.update');
+  const now = ctx.clock.now();
+  const rotated = await ctx.db.transaction(async (tx) => {
+    const result = await rotateWebhookSecret(tx, caller.orgId, now);
+    await recordAudit(tx, {
+      orgId: caller.orgId,
+      actor: auditActorOf(caller.actor),
+      action: 'org.webhook_secret.rotate',
+      targetType: 'org',
+      targetId: caller.orgId,
+      origin: ctx.origin,
+    });
+    return result;
+  });
+  return {
+    object: 'webhook_secret' as const,
+    secret: rotated.secret,
+    scheme: 'standard-webhooks',
+    previous_secret_expires_at: rotated.previousExpiresAt.toISOString(),
   };
 }

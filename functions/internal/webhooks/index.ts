@@ -4,7 +4,7 @@ import { jobs, webhookAttempts, webhookDeliveries } from '../../../db/schema/ind
 import { InvalidRequestError } from '../../core/errors.ts';
 import { isId } from '../../core/ids.ts';
 import { toJobView } from '../../core/jobs/view.ts';
-import { webhookSecretOf } from '../../core/webhooks/secret.ts';
+import { signingSecretsOf } from '../../core/webhooks/secret.ts';
 import { checkWebhookTarget } from '../../core/webhooks/target.ts';
 import { asyncResultView } from '../../lib/inference/outputs.ts';
 import { createRouter } from '../../lib/openapi.ts';
@@ -41,11 +41,9 @@ webhooksInternal.post('/deliver', async (c) => {
     timestamp: sentAt.toISOString(),
     data: toJobView(row.job, { result: await asyncResultView(ctx, row.job, row.job.output) }),
   });
-  const headers = new Webhook(await webhookSecretOf(ctx.db, row.delivery.orgId)).sign(
-    deliveryId,
-    sentAt,
-    payload,
-  );
+  // One signature per secret in use (a rotated-out one still in its grace period signs too).
+  const secrets = await signingSecretsOf(ctx.db, row.delivery.orgId, sentAt);
+  const signature = secrets.map((secret) => new Webhook(secret).sign(deliveryId, sentAt, payload)).join(' ');
   let statusCode: number | null = null;
   let error: string | null = null;
   try {
@@ -59,7 +57,7 @@ webhooksInternal.post('/deliver', async (c) => {
         'user-agent': 'AI-Cloud-Webhooks/1.0',
         'webhook-id': deliveryId,
         'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
-        'webhook-signature': headers,
+        'webhook-signature': signature,
       },
       body: payload,
       // A redirect could lead anywhere, including inside a network: it counts as a failure.
