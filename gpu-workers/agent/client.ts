@@ -15,6 +15,14 @@ export class JobLostError extends Error {
   }
 }
 
+/** The edge refused a relay call outright (a 4xx): sending it again would be refused again. */
+export class RelayRefusedError extends Error {
+  constructor(status: number, detail: string) {
+    super(`worker API answered ${status}: ${detail}`);
+    this.name = 'RelayRefusedError';
+  }
+}
+
 /** The edge refused the job's result as larger than a worker body may be (413): the caller's to fix. */
 export class ResultTooLargeError extends Error {
   constructor(detail: string) {
@@ -108,7 +116,10 @@ export function createWorkerClient(baseUrl: string, token: string) {
     try {
       const body = `{"batches":[${sending.map((batch) => batch.json).join(',')}]}`;
       const response = await call('/internal/worker/jobs/events', body);
-      if (!response.ok) throw new Error(`worker API answered ${response.status}: ${await response.text()}`);
+      // Failures in transit (the edge unreachable, 5xx after the retries) are thrown by `call` as they
+      // are; an answer refusing the call is final.
+      if (response.status === 401) throw new ReplicaGoneError();
+      if (!response.ok) throw new RelayRefusedError(response.status, (await response.text()).slice(0, 500));
       const { kept } = (await response.json()) as { kept: boolean[] };
       sending.forEach((batch, index) => {
         if (kept[index]) batch.settle.resolve();

@@ -124,4 +124,68 @@ describe('a job the agent runs', () => {
     expect(error.message).toHaveLength(2000);
     expect(error.message.startsWith('engine failure: <html>')).toBe(true);
   });
+
+  it('sends a batch lost in transit again, with its sequence number, and finishes the job', async () => {
+    const sent: { seq: number; chunks: unknown[] }[] = [];
+    const completions: unknown[] = [];
+    let failures = 1;
+    const client = {
+      events: async (_job: unknown, seq: number, chunks: unknown[]) => {
+        sent.push({ seq, chunks });
+        // The edge restarting: the first relay call never gets through.
+        if (failures-- > 0) throw new Error('fetch failed: ECONNREFUSED');
+      },
+      complete: async (_job: unknown, outcome: unknown) => {
+        completions.push(outcome);
+      },
+    } as unknown as WorkerClient;
+    await runJob(
+      job,
+      engine(async (_job, emit) => {
+        await emit({ delta: 'a' });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        await emit({ delta: 'b' });
+        return { answer: 'ab' };
+      }),
+      client,
+      LEASE_MS,
+      () => {},
+    );
+    expect(sent[0]).toEqual({ seq: 1, chunks: [{ delta: 'a' }] });
+    expect(sent[1]).toEqual({ seq: 1, chunks: [{ delta: 'a' }] });
+    expect(sent.filter((batch) => batch.chunks.length > 0).slice(2)).toEqual([
+      { seq: 2, chunks: [{ delta: 'b' }] },
+    ]);
+    expect(completions).toEqual([{ result: { answer: 'ab' } }]);
+  });
+
+  it('stops a job once its batches have failed for longer than its lease (it is re-queued by then)', async () => {
+    const completions: unknown[] = [];
+    const lines: string[] = [];
+    const client = {
+      events: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        throw new Error('fetch failed: ECONNREFUSED');
+      },
+      complete: async (_job: unknown, outcome: unknown) => {
+        completions.push(outcome);
+      },
+    } as unknown as WorkerClient;
+    await runJob(
+      job,
+      engine(async (_job, emit, signal) => {
+        for (let i = 0; !signal.aborted && i < 100; i++) {
+          await emit({ delta: String(i) });
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        signal.throwIfAborted();
+        return { answer: 'never' };
+      }),
+      client,
+      LEASE_MS,
+      (line) => lines.push(line),
+    );
+    expect(completions).toEqual([]);
+    expect(lines.at(-1)).toBe('job job_1 stopped: no longer ours');
+  });
 });

@@ -1,5 +1,11 @@
 import { type EngineAdapter, type JobFiles, UnsupportedJobError, type WorkerJob } from '../engines/engine.ts';
-import { JobLostError, ResultTooLargeError, type WorkerClient } from './client.ts';
+import {
+  JobLostError,
+  RelayRefusedError,
+  ReplicaGoneError,
+  ResultTooLargeError,
+  type WorkerClient,
+} from './client.ts';
 
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -28,19 +34,42 @@ export async function runJob(
   let sending: Promise<void> | null = null;
   let lost = false;
   let seq = 0;
+  /** A batch whose send failed in transit: sent again, with its sequence number, before anything else. */
+  let unsent: { seq: number; chunks: Record<string, unknown>[] } | null = null;
+  /** When the edge last took a batch (renewing the lease); past a lease without one, the job is gone. */
+  let deliveredAt = performance.now();
 
-  /** Sends what is pending (or, to renew the lease, an empty batch) unless a send is in flight. */
+  /**
+   * Sends what is pending (or, to renew the lease, an empty batch) unless a send is in flight. A send
+   * the edge answers "not yours" stops the job; one lost in transit (the edge restarting, a network
+   * blip) is sent again, as long as the lease it renews may still hold.
+   */
   const send = (renew = false): Promise<void> | null => {
-    if (sending || lost || (pending.length === 0 && !renew)) return sending;
-    const batch = pending;
-    pending = [];
-    seq += 1;
+    if (sending || lost || (!unsent && pending.length === 0 && !renew)) return sending;
+    if (!unsent) {
+      seq += 1;
+      unsent = { seq, chunks: pending };
+      pending = [];
+    }
+    const outgoing = unsent;
     sending = client
-      .events(job, seq, batch)
-      .catch((error: unknown) => {
-        lost = true;
-        abort.abort(error);
-      })
+      .events(job, outgoing.seq, outgoing.chunks)
+      .then(
+        () => {
+          unsent = null;
+          deliveredAt = performance.now();
+        },
+        (error: unknown) => {
+          const final =
+            error instanceof JobLostError ||
+            error instanceof ReplicaGoneError ||
+            error instanceof RelayRefusedError;
+          if (final || performance.now() - deliveredAt > leaseMs) {
+            lost = true;
+            abort.abort(error);
+          }
+        },
+      )
       .finally(() => {
         sending = null;
         void send();
