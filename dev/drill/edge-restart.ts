@@ -100,11 +100,21 @@ export async function edgeRestart(
       outcome.ended === 'done' && outcome.deltas === options.deltas && outcome.jobId === cut[index]?.jobId,
   ).length;
   const chargedOnce = Math.abs(spent - charged) <= options.streams;
+  // Why a retry fell short, when one did: how it ended, or what it got.
+  const shortfalls = retried.flatMap((outcome, index) =>
+    outcome.ended !== 'done'
+      ? [`${outcome.ended}`]
+      : outcome.jobId !== cut[index]?.jobId
+        ? ['another job']
+        : outcome.deltas !== options.deltas
+          ? [`${outcome.deltas}/${options.deltas} deltas`]
+          : [],
+  );
   return {
     passed: cleanCuts === options.streams && whole === options.streams && chargedOnce,
     detail:
       `${options.streams} streams cut by an edge restart: ${cleanCuts} ended with an error, ${hung} hung; ` +
-      `${whole} retries got their whole job; key spend $${(spent / 1e6).toFixed(6)} for jobs costing ` +
+      `${whole} retries got their whole job${shortfalls.length > 0 ? ` (others: ${shortfalls.join(', ')})` : ''}; key spend $${(spent / 1e6).toFixed(6)} for jobs costing ` +
       `$${(charged / 1e6).toFixed(6)}${chargedOnce ? '' : ' (MISMATCH)'}`,
   };
 }
