@@ -214,7 +214,7 @@ workerApi.openapi(
     // The key's spend cap counts the GPU time of its requests (the endpoint's counts replica uptime),
     // once per job: a retry adds it only if the first call failed to.
     // The finish itself counted the job in the endpoint's metrics and added the replica's busy time.
-    if (book.apiKeyId && (await jobs.claimKeySpend(id))) {
+    if (book.apiKeyId && (done || (await jobs.claimKeySpend(id)))) {
       await addKeySpend(c.get('services').db, book, new Date(now)).catch(async (error: unknown) => {
         await jobs.unclaimKeySpend(id).catch(() => undefined);
         throw error;

@@ -389,9 +389,9 @@ function buildJobQueue(redis: Redis) {
     },
 
     /**
-     * Claims the right to add the finished job's GPU time to its API key's spend, once per job: a
-     * worker's retried completion finds it claimed. `unclaimKeySpend` gives it back when the adding
-     * failed, so the retry adds it.
+     * Claims the right to add the finished job's GPU time to its API key's spend, once per job. A
+     * worker's finish claims it in the same step (no extra round trip); a retried completion finds it
+     * claimed, unless `unclaimKeySpend` gave it back because the adding failed, so the retry adds it.
      */
     async claimKeySpend(jobId: string): Promise<boolean> {
       return (await raw.hsetnx(keys.job(jobId), 'key_spent', 1)) === 1;

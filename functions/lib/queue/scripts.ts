@@ -248,6 +248,8 @@ if ARGV[2] ~= '' then
   -- (stepped, or lying) cannot bill more GPU time than the job has had.
   local leased = tonumber(ARGV[6]) - tonumber(redis.call('HGET', KEYS[1], 'started') or ARGV[6])
   gpu = tostring(math.max(0, math.min(tonumber(ARGV[8]), leased)))
+  -- The finishing call adds the job's GPU time to its key's spend (see claimKeySpend).
+  redis.call('HSET', KEYS[1], 'key_spent', 1)
   redis.call('HSET', KEYS[5], ARGV[2], ARGV[6])
   redis.call('HINCRBY', KEYS[6], ARGV[2], tonumber(gpu))
   redis.call('EXPIRE', KEYS[6], 86400)
