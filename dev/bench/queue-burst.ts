@@ -29,7 +29,15 @@ export async function queueBurst(options: {
   connections: number;
 }): Promise<QueueBurstResult> {
   await options.engine.pace({ deltas: 1, intervalMs: 0 });
-  const before = await options.engine.completions();
+  // Requests an earlier scenario left in flight (its load tool stops with up to `connections` of them
+  // still queued) finish first: counted here they would read as jobs run twice.
+  let before = await options.engine.completions();
+  for (let quiet = 0; quiet < 3; ) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const now = await options.engine.completions();
+    quiet = now === before ? quiet + 1 : 0;
+    before = now;
+  }
   const result = await autocannon({
     url: `${options.edge}/v1/chat/completions`,
     method: 'POST',
