@@ -20,6 +20,8 @@ describe('API keys', () => {
       role: 'developer',
       name: 'ci',
       last_used_at: null,
+      // Who made it: after a compromise, the keys to look at.
+      created_by_user_id: owner.userId,
     });
     const secret: string = created.body.key;
     expect(secret).toMatch(/^sk_live_/);

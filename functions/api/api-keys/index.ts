@@ -33,6 +33,10 @@ const ApiKeySchema = z
     last_four: z.string().openapi({ example: 'x9Qz' }),
     rate_limit_per_minute: z.number().nullable(),
     spend_cap: SpendCapSchema,
+    created_by_user_id: z
+      .string()
+      .nullable()
+      .openapi({ description: 'The user who made the key (keys made by a key count as its maker’s)' }),
     created_at: z.string(),
     last_used_at: z.string().nullable(),
     expires_at: z.string().nullable(),

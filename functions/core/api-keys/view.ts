@@ -14,6 +14,8 @@ export interface ApiKeyView {
   last_four: string;
   rate_limit_per_minute: number | null;
   spend_cap: { daily_cents: number | null; monthly_cents: number | null };
+  /** Who made it (null once that user is deleted): after a compromise, the keys to look at. */
+  created_by_user_id: string | null;
   created_at: string;
   last_used_at: string | null;
   expires_at: string | null;
@@ -34,6 +36,7 @@ export function toApiKeyView(row: typeof apiKeys.$inferSelect): ApiKeyView {
     last_four: row.lastFour,
     rate_limit_per_minute: row.rateLimitPerMinute,
     spend_cap: capView(row),
+    created_by_user_id: row.createdByUserId,
     created_at: row.createdAt.toISOString(),
     last_used_at: iso(row.lastUsedAt),
     expires_at: iso(row.expiresAt),
