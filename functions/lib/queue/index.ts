@@ -404,13 +404,7 @@ function buildJobQueue(redis: Redis) {
     /** The worker gives the job back unfinished (draining); another worker starts it over. */
     async release(jobId: string, endpointId: string, worker: { replicaId: string; attempt: number }) {
       const released = await releaseScript.exec(
-        [
-          keys.job(jobId),
-          keys.leases(endpointId),
-          keys.wake(endpointId),
-          keys.out(jobId),
-          keys.pending(endpointId),
-        ],
+        [keys.job(jobId), keys.leases(endpointId), keys.wake(endpointId), keys.pending(endpointId)],
         [jobId, worker.replicaId, String(worker.attempt)],
       );
       return released === 1;

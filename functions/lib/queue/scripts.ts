@@ -25,6 +25,21 @@ end
 `;
 
 /**
+ * Lua: puts a running job back at the front of its endpoint's queue as a new attempt. Its output
+ * stream marks where the new attempt starts (a request joining the job reads from there), and the
+ * old attempt's output or renewals are refused from now on (`attempt` moved on). The one way a job is
+ * re-queued: its lease lapsed (TAKE) or its worker handed it back (RELEASE).
+ */
+const REQUEUE_JOB = `
+local function requeue(jobKey, id, pendingKey)
+  local restart = redis.call('XADD', jobKey .. ':out', '*', 'type', 'requeued', 'data', '')
+  redis.call('HSET', jobKey, 'state', 'queued', 'replica', '', 'seq', 0, 'restart', restart)
+  redis.call('HINCRBY', jobKey, 'attempt', 1)
+  redis.call('RPUSH', pendingKey, id)
+end
+`;
+
+/**
  * Lua: counts a job that ended (succeeded, failed or timed out; a cancelled one is not counted) in its
  * endpoint's metrics for this minute: a request, a failure unless it succeeded, its GPU time, and its
  * latency since it was queued (its hash's `created`) among the newest samples. Counted in the script
@@ -83,7 +98,7 @@ return {ARGV[1], 0, waiting, polling, tonumber(redis.call('GET', KEYS[6]) or '0'
  * list: 'ok', then id, kind, input, deadline, attempt, … per leased job; or {'stopped'} when the
  * tombstone exists.
  */
-export const TAKE = `${SYNC_WAKE_TOKENS}${COUNT_JOB_END}
+export const TAKE = `${SYNC_WAKE_TOKENS}${COUNT_JOB_END}${REQUEUE_JOB}
 local now = tonumber(ARGV[1])
 if ARGV[6] ~= '' and redis.call('EXISTS', ARGV[6]) == 1 then return {'stopped'} end
 redis.call('ZADD', KEYS[4], now, ARGV[3])
@@ -104,10 +119,7 @@ for _, id in ipairs(expired) do
       redis.call('EXPIRE', job .. ':out', ARGV[5])
       countEnd(job, KEYS[6], KEYS[7], 'failed', 0, now, ARGV[7], ARGV[8])
     else
-      local restart = redis.call('XADD', job .. ':out', '*', 'type', 'requeued', 'data', '')
-      redis.call('HSET', job, 'state', 'queued', 'replica', '', 'seq', 0, 'restart', restart)
-      redis.call('HINCRBY', job, 'attempt', 1)
-      redis.call('RPUSH', KEYS[1], id)
+      requeue(job, id, KEYS[1])
     end
   end
 end
@@ -184,16 +196,13 @@ return kept
  * the next take, so output or a renewal the old attempt still sends is refused (it would otherwise
  * extend the lease it gave up). A hand-back is not a lost lease: it never counts toward failing the
  * job. Only the replica and attempt holding the lease may. KEYS: job hash, leases zset, wake list,
- * output stream, pending list. ARGV: job id, replica id, attempt.
+ * pending list. ARGV: job id, replica id, attempt.
  */
-export const RELEASE = `
+export const RELEASE = `${REQUEUE_JOB}
 if redis.call('HGET', KEYS[1], 'state') ~= 'running' or redis.call('HGET', KEYS[1], 'replica') ~= ARGV[2]
   or redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[3] then return 0 end
 redis.call('ZREM', KEYS[2], ARGV[1])
-local restart = redis.call('XADD', KEYS[4], '*', 'type', 'requeued', 'data', '')
-redis.call('HSET', KEYS[1], 'state', 'queued', 'replica', '', 'seq', 0, 'restart', restart)
-redis.call('HINCRBY', KEYS[1], 'attempt', 1)
-redis.call('RPUSH', KEYS[5], ARGV[1])
+requeue(KEYS[1], ARGV[1], KEYS[4])
 redis.call('RPUSH', KEYS[3], '1')
 return 1
 `;
@@ -217,8 +226,8 @@ export const BOOKKEEPING_FIELDS = [
 ] as const;
 
 /**
- * Finishes a job: state, outcome and GPU time (a worker's, at most the time since its lease began) on the hash, the lease released, and the terminal event
- * on the stream the waiting request reads. A worker (replica id and attempt given) may only finish its
+ * Finishes a job: state, outcome and GPU time (a worker's, at most the time since its lease began) on
+ * the hash, the lease released, and the terminal event on the stream the waiting request reads. A worker (replica id and attempt given) may only finish its
  * own running attempt; the edge (replica '') stops a queued or running job, billing a running one up
  * to now, and takes a queued one off the pending list so queue depth (which scaling reads) stays
  * true. The terminal event carries the GPU time, so the waiting request needs no further read; a
@@ -242,11 +251,12 @@ for prior in string.gmatch(ARGV[9], '[^,]+') do
 end
 if not allowed then return reply(0) end
 local gpu = ARGV[8]
+-- Time since the job was leased (for a running job): what a stop bills, and a worker's bound.
+local leased = tonumber(ARGV[6]) - tonumber(redis.call('HGET', KEYS[1], 'started') or ARGV[6])
 if ARGV[2] ~= '' then
   if redis.call('HGET', KEYS[1], 'replica') ~= ARGV[2] or redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[10] then return reply(0) end
   -- The worker's figure, but never more than the time since it was leased the job: a worker's clock
   -- (stepped, or lying) cannot bill more GPU time than the job has had.
-  local leased = tonumber(ARGV[6]) - tonumber(redis.call('HGET', KEYS[1], 'started') or ARGV[6])
   gpu = tostring(math.max(0, math.min(tonumber(ARGV[8]), leased)))
   -- The finishing call adds the job's GPU time to its key's spend (see claimKeySpend).
   redis.call('HSET', KEYS[1], 'key_spent', 1)
@@ -254,7 +264,7 @@ if ARGV[2] ~= '' then
   redis.call('HINCRBY', KEYS[6], ARGV[2], tonumber(gpu))
   redis.call('EXPIRE', KEYS[6], 86400)
 elseif state == 'running' then
-  gpu = tostring(tonumber(ARGV[6]) - tonumber(redis.call('HGET', KEYS[1], 'started') or ARGV[6]))
+  gpu = tostring(leased)
 end
 redis.call('HSET', KEYS[1], 'state', ARGV[3], 'completed', ARGV[6], 'gpu_ms', gpu, 'outcome', ARGV[5])
 redis.call('ZREM', KEYS[2], ARGV[1])
