@@ -1,9 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { billingAccounts } from '../../../db/schema/index.ts';
-import type { ServiceContext } from '../../context.ts';
-
-type Database = ServiceContext['db'];
-type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+import type { Database, Transaction } from '../../lib/db.ts';
 
 /**
  * Turns an org's auto-refill off: when its card cannot be charged (trying a declined card again every

@@ -9,7 +9,7 @@ import { displayNameInput } from '../auth/inputs.ts';
 import { turnOffAutoRefill } from '../billing/auto-refill-switch.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { newId } from '../ids.ts';
-import { rotateWebhookSecret, webhookSecretOf } from '../webhooks/secret.ts';
+import { rotateWebhookSecret, webhookSecretsOf } from '../webhooks/secret.ts';
 import { authorize, requireUser } from './authorize.ts';
 import { orgSlug } from './slug.ts';
 
@@ -167,17 +167,12 @@ export async function deleteCurrentOrg({ ctx }: { ctx: ServiceContext }): Promis
 /** The org's job-webhook signing secret, for receivers to verify deliveries (Standard Webhooks). */
 export async function getWebhookSecret({ ctx }: { ctx: ServiceContext }) {
   const { caller } = authorize(ctx.caller, 'org.update');
-  const secret = await webhookSecretOf(ctx.db, caller.orgId);
-  const [org] = await ctx.db
-    .select({ until: orgs.previousWebhookSecretExpiresAt })
-    .from(orgs)
-    .where(eq(orgs.id, caller.orgId));
-  const until = org?.until && org.until > ctx.clock.now() ? org.until.toISOString() : null;
+  const { secret, previous } = await webhookSecretsOf(ctx.db, caller.orgId, ctx.clock.now());
   return {
     object: 'webhook_secret' as const,
     secret,
     scheme: 'standard-webhooks',
-    previous_secret_expires_at: until,
+    previous_secret_expires_at: previous?.expiresAt.toISOString() ?? null,
   };
 }
 

@@ -7,16 +7,34 @@ export const ROTATION_GRACE_HOURS = 24;
 
 const freshSecret = () => `whsec_${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))}`;
 
-/** The org's Standard Webhooks secret (`whsec_` + base64 of 32 random bytes), made on first use. */
-export async function webhookSecretOf(db: Database | Transaction, orgId: string): Promise<string> {
+/**
+ * The org's Standard Webhooks secret (`whsec_` + base64 of 32 random bytes), made on first use, and
+ * the one it replaced while that still signs (its grace period after a rotation), else null.
+ */
+export async function webhookSecretsOf(
+  db: Database | Transaction,
+  orgId: string,
+  now: Date,
+): Promise<{ secret: string; previous: { secret: string; expiresAt: Date } | null }> {
   // Set only when empty: two first uses at once agree on whichever secret landed first.
   await db
     .update(orgs)
     .set({ webhookSecret: freshSecret() })
     .where(and(eq(orgs.id, orgId), isNull(orgs.webhookSecret)));
-  const [org] = await db.select({ secret: orgs.webhookSecret }).from(orgs).where(eq(orgs.id, orgId));
+  const [org] = await db
+    .select({
+      secret: orgs.webhookSecret,
+      previous: orgs.previousWebhookSecret,
+      until: orgs.previousWebhookSecretExpiresAt,
+    })
+    .from(orgs)
+    .where(eq(orgs.id, orgId));
   if (!org?.secret) throw new Error(`org ${orgId} has no webhook secret`);
-  return org.secret;
+  const { secret, previous, until } = org;
+  return {
+    secret,
+    previous: previous && until && until > now ? { secret: previous, expiresAt: until } : null,
+  };
 }
 
 /**
@@ -28,12 +46,8 @@ export async function signingSecretsOf(
   orgId: string,
   now: Date,
 ): Promise<string[]> {
-  const current = await webhookSecretOf(db, orgId);
-  const [org] = await db
-    .select({ previous: orgs.previousWebhookSecret, until: orgs.previousWebhookSecretExpiresAt })
-    .from(orgs)
-    .where(eq(orgs.id, orgId));
-  return org?.previous && org.until && org.until > now ? [current, org.previous] : [current];
+  const { secret, previous } = await webhookSecretsOf(db, orgId, now);
+  return previous ? [secret, previous.secret] : [secret];
 }
 
 /**
@@ -42,7 +56,7 @@ export async function signingSecretsOf(
  * when the old one stops.
  */
 export async function rotateWebhookSecret(tx: Transaction, orgId: string, now: Date) {
-  await webhookSecretOf(tx, orgId);
+  await webhookSecretsOf(tx, orgId, now);
   const until = new Date(now.getTime() + ROTATION_GRACE_HOURS * 3_600_000);
   const [rotated] = await tx
     .update(orgs)
