@@ -7,6 +7,7 @@ import type { WorkerJob } from '../engines/engine.ts';
 import { createOpenAICompatibleEngine } from '../engines/openai-compatible/index.ts';
 import { createWorkerClient, ReplicaGoneError } from './client.ts';
 import { parseAgentConfig } from './config.ts';
+import { errorMessage } from './error-message.ts';
 import { runJob } from './run-job.ts';
 
 const config = parseAgentConfig(process.env);
@@ -68,7 +69,7 @@ async function main() {
       }
       // The edge is unreachable or failing: keep the running jobs going and try again, backing off.
       failures += 1;
-      log(`take failed (${error instanceof Error ? error.message : String(error)}); retrying`);
+      log(`take failed (${errorMessage(error)}); retrying`);
       await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** failures)));
       continue;
     }
@@ -82,8 +83,7 @@ async function main() {
     (released) => {
       if (released > 0) log(`${released} jobs leased by an abandoned take handed back`);
     },
-    (error: unknown) =>
-      log(`unclaimed jobs not handed back: ${error instanceof Error ? error.message : String(error)}`),
+    (error: unknown) => log(`unclaimed jobs not handed back: ${errorMessage(error)}`),
   );
   const drained = Promise.all(running.keys()).then(() => true);
   const timedOut = new Promise<boolean>((resolve) =>
@@ -99,8 +99,7 @@ async function main() {
       unfinished.map((job) =>
         client.release(job).then(
           () => log(`job ${job.id} handed back`),
-          (error: unknown) =>
-            log(`job ${job.id} not handed back: ${error instanceof Error ? error.message : String(error)}`),
+          (error: unknown) => log(`job ${job.id} not handed back: ${errorMessage(error)}`),
         ),
       ),
     );
@@ -112,7 +111,7 @@ async function main() {
 main().then(
   () => process.exit(0),
   (error: unknown) => {
-    log(`fatal: ${error instanceof Error ? error.message : String(error)}`);
+    log(`fatal: ${errorMessage(error)}`);
     process.exit(1);
   },
 );

@@ -6,8 +6,7 @@ import {
   ResultTooLargeError,
   type WorkerClient,
 } from './client.ts';
-
-const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
+import { errorMessage } from './error-message.ts';
 
 /** Chunks waiting while a send is in flight, past which the engine is held back until it lands. */
 const MAX_BUFFERED_CHUNKS = 256;
@@ -113,7 +112,7 @@ export async function runJob(
       // The result could not be handed in (the edge kept failing): that is not the engine's failure,
       // and reporting one would overwrite a result the edge may have recorded before its reply was lost.
       if (error instanceof ResultTooLargeError || error instanceof JobLostError) throw error;
-      log(`job ${job.id} result not delivered (${describe(error)}): it runs again when its lease lapses`);
+      log(`job ${job.id} result not delivered (${errorMessage(error)}): it runs again when its lease lapses`);
       return;
     }
     log(`job ${job.id} done in ${gpuMs} ms`);
@@ -126,13 +125,13 @@ export async function runJob(
     const invalid = error instanceof UnsupportedJobError || error instanceof ResultTooLargeError;
     // The edge takes at most 2,000 characters: a longer reason (an HTML error page) would get the
     // report refused and the job run again.
-    const message = (invalid ? describe(error) : `engine failure: ${describe(error)}`).slice(0, 2000);
+    const message = (invalid ? errorMessage(error) : `engine failure: ${errorMessage(error)}`).slice(0, 2000);
     log(`job ${job.id} failed: ${message}`);
     // A request the engine refused is the caller's to fix (400), not a server failure.
     const type = invalid ? 'invalid_request_error' : 'engine_error';
     await client
       .complete(job, { error: { message, type } }, elapsedMs())
-      .catch((failure: unknown) => log(`job ${job.id} failure not delivered: ${describe(failure)}`));
+      .catch((failure: unknown) => log(`job ${job.id} failure not delivered: ${errorMessage(failure)}`));
   } finally {
     clearInterval(renewal);
   }
