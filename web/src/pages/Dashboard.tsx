@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { api, unwrap } from '../api/client.ts';
 import { Badge, Button, Card, Empty, ErrorNote, Loading, PageTitle, ScrollTable } from '../components/ui.tsx';
+import { confirmStop } from '../lib/confirm-stop.ts';
 import { dateTime, hours, usd } from '../lib/format.ts';
 import { useBalance, useCatalog, useDeploy, useDeployments, useGpus, useUsage } from '../lib/queries.ts';
 
@@ -124,13 +125,7 @@ export default function Dashboard() {
                       disabled={toggle.isPending}
                       onClick={() => {
                         const start = deployment.state !== 'active';
-                        // Stopping takes a live endpoint offline: its callers get errors until it starts again.
-                        if (
-                          start ||
-                          window.confirm(
-                            `Stop ${deployment.name}? Its replicas are released and requests to it fail until you start it again.`,
-                          )
-                        )
+                        if (start || confirmStop(deployment.name))
                           toggle.mutate({ id: deployment.id, start });
                       }}
                     >

@@ -16,6 +16,7 @@ import {
   Loading,
   PageTitle,
 } from '../components/ui.tsx';
+import { confirmStop } from '../lib/confirm-stop.ts';
 import { dateTime, optionalCents, usd } from '../lib/format.ts';
 import { deploymentKeys, useDeploymentStream } from '../lib/live.ts';
 import { type DeploymentDetail, useCatalog } from '../lib/queries.ts';
@@ -309,11 +310,7 @@ export default function Deployment() {
               <Button
                 variant="secondary"
                 disabled={act.isPending}
-                onClick={() =>
-                  window.confirm(
-                    `Stop ${deployment.data.name}? Its replicas are released and requests to it fail until you start it again.`,
-                  ) && act.mutate('stop')
-                }
+                onClick={() => confirmStop(deployment.data.name) && act.mutate('stop')}
               >
                 Stop
               </Button>
