@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { EcsComputeProvider } from '../../functions/lib/compute/ecs.ts';
 
 interface FakeTask {
   taskArn: string;
@@ -107,11 +108,27 @@ export async function startFakeEcs() {
       .end(JSON.stringify(answer.body));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url,
     requests,
     tasks,
     state,
+    /** The real ECS provider, pointed at this stand-in: GPU type → capacity provider as given. */
+    provider(capacityProviders: Record<string, string>) {
+      return new EcsComputeProvider({
+        cluster: 'aicloud-gpu',
+        capacityProviders,
+        taskDefinitions: { vllm: 'aicloud-worker-vllm' },
+        subnets: ['subnet-a'],
+        securityGroups: ['sg-workers'],
+        client: {
+          endpoint: url,
+          region: 'us-east-1',
+          credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+        },
+      });
+    },
     /** The task was accepted `ms` earlier than it was (one left waiting on capacity that long). */
     age(arn: string, ms: number) {
       const task = tasks.get(arn);

@@ -7,7 +7,6 @@ import { call, signUp } from '../../../tests/harness/edge.ts';
 import { startFakeEcs } from '../../../tests/harness/fake-ecs.ts';
 import { addFunds } from '../../../tests/harness/stripe.ts';
 import { signedReconcile, startEdgeServer } from '../../../tests/harness/workers.ts';
-import { EcsComputeProvider } from '../../lib/compute/ecs.ts';
 
 const database = testDatabase();
 let edge: Awaited<ReturnType<typeof startEdgeServer>>;
@@ -215,18 +214,7 @@ describe('GPU fallback on ECS', () => {
   it('stops tasks the database does not know (orphans) on the minute reconcile', async () => {
     ecs.state.capacity.set('g5', 1);
     // A task started for a replica whose record was lost (or never written).
-    const orphan = await new EcsComputeProvider({
-      cluster: 'aicloud-gpu',
-      capacityProviders: { a10g: 'g5' },
-      taskDefinitions: { vllm: 'aicloud-worker-vllm' },
-      subnets: ['subnet-a'],
-      securityGroups: ['sg-workers'],
-      client: {
-        endpoint: ecs.url,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' },
-      },
-    }).start({
+    const orphan = await ecs.provider({ a10g: 'g5' }).start({
       replicaId: 'rep_orphan',
       orgId: 'org_gone',
       endpointId: 'ep_gone',

@@ -6,7 +6,6 @@ import { insertEndpoint, testDatabase } from '../../../tests/harness/db.ts';
 import { startFakeEcs } from '../../../tests/harness/fake-ecs.ts';
 import { orgTransfer, PLATFORM_ACCOUNTS, postTransaction } from '../../core/billing/ledger.ts';
 import { newId } from '../../core/ids.ts';
-import { EcsComputeProvider } from '../compute/ecs.ts';
 import { reconcileProvider } from './reconcile.ts';
 import { startReplica } from './replicas.ts';
 
@@ -20,20 +19,7 @@ beforeAll(async () => {
   ecs.state.capacity.set('g6', 5);
   ecs.state.capacity.set('g5', 5);
   // Reconciled here alone: other suites' orchestrators share the database, not this provider.
-  Object.assign(ctx, {
-    compute: new EcsComputeProvider({
-      cluster: 'aicloud-gpu',
-      capacityProviders: { l4: 'g6', a10g: 'g5' },
-      taskDefinitions: { vllm: 'aicloud-worker-vllm' },
-      subnets: ['subnet-a'],
-      securityGroups: ['sg-workers'],
-      client: {
-        endpoint: ecs.url,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
-      },
-    }),
-  });
+  Object.assign(ctx, { compute: ecs.provider({ l4: 'g6', a10g: 'g5' }) });
 });
 
 afterAll(async () => {
