@@ -193,6 +193,17 @@ describe('the dashboard, end to end', () => {
     await capture('new-endpoint');
     await page.getByRole('link', { name: 'Jobs & webhooks' }).first().click();
     await page.getByRole('heading', { name: 'Webhook deliveries' }).waitFor();
+    // The signing secret stays off the screen until asked for; a rotation shows the new one and how
+    // long the old one keeps signing.
+    expect(await page.getByTestId('webhook-secret').count()).toBe(0);
+    await page.getByRole('button', { name: 'Reveal secret' }).click();
+    const firstSecret = (await page.getByTestId('webhook-secret').textContent()) ?? '';
+    expect(firstSecret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    await page.getByText(/The previous secret also signs deliveries until/).waitFor();
+    const rotatedSecret = (await page.getByTestId('webhook-secret').textContent()) ?? '';
+    expect(rotatedSecret).toMatch(/^whsec_/);
+    expect(rotatedSecret).not.toBe(firstSecret);
     await capture('jobs');
     await page.getByRole('link', { name: 'Organization' }).first().click();
     await page.getByText(email).first().waitFor();

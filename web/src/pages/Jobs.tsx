@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
 import { api, unwrap } from '../api/client.ts';
-import { Badge, Button, Card, Empty, ErrorNote, Loading, PageTitle } from '../components/ui.tsx';
+import { Badge, Button, Card, CopyButton, Empty, ErrorNote, Loading, PageTitle } from '../components/ui.tsx';
 import { dateTime, usd } from '../lib/format.ts';
 
 const tone = { succeeded: 'green', pending: 'amber', failed: 'red' } as const;
@@ -44,6 +45,81 @@ function RecentJobs() {
   );
 }
 
+interface SigningSecretView {
+  secret: string;
+  previous_secret_expires_at: string | null;
+}
+
+/**
+ * The org's webhook signing secret: read only when asked for (it stays off the screen otherwise), and
+ * rotated after a confirmation that says the old one keeps signing for a day.
+ */
+function SigningSecret() {
+  const [shown, setShown] = useState<SigningSecretView | null>(null);
+  const reveal = useMutation({
+    mutationFn: () => unwrap(api.org['webhook-secret'].$get()),
+    onSuccess: setShown,
+  });
+  const rotate = useMutation({
+    mutationFn: () => unwrap(api.org['webhook-secret'].rotate.$post()),
+    onSuccess: setShown,
+  });
+  const confirmRotate = () => {
+    if (
+      window.confirm(
+        'Rotate the webhook signing secret? Deliveries carry a signature from both the new and the old secret for 24 hours; update your receivers within that time.',
+      )
+    ) {
+      rotate.mutate();
+    }
+  };
+  return (
+    <Card
+      title="Signing secret"
+      className="mb-4"
+      actions={
+        <div className="flex gap-2">
+          {shown ? (
+            <Button variant="secondary" onClick={() => setShown(null)}>
+              Hide secret
+            </Button>
+          ) : (
+            <Button variant="secondary" onClick={() => reveal.mutate()} disabled={reveal.isPending}>
+              Reveal secret
+            </Button>
+          )}
+          <Button variant="secondary" onClick={confirmRotate} disabled={rotate.isPending}>
+            Rotate secret
+          </Button>
+        </div>
+      }
+    >
+      <p className="text-sm text-slate-600 dark:text-slate-400">
+        Deliveries are signed the Standard Webhooks way (<code>webhook-id</code>,{' '}
+        <code>webhook-timestamp</code>, <code>webhook-signature</code>); verify them with this secret. Owners
+        and admins can see and rotate it.
+      </p>
+      <ErrorNote error={reveal.error ?? rotate.error} />
+      {shown && (
+        <div className="mt-3 flex flex-wrap items-center gap-2">
+          <code
+            data-testid="webhook-secret"
+            className="min-w-0 break-all rounded bg-slate-100 p-2 text-sm dark:bg-slate-800"
+          >
+            {shown.secret}
+          </code>
+          <CopyButton text={shown.secret} />
+          {shown.previous_secret_expires_at && (
+            <p role="status" className="w-full text-sm text-slate-600 dark:text-slate-400">
+              The previous secret also signs deliveries until {dateTime(shown.previous_secret_expires_at)}.
+            </p>
+          )}
+        </div>
+      )}
+    </Card>
+  );
+}
+
 /** Async jobs, and their webhook deliveries: each attempt with its answer, and replay. */
 export default function Jobs() {
   const client = useQueryClient();
@@ -64,6 +140,7 @@ export default function Jobs() {
         follow one at <code>GET /v1/jobs/&#123;id&#125;</code>. Their webhook deliveries are listed here.
       </p>
       <RecentJobs />
+      <SigningSecret />
       <Card title="Webhook deliveries">
         {deliveries.isPending && <Loading />}
         <ErrorNote error={deliveries.error ?? replay.error} />
