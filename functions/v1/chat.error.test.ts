@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabase } from '../../tests/harness/db.ts';
@@ -358,6 +360,65 @@ describe('chat completions: faults', () => {
     const jobId = response.headers.get('x-job-id') ?? '';
     await waitFor(() => rescuer.output().includes(`job ${jobId} done`));
     expect(doomed.output()).not.toContain(`job ${jobId} done`);
+  });
+
+  it('hands back the jobs of a take whose reply was lost, and runs them long before their lease', async () => {
+    // A 60 s lease: only the hand-back can explain an answer within seconds.
+    const patient = await startEdgeServer({ WORKER_LEASE_SECONDS: '60' });
+    // Between the worker and the edge: the first take that leased a job has its reply cut off.
+    let cutReplies = 0;
+    const lossy = createServer((incoming, outgoing) => {
+      const chunks: Buffer[] = [];
+      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+      incoming.on('end', async () => {
+        try {
+          const answer = await fetch(`${patient.url}${incoming.url}`, {
+            method: incoming.method,
+            headers: Object.fromEntries(
+              Object.entries(incoming.headers).filter(
+                (entry): entry is [string, string] => typeof entry[1] === 'string' && entry[0] !== 'host',
+              ),
+            ),
+            body: incoming.method === 'GET' ? undefined : Buffer.concat(chunks),
+          });
+          const text = await answer.text();
+          if (incoming.url === '/internal/worker/jobs/take' && cutReplies === 0 && text.includes('"id"')) {
+            cutReplies++;
+            outgoing.destroy();
+            return;
+          }
+          outgoing.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? '' });
+          outgoing.end(text);
+        } catch {
+          // The edge closed under a long poll as the test ended: the worker sees its connection drop.
+          outgoing.destroy();
+        }
+      });
+    });
+    await new Promise<void>((resolve) => lossy.listen(0, '127.0.0.1', resolve));
+    try {
+      const { id, key } = await deploy();
+      const replica = await createReplica(database.db, orgId, id);
+      const worker = startAgent({
+        edgeUrl: `http://127.0.0.1:${(lossy.address() as AddressInfo).port}`,
+        token: replica.token,
+        replicaId: replica.replicaId,
+      });
+      agents.push(worker);
+      const started = Date.now();
+      const answer = await new OpenAI({
+        baseURL: `${patient.url}/v1`,
+        apiKey: key,
+        maxRetries: 0,
+      }).chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'lost and found' }] });
+      expect(answer.choices[0]?.message.content).toContain('You said: "lost and found"');
+      expect(cutReplies).toBe(1);
+      expect(worker.output()).toContain('1 jobs leased by a take whose reply never arrived handed back');
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      lossy.close();
+      await patient.close();
+    }
   });
 
   it('hands a job back when a draining worker runs out of time, and another finishes it long before its lease', async () => {

@@ -54,9 +54,12 @@ export function createWorkerClient(baseUrl: string, token: string) {
   const call = async (
     path: string,
     body: unknown,
-    signal?: AbortSignal,
-    timeoutMs = 10_000,
-    method: 'GET' | 'POST' | 'PUT' = 'POST',
+    {
+      signal,
+      timeoutMs = 10_000,
+      method = 'POST',
+      tries = RETRIES,
+    }: { signal?: AbortSignal; timeoutMs?: number; method?: 'GET' | 'POST' | 'PUT'; tries?: number } = {},
   ): Promise<Response> => {
     let lastError: unknown;
     // Files go as raw bytes with their own type; everything else is JSON (a string is JSON already).
@@ -64,7 +67,7 @@ export function createWorkerClient(baseUrl: string, token: string) {
     const payload = file ?? (typeof body === 'string' ? body : JSON.stringify(body));
     const headers: Record<string, string> = { authorization: `Bearer ${token}` };
     if (method !== 'GET') headers['content-type'] = file ? file.type : 'application/json';
-    for (let attempt = 0; attempt < RETRIES; attempt++) {
+    for (let attempt = 0; attempt < tries; attempt++) {
       try {
         // A hung call must not hold up lease renewals until the lease lapses: each try is bounded.
         const bounded = AbortSignal.timeout(timeoutMs);
@@ -80,7 +83,7 @@ export function createWorkerClient(baseUrl: string, token: string) {
         if (signal?.aborted) throw error;
         lastError = error;
       }
-      await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+      if (attempt + 1 < tries) await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
     }
     throw lastError;
   };
@@ -153,11 +156,13 @@ export function createWorkerClient(baseUrl: string, token: string) {
       if (signal.aborted) cancelWait();
       let response: Response;
       try {
+        // Tried once: a take whose reply was lost may have leased jobs this worker never saw, so the
+        // agent hands those back (`releaseUnclaimed`) before it takes again, rather than a retry here
+        // leaving them leased to nobody until their lease runs out.
         response = await call(
           '/internal/worker/jobs/take',
           { max, wait_ms: waitMs },
-          waiting.signal,
-          waitMs + 10_000,
+          { signal: waiting.signal, timeoutMs: waitMs + 10_000, tries: 1 },
         );
       } finally {
         signal.removeEventListener('abort', cancelWait);
@@ -169,7 +174,11 @@ export function createWorkerClient(baseUrl: string, token: string) {
     },
     /** The job's uploaded file (the audio to transcribe). */
     async input(job: { id: string }, signal: AbortSignal): Promise<Blob> {
-      const response = await call(`/internal/worker/jobs/${job.id}/input`, null, signal, 120_000, 'GET');
+      const response = await call(`/internal/worker/jobs/${job.id}/input`, null, {
+        signal,
+        timeoutMs: 120_000,
+        method: 'GET',
+      });
       if (response.status === 409) throw new JobLostError(job.id);
       if (!response.ok) throw new Error(`input answered ${response.status}: ${await response.text()}`);
       return response.blob();
@@ -177,16 +186,20 @@ export function createWorkerClient(baseUrl: string, token: string) {
     /** Stores a file the job produced (an image, speech); the result then names it as `{ file }`. */
     async output(job: { id: string }, name: string, file: Blob, signal: AbortSignal) {
       const path = `/internal/worker/jobs/${job.id}/outputs/${name}`;
-      await expectOk(await call(path, file, signal, 120_000, 'PUT'), job.id);
+      await expectOk(await call(path, file, { signal, timeoutMs: 120_000, method: 'PUT' }), job.id);
     },
     /** Hands a job back unfinished so another replica starts it now, not when the lease lapses. */
     async release(job: { id: string; attempt: number }) {
       const path = `/internal/worker/jobs/${job.id}/release`;
-      await expectOk(await call(path, { attempt: job.attempt }, undefined, 5_000), job.id);
+      await expectOk(await call(path, { attempt: job.attempt }, { timeoutMs: 5_000 }), job.id);
     },
-    /** Hands back every job leased to this replica but `holding` (ones a stopped take never delivered). */
-    async releaseUnclaimed(holding: string[]): Promise<number> {
-      const response = await call('/internal/worker/jobs/release-unclaimed', { holding }, undefined, 5_000);
+    /**
+     * Hands back every job leased to this replica but `holding` (ones a lost or abandoned take never
+     * delivered). `tries` 1 when the caller asks again itself until it succeeds.
+     */
+    async releaseUnclaimed(holding: string[], tries = RETRIES): Promise<number> {
+      const path = '/internal/worker/jobs/release-unclaimed';
+      const response = await call(path, { holding }, { timeoutMs: 5_000, tries });
       if (!response.ok) throw new Error(`worker API answered ${response.status}: ${await response.text()}`);
       return ((await response.json()) as { released: number }).released;
     },

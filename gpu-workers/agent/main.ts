@@ -44,6 +44,29 @@ const stopRequested = new Promise<void>((resolve) =>
 );
 
 let failures = 0;
+let handBackOwed = false;
+
+/**
+ * A take that failed or was abandoned may have leased this worker jobs whose reply it never read:
+ * they go back to the queue now, for this worker or another to take, rather than when their lease
+ * lapses. Answers whether that was done; if the edge stays unreachable, the lease lapse re-queues them.
+ */
+const handBackUnclaimed = (tries?: number) =>
+  client
+    .releaseUnclaimed(
+      [...running.values()].map((job) => job.id),
+      tries,
+    )
+    .then(
+      (released) => {
+        if (released > 0) log(`${released} jobs leased by a take whose reply never arrived handed back`);
+        return true;
+      },
+      (error: unknown) => {
+        log(`unclaimed jobs not handed back: ${errorMessage(error)}`);
+        return false;
+      },
+    );
 
 async function main() {
   await engine.ready(stopTaking.signal);
@@ -56,6 +79,9 @@ async function main() {
       await Promise.race([...running.keys(), stopRequested]);
       continue;
     }
+    // Owed after a failed take, before the next one: asked once per round, so an edge that is down
+    // delays the next take by one refused call, not by a chain of retries.
+    if (handBackOwed) handBackOwed = !(await handBackUnclaimed(1));
     let taken: Awaited<ReturnType<typeof client.take>>;
     try {
       taken = await client.take(config.CONCURRENCY - running.size, 20_000, stopTaking.signal);
@@ -70,7 +96,8 @@ async function main() {
       // The edge is unreachable or failing: keep the running jobs going and try again, backing off.
       failures += 1;
       log(`take failed (${errorMessage(error)}); retrying`);
-      await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** failures)));
+      handBackOwed = true;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 250 * 2 ** failures)));
       continue;
     }
     for (const job of taken.jobs) {
@@ -79,12 +106,7 @@ async function main() {
     }
   }
   // The take this worker abandoned may have leased it jobs whose reply it never read: those go back now.
-  await client.releaseUnclaimed([...running.values()].map((job) => job.id)).then(
-    (released) => {
-      if (released > 0) log(`${released} jobs leased by an abandoned take handed back`);
-    },
-    (error: unknown) => log(`unclaimed jobs not handed back: ${errorMessage(error)}`),
-  );
+  await handBackUnclaimed();
   const drained = Promise.all(running.keys()).then(() => true);
   const timedOut = new Promise<boolean>((resolve) =>
     setTimeout(() => resolve(false), config.DRAIN_TIMEOUT_MS).unref(),

@@ -3,7 +3,16 @@ import { requestFingerprint } from '../../core/jobs/fingerprint.ts';
 import type { JobKind } from '../../core/jobs/states.ts';
 import { MAX_LATENCY_SAMPLES, METRICS_RETAIN_SECONDS, metricsKeysAt } from '../metrics.ts';
 import { type Redis, withRawReplies } from '../redis.ts';
-import { APPEND, BOOKKEEPING_FIELDS, ENQUEUE, EXPIRE_LEASES, FINISH, RELEASE, TAKE } from './scripts.ts';
+import {
+  APPEND,
+  BOOKKEEPING_FIELDS,
+  ENQUEUE,
+  EXPIRE_LEASES,
+  FINISH,
+  RELEASE,
+  RELEASE_UNCLAIMED,
+  TAKE,
+} from './scripts.ts';
 
 /** How long a job's hash and output stream outlive its end: long enough for a slow reader. */
 const RETAIN_SECONDS = 3600;
@@ -138,6 +147,7 @@ function buildJobQueue(redis: Redis) {
   const finishScript = raw.createScript<unknown[]>(FINISH);
   const releaseScript = raw.createScript<number>(RELEASE);
   const expireLeasesScript = raw.createScript<number>(EXPIRE_LEASES);
+  const releaseUnclaimedScript = raw.createScript<number>(RELEASE_UNCLAIMED);
 
   /** `worker` is the replica and attempt finishing its own job; null when the edge stops a job. */
   const finish = async (
@@ -379,12 +389,16 @@ function buildJobQueue(redis: Redis) {
     },
 
     /**
-     * A stopping worker hands back the jobs leased to it that it never received (a take's reply was in
-     * flight when it stopped): all its leases but `held` end now. Answers how many were handed back.
+     * A worker hands back the jobs leased to it that it never received (a take's reply was lost, or in
+     * flight when it stopped): all its leases but `held` go back to the front of the queue now, not
+     * counted as lost. Answers how many were handed back.
      */
     async releaseUnclaimed(endpointId: string, replicaId: string, held: string[]): Promise<number> {
       return Number(
-        await expireLeasesScript.exec([keys.leases(endpointId), keys.wake(endpointId)], [replicaId, ...held]),
+        await releaseUnclaimedScript.exec(
+          [keys.leases(endpointId), keys.wake(endpointId), keys.pending(endpointId)],
+          [replicaId, ...held],
+        ),
       );
     },
 

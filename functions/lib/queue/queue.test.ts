@@ -315,6 +315,25 @@ describe('request queue in Redis', () => {
     expect(await queue.releaseUnclaimed(endpointId, 'rep_stopping', [held.jobId])).toBe(0);
   });
 
+  it('re-queues unreceived jobs at once, never counting them as lost leases', async () => {
+    const { endpointId, orgId } = fresh();
+    const now = Date.now();
+    const unseen = job(endpointId, orgId, now);
+    await queue.enqueue(unseen);
+    // A take reply lost again and again: the job never reached a worker, so it never fails for it.
+    for (let attempt = 1; attempt <= MAX_LOST_LEASES + 1; attempt++) {
+      const { jobs } = await queue.take(endpointId, 'rep_unlucky', 1, 60_000, now + attempt);
+      expect(jobs).toMatchObject([{ id: unseen.jobId, attempt }]);
+      expect(await queue.releaseUnclaimed(endpointId, 'rep_unlucky', [])).toBe(1);
+      expect(await queue.depth(endpointId)).toEqual({ queued: 1, running: 0 });
+    }
+    const {
+      jobs: [taken],
+    } = await queue.take(endpointId, 'rep_lucky', 1, 60_000, now + 10);
+    expect(taken).toMatchObject({ id: unseen.jobId, attempt: MAX_LOST_LEASES + 2 });
+    expect(await queue.state(unseen.jobId)).toBe('running');
+  });
+
   it('re-queues a released replica’s jobs at once, and only its own', async () => {
     const { endpointId, orgId } = fresh();
     const now = Date.now();

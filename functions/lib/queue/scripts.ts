@@ -279,21 +279,40 @@ return reply(1)
 `;
 
 /**
- * Expires a replica's leases now, so the next take re-queues those jobs instead of waiting out the
- * leases: all of them when the replica is gone (released, failed), or, for a stopping worker, those on
- * jobs it never received (a take's reply was in flight when it stopped), i.e. all but the ones it says
- * it holds; as many long-polling workers are woken as leases ended (the first take re-queues them all,
- * and its wake tokens then match what it left). KEYS: leases zset, wake list. ARGV: replica id, held
- * job ids…
+ * Expires a gone replica's leases now (released, failed), so the next take re-queues those jobs
+ * instead of waiting out the leases: each counts as a lost lease, as when a worker dies under its job.
+ * As many long-polling workers are woken as leases ended (the first take re-queues them all, and its
+ * wake tokens then match what it left). KEYS: leases zset, wake list. ARGV: replica id.
  */
 export const EXPIRE_LEASES = `
+local released = 0
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local job = 'job:' .. id
+  if redis.call('HGET', job, 'replica') == ARGV[1] and redis.call('HGET', job, 'state') == 'running' then
+    redis.call('ZADD', KEYS[1], 0, id)
+    released = released + 1
+  end
+end
+for _ = 1, math.min(released, 256) do redis.call('RPUSH', KEYS[2], '1') end
+return released
+`;
+
+/**
+ * Re-queues the jobs leased to a replica that it never received (a take's reply was lost, or in
+ * flight when the worker stopped): all its leases but the jobs it says it holds, each put back at the
+ * front as a new attempt at once, with a long-polling worker woken for it. The job never reached a
+ * worker, so this is not a lost lease (it never counts toward failing the job). KEYS: leases zset,
+ * wake list, pending list. ARGV: replica id, held job ids…
+ */
+export const RELEASE_UNCLAIMED = `${REQUEUE_JOB}
 local held = {}
 for i = 2, #ARGV do held[ARGV[i]] = true end
 local released = 0
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local job = 'job:' .. id
   if not held[id] and redis.call('HGET', job, 'replica') == ARGV[1] and redis.call('HGET', job, 'state') == 'running' then
-    redis.call('ZADD', KEYS[1], 0, id)
+    redis.call('ZREM', KEYS[1], id)
+    requeue(job, id, KEYS[3])
     released = released + 1
   end
 end
