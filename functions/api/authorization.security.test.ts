@@ -41,6 +41,11 @@ interface RouteSpec {
 
 const ROUTES: Record<string, RouteSpec> = {
   'GET /api/auth/me': { needs: 'user' },
+  'GET /api/auth/sessions': { needs: 'user' },
+  // Each caller's other sessions: there are none, so nothing of the fixture ends.
+  'POST /api/auth/sessions/revoke-others': { needs: 'user', ok: 200 },
+  // A person's own sessions, not an org's: the happy and error tests cover own and foreign ids.
+  'DELETE /api/auth/sessions/{id}': { needs: 'user', ok: 200, destructive: true },
   'POST /api/auth/verify-email/resend': { needs: 'user', ok: 409 },
   'GET /api/auth/api-keys': { needs: 'api_key.read' },
   'POST /api/auth/api-keys': { needs: 'api_key.manage', body: () => ({ name: 'matrix', role: 'viewer' }) },

@@ -209,6 +209,25 @@ describe('the dashboard, end to end', () => {
     await page.getByText(email).first().waitFor();
     await capture('organization');
 
+    // A second sign-in (a script) is listed under Account; signing it out from here ends it at once.
+    const script = (await (
+      await fetch(`${stack.edge}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': 'deploy-script/2.0' },
+        body: JSON.stringify({ email, password: 'correct horse battery staple' }),
+      })
+    ).json()) as { access_token: string };
+    await page.getByRole('link', { name: 'Account' }).first().click();
+    await expect.poll(() => page.getByTestId('session').count()).toBe(2);
+    await page.getByText('this session').waitFor();
+    await capture('account');
+    await page.getByRole('button', { name: /^Sign out deploy-script\/2\.0/ }).click();
+    await expect.poll(() => page.getByTestId('session').count()).toBe(1);
+    const scriptMe = await fetch(`${stack.edge}/api/auth/me`, {
+      headers: { authorization: `Bearer ${script.access_token}` },
+    });
+    expect(scriptMe.status).toBe(401);
+
     // The access cookie lasts 15 minutes: once it is gone, the refresh cookie renews the session for
     // every call, the account's own (`/api/auth/me`, its API keys) included, instead of signing out.
     await page.context().clearCookies({ name: 'aic_session' });

@@ -31,6 +31,7 @@ export const router = createBrowserRouter([
           { path: 'api-keys', lazy: page(() => import('./pages/ApiKeys.tsx')) },
           { path: 'jobs', lazy: page(() => import('./pages/Jobs.tsx')) },
           { path: 'org', lazy: page(() => import('./pages/Members.tsx')) },
+          { path: 'account', lazy: page(() => import('./pages/Account.tsx')) },
           { path: 'invitations/accept', lazy: page(() => import('./pages/AcceptInvitation.tsx')) },
           { path: '*', lazy: page(() => import('./pages/NotFound.tsx')) },
         ],

@@ -264,3 +264,37 @@ describe('tokens', () => {
     }
   });
 });
+
+describe('sessions', () => {
+  it('signs out only the user’s own live sessions, and never by an API key', async () => {
+    const user = await signUp('session-owner');
+    const stranger = await signUp('session-stranger');
+    for (const id of [stranger.sessionId, 'ses_doesnotexist', 'x'.repeat(64)]) {
+      const refused = await call('DELETE', `/api/auth/sessions/${id}`, { token: user.token });
+      expect(refused.status).toBe(404);
+      expect(refused.body.error).toMatchObject({ type: 'not_found_error', param: 'id' });
+    }
+    expect((await call('DELETE', `/api/auth/sessions/${'x'.repeat(65)}`, { token: user.token })).status).toBe(
+      400,
+    );
+    // The stranger is still signed in.
+    expect((await call('GET', '/api/auth/me', { token: stranger.token })).status).toBe(200);
+
+    const key = await call('POST', '/api/auth/api-keys', { token: user.token, body: { name: 'ci' } });
+    for (const [method, path] of [
+      ['GET', '/api/auth/sessions'],
+      ['POST', '/api/auth/sessions/revoke-others'],
+      ['DELETE', `/api/auth/sessions/${user.sessionId}`],
+    ] as const) {
+      const refused = await call(method, path, { token: key.body.key });
+      expect(refused.status, `${method} ${path}`).toBe(403);
+    }
+    expect((await call('GET', '/api/auth/sessions')).status).toBe(401);
+
+    // Signing out the current session is logging out; a second time finds nothing to end.
+    expect((await call('DELETE', `/api/auth/sessions/${user.sessionId}`, { token: user.token })).status).toBe(
+      200,
+    );
+    expect((await call('GET', '/api/auth/me', { token: user.token })).status).toBe(401);
+  });
+});

@@ -92,4 +92,43 @@ describe('sign up, verify, log in, refresh, log out', () => {
         .status,
     ).toBe(400);
   });
+
+  it('lists the user’s sessions and signs one out, or every one but this, from another', async () => {
+    const user = await signUp('sessions');
+    const headers = { 'cf-connecting-ip': user.ip, 'user-agent': 'aicloud-cli/1.0' };
+    const logIn = async () =>
+      (await call('POST', '/api/auth/login', { body: { email: user.email, password: PASSWORD }, headers }))
+        .body;
+    const laptop = await logIn();
+    const phone = await logIn();
+
+    const listed = await call('GET', '/api/auth/sessions', { token: laptop.access_token });
+    expect(listed.status).toBe(200);
+    expect(listed.body.data.map((session: { id: string }) => session.id).sort()).toEqual(
+      [user.sessionId, laptop.session_id, phone.session_id].sort(),
+    );
+    expect(listed.body.data.find((session: { current: boolean }) => session.current)).toMatchObject({
+      id: laptop.session_id,
+      ip: user.ip,
+      user_agent: 'aicloud-cli/1.0',
+    });
+
+    // The phone is lost: signed out from the laptop, its access and refresh tokens stop at once.
+    const ended = await call('DELETE', `/api/auth/sessions/${phone.session_id}`, {
+      token: laptop.access_token,
+    });
+    expect(ended.status).toBe(200);
+    expect(ended.body).toMatchObject({ id: phone.session_id, current: false, revoked: true });
+    expect((await call('GET', '/api/auth/me', { token: phone.access_token })).status).toBe(401);
+    expect(
+      (await call('POST', '/api/auth/refresh', { body: { refresh_token: phone.refresh_token } })).status,
+    ).toBe(401);
+
+    // Everywhere else: the first sign-in ends too, the laptop stays.
+    const others = await call('POST', '/api/auth/sessions/revoke-others', { token: laptop.access_token });
+    expect(others.body).toEqual({ object: 'sessions_revoked', revoked: 1 });
+    expect((await call('GET', '/api/auth/me', { token: user.token })).status).toBe(401);
+    const left = await call('GET', '/api/auth/sessions', { token: laptop.access_token });
+    expect(left.body.data).toEqual([expect.objectContaining({ id: laptop.session_id, current: true })]);
+  });
 });

@@ -3,6 +3,7 @@ import { tokenInput } from '../../core/auth/inputs.ts';
 import { login, loginInput } from '../../core/auth/login.ts';
 import { logout } from '../../core/auth/logout.ts';
 import { getMe } from '../../core/auth/me.ts';
+import { listMySessions, revokeMyOtherSessions, revokeMySession } from '../../core/auth/my-sessions.ts';
 import { requestPasswordReset, resetPassword, resetPasswordInput } from '../../core/auth/password-reset.ts';
 import { refreshSession } from '../../core/auth/refresh.ts';
 import { register, registerInput } from '../../core/auth/register.ts';
@@ -15,7 +16,14 @@ import { accessCookie, clearSessionCookies, refreshCookie } from '../../lib/auth
 import { verifyAccessToken } from '../../lib/auth/jwt.ts';
 import { authenticatedRouter } from '../../lib/openapi.ts';
 import { authErrors, bearerSecurity, conflict, jsonRequest, jsonResponse, publicErrors } from '../schemas.ts';
-import { AcceptedSchema, SessionTokensSchema, UserSchema } from './schema.ts';
+import {
+  AcceptedSchema,
+  RevokedSessionSchema,
+  SessionListSchema,
+  SessionsRevokedSchema,
+  SessionTokensSchema,
+  UserSchema,
+} from './schema.ts';
 import { sessionResponse } from './session.ts';
 import { clientIp, throttle } from './throttle.ts';
 
@@ -31,7 +39,14 @@ const ResetRequest = z.object({ email: registerInput.shape.email }).strict().ope
 
 const MeSchema = z.object({ user: UserSchema, org_id: z.string(), role: z.string() }).openapi('Me');
 
-export const auth = authenticatedRouter(['/me', '/verify-email/resend'])
+const SessionParams = z.object({
+  id: z
+    .string()
+    .max(64)
+    .openapi({ param: { name: 'id', in: 'path' }, example: 'ses_2ZkQ8pV7nT4sW9xY3bC1dE' }),
+});
+
+export const auth = authenticatedRouter(['/me', '/verify-email/resend', '/sessions', '/sessions/*'])
   .openapi(
     createRoute({
       method: 'post',
@@ -202,4 +217,46 @@ export const auth = authenticatedRouter(['/me', '/verify-email/resend'])
       responses: { 200: jsonResponse('The user', MeSchema), ...authErrors },
     }),
     async (c) => c.json(await getMe({ ctx: c.get('services') }), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/sessions',
+      tags,
+      summary: "The signed-in user's sessions",
+      description: 'Every browser or CLI signed in as this user and not signed out; `current` is this one.',
+      security: bearerSecurity,
+      responses: {
+        200: jsonResponse('The sessions, most recently active first', SessionListSchema),
+        ...authErrors,
+      },
+    }),
+    async (c) => c.json(await listMySessions({ ctx: c.get('services') }), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/sessions/revoke-others',
+      tags,
+      summary: 'Sign out everywhere else',
+      description:
+        'Ends every session of this user but the one making the request; their tokens stop working at once.',
+      security: bearerSecurity,
+      responses: { 200: jsonResponse('How many sessions ended', SessionsRevokedSchema), ...authErrors },
+    }),
+    async (c) => c.json(await revokeMyOtherSessions({ ctx: c.get('services') }), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: '/sessions/{id}',
+      tags,
+      summary: 'Sign out one session',
+      description:
+        'A lost laptop, a shared computer: its access and refresh tokens stop working at once. Signing out the current session is logging out.',
+      security: bearerSecurity,
+      request: { params: SessionParams },
+      responses: { 200: jsonResponse('The ended session', RevokedSessionSchema), ...authErrors },
+    }),
+    async (c) => c.json(await revokeMySession({ ctx: c.get('services'), id: c.req.valid('param').id }), 200),
   );

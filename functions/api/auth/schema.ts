@@ -23,3 +23,30 @@ export const SessionTokensSchema = z
   .openapi('SessionTokens');
 
 export const AcceptedSchema = z.object({ status: z.string(), message: z.string() }).openapi('Accepted');
+
+export const SessionSchema = z
+  .object({
+    object: z.literal('session'),
+    id: z.string().openapi({ example: 'ses_2ZkQ8pV7nT4sW9xY3bC1dE' }),
+    current: z.boolean().openapi({ description: 'The session making this request' }),
+    ip: z.string().nullable().openapi({ description: 'Where it signed in from' }),
+    user_agent: z.string().nullable(),
+    created_at: z.string(),
+    last_active_at: z
+      .string()
+      .openapi({ description: 'Its last token refresh (every 15 minutes while in use)' }),
+    expires_at: z.string(),
+  })
+  .openapi('Session');
+
+export const SessionListSchema = z
+  .object({ object: z.literal('list'), data: z.array(SessionSchema) })
+  .openapi('SessionList');
+
+export const RevokedSessionSchema = SessionSchema.extend({ revoked: z.literal(true) }).openapi(
+  'RevokedSession',
+);
+
+export const SessionsRevokedSchema = z
+  .object({ object: z.literal('sessions_revoked'), revoked: z.number().int() })
+  .openapi('SessionsRevoked');

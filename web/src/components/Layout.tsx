@@ -16,6 +16,7 @@ const NAV = [
   ['/api-keys', 'API keys'],
   ['/jobs', 'Jobs & webhooks'],
   ['/org', 'Organization'],
+  ['/account', 'Account'],
 ] as const;
 
 function ThemeToggle() {
