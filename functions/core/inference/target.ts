@@ -12,6 +12,7 @@ import type { ServiceContext } from '../../context.ts';
 import type { Database } from '../../lib/db.ts';
 import { formatUsd } from '../billing/amounts.ts';
 import { apiKeySubject, capMessage, capReached, endpointSubject, spendPeriods } from '../billing/caps.ts';
+import { replicaPricePerHour } from '../billing/replica-price.ts';
 import type { Engine } from '../compute.ts';
 import { ConflictError, InsufficientQuotaError, InvalidRequestError, NotFoundError } from '../errors.ts';
 import { isId } from '../ids.ts';
@@ -76,8 +77,14 @@ function targetQuery(db: Database, by: 'id' | 'name') {
     db
       .select({
         endpoint: endpoints,
-        model: { slug: models.slug, engine: models.engine, price: models.pricePerHourMicroUsd },
-        gpu: { secure: gpuTypes.securePricePerHourMicroUsd },
+        model: {
+          slug: models.slug,
+          engine: models.engine,
+          price: models.pricePerHourMicroUsd,
+          gpuTypeId: models.defaultGpuTypeId,
+          gpuCount: models.gpuCount,
+        },
+        gpu: { id: gpuTypes.id, secure: gpuTypes.securePricePerHourMicroUsd },
         balance: orgBalances.balanceMicroUsd,
         key: {
           spendCapDailyMicroUsd: apiKeys.spendCapDailyMicroUsd,
@@ -98,7 +105,7 @@ function targetQuery(db: Database, by: 'id' | 'name') {
       .leftJoin(keyDay, counterOf(keyDay, keyCounter, 'day'))
       .leftJoin(keyMonth, counterOf(keyMonth, keyCounter, 'month'))
       .leftJoin(models, eq(models.id, endpoints.modelId))
-      // Custom images are priced by their first-choice GPU.
+      // Priced by the first-choice GPU (a catalog model's own price when it is the catalog's placement).
       .leftJoin(gpuTypes, eq(gpuTypes.slug, sql`${endpoints.gpuTypes}[1]`))
       .where(
         and(
@@ -175,7 +182,10 @@ export async function resolveTarget(
     endpointId: endpoint.id,
     engine: catalog?.engine ?? 'vllm',
     modelName: model,
-    pricePerHourMicroUsd: catalog?.price ?? (gpu?.secure ?? 0) * endpoint.gpuCount,
+    pricePerHourMicroUsd: replicaPricePerHour(
+      catalog && { gpu: catalog.gpuTypeId, gpuCount: catalog.gpuCount, pricePerHour: catalog.price },
+      { gpu: gpu?.id ?? '', gpuCount: endpoint.gpuCount, gpuPricePerHour: gpu?.secure ?? null },
+    ),
     apiKeyId: actor.type === 'api_key' ? actor.keyId : null,
     concurrencyPerReplica: endpoint.concurrencyPerReplica,
   };

@@ -310,6 +310,30 @@ describe('scale to zero and back', () => {
     await waitFor(async () => (await liveReplicas(id))[0]?.state === 'active', 15_000);
   }, 60_000);
 
+  it('bills a catalog model on GPUs it chose for those GPUs, and on its catalog placement at its listed price', async () => {
+    const gpuPrice = async (slug: string) =>
+      (await call('GET', '/api/gpus', { token })).body.data.find((gpu: { id: string }) => gpu.id === slug)
+        .price_per_hour_usd.secure as number;
+    const listed = (await call('GET', '/api/models/bge-large-en-v1.5', { token })).body;
+    const onCatalog = await deploy({ model: 'bge-large-en-v1.5', min_replicas: 1, max_replicas: 1 });
+    const onA100s = await deploy({
+      model: 'bge-large-en-v1.5',
+      gpu_types: ['a100-80gb'],
+      gpu_count: 2,
+      min_replicas: 1,
+      max_replicas: 1,
+    });
+    await reconcile({ endpoint_id: onCatalog.id });
+    await reconcile({ endpoint_id: onA100s.id });
+    const [catalogReplica] = await liveReplicas(onCatalog.id);
+    const [a100Replica] = await liveReplicas(onA100s.id);
+    expect(catalogReplica?.pricePerHourMicroUsd).toBe(listed.price_per_hour_micro_usd);
+    // Two A100s are two A100s, not the small model's one-GPU price.
+    expect(a100Replica?.pricePerHourMicroUsd).toBe(Math.round((await gpuPrice('a100-80gb')) * 2 * 1_000_000));
+    expect(a100Replica?.pricePerHourMicroUsd).toBeGreaterThan(listed.price_per_hour_micro_usd);
+    for (const { id } of [onCatalog, onA100s]) await call('POST', `/api/deployments/${id}/stop`, { token });
+  });
+
   it('scales out under load up to max_replicas, and no further', async () => {
     const { id, client } = await deploy({
       min_replicas: 0,

@@ -19,7 +19,7 @@ import { meterReplicas } from '../billing/meter.ts';
 import { spendOf } from '../billing/spend.ts';
 import { sweepOverdueJobs } from '../jobs/repair.ts';
 import { createJobQueue } from '../queue/index.ts';
-import { placeElsewhere, RELEASE_DETAILS, releaseReplica, startReplica } from './replicas.ts';
+import { placeElsewhere, RELEASE_DETAILS, releaseReplica, replicaPriceOf, startReplica } from './replicas.ts';
 
 const LIVE = ['requested', 'provisioning', 'active'] as const;
 
@@ -129,7 +129,11 @@ async function requestReplicas(
     ? await tx.select().from(models).where(eq(models.id, endpoint.modelId))
     : [];
   if (!gpu) throw new Error(`endpoint ${endpoint.id} names an unknown GPU type ${first}`);
-  const price = model?.pricePerHourMicroUsd ?? (gpu.securePricePerHourMicroUsd ?? 0) * endpoint.gpuCount;
+  const price = replicaPriceOf(
+    model,
+    { id: gpu.id, price: gpu.securePricePerHourMicroUsd },
+    endpoint.gpuCount,
+  );
   const requests = [];
   for (let i = 0; i < count; i++) requests.push(await newReplicaRow(ctx, endpoint, gpu.id, price));
   await tx.insert(replicas).values(requests.map((request) => request.row));

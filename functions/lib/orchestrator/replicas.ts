@@ -2,6 +2,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { endpoints, gpuTypes, models, replicas } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { randomToken, sha256Hex } from '../../core/auth/secrets.ts';
+import { replicaPricePerHour } from '../../core/billing/replica-price.ts';
 import { CapacityUnavailableError, type Engine, type ProviderReplica } from '../../core/compute.ts';
 import { recordReplicaEvents } from '../../core/replicas/events.ts';
 import type { ReleaseReason } from '../../core/scaling/policy.ts';
@@ -13,6 +14,19 @@ interface ReplicaRequest {
   workerToken: string;
   model: typeof models.$inferSelect | undefined;
 }
+
+/** A replica's hourly price on `gpu` × `gpuCount`, for a catalog model (`model`) or a custom image. */
+export const replicaPriceOf = (
+  model: typeof models.$inferSelect | undefined,
+  gpu: { id: string; price: number | null },
+  gpuCount: number,
+) =>
+  replicaPricePerHour(
+    model
+      ? { gpu: model.defaultGpuTypeId, gpuCount: model.gpuCount, pricePerHour: model.pricePerHourMicroUsd }
+      : null,
+    { gpu: gpu.id, gpuCount, gpuPricePerHour: gpu.price },
+  );
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -62,7 +76,7 @@ export async function startReplica(
       return failed(ctx, row, `the provider could not start it: ${message(error)}`);
     }
     // Outside the try: a database hiccup here must not mark a running replica failed.
-    return recordStart(ctx, endpoint, row, gpuType, started.providerRef, why);
+    return recordStart(ctx, endpoint, request, gpuType, started.providerRef, why);
   }
   await failed(ctx, row, `no capacity for ${shortages.join(', ')}`);
 }
@@ -75,7 +89,7 @@ export async function startReplica(
 async function recordStart(
   ctx: ServiceContext,
   endpoint: typeof endpoints.$inferSelect,
-  row: ReplicaRequest['row'],
+  { row, model }: ReplicaRequest,
   gpuType: string,
   providerRef: string,
   why?: string,
@@ -84,18 +98,16 @@ async function recordStart(
     .select({ id: gpuTypes.id, price: gpuTypes.securePricePerHourMicroUsd })
     .from(gpuTypes)
     .where(eq(gpuTypes.slug, gpuType));
-  // A custom image is billed at the price of the GPU it got: a fallback type at its own, not the
-  // first choice's. A catalog model has one price whatever it runs on.
-  const fallbackPrice =
-    endpoint.modelId === null && gpu?.price != null
-      ? { pricePerHourMicroUsd: gpu.price * endpoint.gpuCount }
-      : {};
+  // Billed at the GPU it got: a fallback type at its own price, not the first choice's.
+  const price = gpu
+    ? { pricePerHourMicroUsd: replicaPriceOf(model, { id: gpu.id, price: gpu.price }, endpoint.gpuCount) }
+    : {};
   const [recorded] = await ctx.db
     .update(replicas)
     .set({
       providerRef,
       gpuTypeId: gpu?.id ?? row.gpuTypeId,
-      ...fallbackPrice,
+      ...price,
       state: sql`case when ${replicas.state} = 'requested' then 'provisioning'::replica_state else ${replicas.state} end`,
     })
     .where(eq(replicas.id, row.id))

@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from 'react-router';
+import { replicaPricePerHour } from '../../../functions/core/billing/replica-price.ts';
 import { api, unwrap } from '../api/client.ts';
 import { Badge, Button, Card, Empty, ErrorNote, Loading, PageTitle, ScrollTable } from '../components/ui.tsx';
 import { confirmStop } from '../lib/confirm-stop.ts';
@@ -30,14 +31,17 @@ export default function Dashboard() {
       ),
     onSuccess: () => client.invalidateQueries({ queryKey: ['deployments'] }),
   });
-  /** What one replica costs an hour, as the catalog prices it (custom images: their first GPU choice). */
+  /** What one replica costs an hour on its first-choice GPU, priced as the server prices it. */
   const pricePerHour = (deployment: { model: string | null; gpu_types: string[]; gpu_count: number }) => {
-    if (deployment.model)
-      return catalog.data?.data.find((model) => model.slug === deployment.model)?.price_per_hour_usd ?? null;
+    const model = catalog.data?.data.find((entry) => entry.slug === deployment.model);
     const gpu = gpus.data?.data.find((entry) => entry.id === deployment.gpu_types[0]);
-    return gpu?.price_per_hour_usd.secure == null
-      ? null
-      : gpu.price_per_hour_usd.secure * deployment.gpu_count;
+    if ((deployment.model && !model) || !gpu) return null;
+    return replicaPricePerHour(
+      model
+        ? { gpu: model.gpu.slug, gpuCount: model.gpu.count, pricePerHour: model.price_per_hour_usd }
+        : null,
+      { gpu: gpu.id, gpuCount: deployment.gpu_count, gpuPricePerHour: gpu.price_per_hour_usd.secure },
+    );
   };
   return (
     <>

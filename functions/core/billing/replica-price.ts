@@ -1,0 +1,16 @@
+/**
+ * What one replica costs an hour (any unit: micro-dollars on the server, dollars in the dashboard).
+ * A catalog model has its listed price on the placement the catalog gives it, its GPU type and count;
+ * on any other placement (a GPU type the deployment chose or fell back to, more GPUs) it is billed for
+ * the GPUs it runs on, as a custom image is, so a bigger machine is never had at a small model's price.
+ * `gpu` identifies a GPU type the same way on both sides (slug or id).
+ */
+export function replicaPricePerHour(
+  catalog: { gpu: string; gpuCount: number; pricePerHour: number } | null,
+  placement: { gpu: string; gpuCount: number; gpuPricePerHour: number | null },
+): number {
+  if (catalog && catalog.gpu === placement.gpu && catalog.gpuCount === placement.gpuCount) {
+    return catalog.pricePerHour;
+  }
+  return (placement.gpuPricePerHour ?? catalog?.pricePerHour ?? 0) * placement.gpuCount;
+}
