@@ -91,6 +91,56 @@ describe('API keys with bad input', () => {
     expect((await call('GET', '/api/org', { token: ownerKey.key })).status).toBe(200);
   });
 
+  it('does not let a capped key lift its cap, directly or through a key or deployment it makes', async () => {
+    const owner = await signUp('capped');
+    const capped = (
+      await call('POST', '/api/auth/api-keys', {
+        token: owner.token,
+        body: { name: 'capped', role: 'developer', spend_cap: { daily_cents: 2000 } },
+      })
+    ).body;
+    const asCapped = (method: string, path: string, body?: unknown) =>
+      call(method, path, { token: capped.key, body });
+    for (const [method, path, body] of [
+      ['PATCH', `/api/auth/api-keys/${capped.id}`, { spend_cap: { daily_cents: null } }],
+      ['PATCH', `/api/auth/api-keys/${capped.id}`, { spend_cap: { daily_cents: 2001 } }],
+      ['POST', '/api/auth/api-keys', { name: 'loose', spend_cap: { daily_cents: 5000 } }],
+      ['POST', '/api/auth/api-keys', { name: 'loose', spend_cap: { daily_cents: null } }],
+    ] as const) {
+      const refused = await asCapped(method, path, body);
+      expect(refused.status, `${method} ${JSON.stringify(body)}`).toBe(403);
+      expect(refused.body.error).toMatchObject({ type: 'permission_error', param: 'spend_cap' });
+      expect(refused.body.error.message).toContain('capped at $20.00 a day');
+    }
+    const own = await call('GET', `/api/auth/api-keys/${capped.id}`, { token: owner.token });
+    expect(own.body.spend_cap).toEqual({ daily_cents: 2000, monthly_cents: null });
+
+    // Within its cap it manages keys as before; one made without a cap gets its own.
+    const tighter = await asCapped('POST', '/api/auth/api-keys', {
+      name: 't',
+      spend_cap: { daily_cents: 500 },
+    });
+    expect(tighter.body.spend_cap).toEqual({ daily_cents: 500, monthly_cents: null });
+    const inherited = await asCapped('POST', '/api/auth/api-keys', {
+      name: 'i',
+      spend_cap: { monthly_cents: 9000 },
+    });
+    expect(inherited.body.spend_cap).toEqual({ daily_cents: 2000, monthly_cents: 9000 });
+    const deployment = await asCapped('POST', '/api/deployments', { model: 'llama-3.1-8b-instruct' });
+    expect(deployment.status).toBe(201);
+    const deploymentKey = await call('GET', `/api/auth/api-keys/${deployment.body.deployment_key.id}`, {
+      token: owner.token,
+    });
+    expect(deploymentKey.body.spend_cap).toEqual({ daily_cents: 2000, monthly_cents: null });
+
+    // A person with the role decides: the owner lifts it.
+    const lifted = await call('PATCH', `/api/auth/api-keys/${capped.id}`, {
+      token: owner.token,
+      body: { spend_cap: { daily_cents: null } },
+    });
+    expect(lifted.body.spend_cap).toEqual({ daily_cents: null, monthly_cents: null });
+  });
+
   it('leaves a tombstone for a revoked key, so a lookup racing the revocation cannot cache it back', async () => {
     const owner = await signUp('key-tombstone');
     const created = await call('POST', '/api/auth/api-keys', {

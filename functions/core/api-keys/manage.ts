@@ -13,6 +13,7 @@ import { authorize } from '../orgs/authorize.ts';
 import { assertCanGrant } from '../orgs/permissions.ts';
 import { pageOf } from '../page.ts';
 import { cacheRevokedKeys } from './cache.ts';
+import { capBoundOf, capsWithin } from './cap-bound.ts';
 import { insertApiKey } from './store.ts';
 import { type ApiKeyView, toApiKeyView } from './view.ts';
 
@@ -171,7 +172,10 @@ export async function updateApiKey({
   return ctx.db.transaction(async (tx) => {
     const [row] = await tx
       .update(apiKeys)
-      .set({ name: parsed.name, ...capColumns(parsed.spend_cap) })
+      .set({
+        name: parsed.name,
+        ...capsWithin(await capBoundOf(tx, caller.actor), capColumns(parsed.spend_cap), false),
+      })
       .where(and(eq(apiKeys.id, id), eq(apiKeys.orgId, caller.orgId), isNull(apiKeys.revokedAt)))
       .returning();
     if (!row) throw notFound();
