@@ -1,9 +1,8 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabase } from '../../tests/harness/db.ts';
 import { call, env, signUp } from '../../tests/harness/edge.ts';
+import { startLossyProxy } from '../../tests/harness/lossy-proxy.ts';
 import { addFunds } from '../../tests/harness/stripe.ts';
 import {
   createReplica,
@@ -367,40 +366,16 @@ describe('chat completions: faults', () => {
     const patient = await startEdgeServer({ WORKER_LEASE_SECONDS: '60' });
     // Between the worker and the edge: the first take that leased a job has its reply cut off.
     let cutReplies = 0;
-    const lossy = createServer((incoming, outgoing) => {
-      const chunks: Buffer[] = [];
-      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-      incoming.on('end', async () => {
-        try {
-          const answer = await fetch(`${patient.url}${incoming.url}`, {
-            method: incoming.method,
-            headers: Object.fromEntries(
-              Object.entries(incoming.headers).filter(
-                (entry): entry is [string, string] => typeof entry[1] === 'string' && entry[0] !== 'host',
-              ),
-            ),
-            body: incoming.method === 'GET' ? undefined : Buffer.concat(chunks),
-          });
-          const text = await answer.text();
-          if (incoming.url === '/internal/worker/jobs/take' && cutReplies === 0 && text.includes('"id"')) {
-            cutReplies++;
-            outgoing.destroy();
-            return;
-          }
-          outgoing.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? '' });
-          outgoing.end(text);
-        } catch {
-          // The edge closed under a long poll as the test ended: the worker sees its connection drop.
-          outgoing.destroy();
-        }
-      });
+    const lossy = await startLossyProxy(patient.url, ({ path, answer }) => {
+      if (path !== '/internal/worker/jobs/take' || cutReplies > 0 || !answer.includes('"id"')) return false;
+      cutReplies++;
+      return true;
     });
-    await new Promise<void>((resolve) => lossy.listen(0, '127.0.0.1', resolve));
     try {
       const { id, key } = await deploy();
       const replica = await createReplica(database.db, orgId, id);
       const worker = startAgent({
-        edgeUrl: `http://127.0.0.1:${(lossy.address() as AddressInfo).port}`,
+        edgeUrl: lossy.url,
         token: replica.token,
         replicaId: replica.replicaId,
       });
@@ -416,7 +391,7 @@ describe('chat completions: faults', () => {
       expect(worker.output()).toContain('1 jobs leased by a take whose reply never arrived handed back');
       expect(Date.now() - started).toBeLessThan(15_000);
     } finally {
-      lossy.close();
+      await lossy.close();
       await patient.close();
     }
   });

@@ -5,7 +5,8 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobs } from '../../db/schema/index.ts';
 import { testDatabase } from '../../tests/harness/db.ts';
-import { call, signUp } from '../../tests/harness/edge.ts';
+import { call, env, signUp } from '../../tests/harness/edge.ts';
+import { startLossyProxy } from '../../tests/harness/lossy-proxy.ts';
 import { addFunds } from '../../tests/harness/stripe.ts';
 import {
   createReplica,
@@ -224,6 +225,47 @@ describe('async jobs and webhooks', () => {
       return current.status === 'succeeded' ? current : undefined;
     });
     expect(done.result.choices[0].message.content).toContain('You said: "stranded"');
+  });
+
+  it('keeps an async job whose enqueue reply was lost, and its retry finds it running, not failed', async () => {
+    const { key } = await deployWithAgent(5);
+    // Redis reached through a proxy that runs this job's enqueue but loses the replies, to the
+    // client's try and to its retry: the job is queued, the request answers 503.
+    let lostReplies = 0;
+    const redis = await startLossyProxy(env.UPSTASH_REDIS_REST_URL ?? '', ({ body, status }) => {
+      if (!body.includes('lost-reply-1') || status !== 200 || lostReplies >= 2) return false;
+      lostReplies++;
+      return true;
+    });
+    const flaky = await startEdgeServer({ UPSTASH_REDIS_REST_URL: redis.url });
+    try {
+      const body = { model: 'm', messages: [{ role: 'user', content: 'lost reply' }] };
+      const headers = {
+        authorization: `Bearer ${key}`,
+        'content-type': 'application/json',
+        prefer: 'respond-async',
+        'idempotency-key': 'lost-reply-1',
+      };
+      const first = await fetch(`${flaky.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(body),
+      });
+      expect(first.status).toBe(503);
+      expect(lostReplies).toBe(2);
+      const retried = await post(key, body, { prefer: 'respond-async', 'idempotency-key': 'lost-reply-1' });
+      expect(retried.status).toBe(202);
+      const { id, status } = await retried.json();
+      expect(status).not.toBe('failed');
+      const done = await waitFor(async () => {
+        const current = await job(key, id);
+        return current.status === 'succeeded' ? current : undefined;
+      });
+      expect(done.result.choices[0].message.content).toContain('You said: "lost reply"');
+    } finally {
+      await flaky.close();
+      await redis.close();
+    }
   });
 
   it('cancels a running job, and announces it', async () => {

@@ -121,8 +121,11 @@ export async function submitJob(
       apiKeyId: target.apiKeyId,
     })
     .catch(async (error: unknown) => {
-      // Recorded but never queued: say so on the record rather than leave it "queued" forever.
-      if (asyncOptions)
+      // The enqueue failed, or only its reply was lost (the job may be in the queue after all). With
+      // an Idempotency-Key the record stays "queued": the client's retry queues it if it is not there
+      // (the stranded case above) or finds it there, and an abandoned one times out at its deadline.
+      // Without one the client cannot retry this job, so the record says it failed.
+      if (asyncOptions && !idempotencyKey)
         await settleAsyncJob(ctx, jobId, {
           state: 'failed',
           error: { message: 'The job could not be queued.' },
