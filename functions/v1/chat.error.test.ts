@@ -77,6 +77,12 @@ describe('chat completions: bad input', () => {
       [{ model: 'x', messages: [{ role: 'user', content: 'hi' }], temperature: 7 }, 400, 'temperature'],
       [{ model: 'x', messages: [{ role: 'user', content: 'hi' }], n: 3 }, 400, 'n'],
       [{ model: 'x', messages: [{ role: 'user', content: 'hi' }], best_of: 2 }, 400, 'best_of'],
+      // Events to announce with nowhere to send them: refused, not run synchronously instead.
+      [
+        { model: 'x', messages: [{ role: 'user', content: 'hi' }], webhook_events: ['job.failed'] },
+        400,
+        'webhook_events',
+      ],
     ];
     for (const [body, status, param] of cases) {
       const error = await client.chat.completions.create(body as never).catch((thrown: unknown) => thrown);

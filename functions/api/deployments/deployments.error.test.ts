@@ -23,6 +23,11 @@ describe('deployments with bad input', () => {
       [{ model: 'llama-3.1-8b-instruct', env: { 'lower-case': 'x' } }, 'env'],
       [{ model: 'llama-3.1-8b-instruct', env: { WORKER_TOKEN: 'x' } }, 'env'],
       [{ model: 'llama-3.1-8b-instruct', env: { BIG: 'x'.repeat(5000) } }, 'env'],
+      // The platform sets these for the worker; a deployment's own would be silently replaced.
+      [{ model: 'llama-3.1-8b-instruct', env: { CONCURRENCY: '4' } }, 'env'],
+      [{ model: 'llama-3.1-8b-instruct', env: { GPU_COUNT: '2' } }, 'env'],
+      // Each value fits, but together they are more than a container's start request carries.
+      [{ model: 'llama-3.1-8b-instruct', env: { A: 'x'.repeat(4000), B: 'x'.repeat(4000) } }, 'env'],
       [{ model: 'llama-3.1-8b-instruct', replicas: 2 }, ''],
     ];
     for (const [body, param] of cases) {
@@ -57,5 +62,14 @@ describe('deployments with bad input', () => {
     const unchanged = await call('GET', `/api/deployments/${id}`, { token: owner.token });
     expect(unchanged.body).toMatchObject({ min_replicas: 0, max_replicas: 2, gpu_types: ['a10g'] });
     expect((await call('GET', '/api/deployments/ep_nonsense', { token: owner.token })).status).toBe(404);
+    // A log cursor Redis could not read is the caller's mistake, named, not the server's.
+    for (const after of ['99999999999999999999-0', '18446744073709551615-18446744073709551615', 'x-1']) {
+      const logs = await call('GET', `/api/deployments/${id}/logs?after=${after}`, { token: owner.token });
+      expect(logs.status, after).toBe(400);
+      expect(logs.body.error).toMatchObject({ type: 'invalid_request_error', param: 'after' });
+    }
+    expect(
+      (await call('GET', `/api/deployments/${id}/logs?after=1700000000000-0`, { token: owner.token })).status,
+    ).toBe(200);
   });
 });

@@ -182,7 +182,7 @@ export const deploymentsRouter = authenticatedRouter()
           limit: z.coerce.number().int().min(1).max(1000).default(200),
           after: z
             .string()
-            .regex(/^\d+-\d+$/, 'is not a log line id')
+            .regex(/^\d{1,15}-\d{1,15}$/, 'is not a log line id (e.g. 0-0)')
             .optional(),
         }),
       },

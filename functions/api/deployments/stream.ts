@@ -52,7 +52,7 @@ export const deploymentStream = createRouter().openapi(
         timeout_seconds: z.coerce.number().int().min(0).max(900).default(300),
         logs_after: z
           .string()
-          .regex(/^\d{1,20}-\d{1,20}$/, 'is not a log line id (e.g. 0-0)')
+          .regex(/^\d{1,15}-\d{1,15}$/, 'is not a log line id (e.g. 0-0)')
           .optional(),
       }),
     },

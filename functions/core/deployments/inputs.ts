@@ -17,7 +17,16 @@ const RESERVED_ENV = new Set([
   'ENGINE',
   'MODEL',
   'ENDPOINT_ID',
+  'CONCURRENCY',
+  'GPU_COUNT',
 ]);
+
+/**
+ * Every variable, names and values, travels in the container's start request (ECS caps a task's
+ * overrides at 8,192 characters, EC2 user data at 16 KiB) beside the platform's own: this much is the
+ * deployment's.
+ */
+const MAX_ENV_CHARACTERS = 6_000;
 
 const envInput = z
   .record(
@@ -28,7 +37,13 @@ const envInput = z
       .refine((name) => !RESERVED_ENV.has(name), 'names the platform sets itself cannot be overridden'),
     z.string().max(4096, 'values must be at most 4096 characters'),
   )
-  .refine((env) => Object.keys(env).length <= 50, 'at most 50 variables');
+  .refine((env) => Object.keys(env).length <= 50, 'at most 50 variables')
+  .refine(
+    (env) =>
+      Object.entries(env).reduce((sum, [name, value]) => sum + name.length + value.length, 0) <=
+      MAX_ENV_CHARACTERS,
+    `at most ${MAX_ENV_CHARACTERS.toLocaleString('en-US')} characters in all, names and values (larger configuration belongs in the image)`,
+  );
 
 const gpuSlug = z
   .string()

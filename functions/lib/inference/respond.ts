@@ -50,6 +50,21 @@ interface FinalResult {
 export async function respond(c: Context<AppEnv>, request: InferenceRequest): Promise<Response> {
   const ctx = c.get('services');
   const { body } = request;
+  const isAsync = request.webhook !== undefined || /\brespond-async\b/i.test(c.req.header('prefer') ?? '');
+  // Refused before anything is staged or queued.
+  if (isAsync && body.stream) {
+    throw new InvalidRequestError(
+      'stream: an async request (webhook or Prefer: respond-async) cannot stream.',
+      {
+        param: 'stream',
+      },
+    );
+  }
+  if (request.webhookEvents !== undefined && request.webhook === undefined) {
+    throw new InvalidRequestError('webhook_events: only applies with a webhook to send them to.', {
+      param: 'webhook_events',
+    });
+  }
   const target = await resolveTarget(ctx, body.model, request.kind);
   const jobId = newId('job');
   const staged = request.stage ? await request.stage(jobId) : {};
@@ -73,13 +88,7 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
     if (job.id !== jobId) dropStaged();
     return job;
   };
-  if (request.webhook !== undefined || /\brespond-async\b/i.test(c.req.header('prefer') ?? '')) {
-    if (body.stream) {
-      throw new InvalidRequestError(
-        'stream: an async request (webhook or Prefer: respond-async) cannot stream.',
-        { param: 'stream' },
-      );
-    }
+  if (isAsync) {
     const webhookUrl =
       request.webhook === undefined
         ? null
