@@ -367,6 +367,23 @@ describe('chat completions: faults', () => {
     expect(doomed.output()).not.toContain(`job ${jobId} done`);
   });
 
+  it('starts draining at once when stopped while backing off from an unreachable edge', async () => {
+    const gone = await startEdgeServer();
+    await gone.close();
+    const stranded = startAgent({
+      edgeUrl: gone.url,
+      token: `wt_${'a'.repeat(32)}`,
+      replicaId: 'rep_stranded',
+    });
+    agents.push(stranded);
+    // Four refused takes in: the agent is now waiting 4 s before the fifth.
+    await waitFor(() => (stranded.output().match(/take failed/g) ?? []).length >= 4);
+    const stopping = Date.now();
+    expect(await stranded.stop('SIGTERM')).toBe(0);
+    expect(Date.now() - stopping).toBeLessThan(2_000);
+    expect(stranded.output()).toContain('drained');
+  });
+
   it('hands back the jobs of a take whose reply was lost, and runs them long before their lease', async () => {
     // A 60 s lease: only the hand-back can explain an answer within seconds.
     const patient = await startEdgeServer({ WORKER_LEASE_SECONDS: '60' });

@@ -138,8 +138,8 @@ export function createWorkerClient(baseUrl: string, token: string) {
 
   return {
     /** Ships log lines to the edge, where `GET /api/deployments/{id}/logs` shows them. */
-    async logs(lines: { at: string; line: string }[]) {
-      const response = await call('/internal/worker/logs', { lines });
+    async logs(lines: { at: string; line: string }[], tries = RETRIES) {
+      const response = await call('/internal/worker/logs', { lines }, { tries });
       await response.body?.cancel();
     },
     async take(

@@ -25,9 +25,9 @@ const engine = config.ENGINE_URL
     })
   : createDevEngine({ tokenDelayMs: config.DEV_TOKEN_DELAY_MS });
 const client = createWorkerClient(config.CONTROL_PLANE_URL, config.WORKER_TOKEN);
-const shipLogs = async () => {
+const shipLogs = async (tries?: number) => {
   if (shipped.length === 0) return;
-  await client.logs(shipped.splice(0)).catch(() => {});
+  await client.logs(shipped.splice(0), tries).catch(() => {});
 };
 const logShipper = setInterval(() => void shipLogs(), 1_000);
 /** Jobs in progress, by the promise that settles when each ends. */
@@ -87,7 +87,11 @@ async function main() {
       taken = await client.take(config.CONCURRENCY - running.size, 20_000, stopTaking.signal);
       failures = 0;
     } catch (error) {
-      if (stopTaking.signal.aborted) break;
+      if (stopTaking.signal.aborted) {
+        // The take was abandoned: it may have leased jobs whose reply this worker never read.
+        handBackOwed = true;
+        break;
+      }
       if (error instanceof ReplicaGoneError) {
         log(`${error.message}: draining and exiting`);
         stopTaking.abort();
@@ -97,7 +101,9 @@ async function main() {
       failures += 1;
       log(`take failed (${errorMessage(error)}); retrying`);
       handBackOwed = true;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 250 * 2 ** failures)));
+      // A SIGTERM ends the wait: the drain must start then (ECS kills the task 30 s after it).
+      const backoff = new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 250 * 2 ** failures)));
+      await Promise.race([backoff, stopRequested]);
       continue;
     }
     for (const job of taken.jobs) {
@@ -105,8 +111,9 @@ async function main() {
       running.set(task, job);
     }
   }
-  // The take this worker abandoned may have leased it jobs whose reply it never read: those go back now.
-  await handBackUnclaimed();
+  // Tried once when the edge was failing already: a stop is not held up by retries into an outage.
+  const lastTries = failures > 0 ? 1 : undefined;
+  if (handBackOwed) await handBackUnclaimed(lastTries);
   const drained = Promise.all(running.keys()).then(() => true);
   const timedOut = new Promise<boolean>((resolve) =>
     setTimeout(() => resolve(false), config.DRAIN_TIMEOUT_MS).unref(),
@@ -127,7 +134,7 @@ async function main() {
     );
   }
   clearInterval(logShipper);
-  await shipLogs();
+  await shipLogs(lastTries);
 }
 
 main().then(
