@@ -8,6 +8,7 @@ import { recordReplicaEvents } from '../../core/replicas/events.ts';
 import type { ReleaseReason } from '../../core/scaling/policy.ts';
 import { forgetWorker } from '../../core/workers/identity.ts';
 import { createJobQueue } from '../queue/index.ts';
+import { reconcileSoon } from './nudge.ts';
 
 interface ReplicaRequest {
   row: typeof replicas.$inferInsert & { id: string; orgId: string; endpointId: string };
@@ -197,9 +198,14 @@ export const RELEASE_DETAILS: Record<ReleaseReason, string> = {
   retried: 'released on a retry after a failed or interrupted release',
 };
 
+/** Releases after which the endpoint runs nothing, whatever its queue holds. */
+const NOTHING_MAY_RUN = new Set<ReleaseReason>(['stopped', 'unfunded', 'spend_cap']);
+
 /**
  * Stops a replica (already marked `releasing`): its token stops working at once, the provider stops
- * it, and its uptime ends at `released`. Jobs it held are re-queued when their leases lapse.
+ * it, and its uptime ends at `released`. Jobs it held are re-queued at the next take; when it held
+ * any, the endpoint is reconciled again at once, as the plan that released it may have seen none
+ * (an idle replica that took a job just before its release), so those jobs get a replica in seconds.
  */
 export async function releaseReplica(
   ctx: ServiceContext,
@@ -208,7 +214,8 @@ export async function releaseReplica(
 ) {
   try {
     await forgetWorker(ctx, replica.workerTokenHash);
-    await createJobQueue(ctx.redis).forgetReplica(replica.endpointId, replica.id);
+    const heldJobs = await createJobQueue(ctx.redis).forgetReplica(replica.endpointId, replica.id);
+    if (heldJobs > 0 && !NOTHING_MAY_RUN.has(reason)) reconcileSoon(ctx, replica.endpointId);
     if (replica.providerRef) await ctx.compute.stop(replica.providerRef);
     await ctx.db
       .update(replicas)

@@ -526,9 +526,9 @@ function buildJobQueue(redis: Redis) {
 
     /**
      * The replica is gone: its busy and poll marks go (the next request wakes the orchestrator), and
-     * the jobs it held are re-queued at the next take.
+     * the jobs it held are re-queued at the next take. Answers how many jobs it held.
      */
-    async forgetReplica(endpointId: string, replicaId: string) {
+    async forgetReplica(endpointId: string, replicaId: string): Promise<number> {
       // At once: an enqueue sees the replica either still polling, or gone and counted as gone (its
       // nudge then has a new id, never deduplicated against one sent while the replica was there).
       await redis
@@ -537,7 +537,9 @@ function buildJobQueue(redis: Redis) {
         .zrem(keys.polls(endpointId), replicaId)
         .incr(keys.gone(endpointId))
         .exec();
-      await expireLeasesScript.exec([keys.leases(endpointId), keys.wake(endpointId)], [replicaId]);
+      return Number(
+        await expireLeasesScript.exec([keys.leases(endpointId), keys.wake(endpointId)], [replicaId]),
+      );
     },
 
     /** Queued and running counts, for scaling decisions and the 'queue deeper than replicas' check. */
