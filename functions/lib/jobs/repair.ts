@@ -22,11 +22,16 @@ export async function repairAsyncJob(
   const now = ctx.clock.now();
   // State first: what is read after it (the outcome) is at least as new, never older.
   let live = await queue.state(row.id);
-  const book = await queue.bookkeeping(row.id);
+  let book = await queue.bookkeeping(row.id);
   const overdue = row.deadlineAt !== null && row.deadlineAt <= now;
   if (overdue && (live === null || live === 'queued' || live === 'running')) {
-    if (live !== null) await stopJob(ctx, row, 'timed_out');
-    live = 'timed_out';
+    if (live === null || (await stopJob(ctx, row, 'timed_out'))) {
+      live = 'timed_out';
+    } else {
+      // Its worker finished it between the read and the stop: recorded as it ended, result and all.
+      live = (await queue.state(row.id)) ?? 'timed_out';
+      book = await queue.bookkeeping(row.id);
+    }
   }
   if (live !== null && live !== 'queued' && live !== 'running') {
     const finished = live as 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
