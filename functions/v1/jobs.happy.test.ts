@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,8 +17,13 @@ import {
 } from '../../tests/harness/workers.ts';
 import { newId } from '../core/ids.ts';
 import { requestFingerprint } from '../core/jobs/fingerprint.ts';
+import { createJobQueue, MAX_LOST_LEASES } from '../lib/queue/index.ts';
+import { createRedis } from '../lib/redis.ts';
 
 const database = testDatabase();
+const queue = createJobQueue(
+  createRedis({ url: env.UPSTASH_REDIS_REST_URL ?? '', token: env.UPSTASH_REDIS_REST_TOKEN ?? '' }),
+);
 const agents: RunningAgent[] = [];
 let edge: Awaited<ReturnType<typeof startEdgeServer>>;
 let ownerToken: string;
@@ -44,16 +50,22 @@ const waitFor = async <T>(
   }
 };
 
-async function deployWithAgent(tokenDelayMs: number) {
+/** A deployment with no worker yet: its jobs wait in the queue. */
+async function deploy() {
   const created = await call('POST', '/api/deployments', {
     token: ownerToken,
     body: { model: 'llama-3.1-8b-instruct' },
   });
-  const replica = await createReplica(database.db, orgId, created.body.id);
+  return { id: created.body.id as string, key: created.body.deployment_key.key as string };
+}
+
+async function deployWithAgent(tokenDelayMs: number) {
+  const deployed = await deploy();
+  const replica = await createReplica(database.db, orgId, deployed.id);
   agents.push(
     startAgent({ edgeUrl: edge.url, token: replica.token, replicaId: replica.replicaId, tokenDelayMs }),
   );
-  return { id: created.body.id as string, key: created.body.deployment_key.key as string };
+  return deployed;
 }
 
 const post = (key: string, body: unknown, headers: Record<string, string> = {}) =>
@@ -266,6 +278,29 @@ describe('async jobs and webhooks', () => {
       await flaky.close();
       await redis.close();
     }
+  });
+
+  it('announces an async job failed for losing its workers as soon as a poll fails it, not at its deadline', async () => {
+    const { id: endpointId, key } = await deploy();
+    const accepted = await post(key, {
+      model: 'm',
+      messages: [{ role: 'user', content: 'crashes every worker' }],
+      webhook: `${receiverUrl}/poison`,
+    });
+    const { id } = await accepted.json();
+    // Three workers took it and vanished (their leases lapsed), long before its 10-minute deadline.
+    let at = Date.now() - 60_000;
+    for (let lost = 0; lost < MAX_LOST_LEASES; lost++) {
+      expect((await queue.take(endpointId, `rep_gone_${lost}`, 1, 1_000, at)).jobs).toHaveLength(1);
+      at += 2_000;
+    }
+    // The next worker's poll fails it; its webhook and its record follow without anyone asking.
+    const replica = await createReplica(database.db, orgId, endpointId);
+    agents.push(startAgent({ edgeUrl: edge.url, token: replica.token, replicaId: replica.replicaId }));
+    const delivery = await waitFor(() => received.find((entry) => entry.body.includes(id)));
+    expect(JSON.parse(delivery.body)).toMatchObject({ type: 'job.failed', data: { id, status: 'failed' } });
+    const [row] = await database.db.select().from(jobs).where(eq(jobs.id, id));
+    expect(row?.state).toBe('failed');
   });
 
   it('cancels a running job, and announces it', async () => {

@@ -9,6 +9,7 @@ import { jobInputKey, jobOutputKey, OUTPUT_NAME, outputContentType } from '../..
 import { releasedWorkerKey, resolveWorker, type WorkerIdentity } from '../../core/workers/identity.ts';
 import { bearerToken } from '../../lib/auth/bearer.ts';
 import { addKeySpend } from '../../lib/billing/spend.ts';
+import { settleEndedAsyncJobs } from '../../lib/jobs/repair.ts';
 import { settleAsyncJob } from '../../lib/jobs/settle.ts';
 import { appendWorkerLogs } from '../../lib/logs.ts';
 import { createRouter } from '../../lib/openapi.ts';
@@ -83,7 +84,11 @@ workerApi.openapi(
     for (;;) {
       if (gone.aborted) return answer([]);
       const now = clock.now().getTime();
-      const { jobs: leased, stopped } = await jobs.take(
+      const {
+        jobs: leased,
+        stopped,
+        ended,
+      } = await jobs.take(
         identity.endpointId,
         identity.replicaId,
         max,
@@ -92,6 +97,16 @@ workerApi.openapi(
         // Released while waiting: take nothing (the next call gets its 401).
         releasedWorkerKey(identity.tokenHash),
       );
+      if (ended.length > 0) {
+        const services = c.get('services');
+        services.defer(
+          settleEndedAsyncJobs(services, ended).catch((error: unknown) =>
+            services.logger.warn('ended async jobs not recorded yet (the sweep will)', {
+              cause: String(error),
+            }),
+          ),
+        );
+      }
       if (stopped) return answer([]);
       if (leased.length > 0 && gone.aborted) {
         const worker = (job: (typeof leased)[number]) => ({

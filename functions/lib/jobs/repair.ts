@@ -64,3 +64,13 @@ export async function sweepOverdueJobs(ctx: ServiceContext, limit = 200): Promis
   }
   return settled;
 }
+
+/**
+ * Jobs a worker's poll ended instead of leasing (failed after too many lost leases, or past their
+ * deadline): the async ones among them are recorded and announced now, not when the sweep finds them.
+ */
+export async function settleEndedAsyncJobs(ctx: ServiceContext, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const rows = await ctx.db.select().from(jobs).where(inArray(jobs.id, ids));
+  for (const row of rows) await repairAsyncJob(ctx, row);
+}

@@ -317,7 +317,7 @@ function buildJobQueue(redis: Redis) {
     /**
      * A worker's poll: leases up to `max` jobs to the replica. When nothing was taken, `waitForWork`
      * waits for the next job. When `unlessKey` exists (the worker was released), nothing is taken and
-     * `stopped` is true.
+     * `stopped` is true. `ended`: the jobs the poll ended instead (lost too often, past deadline).
      */
     async take(
       endpointId: string,
@@ -326,7 +326,7 @@ function buildJobQueue(redis: Redis) {
       leaseMs: number,
       nowMs: number,
       unlessKey = '',
-    ): Promise<{ jobs: LeasedJob[]; stopped: boolean }> {
+    ): Promise<{ jobs: LeasedJob[]; stopped: boolean; ended: string[] }> {
       const metrics = metricsKeysAt(endpointId, nowMs);
       const flat = await takeScript.exec(
         [
@@ -350,9 +350,11 @@ function buildJobQueue(redis: Redis) {
           String(MAX_LOST_LEASES),
         ],
       );
-      if (flat[0] === 'stopped') return { jobs: [], stopped: true };
+      if (flat[0] === 'stopped') return { jobs: [], stopped: true, ended: [] };
+      const endedCount = Number(flat[1]);
+      const ended = flat.slice(2, 2 + endedCount).map(String);
       const jobs: LeasedJob[] = [];
-      for (let i = 1; i + 4 < flat.length; i += 5) {
+      for (let i = 2 + endedCount; i + 4 < flat.length; i += 5) {
         jobs.push({
           id: String(flat[i]),
           kind: String(flat[i + 1]) as JobKind,
@@ -361,7 +363,7 @@ function buildJobQueue(redis: Redis) {
           attempt: Number(flat[i + 4]),
         });
       }
-      return { jobs, stopped: false };
+      return { jobs, stopped: false, ended };
     },
 
     appendMany,

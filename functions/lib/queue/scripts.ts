@@ -95,7 +95,8 @@ return {ARGV[1], 0, waiting, polling, tonumber(redis.call('GET', KEYS[6]) or '0'
  * list. ARGV: now ms, lease ms, replica id, max jobs, stream ttl s, a key whose existence means "take
  * nothing" (the worker's released tombstone) or '', metrics ttl s, latency samples kept, lost leases
  * after which a job fails rather than being re-queued. Returns a flat
- * list: 'ok', then id, kind, input, deadline, attempt, … per leased job; or {'stopped'} when the
+ * list: 'ok', the number of jobs this take ended (failed after too many lost leases, timed out) and
+ * their ids, then id, kind, input, deadline, attempt, … per leased job; or {'stopped'} when the
  * tombstone exists.
  */
 export const TAKE = `${SYNC_WAKE_TOKENS}${COUNT_JOB_END}${REQUEUE_JOB}
@@ -104,6 +105,7 @@ if ARGV[6] ~= '' and redis.call('EXISTS', ARGV[6]) == 1 then return {'stopped'} 
 redis.call('ZADD', KEYS[4], now, ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - 3600000)
 redis.call('EXPIRE', KEYS[4], 86400)
+local ended = {}
 local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
 for _, id in ipairs(expired) do
   redis.call('ZREM', KEYS[2], id)
@@ -118,12 +120,13 @@ for _, id in ipairs(expired) do
       redis.call('XADD', job .. ':out', '*', 'type', 'error', 'data', reason, 'gpu_ms', 0)
       redis.call('EXPIRE', job .. ':out', ARGV[5])
       countEnd(job, KEYS[6], KEYS[7], 'failed', 0, now, ARGV[7], ARGV[8])
+      table.insert(ended, id)
     else
       requeue(job, id, KEYS[1])
     end
   end
 end
-local taken = {'ok'}
+local taken = {'ok', 0}
 local count = 0
 while count < tonumber(ARGV[4]) do
   local id = redis.call('RPOP', KEYS[1])
@@ -136,6 +139,7 @@ while count < tonumber(ARGV[4]) do
       redis.call('XADD', job .. ':out', '*', 'type', 'timed_out', 'data', '')
       redis.call('EXPIRE', job .. ':out', ARGV[5])
       countEnd(job, KEYS[6], KEYS[7], 'timed_out', 0, now, ARGV[7], ARGV[8])
+      table.insert(ended, id)
     else
       redis.call('HSET', job, 'state', 'running', 'replica', ARGV[3], 'started', now)
       redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), id)
@@ -150,6 +154,8 @@ while count < tonumber(ARGV[4]) do
 end
 if count > 0 then redis.call('HSET', KEYS[5], ARGV[3], now) end
 syncWake(KEYS[1], KEYS[3])
+taken[2] = #ended
+for i, id in ipairs(ended) do table.insert(taken, 2 + i, id) end
 return taken
 `;
 
