@@ -141,6 +141,7 @@ describe('OpenAI-compatible adapter: transcription, speech and images', () => {
         voice: 'alloy',
         response_format: 'mp3',
         speed: 1.5,
+        instructions: 'Speak warmly.',
       }),
       files,
     );
@@ -150,6 +151,7 @@ describe('OpenAI-compatible adapter: transcription, speech and images', () => {
       voice: 'alloy',
       response_format: 'mp3',
       speed: 1.5,
+      instructions: 'Speak warmly.',
     });
     expect(result).toEqual({ file: 'speech.mp3' });
     expect(outputs.get('speech.mp3')?.type).toBe('audio/mpeg');

@@ -83,7 +83,13 @@ export async function speak(
   servedModel: string,
   signal: AbortSignal,
 ) {
-  const input = job.input as { input: string; voice: string; response_format: string; speed?: number };
+  const input = job.input as {
+    input: string;
+    voice: string;
+    response_format: string;
+    speed?: number;
+    instructions?: string;
+  };
   const type = SPEECH_TYPES[input.response_format];
   if (!type) throw new UnsupportedJobError(`Unsupported response_format ${input.response_format}.`);
   const response = await post(
@@ -94,6 +100,8 @@ export async function speak(
       voice: input.voice,
       response_format: input.response_format,
       speed: input.speed ?? 1,
+      // Passed on as asked: a server that steers the voice by it does, one that does not ignores it.
+      ...(input.instructions === undefined ? {} : { instructions: input.instructions }),
     },
     signal,
   );
