@@ -71,19 +71,21 @@ export async function reconcileEndpoint(
       leaseMs: ctx.config.WORKER_LEASE_SECONDS * 1000,
       nowMs,
     });
-    const releasing = plan.release.map(({ id }) => id);
-    if (releasing.length > 0) {
-      await tx.update(replicas).set({ state: 'releasing' }).where(inArray(replicas.id, releasing));
-    }
+    const releasing = await markReleasing(
+      tx,
+      plan.release.map(({ id }) => id),
+    );
     const requested = plan.start > 0 ? await requestReplicas(ctx, tx, endpoint, plan.start) : [];
     await recordReplicaEvents(tx, [
-      ...plan.release.map(({ id, reason }) => ({
-        orgId: endpoint.orgId,
-        endpointId,
-        replicaId: id,
-        state: 'releasing' as const,
-        detail: RELEASE_DETAILS[reason],
-      })),
+      ...plan.release
+        .filter(({ id }) => releasing.includes(id))
+        .map(({ id, reason }) => ({
+          orgId: endpoint.orgId,
+          endpointId,
+          replicaId: id,
+          state: 'releasing' as const,
+          detail: RELEASE_DETAILS[reason],
+        })),
       ...requested.map(({ row }) => ({
         orgId: endpoint.orgId,
         endpointId,
@@ -112,6 +114,21 @@ export async function reconcileEndpoint(
 }
 
 type Transaction = Parameters<Parameters<ServiceContext['db']['transaction']>[0]>[0];
+
+/**
+ * Marks the plan's replicas `releasing`, only those still live: one the provider reported ended
+ * meanwhile stays failed with its end as recorded (a release would move its billed end later).
+ * Answers the ids marked.
+ */
+async function markReleasing(tx: Transaction, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const marked = await tx
+    .update(replicas)
+    .set({ state: 'releasing' })
+    .where(and(inArray(replicas.id, ids), inArray(replicas.state, [...LIVE])))
+    .returning({ id: replicas.id });
+  return marked.map(({ id }) => id);
+}
 
 /** Rows for new replicas (state `requested`), priced at the endpoint's first-choice GPU. */
 async function requestReplicas(

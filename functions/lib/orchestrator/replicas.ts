@@ -180,11 +180,14 @@ export async function placeElsewhere(
 
 async function failed(ctx: ServiceContext, replica: ReplicaRequest['row'], reason: string) {
   ctx.logger.warn('replica failed', { replicaId: replica.id, reason });
-  await ctx.db
+  // Only one not yet running: a replica whose worker came up meanwhile is left to its own end (a
+  // failed row with an uptime and no release would be billed on).
+  const [marked] = await ctx.db
     .update(replicas)
     .set({ state: 'failed', failureReason: reason })
-    .where(eq(replicas.id, replica.id));
-  await recordReplicaEvents(ctx.db, [{ ...ids(replica), state: 'failed', detail: reason }]);
+    .where(and(eq(replicas.id, replica.id), inArray(replicas.state, ['requested', 'provisioning'])))
+    .returning({ id: replicas.id });
+  if (marked) await recordReplicaEvents(ctx.db, [{ ...ids(replica), state: 'failed', detail: reason }]);
 }
 
 export const RELEASE_DETAILS: Record<ReleaseReason, string> = {
