@@ -156,6 +156,31 @@ describe('logging in', () => {
   });
 });
 
+describe('password resets', () => {
+  it('answers a flood of reset requests for an address alike, sending no more past its limit, so its owner is never locked out', async () => {
+    const user = await signUp('reset-flood');
+    const resetLinks = async () =>
+      (await outbox(user.email)).filter((mail) => mail.text.includes('/reset-password')).length;
+    // A stranger asks for this address's resets from many clients; then its owner asks.
+    for (const ip of [freshIp(), freshIp(), freshIp(), freshIp(), freshIp(), freshIp(), user.ip]) {
+      const asked = await call('POST', '/api/auth/password-reset', {
+        body: { email: user.email },
+        headers: { 'cf-connecting-ip': ip },
+      });
+      expect(asked.status).toBe(202);
+    }
+    // Five links an hour per address, the verification email among them: four resets went out.
+    await expect.poll(resetLinks, { timeout: 10_000 }).toBe(4);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await resetLinks()).toBe(4);
+    // The newest of them works for the owner.
+    const reset = await call('POST', '/api/auth/password-reset/confirm', {
+      body: { token: await linkToken(user.email, '/reset-password'), password: 'another good passphrase' },
+    });
+    expect(reset.status).toBe(200);
+  });
+});
+
 describe('tokens', () => {
   it('refuses expired-looking, tampered and missing credentials with 401', async () => {
     const user = await signUp('tokens');

@@ -9,7 +9,7 @@ import { refreshSession } from '../../core/auth/refresh.ts';
 import { register, registerInput } from '../../core/auth/register.ts';
 import { sha256Hex } from '../../core/auth/secrets.ts';
 import { resendVerification, verifyEmail, verifyEmailInput } from '../../core/auth/verify-email.ts';
-import { UnauthorizedError } from '../../core/errors.ts';
+import { RateLimitedError, UnauthorizedError } from '../../core/errors.ts';
 import { requireUser } from '../../core/orgs/authorize.ts';
 import { bearerToken } from '../../lib/auth/bearer.ts';
 import { accessCookie, clearSessionCookies, refreshCookie } from '../../lib/auth/cookies.ts';
@@ -184,8 +184,16 @@ export const auth = authenticatedRouter(['/me', '/verify-email/resend', '/sessio
       const ctx = c.get('services');
       const { email } = c.req.valid('json');
       await throttle(ctx, 'reset_request_ip', clientIp(ctx));
-      await throttle(ctx, 'email_link', email);
-      requestPasswordReset({ ctx, email });
+      // Past the address's limit the answer is the same and nothing more is sent: the links sent in
+      // the last hour still work, so a stranger asking for someone's resets cannot lock them out.
+      const underLimit = await throttle(ctx, 'email_link', email).then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof RateLimitedError) return false;
+          throw error;
+        },
+      );
+      if (underLimit) requestPasswordReset({ ctx, email });
       return c.json(accepted('If an account uses this address, a reset link is on its way.'), 202);
     },
   )
