@@ -36,6 +36,8 @@ const keys = {
   polls: (endpointId: string) => `q:${endpointId}:polls`,
   /** How many replicas have left the endpoint (released or failed): new ones are nudged for afresh. */
   gone: (endpointId: string) => `q:${endpointId}:gone`,
+  /** The replica's last take that leased jobs: its id and their ids, for a retried run of it. */
+  lastTake: (endpointId: string, replicaId: string) => `q:${endpointId}:take:${replicaId}`,
   idempotency: (orgId: string, key: string) => `idem:${orgId}:${key}`,
 };
 
@@ -337,6 +339,7 @@ function buildJobQueue(redis: Redis) {
           keys.busy(endpointId),
           metrics.counts,
           metrics.latency,
+          keys.lastTake(endpointId, replicaId),
         ],
         [
           String(nowMs),
@@ -348,6 +351,8 @@ function buildJobQueue(redis: Redis) {
           String(METRICS_RETAIN_SECONDS),
           String(MAX_LATENCY_SAMPLES),
           String(MAX_LOST_LEASES),
+          // Fresh per call: the client's own retry of this call runs the script with the same one.
+          crypto.randomUUID(),
         ],
       );
       if (flat[0] === 'stopped') return { jobs: [], stopped: true, ended: [] };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { env } from '../../../tests/harness/edge.ts';
+import { startLossyProxy } from '../../../tests/harness/lossy-proxy.ts';
 import { newId } from '../../core/ids.ts';
 import { readMetrics } from '../metrics.ts';
 import { createRedis } from '../redis.ts';
@@ -319,6 +320,37 @@ describe('request queue in Redis', () => {
     expect(await queue.state(held.jobId)).toBe('running');
     expect(await queue.state(others.jobId)).toBe('running');
     expect(await queue.releaseUnclaimed(endpointId, 'rep_stopping', [held.jobId])).toBe(0);
+  });
+
+  it('answers a take run again after its reply was lost with the same jobs, leasing no more', async () => {
+    const { endpointId, orgId } = fresh();
+    const now = Date.now();
+    const first = job(endpointId, orgId, now);
+    const second = job(endpointId, orgId, now + 1);
+    await queue.enqueue(first);
+    await queue.enqueue(second);
+    // Only this take goes through the proxy: the client's own retry (its connection dropped after
+    // Redis ran the script) runs it twice.
+    let lost = 0;
+    const lossy = await startLossyProxy(env.UPSTASH_REDIS_REST_URL ?? '', ({ body, status }) => {
+      if (lost > 0 || status !== 200 || !body.includes(endpointId)) return false;
+      lost++;
+      return true;
+    });
+    try {
+      const retried = createJobQueue(
+        createRedis({ url: lossy.url, token: env.UPSTASH_REDIS_REST_TOKEN ?? '' }),
+      );
+      const { jobs } = await retried.take(endpointId, 'rep_retried', 1, 60_000, now + 2);
+      expect(lost).toBe(1);
+      expect(jobs.map((leased) => leased.id)).toEqual([first.jobId]);
+      expect(await queue.depth(endpointId)).toEqual({ queued: 1, running: 1 });
+      // A new take is a new take.
+      const next = await queue.take(endpointId, 'rep_retried', 1, 60_000, now + 3);
+      expect(next.jobs.map((leased) => leased.id)).toEqual([second.jobId]);
+    } finally {
+      await lossy.close();
+    }
   });
 
   it('re-queues unreceived jobs at once, never counting them as lost leases', async () => {

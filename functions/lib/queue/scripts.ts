@@ -92,9 +92,10 @@ return {ARGV[1], 0, waiting, polling, tonumber(redis.call('GET', KEYS[6]) or '0'
  * replica and marks it busy. A job past its deadline is timed out (and counted) instead of leased. The
  * wake tokens are then matched to the jobs still waiting, so idle workers wake for exactly those.
  * KEYS: pending list, leases zset, wake list, polls zset, busy hash, metrics hash, metrics latency
- * list. ARGV: now ms, lease ms, replica id, max jobs, stream ttl s, a key whose existence means "take
- * nothing" (the worker's released tombstone) or '', metrics ttl s, latency samples kept, lost leases
- * after which a job fails rather than being re-queued. Returns a flat
+ * list, the replica's last-take memo. ARGV: now ms, lease ms, replica id, max jobs, stream ttl s, a
+ * key whose existence means "take nothing" (the worker's released tombstone) or '', metrics ttl s,
+ * latency samples kept, lost leases after which a job fails rather than being re-queued, this take's
+ * id (a run of the same take again answers the jobs it leased: see the memo). Returns a flat
  * list: 'ok', the number of jobs this take ended (failed after too many lost leases, timed out) and
  * their ids, then id, kind, input, deadline, attempt, … per leased job; or {'stopped'} when the
  * tombstone exists.
@@ -102,6 +103,23 @@ return {ARGV[1], 0, waiting, polling, tonumber(redis.call('GET', KEYS[6]) or '0'
 export const TAKE = `${SYNC_WAKE_TOKENS}${COUNT_JOB_END}${REQUEUE_JOB}
 local now = tonumber(ARGV[1])
 if ARGV[6] ~= '' and redis.call('EXISTS', ARGV[6]) == 1 then return {'stopped'} end
+local memo = redis.call('GET', KEYS[8])
+if memo and string.sub(memo, 1, #ARGV[10] + 1) == ARGV[10] .. ' ' then
+  -- This very take run again (the client retried after losing its reply): the jobs it leased, still
+  -- this replica's, rather than more jobs that nobody would hear of.
+  local again = {'ok', 0}
+  for id in string.gmatch(string.sub(memo, #ARGV[10] + 2), '%S+') do
+    local job = 'job:' .. id
+    if redis.call('HGET', job, 'state') == 'running' and redis.call('HGET', job, 'replica') == ARGV[3] then
+      table.insert(again, id)
+      table.insert(again, redis.call('HGET', job, 'kind'))
+      table.insert(again, redis.call('HGET', job, 'input'))
+      table.insert(again, redis.call('HGET', job, 'deadline'))
+      table.insert(again, redis.call('HGET', job, 'attempt'))
+    end
+  end
+  return again
+end
 redis.call('ZADD', KEYS[4], now, ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - 3600000)
 redis.call('EXPIRE', KEYS[4], 86400)
@@ -152,7 +170,12 @@ while count < tonumber(ARGV[4]) do
     end
   end
 end
-if count > 0 then redis.call('HSET', KEYS[5], ARGV[3], now) end
+if count > 0 then
+  redis.call('HSET', KEYS[5], ARGV[3], now)
+  local ids = {}
+  for i = 3, #taken, 5 do table.insert(ids, taken[i]) end
+  redis.call('SET', KEYS[8], ARGV[10] .. ' ' .. table.concat(ids, ' '), 'PX', ARGV[2])
+end
 syncWake(KEYS[1], KEYS[3])
 taken[2] = #ended
 for i, id in ipairs(ended) do table.insert(taken, 2 + i, id) end
