@@ -71,12 +71,14 @@ export async function resolveWorker(ctx: ServiceContext, token: string): Promise
   const now = ctx.clock.now();
   if (!contactsSeen.firstInWindow(identity.replicaId, now.getTime())) return identity;
   ctx.defer(
-    recordContact(ctx, identityNow, now).catch((error: unknown) =>
+    recordContact(ctx, identityNow, now).catch((error: unknown) => {
+      // Not recorded: the next contact tries again (its activation must not wait out the window).
+      contactsSeen.delete(identityNow.replicaId);
       ctx.logger.warn('worker contact not recorded', {
         replicaId: identityNow.replicaId,
         cause: String(error),
-      }),
-    ),
+      });
+    }),
   );
   return identity;
 }
