@@ -42,6 +42,12 @@ interface RouteSpec {
 const ROUTES: Record<string, RouteSpec> = {
   'GET /api/auth/me': { needs: 'user' },
   'GET /api/auth/sessions': { needs: 'user' },
+  // A wrong current password: refused as bad input once the caller may try (the happy test changes one).
+  'POST /api/auth/password': {
+    needs: 'user',
+    body: () => ({ current_password: 'not the password', new_password: 'a matrix passphrase' }),
+    ok: 400,
+  },
   // Each caller's other sessions: there are none, so nothing of the fixture ends.
   'POST /api/auth/sessions/revoke-others': { needs: 'user', ok: 200 },
   // A person's own sessions, not an org's: the happy and error tests cover own and foreign ids.

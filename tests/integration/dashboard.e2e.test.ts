@@ -210,23 +210,35 @@ describe('the dashboard, end to end', () => {
     await capture('organization');
 
     // A second sign-in (a script) is listed under Account; signing it out from here ends it at once.
-    const script = (await (
-      await fetch(`${stack.edge}/api/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'deploy-script/2.0' },
-        body: JSON.stringify({ email, password: 'correct horse battery staple' }),
-      })
-    ).json()) as { access_token: string };
+    const scriptLogin = async () =>
+      (await (
+        await fetch(`${stack.edge}/api/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'user-agent': 'deploy-script/2.0' },
+          body: JSON.stringify({ email, password: 'correct horse battery staple' }),
+        })
+      ).json()) as { access_token: string };
+    const signedOut = async (session: { access_token: string }) =>
+      (
+        await fetch(`${stack.edge}/api/auth/me`, {
+          headers: { authorization: `Bearer ${session.access_token}` },
+        })
+      ).status === 401;
+    const script = await scriptLogin();
     await page.getByRole('link', { name: 'Account' }).first().click();
     await expect.poll(() => page.getByTestId('session').count()).toBe(2);
     await page.getByText('this session').waitFor();
     await capture('account');
     await page.getByRole('button', { name: /^Sign out deploy-script\/2\.0/ }).click();
     await expect.poll(() => page.getByTestId('session').count()).toBe(1);
-    const scriptMe = await fetch(`${stack.edge}/api/auth/me`, {
-      headers: { authorization: `Bearer ${script.access_token}` },
-    });
-    expect(scriptMe.status).toBe(401);
+    expect(await signedOut(script)).toBe(true);
+    // Changing the password here keeps this browser signed in and signs the script out again.
+    const again = await scriptLogin();
+    await page.getByLabel('Current password').fill('correct horse battery staple');
+    await page.getByLabel('New password').fill('a brand new passphrase');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('Password changed; 1 other session was signed out.').waitFor();
+    expect(await signedOut(again)).toBe(true);
 
     // The access cookie lasts 15 minutes: once it is gone, the refresh cookie renews the session for
     // every call, the account's own (`/api/auth/me`, its API keys) included, instead of signing out.

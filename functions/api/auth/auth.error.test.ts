@@ -181,6 +181,46 @@ describe('password resets', () => {
   });
 });
 
+describe('changing the password', () => {
+  it('needs the current password, a new one that differs, a person, and limits guesses', async () => {
+    const user = await signUp('change-bad');
+    const change = (body: unknown, token = user.token) => call('POST', '/api/auth/password', { token, body });
+    for (const [body, param] of [
+      [{ current_password: 'not the password', new_password: 'a perfectly fine one' }, 'current_password'],
+      [{ current_password: PASSWORD, new_password: PASSWORD }, 'new_password'],
+      [{ current_password: PASSWORD, new_password: 'short' }, 'new_password'],
+      [{ current_password: PASSWORD }, 'new_password'],
+    ] as const) {
+      const refused = await change(body);
+      expect(refused.status, JSON.stringify(body)).toBe(400);
+      expect(refused.body.error).toMatchObject({ type: 'invalid_request_error', param });
+    }
+    const key = (await call('POST', '/api/auth/api-keys', { token: user.token, body: { name: 'ci' } })).body
+      .key;
+    expect(
+      (await change({ current_password: PASSWORD, new_password: 'a perfectly fine one' }, key)).status,
+    ).toBe(403);
+    // Ten tries at the current password in 15 minutes (the wrong one above is the first), then 429,
+    // even with the right one.
+    const statuses: number[] = [];
+    for (let guess = 1; guess < 10; guess++) {
+      statuses.push(
+        (await change({ current_password: `guess ${guess}`, new_password: 'a perfectly fine one' })).status,
+      );
+    }
+    expect(new Set(statuses)).toEqual(new Set([400]));
+    expect((await change({ current_password: PASSWORD, new_password: 'a perfectly fine one' })).status).toBe(
+      429,
+    );
+    // Nothing changed: the old password still signs in.
+    const login = await call('POST', '/api/auth/login', {
+      body: { email: user.email, password: PASSWORD },
+      headers: { 'cf-connecting-ip': user.ip },
+    });
+    expect(login.status).toBe(200);
+  });
+});
+
 describe('tokens', () => {
   it('refuses expired-looking, tampered and missing credentials with 401', async () => {
     const user = await signUp('tokens');

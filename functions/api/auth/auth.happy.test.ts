@@ -131,4 +131,28 @@ describe('sign up, verify, log in, refresh, log out', () => {
     const left = await call('GET', '/api/auth/sessions', { token: laptop.access_token });
     expect(left.body.data).toEqual([expect.objectContaining({ id: laptop.session_id, current: true })]);
   });
+
+  it('changes the password with the current one, ending every other session and telling the address', async () => {
+    const user = await signUp('change-password');
+    const headers = { 'cf-connecting-ip': user.ip };
+    const laptop = (
+      await call('POST', '/api/auth/login', { body: { email: user.email, password: PASSWORD }, headers })
+    ).body;
+    const changed = await call('POST', '/api/auth/password', {
+      token: laptop.access_token,
+      body: { current_password: PASSWORD, new_password: 'a newer, longer passphrase' },
+    });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toEqual({ status: 'changed', sessions_signed_out: 1 });
+    // This session goes on; the other one (the sign-up's) has ended.
+    expect((await call('GET', '/api/auth/me', { token: laptop.access_token })).status).toBe(200);
+    expect((await call('GET', '/api/auth/me', { token: user.token })).status).toBe(401);
+    const logIn = (password: string) =>
+      call('POST', '/api/auth/login', { body: { email: user.email, password }, headers });
+    expect((await logIn(PASSWORD)).status).toBe(401);
+    expect((await logIn('a newer, longer passphrase')).status).toBe(200);
+    await expect
+      .poll(async () => (await outbox(user.email)).map((mail) => mail.subject), { timeout: 10_000 })
+      .toContain('Your AI Cloud password was changed');
+  });
 });

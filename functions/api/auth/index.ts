@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { changePassword, changePasswordInput } from '../../core/auth/change-password.ts';
 import { tokenInput } from '../../core/auth/inputs.ts';
 import { login, loginInput } from '../../core/auth/login.ts';
 import { logout } from '../../core/auth/logout.ts';
@@ -46,7 +47,13 @@ const SessionParams = z.object({
     .openapi({ param: { name: 'id', in: 'path' }, example: 'ses_2ZkQ8pV7nT4sW9xY3bC1dE' }),
 });
 
-export const auth = authenticatedRouter(['/me', '/verify-email/resend', '/sessions', '/sessions/*'])
+export const auth = authenticatedRouter([
+  '/me',
+  '/verify-email/resend',
+  '/sessions',
+  '/sessions/*',
+  '/password',
+])
   .openapi(
     createRoute({
       method: 'post',
@@ -225,6 +232,33 @@ export const auth = authenticatedRouter(['/me', '/verify-email/resend', '/sessio
       responses: { 200: jsonResponse('The user', MeSchema), ...authErrors },
     }),
     async (c) => c.json(await getMe({ ctx: c.get('services') }), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/password',
+      tags,
+      summary: 'Change the password',
+      description:
+        'Needs the current password. Every other session of the user ends, pending reset links stop working, and the address is emailed a notice.',
+      security: bearerSecurity,
+      request: jsonRequest(changePasswordInput.openapi('ChangePassword')),
+      responses: {
+        200: jsonResponse(
+          'Changed',
+          z
+            .object({ status: z.literal('changed'), sessions_signed_out: z.number().int() })
+            .openapi('PasswordChanged'),
+        ),
+        ...authErrors,
+      },
+    }),
+    async (c) => {
+      const ctx = c.get('services');
+      await throttle(ctx, 'password_change', requireUser(ctx.caller).userId);
+      const { signedOut } = await changePassword({ ctx, input: c.req.valid('json') });
+      return c.json({ status: 'changed' as const, sessions_signed_out: signedOut }, 200);
+    },
   )
   .openapi(
     createRoute({

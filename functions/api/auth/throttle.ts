@@ -19,6 +19,8 @@ const POLICIES = {
   // Verification asks for the account's password: guesses per link, and per client.
   verify_link: { limit: 5, windowSeconds: 900 },
   verify_ip: { limit: 20, windowSeconds: 900 },
+  // Guesses at the current password from a signed-in session (a stolen one cannot try it freely).
+  password_change: { limit: 10, windowSeconds: 900 },
 } as const;
 
 export async function throttle(

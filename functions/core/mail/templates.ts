@@ -120,3 +120,18 @@ export const autoRefillFailedEmail = (
     { label: 'Billing settings', url: new URL('/billing', publicUrl).toString() },
     BILLING_FOOTER,
   );
+
+export const passwordChangedEmail = (publicUrl: string, to: string) =>
+  message(
+    to,
+    'Your AI Cloud password was changed',
+    [
+      'The password of this AI Cloud account was just changed, and its other sessions were signed out.',
+      'If this was you, there is nothing to do.',
+    ],
+    {
+      label: 'If it was not you, reset your password now',
+      url: new URL('/reset-password', publicUrl).toString(),
+    },
+    'Resetting it by email signs out every session, including whoever changed it.',
+  );

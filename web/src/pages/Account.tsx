@@ -1,6 +1,17 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { FormEvent } from 'react';
 import { api, unwrap } from '../api/client.ts';
-import { Badge, Button, Card, ErrorNote, Loading, PageTitle } from '../components/ui.tsx';
+import {
+  Badge,
+  Button,
+  Card,
+  ErrorNote,
+  Field,
+  fieldError,
+  formError,
+  Loading,
+  PageTitle,
+} from '../components/ui.tsx';
 import { dateTime } from '../lib/format.ts';
 import { useMe } from '../lib/session.ts';
 
@@ -11,6 +22,69 @@ const device = (userAgent: string | null) => {
   const system = /\((Windows|Macintosh|iPhone|iPad|Android|Linux|X11)[^;)]*/.exec(userAgent)?.[1];
   return browser ? `${browser.split('.')[0]}${system ? ` on ${system}` : ''}` : userAgent.slice(0, 60);
 };
+
+const PASSWORD_FIELDS = ['current_password', 'new_password'] as const;
+
+/** Changes the password with the current one; the other sessions end, so the list is read again. */
+function ChangePassword({ onChanged }: { onChanged: () => void }) {
+  const change = useMutation({
+    mutationFn: (body: { current_password: string; new_password: string; form: HTMLFormElement }) =>
+      unwrap(
+        api.auth.password.$post({
+          json: { current_password: body.current_password, new_password: body.new_password },
+        }),
+      ),
+    onSuccess: (_result, body) => {
+      body.form.reset();
+      onChanged();
+    },
+  });
+  const submit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    change.mutate({
+      current_password: String(form.get('current_password')),
+      new_password: String(form.get('new_password')),
+      form: event.currentTarget,
+    });
+  };
+  return (
+    <Card title="Password" className="mb-4">
+      <form onSubmit={submit} className="flex max-w-sm flex-col gap-3">
+        <Field
+          label="Current password"
+          name="current_password"
+          type="password"
+          autoComplete="current-password"
+          required
+          error={fieldError(change.error, 'current_password')}
+        />
+        <Field
+          label="New password"
+          name="new_password"
+          type="password"
+          autoComplete="new-password"
+          required
+          minLength={10}
+          hint="At least 10 characters. Your other sessions are signed out."
+          error={fieldError(change.error, 'new_password')}
+        />
+        <ErrorNote error={formError(change.error, PASSWORD_FIELDS)} />
+        {change.data && (
+          <p role="status" className="text-sm text-emerald-700 dark:text-emerald-400">
+            Password changed; {change.data.sessions_signed_out} other session
+            {change.data.sessions_signed_out === 1 ? ' was' : 's were'} signed out.
+          </p>
+        )}
+        <div>
+          <Button type="submit" disabled={change.isPending}>
+            Change password
+          </Button>
+        </div>
+      </form>
+    </Card>
+  );
+}
 
 /** The signed-in person: who they are, and every browser or CLI signed in as them, each one revocable. */
 export default function Account() {
@@ -59,6 +133,7 @@ export default function Account() {
           </dl>
         </Card>
       )}
+      <ChangePassword onChanged={refresh} />
       <Card
         title="Signed-in sessions"
         actions={
