@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replicas } from '../../../db/schema/index.ts';
 import { testDatabase } from '../../../tests/harness/db.ts';
 import { call, env, PASSWORD, signUp } from '../../../tests/harness/edge.ts';
+import { startLossyProxy } from '../../../tests/harness/lossy-proxy.ts';
 import { addFunds } from '../../../tests/harness/stripe.ts';
 import { killReplicaProcess, signedReconcile, startEdgeServer } from '../../../tests/harness/workers.ts';
 import { LocalComputeProvider } from '../../lib/compute/local.ts';
@@ -134,6 +135,35 @@ describe('scale to zero and back', () => {
     const processes = await compute.list();
     expect(processes.find((p) => p.replicaId === replica?.id)?.status).toBe('stopped');
   }, 60_000);
+
+  it('wakes a scaled-to-zero endpoint when the first enqueue’s reply was lost and the client retried it', async () => {
+    const { id, client } = await deploy({ min_replicas: 0, max_replicas: 1 });
+    // The edge reaches Redis through a proxy that loses the reply to this request's enqueue once: the
+    // Redis client runs it again and hears "already queued", before any nudge was sent.
+    let lost = 0;
+    const redis = await startLossyProxy(env.UPSTASH_REDIS_REST_URL ?? '', ({ body, status }) => {
+      if (lost > 0 || status !== 200 || !body.includes('wake-after-lost-reply')) return false;
+      lost++;
+      return true;
+    });
+    const flaky = await startEdgeServer({ UPSTASH_REDIS_REST_URL: redis.url, PUBLIC_URL: edge.url });
+    try {
+      const reply = await new OpenAI({
+        baseURL: `${flaky.url}/v1`,
+        apiKey: client.apiKey,
+        maxRetries: 0,
+      }).chat.completions.create(
+        { model: 'm', messages: [{ role: 'user', content: 'wake up anyway' }] },
+        { headers: { 'Idempotency-Key': 'wake-after-lost-reply' }, timeout: 20_000 },
+      );
+      expect(lost).toBe(1);
+      expect(reply.choices[0]?.message.content).toContain('You said: "wake up anyway"');
+      expect((await liveReplicas(id)).length).toBe(1);
+    } finally {
+      await flaky.close();
+      await redis.close();
+    }
+  });
 
   it('refuses unsigned and wrongly signed calls, starting nothing', async () => {
     const { id } = await deploy({ min_replicas: 1 });

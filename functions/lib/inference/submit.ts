@@ -135,9 +135,10 @@ export async function submitJob(
       throw error;
     });
   c.header('x-job-id', queued.jobId);
-  if (!queued.duplicate) {
-    // Scaling reacts to the queue; the request never waits on the orchestrator. A lost nudge is
-    // covered by the minute schedule.
+  if (!queued.duplicate || queued.waiting > 0) {
+    // Scaling reacts to the queue; the request never waits on the orchestrator. A repeated request
+    // whose job still waits nudges too (its first try may have died before nudging); nudges are
+    // deduplicated, and a lost one is covered by the minute schedule.
     ctx.defer(
       nudgeScaleUp(ctx, target, queued).catch((error: unknown) =>
         ctx.logger.warn('scale-up nudge not sent', { endpointId: target.endpointId, cause: String(error) }),

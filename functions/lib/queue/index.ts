@@ -236,7 +236,7 @@ function buildJobQueue(redis: Redis) {
     async enqueue(request: EnqueueRequest): Promise<{
       jobId: string;
       duplicate: boolean;
-      /** Jobs now waiting in the endpoint's queue (new jobs only). */
+      /** Jobs now waiting in the endpoint's queue (new jobs, and a repeated request's job still waiting; else 0). */
       waiting: number;
       /** Whether a live replica of the endpoint polled in the last 30 s. */
       workerPolling: boolean;

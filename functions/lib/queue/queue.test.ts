@@ -157,14 +157,22 @@ describe('request queue in Redis', () => {
     const original = await queue.enqueue(job(endpointId, orgId, now, { idempotencyKey: 'retry-1' }));
     const retried = await queue.enqueue(job(endpointId, orgId, now, { idempotencyKey: 'retry-1' }));
     expect(original.waiting).toBe(1);
+    // Still waiting: the retry learns what a scale-up nudge needs (the first try may never have sent one).
     expect(retried).toEqual({
       jobId: original.jobId,
       duplicate: true,
-      waiting: 0,
+      waiting: 1,
       workerPolling: false,
       replicasGone: 0,
     });
     expect((await queue.depth(endpointId)).queued).toBe(1);
+    // Taken by a worker: a retry has nothing to nudge for.
+    await queue.take(endpointId, 'rep_worker', 1, 30_000, now + 1);
+    expect(await queue.enqueue(job(endpointId, orgId, now, { idempotencyKey: 'retry-1' }))).toMatchObject({
+      jobId: original.jobId,
+      duplicate: true,
+      waiting: 0,
+    });
     const different = {
       ...job(endpointId, orgId, now, { idempotencyKey: 'retry-1' }),
       input: { messages: [] },
@@ -173,7 +181,7 @@ describe('request queue in Redis', () => {
       code: 'conflict',
       param: 'idempotency-key',
     });
-    expect((await queue.depth(endpointId)).queued).toBe(1);
+    expect((await queue.depth(endpointId)).running).toBe(1);
   });
 
   it('re-queues a job whose worker stopped renewing its lease, at the front, for another replica', async () => {

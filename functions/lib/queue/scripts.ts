@@ -62,7 +62,8 @@ end
  * KEYS: idempotency key, job hash, pending list, wake list, polls zset, replicas-gone counter. ARGV: job id, ttl s,
  * use-idempotency flag, request fingerprint, now ms, fields… A wake token lets one worker
  * long-polling for this endpoint take the job. Returns {job id, 0 new | 1 same request again | 2 the key was used
- * for a different request, jobs now waiting in the endpoint's queue (new jobs only), 1 when a live
+ * for a different request, jobs now waiting in the endpoint's queue (new jobs, and a repeated one
+ * still waiting), 1 when a live
  * replica polled in the last 30 s, how many replicas have left the endpoint}: what the scale-up nudge
  * needs, in the same round trip.
  */
@@ -72,6 +73,12 @@ if ARGV[3] == '1' then
   -- A key whose job has expired is free again: a late retry runs anew rather than waiting for nothing.
   if existing and redis.call('EXISTS', 'job:' .. existing) == 1 then
     if redis.call('HGET', 'job:' .. existing, 'fingerprint') ~= ARGV[4] then return {existing, 2, 0} end
+    -- The same request again. If its job still waits, answer what a scale-up nudge needs: the first
+    -- try's reply may have been lost before that try could send one (a scaled-to-zero endpoint).
+    if redis.call('HGET', 'job:' .. existing, 'state') == 'queued' then
+      local polling = redis.call('ZCOUNT', KEYS[5], tonumber(ARGV[5]) - 30000, '+inf') > 0 and 1 or 0
+      return {existing, 1, redis.call('LLEN', KEYS[3]), polling, tonumber(redis.call('GET', KEYS[6]) or '0')}
+    end
     return {existing, 1, 0}
   end
   redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
