@@ -112,6 +112,21 @@ describe('API keys with bad input', () => {
       expect(refused.body.error).toMatchObject({ type: 'permission_error', param: 'spend_cap' });
       expect(refused.body.error.message).toContain('capped at $20.00 a day');
     }
+    // Nor through a key it regenerates: an uncapped key's replacement would be uncapped.
+    const uncapped = (
+      await call('POST', '/api/auth/api-keys', { token: owner.token, body: { name: 'free', role: 'viewer' } })
+    ).body;
+    const regenerated = await asCapped('POST', `/api/auth/api-keys/${uncapped.id}/regenerate`);
+    expect(regenerated.status).toBe(403);
+    expect(regenerated.body.error).toMatchObject({ type: 'permission_error', param: 'spend_cap' });
+    expect((await call('GET', '/api/org', { token: uncapped.key })).status).toBe(200);
+    // An inherited daily cap above the monthly one asked for is a contradiction, named.
+    const contradictory = await asCapped('POST', '/api/auth/api-keys', {
+      name: 'c',
+      spend_cap: { monthly_cents: 1000 },
+    });
+    expect(contradictory.status).toBe(400);
+    expect(contradictory.body.error).toMatchObject({ type: 'invalid_request_error', param: 'spend_cap' });
     const own = await call('GET', `/api/auth/api-keys/${capped.id}`, { token: owner.token });
     expect(own.body.spend_cap).toEqual({ daily_cents: 2000, monthly_cents: null });
 

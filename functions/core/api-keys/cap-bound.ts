@@ -4,7 +4,7 @@ import type { Database, Transaction } from '../../lib/db.ts';
 import type { Actor } from '../actor.ts';
 import { formatUsd } from '../billing/amounts.ts';
 import type { CapRow } from '../billing/caps.ts';
-import { ForbiddenError } from '../errors.ts';
+import { ForbiddenError, InvalidRequestError } from '../errors.ts';
 
 /**
  * A spend cap limits what a leaked key can cost, so the key must not undo it through the keys it
@@ -34,7 +34,8 @@ const PERIODS = [
 /**
  * The caps a key gets when a key capped at `bound` sets them: each one asked for must be within the
  * bound (no higher, not removed); one not asked for is unchanged, or on a new key (`inherit`) the
- * bound's own, so a capped key never makes an uncapped one.
+ * bound's own, so a capped key never makes an uncapped one. Refused too when an inherited daily cap
+ * would exceed the monthly one asked for.
  */
 export function capsWithin(bound: CapRow | null, asked: CapChange, inherit: boolean): CapChange {
   if (!bound) return asked;
@@ -51,6 +52,13 @@ export function capsWithin(bound: CapRow | null, asked: CapChange, inherit: bool
         { param: 'spend_cap' },
       );
     }
+  }
+  const { spendCapDailyMicroUsd: daily, spendCapMonthlyMicroUsd: monthly } = result;
+  if (daily != null && monthly != null && daily > monthly) {
+    throw new InvalidRequestError(
+      `spend_cap: the daily cap (${formatUsd(daily)}, this API key's own) must not exceed the monthly cap.`,
+      { param: 'spend_cap' },
+    );
   }
   return result;
 }

@@ -123,8 +123,15 @@ export async function regenerateApiKey({
       endpointId: existing.endpointId,
       role: existing.role,
       rateLimitPerMinute: existing.rateLimitPerMinute,
-      spendCapDailyMicroUsd: existing.spendCapDailyMicroUsd,
-      spendCapMonthlyMicroUsd: existing.spendCapMonthlyMicroUsd,
+      // A capped key regenerating a looser one would hand itself that key's freedom: refused.
+      ...capsWithin(
+        await capBoundOf(tx, caller.actor),
+        {
+          spendCapDailyMicroUsd: existing.spendCapDailyMicroUsd,
+          spendCapMonthlyMicroUsd: existing.spendCapMonthlyMicroUsd,
+        },
+        false,
+      ),
       name: existing.name,
       createdByUserId: humanBehind(caller.actor) ?? existing.createdByUserId,
       // The replacement lives as long as the original was meant to, counted from now.
