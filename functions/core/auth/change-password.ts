@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { emailTokens, sessions, users } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { recordAudit } from '../audit/record.ts';
-import { InvalidRequestError } from '../errors.ts';
+import { ConflictError, InvalidRequestError, UnauthorizedError } from '../errors.ts';
 import { passwordChangedEmail } from '../mail/templates.ts';
 import { requireUser } from '../orgs/authorize.ts';
 import { passwordInput } from './inputs.ts';
@@ -38,7 +38,8 @@ export async function changePassword({
     .select({ email: users.email, passwordHash: users.passwordHash })
     .from(users)
     .where(and(eq(users.id, actor.userId), isNull(users.deletedAt)));
-  if (!user?.passwordHash || !(await verifyPassword(parsed.current_password, user.passwordHash))) {
+  const checkedHash = user?.passwordHash;
+  if (!user || !checkedHash || !(await verifyPassword(parsed.current_password, checkedHash))) {
     throw new InvalidRequestError('current_password: this is not your current password.', {
       param: 'current_password',
     });
@@ -46,7 +47,21 @@ export async function changePassword({
   const passwordHash = await hashPassword(parsed.new_password);
   const now = ctx.clock.now();
   const signedOut = await ctx.db.transaction(async (tx) => {
-    await tx.update(users).set({ passwordHash }).where(eq(users.id, actor.userId));
+    // Still signed in, and the password still the one checked: a reset that ended this session, or
+    // another change, while the hashes were computed wins (the session row is locked until commit).
+    const [live] = await tx
+      .select({ id: sessions.id })
+      .from(sessions)
+      .where(and(eq(sessions.id, actor.sessionId), isNull(sessions.revokedAt)))
+      .for('update');
+    if (!live) throw new UnauthorizedError('Your session has ended. Log in again.');
+    const [changed] = await tx
+      .update(users)
+      .set({ passwordHash })
+      .where(and(eq(users.id, actor.userId), eq(users.passwordHash, checkedHash)))
+      .returning({ id: users.id });
+    if (!changed)
+      throw new ConflictError('Your password was changed meanwhile. Log in again with the new one.');
     const ended = await tx
       .update(sessions)
       .set({ revokedAt: now })
