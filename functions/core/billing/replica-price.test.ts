@@ -22,6 +22,13 @@ describe('replicaPricePerHour', () => {
     expect(replicaPricePerHour(llama8b, { gpu: 'l4', gpuCount: 1, gpuPricePerHour: 800_000 })).toBe(800_000);
   });
 
+  it('charges the catalog’s price per GPU on a GPU type that has no price of its own', () => {
+    const llama70b = { gpu: 'a100-80gb', gpuCount: 2, pricePerHour: 3_980_000 };
+    expect(replicaPricePerHour(llama70b, { gpu: 'h100-80gb', gpuCount: 4, gpuPricePerHour: null })).toBe(
+      7_960_000,
+    );
+  });
+
   it('charges a custom image for its GPUs', () => {
     expect(replicaPricePerHour(null, { gpu: 'l4', gpuCount: 4, gpuPricePerHour: 800_000 })).toBe(3_200_000);
   });

@@ -1,5 +1,6 @@
 /**
- * What one replica costs an hour (any unit: micro-dollars on the server, dollars in the dashboard).
+ * What one replica costs an hour (any unit: micro-dollars on the server, which rounds it to whole
+ * ones, dollars in the dashboard).
  * A catalog model has its listed price on the placement the catalog gives it, its GPU type and count;
  * on any other placement (a GPU type the deployment chose or fell back to, more GPUs) it is billed for
  * the GPUs it runs on, as a custom image is, so a bigger machine is never had at a small model's price.
@@ -12,5 +13,8 @@ export function replicaPricePerHour(
   if (catalog && catalog.gpu === placement.gpu && catalog.gpuCount === placement.gpuCount) {
     return catalog.pricePerHour;
   }
-  return (placement.gpuPricePerHour ?? catalog?.pricePerHour ?? 0) * placement.gpuCount;
+  // A GPU type with no price of its own (deployments refuse to choose one) costs what the catalog
+  // charges per GPU.
+  const perGpu = placement.gpuPricePerHour ?? (catalog ? catalog.pricePerHour / catalog.gpuCount : 0);
+  return perGpu * placement.gpuCount;
 }

@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull } from 'drizzle-orm';
 import { gpuTypes } from '../../../db/schema/index.ts';
 import type { Transaction } from '../../lib/db.ts';
 import { InvalidRequestError } from '../errors.ts';
@@ -19,7 +19,14 @@ export async function checkGpuChoice(
   const rows = await tx
     .select({ slug: gpuTypes.slug, memoryGb: gpuTypes.memoryGb })
     .from(gpuTypes)
-    .where(and(inArray(gpuTypes.slug, [...slugs]), eq(gpuTypes.available, true)));
+    // Deployments run on the secure tier: a GPU type without a price there is not one they can use.
+    .where(
+      and(
+        inArray(gpuTypes.slug, [...slugs]),
+        eq(gpuTypes.available, true),
+        isNotNull(gpuTypes.securePricePerHourMicroUsd),
+      ),
+    );
   const known = new Map(rows.map((row) => [row.slug, row.memoryGb]));
   for (const slug of slugs) {
     const memory = known.get(slug);

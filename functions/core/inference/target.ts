@@ -182,9 +182,11 @@ export async function resolveTarget(
     endpointId: endpoint.id,
     engine: catalog?.engine ?? 'vllm',
     modelName: model,
-    pricePerHourMicroUsd: replicaPricePerHour(
-      catalog && { gpu: catalog.gpuTypeId, gpuCount: catalog.gpuCount, pricePerHour: catalog.price },
-      { gpu: gpu?.id ?? '', gpuCount: endpoint.gpuCount, gpuPricePerHour: gpu?.secure ?? null },
+    pricePerHourMicroUsd: Math.round(
+      replicaPricePerHour(
+        catalog && { gpu: catalog.gpuTypeId, gpuCount: catalog.gpuCount, pricePerHour: catalog.price },
+        { gpu: gpu?.id ?? '', gpuCount: endpoint.gpuCount, gpuPricePerHour: gpu?.secure ?? null },
+      ),
     ),
     apiKeyId: actor.type === 'api_key' ? actor.keyId : null,
     concurrencyPerReplica: endpoint.concurrencyPerReplica,

@@ -16,17 +16,19 @@ interface ReplicaRequest {
   model: typeof models.$inferSelect | undefined;
 }
 
-/** A replica's hourly price on `gpu` × `gpuCount`, for a catalog model (`model`) or a custom image. */
+/** A replica's hourly price on `gpu` × `gpuCount`, in whole micro-dollars, for a catalog model or a custom image. */
 export const replicaPriceOf = (
   model: typeof models.$inferSelect | undefined,
   gpu: { id: string; price: number | null },
   gpuCount: number,
 ) =>
-  replicaPricePerHour(
-    model
-      ? { gpu: model.defaultGpuTypeId, gpuCount: model.gpuCount, pricePerHour: model.pricePerHourMicroUsd }
-      : null,
-    { gpu: gpu.id, gpuCount, gpuPricePerHour: gpu.price },
+  Math.round(
+    replicaPricePerHour(
+      model
+        ? { gpu: model.defaultGpuTypeId, gpuCount: model.gpuCount, pricePerHour: model.pricePerHourMicroUsd }
+        : null,
+      { gpu: gpu.id, gpuCount, gpuPricePerHour: gpu.price },
+    ),
   );
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));

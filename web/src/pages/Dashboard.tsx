@@ -34,13 +34,16 @@ export default function Dashboard() {
   /** What one replica costs an hour on its first-choice GPU, priced as the server prices it. */
   const pricePerHour = (deployment: { model: string | null; gpu_types: string[]; gpu_count: number }) => {
     const model = catalog.data?.data.find((entry) => entry.slug === deployment.model);
-    const gpu = gpus.data?.data.find((entry) => entry.id === deployment.gpu_types[0]);
-    if ((deployment.model && !model) || !gpu) return null;
+    const first = deployment.gpu_types[0] ?? '';
+    // A GPU type no longer listed (unavailable now) has no price to show, unless it is the model's own.
+    const gpuPrice = gpus.data?.data.find((entry) => entry.id === first)?.price_per_hour_usd.secure ?? null;
+    const onCatalogPlacement = model?.gpu.slug === first && model.gpu.count === deployment.gpu_count;
+    if ((deployment.model && !model) || (gpuPrice === null && !onCatalogPlacement)) return null;
     return replicaPricePerHour(
       model
         ? { gpu: model.gpu.slug, gpuCount: model.gpu.count, pricePerHour: model.price_per_hour_usd }
         : null,
-      { gpu: gpu.id, gpuCount: deployment.gpu_count, gpuPricePerHour: gpu.price_per_hour_usd.secure },
+      { gpu: first, gpuCount: deployment.gpu_count, gpuPricePerHour: gpuPrice },
     );
   };
   return (
