@@ -1,11 +1,12 @@
 import { and, eq, isNull, ne } from 'drizzle-orm';
 import { z } from 'zod';
-import { emailTokens, sessions, users } from '../../../db/schema/index.ts';
+import { sessions, users } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { recordAudit } from '../audit/record.ts';
 import { ConflictError, InvalidRequestError, UnauthorizedError } from '../errors.ts';
 import { passwordChangedEmail } from '../mail/templates.ts';
 import { requireUser } from '../orgs/authorize.ts';
+import { voidResetLinks } from './email-links.ts';
 import { passwordInput } from './inputs.ts';
 import { hashPassword, PASSWORD_MAX_LENGTH, verifyPassword } from './passwords.ts';
 
@@ -69,17 +70,7 @@ export async function changePassword({
         and(eq(sessions.userId, actor.userId), isNull(sessions.revokedAt), ne(sessions.id, actor.sessionId)),
       )
       .returning({ id: sessions.id });
-    // A reset link already in the mailbox could otherwise set the password back.
-    await tx
-      .update(emailTokens)
-      .set({ usedAt: now })
-      .where(
-        and(
-          eq(emailTokens.userId, actor.userId),
-          eq(emailTokens.purpose, 'reset_password'),
-          isNull(emailTokens.usedAt),
-        ),
-      );
+    await voidResetLinks(tx, actor.userId, now);
     await recordAudit(tx, {
       orgId: null,
       actor: { type: 'user', id: actor.userId },

@@ -69,3 +69,17 @@ export async function consumeEmailToken(
   if (!row) throw new InvalidRequestError(INVALID_LINK, { param: 'token' });
   return row;
 }
+
+/** Voids the user's unused reset links: once the password is set, an older link must not set it back. */
+export async function voidResetLinks(tx: Transaction, userId: string, now: Date): Promise<void> {
+  await tx
+    .update(emailTokens)
+    .set({ usedAt: now })
+    .where(
+      and(
+        eq(emailTokens.userId, userId),
+        eq(emailTokens.purpose, 'reset_password'),
+        isNull(emailTokens.usedAt),
+      ),
+    );
+}

@@ -1,11 +1,16 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { emailTokens, sessions, users } from '../../../db/schema/index.ts';
+import { sessions, users } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { recordAudit } from '../audit/record.ts';
 import { InvalidRequestError } from '../errors.ts';
 import { passwordResetEmail } from '../mail/templates.ts';
-import { assertEmailTokenUsable, consumeEmailToken, createEmailToken } from './email-links.ts';
+import {
+  assertEmailTokenUsable,
+  consumeEmailToken,
+  createEmailToken,
+  voidResetLinks,
+} from './email-links.ts';
 import { passwordInput, tokenInput } from './inputs.ts';
 import { hashPassword } from './passwords.ts';
 
@@ -79,16 +84,7 @@ export async function resetPassword({
       .set({ revokedAt: now })
       .where(and(eq(sessions.userId, user.id), isNull(sessions.revokedAt)));
     // Other reset links in the mailbox die too: they could otherwise undo this reset.
-    await tx
-      .update(emailTokens)
-      .set({ usedAt: now })
-      .where(
-        and(
-          eq(emailTokens.userId, user.id),
-          eq(emailTokens.purpose, 'reset_password'),
-          isNull(emailTokens.usedAt),
-        ),
-      );
+    await voidResetLinks(tx, user.id, now);
     await recordAudit(tx, {
       orgId: null,
       actor: { type: 'user', id: user.id },
