@@ -4,7 +4,7 @@ import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobs } from '../../db/schema/index.ts';
+import { jobs, replicas } from '../../db/schema/index.ts';
 import { testDatabase } from '../../tests/harness/db.ts';
 import { call, env, signUp } from '../../tests/harness/edge.ts';
 import { startLossyProxy } from '../../tests/harness/lossy-proxy.ts';
@@ -301,6 +301,37 @@ describe('async jobs and webhooks', () => {
     expect(JSON.parse(delivery.body)).toMatchObject({ type: 'job.failed', data: { id, status: 'failed' } });
     const [row] = await database.db.select().from(jobs).where(eq(jobs.id, id));
     expect(row?.state).toBe('failed');
+  });
+
+  it('prices a job at the replica that ran it (a fallback GPU type has its own price), sync and async', async () => {
+    const { id: endpointId, key } = await deploy();
+    const replica = await createReplica(database.db, orgId, endpointId);
+    // This replica got a pricier GPU than the deployment's first choice.
+    const replicaPrice = 7_200_000;
+    await database.db
+      .update(replicas)
+      .set({ pricePerHourMicroUsd: replicaPrice })
+      .where(eq(replicas.id, replica.replicaId));
+    agents.push(
+      startAgent({ edgeUrl: edge.url, token: replica.token, replicaId: replica.replicaId, tokenDelayMs: 20 }),
+    );
+    const expected = (gpuSeconds: number) => Math.round((gpuSeconds * replicaPrice) / 3600) / 1_000_000;
+    const sync = await post(key, { model: 'm', messages: [{ role: 'user', content: 'what does it cost' }] });
+    expect(sync.status).toBe(200);
+    const gpuSeconds = Number(sync.headers.get('x-gpu-seconds'));
+    expect(gpuSeconds).toBeGreaterThan(0);
+    expect(Number(sync.headers.get('x-cost-usd'))).toBeCloseTo(expected(gpuSeconds), 6);
+    const accepted = await post(key, {
+      model: 'm',
+      messages: [{ role: 'user', content: 'and later' }],
+      webhook: `${receiverUrl}/priced`,
+    });
+    const { id } = await accepted.json();
+    const done = await waitFor(async () => {
+      const current = await job(key, id);
+      return current.status === 'succeeded' ? current : undefined;
+    });
+    expect(done.cost_usd).toBeCloseTo(expected(done.gpu_seconds), 6);
   });
 
   it('cancels a running job, and announces it', async () => {

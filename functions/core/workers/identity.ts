@@ -13,6 +13,8 @@ export interface WorkerIdentity {
   orgId: string;
   concurrency: number;
   tokenHash: string;
+  /** The replica's price per hour, which its jobs are priced at (absent from identities cached before it was). */
+  pricePerHourMicroUsd?: number;
 }
 
 const CACHE_TTL_SECONDS = 30;
@@ -57,6 +59,7 @@ export async function resolveWorker(ctx: ServiceContext, token: string): Promise
         endpointId: replicas.endpointId,
         orgId: replicas.orgId,
         concurrency: endpoints.concurrencyPerReplica,
+        pricePerHourMicroUsd: replicas.pricePerHourMicroUsd,
       })
       .from(replicas)
       .innerJoin(endpoints, and(eq(endpoints.id, replicas.endpointId), isNull(endpoints.deletedAt)))

@@ -211,7 +211,11 @@ workerApi.openapi(
     const { id } = c.req.valid('param');
     const body = c.req.valid('json');
     const now = clock.now().getTime();
-    const worker = { replicaId: identity.replicaId, attempt: body.attempt };
+    const worker = {
+      replicaId: identity.replicaId,
+      attempt: body.attempt,
+      pricePerHourMicroUsd: identity.pricePerHourMicroUsd,
+    };
     // The finish answers with the job's bookkeeping as it stands after it (who finished it, when, its
     // price and key), so recording the end needs no further read.
     const { done, book } = body.result

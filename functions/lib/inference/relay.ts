@@ -35,6 +35,8 @@ export interface JobOutcome {
   result: unknown;
   /** The GPU time the worker reported for the job. */
   gpuMs: number;
+  /** The job's price per hour, the replica's that ran it; null when the event did not carry one. */
+  pricePerHourMicroUsd: number | null;
 }
 
 /**
@@ -119,7 +121,7 @@ async function handle(
       if (hooks.onChunk && !(await hooks.onChunk(event.data))) return 'stop';
       return null;
     case 'result':
-      return { result: event.data, gpuMs: event.gpuMs };
+      return { result: event.data, gpuMs: event.gpuMs, pricePerHourMicroUsd: event.pricePerHourMicroUsd };
     case 'error': {
       const detail = event.data as { message?: string; type?: string } | null;
       // The engine refused the request itself (too long a prompt, unsupported input): the caller's to fix.

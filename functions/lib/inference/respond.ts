@@ -116,8 +116,8 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
     });
 
   if (!body.stream) {
-    const { result, gpuMs } = await wait(ctx, job, {}, signal, retried);
-    const { gpuSeconds, costUsd } = jobCost(gpuMs, target.pricePerHourMicroUsd);
+    const { result, gpuMs, pricePerHourMicroUsd } = await wait(ctx, job, {}, signal, retried);
+    const { gpuSeconds, costUsd } = jobCost(gpuMs, pricePerHourMicroUsd ?? target.pricePerHourMicroUsd);
     c.header('x-gpu-seconds', gpuSeconds.toFixed(3));
     c.header('x-cost-usd', costUsd.toFixed(6));
     const final = result as Record<string, unknown>;
@@ -132,7 +132,7 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
     signal.addEventListener('abort', () => aborted.abort());
     let relayed = 0;
     try {
-      const { result, gpuMs } = await wait(
+      const { result, gpuMs, pricePerHourMicroUsd } = await wait(
         own.ctx,
         job,
         {
@@ -155,7 +155,7 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
       );
       const final = result as FinalResult;
       if (body.stream_options?.include_usage && final.usage) {
-        const { gpuSeconds, costUsd } = jobCost(gpuMs, target.pricePerHourMicroUsd);
+        const { gpuSeconds, costUsd } = jobCost(gpuMs, pricePerHourMicroUsd ?? target.pricePerHourMicroUsd);
         await stream.writeSSE({
           data: JSON.stringify({
             id: final.id,

@@ -41,6 +41,13 @@ const keys = {
   idempotency: (orgId: string, key: string) => `idem:${orgId}:${key}`,
 };
 
+/** The replica and attempt finishing its own job, and the replica's price (the job's, from then on). */
+export interface FinishingWorker {
+  replicaId: string;
+  attempt: number;
+  pricePerHourMicroUsd?: number | undefined;
+}
+
 export interface EnqueueRequest {
   jobId: string;
   orgId: string;
@@ -78,8 +85,11 @@ export interface LeasedJob {
 /** What the waiting request reads from a job's output stream. */
 export type JobEvent =
   | { type: 'chunk'; data: unknown }
-  /** `gpuMs`: the GPU time the worker reported, carried on the event so nobody reads it again. */
-  | { type: 'result'; data: unknown; gpuMs: number }
+  /**
+   * `gpuMs`: the GPU time the worker reported; `pricePerHourMicroUsd`: the job's price, the finishing
+   * replica's (null on events written before it was carried). Both on the event, so nobody reads them again.
+   */
+  | { type: 'result'; data: unknown; gpuMs: number; pricePerHourMicroUsd: number | null }
   | { type: 'error'; data: unknown }
   | { type: 'requeued' | 'cancelled' | 'timed_out' };
 
@@ -155,7 +165,7 @@ function buildJobQueue(redis: Redis) {
   const finish = async (
     jobId: string,
     endpointId: string,
-    worker: { replicaId: string; attempt: number } | null,
+    worker: FinishingWorker | null,
     state: FinalState,
     event: JobEvent['type'],
     payload: unknown,
@@ -188,6 +198,7 @@ function buildJobQueue(redis: Redis) {
         String(worker?.attempt ?? ''),
         String(METRICS_RETAIN_SECONDS),
         String(MAX_LATENCY_SAMPLES),
+        String(worker?.pricePerHourMicroUsd ?? ''),
       ],
     );
     const fields = Object.fromEntries(BOOKKEEPING_FIELDS.map((name, i) => [name, values[i]]));
@@ -376,7 +387,7 @@ function buildJobQueue(redis: Redis) {
     complete(
       jobId: string,
       endpointId: string,
-      worker: { replicaId: string; attempt: number },
+      worker: FinishingWorker,
       result: unknown,
       gpuMs: number,
       nowMs: number,
@@ -387,7 +398,7 @@ function buildJobQueue(redis: Redis) {
     fail(
       jobId: string,
       endpointId: string,
-      worker: { replicaId: string; attempt: number },
+      worker: FinishingWorker,
       error: unknown,
       gpuMs: number,
       nowMs: number,
@@ -458,7 +469,12 @@ function buildJobQueue(redis: Redis) {
         const type = String(record.type) as JobEvent['type'];
         events.push(
           type === 'result'
-            ? { type, data: parsed(record.data), gpuMs: Number(record.gpu_ms ?? 0) }
+            ? {
+                type,
+                data: parsed(record.data),
+                gpuMs: Number(record.gpu_ms ?? 0),
+                pricePerHourMicroUsd: record.price === undefined ? null : Number(record.price),
+              }
             : type === 'chunk' || type === 'error'
               ? { type, data: parsed(record.data) }
               : { type },

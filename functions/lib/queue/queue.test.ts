@@ -123,7 +123,7 @@ describe('request queue in Redis', () => {
     expect(events).toEqual([
       { type: 'chunk', data: { delta: 'Hel' } },
       { type: 'chunk', data: { delta: 'lo' } },
-      { type: 'result', data: { text: 'Hello' }, gpuMs: 1500 },
+      { type: 'result', data: { text: 'Hello' }, gpuMs: 1500, pricePerHourMicroUsd: 1_010_000 },
     ]);
     expect(await queue.state(first.jobId)).toBe('succeeded');
   });

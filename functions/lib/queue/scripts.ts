@@ -273,7 +273,9 @@ export const BOOKKEEPING_FIELDS = [
  * The job is counted in its endpoint's metrics (unless cancelled).
  * KEYS: job hash, leases zset, output stream, pending list, busy hash, busy-time hash, metrics hash,
  * metrics latency list. ARGV: job id, replica id, final state, event type, payload, now ms, ttl s,
- * gpu ms, allowed prior states, attempt, metrics ttl s, latency samples kept.
+ * gpu ms, allowed prior states, attempt, metrics ttl s, latency samples kept, the finishing replica's
+ * price per hour or '' (the job keeps the price it was queued with). The terminal event carries the
+ * GPU time and the price, so the waiting request needs no further read.
  */
 export const FINISH = `${COUNT_JOB_END}
 local function reply(finished)
@@ -294,6 +296,8 @@ if ARGV[2] ~= '' then
   -- The worker's figure, but never more than the time since it was leased the job: a worker's clock
   -- (stepped, or lying) cannot bill more GPU time than the job has had.
   gpu = tostring(math.max(0, math.min(tonumber(ARGV[8]), leased)))
+  -- Priced as the replica that ran it (a fallback GPU type has its own price), not as queued.
+  if ARGV[13] ~= '' then redis.call('HSET', KEYS[1], 'price', ARGV[13]) end
   -- The finishing call adds the job's GPU time to its key's spend (see claimKeySpend).
   redis.call('HSET', KEYS[1], 'key_spent', 1)
   redis.call('HSET', KEYS[5], ARGV[2], ARGV[6])
@@ -305,7 +309,8 @@ end
 redis.call('HSET', KEYS[1], 'state', ARGV[3], 'completed', ARGV[6], 'gpu_ms', gpu, 'outcome', ARGV[5])
 redis.call('ZREM', KEYS[2], ARGV[1])
 if state == 'queued' then redis.call('LREM', KEYS[4], 1, ARGV[1]) end
-redis.call('XADD', KEYS[3], '*', 'type', ARGV[4], 'data', ARGV[5], 'gpu_ms', gpu)
+redis.call('XADD', KEYS[3], '*', 'type', ARGV[4], 'data', ARGV[5], 'gpu_ms', gpu, 'price',
+  redis.call('HGET', KEYS[1], 'price') or '0')
 redis.call('EXPIRE', KEYS[3], ARGV[7])
 redis.call('EXPIRE', KEYS[1], ARGV[7])
 if ARGV[3] ~= 'cancelled' then
