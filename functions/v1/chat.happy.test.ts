@@ -230,11 +230,14 @@ describe('chat completions through the queue, with the official openai SDK', () 
   });
 });
 
+/** The deployment's log lines once one reports a finished job (workers ship their lines every second). */
 async function waitForLogs() {
   for (let attempt = 0; attempt < 50; attempt++) {
     const logs = await call('GET', `/api/deployments/${deploymentId}/logs`, { token: ownerToken });
-    if (logs.body.data.length > 0) return logs.body.data;
+    if (logs.body.data.some((entry: { line: string }) => /job job_\S+ done/.test(entry.line))) {
+      return logs.body.data;
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error('no worker logs arrived');
+  throw new Error('no worker log line about a finished job arrived');
 }
