@@ -1,3 +1,5 @@
+import type { gpuTypes, models } from '../../../db/schema/index.ts';
+
 /**
  * What one replica costs an hour (any unit: micro-dollars on the server, which rounds it to whole
  * ones, dollars in the dashboard).
@@ -17,4 +19,29 @@ export function replicaPricePerHour(
   // charges per GPU.
   const perGpu = placement.gpuPricePerHour ?? (catalog ? catalog.pricePerHour / catalog.gpuCount : 0);
   return perGpu * placement.gpuCount;
+}
+
+/** A catalog model's placement and price, as its row holds them. */
+type CatalogModel = Pick<
+  typeof models.$inferSelect,
+  'defaultGpuTypeId' | 'gpuCount' | 'pricePerHourMicroUsd'
+>;
+
+/**
+ * The server's price of a replica: `replicaPricePerHour` for a catalog model's row (or a custom image,
+ * null) on a GPU type (deployments run on its secure tier), in whole micro-dollars, as replica rows and jobs store it.
+ */
+export function replicaPriceMicroUsd(
+  model: CatalogModel | null | undefined,
+  gpu: Pick<typeof gpuTypes.$inferSelect, 'id' | 'securePricePerHourMicroUsd'>,
+  gpuCount: number,
+): number {
+  return Math.round(
+    replicaPricePerHour(
+      model
+        ? { gpu: model.defaultGpuTypeId, gpuCount: model.gpuCount, pricePerHour: model.pricePerHourMicroUsd }
+        : null,
+      { gpu: gpu.id, gpuCount, gpuPricePerHour: gpu.securePricePerHourMicroUsd },
+    ),
+  );
 }

@@ -12,7 +12,7 @@ import type { ServiceContext } from '../../context.ts';
 import type { Database } from '../../lib/db.ts';
 import { formatUsd } from '../billing/amounts.ts';
 import { apiKeySubject, capMessage, capReached, endpointSubject, spendPeriods } from '../billing/caps.ts';
-import { replicaPricePerHour } from '../billing/replica-price.ts';
+import { replicaPriceMicroUsd } from '../billing/replica-price.ts';
 import type { Engine } from '../compute.ts';
 import { ConflictError, InsufficientQuotaError, InvalidRequestError, NotFoundError } from '../errors.ts';
 import { isId } from '../ids.ts';
@@ -80,11 +80,11 @@ function targetQuery(db: Database, by: 'id' | 'name') {
         model: {
           slug: models.slug,
           engine: models.engine,
-          price: models.pricePerHourMicroUsd,
-          gpuTypeId: models.defaultGpuTypeId,
+          pricePerHourMicroUsd: models.pricePerHourMicroUsd,
+          defaultGpuTypeId: models.defaultGpuTypeId,
           gpuCount: models.gpuCount,
         },
-        gpu: { id: gpuTypes.id, secure: gpuTypes.securePricePerHourMicroUsd },
+        gpu: { id: gpuTypes.id, securePricePerHourMicroUsd: gpuTypes.securePricePerHourMicroUsd },
         balance: orgBalances.balanceMicroUsd,
         key: {
           spendCapDailyMicroUsd: apiKeys.spendCapDailyMicroUsd,
@@ -182,11 +182,11 @@ export async function resolveTarget(
     endpointId: endpoint.id,
     engine: catalog?.engine ?? 'vllm',
     modelName: model,
-    pricePerHourMicroUsd: Math.round(
-      replicaPricePerHour(
-        catalog && { gpu: catalog.gpuTypeId, gpuCount: catalog.gpuCount, pricePerHour: catalog.price },
-        { gpu: gpu?.id ?? '', gpuCount: endpoint.gpuCount, gpuPricePerHour: gpu?.secure ?? null },
-      ),
+    // Priced by the first-choice GPU; a job run elsewhere is repriced by the replica that finishes it.
+    pricePerHourMicroUsd: replicaPriceMicroUsd(
+      catalog,
+      gpu ?? { id: '', securePricePerHourMicroUsd: null },
+      endpoint.gpuCount,
     ),
     apiKeyId: actor.type === 'api_key' ? actor.keyId : null,
     concurrencyPerReplica: endpoint.concurrencyPerReplica,

@@ -10,6 +10,7 @@ import {
 import type { ServiceContext } from '../../context.ts';
 import { randomToken, sha256Hex } from '../../core/auth/secrets.ts';
 import { capReached, endpointSubject } from '../../core/billing/caps.ts';
+import { replicaPriceMicroUsd } from '../../core/billing/replica-price.ts';
 import { newId } from '../../core/ids.ts';
 import { recordReplicaEvents } from '../../core/replicas/events.ts';
 import { planScaling, type ReleaseReason, type ScalingPlan } from '../../core/scaling/policy.ts';
@@ -19,7 +20,7 @@ import { meterReplicas } from '../billing/meter.ts';
 import { spendOf } from '../billing/spend.ts';
 import { sweepOverdueJobs } from '../jobs/repair.ts';
 import { createJobQueue } from '../queue/index.ts';
-import { placeElsewhere, RELEASE_DETAILS, releaseReplica, replicaPriceOf, startReplica } from './replicas.ts';
+import { placeElsewhere, RELEASE_DETAILS, releaseReplica, startReplica } from './replicas.ts';
 
 const LIVE = ['requested', 'provisioning', 'active'] as const;
 
@@ -146,11 +147,7 @@ async function requestReplicas(
     ? await tx.select().from(models).where(eq(models.id, endpoint.modelId))
     : [];
   if (!gpu) throw new Error(`endpoint ${endpoint.id} names an unknown GPU type ${first}`);
-  const price = replicaPriceOf(
-    model,
-    { id: gpu.id, price: gpu.securePricePerHourMicroUsd },
-    endpoint.gpuCount,
-  );
+  const price = replicaPriceMicroUsd(model, gpu, endpoint.gpuCount);
   const requests = [];
   for (let i = 0; i < count; i++) requests.push(await newReplicaRow(ctx, endpoint, gpu.id, price));
   await tx.insert(replicas).values(requests.map((request) => request.row));

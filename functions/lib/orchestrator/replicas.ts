@@ -2,7 +2,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { endpoints, gpuTypes, models, replicas } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { randomToken, sha256Hex } from '../../core/auth/secrets.ts';
-import { replicaPricePerHour } from '../../core/billing/replica-price.ts';
+import { replicaPriceMicroUsd } from '../../core/billing/replica-price.ts';
 import { CapacityUnavailableError, type Engine, type ProviderReplica } from '../../core/compute.ts';
 import { recordReplicaEvents } from '../../core/replicas/events.ts';
 import type { ReleaseReason } from '../../core/scaling/policy.ts';
@@ -15,21 +15,6 @@ interface ReplicaRequest {
   workerToken: string;
   model: typeof models.$inferSelect | undefined;
 }
-
-/** A replica's hourly price on `gpu` × `gpuCount`, in whole micro-dollars, for a catalog model or a custom image. */
-export const replicaPriceOf = (
-  model: typeof models.$inferSelect | undefined,
-  gpu: { id: string; price: number | null },
-  gpuCount: number,
-) =>
-  Math.round(
-    replicaPricePerHour(
-      model
-        ? { gpu: model.defaultGpuTypeId, gpuCount: model.gpuCount, pricePerHour: model.pricePerHourMicroUsd }
-        : null,
-      { gpu: gpu.id, gpuCount, gpuPricePerHour: gpu.price },
-    ),
-  );
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -98,13 +83,11 @@ async function recordStart(
   why?: string,
 ) {
   const [gpu] = await ctx.db
-    .select({ id: gpuTypes.id, price: gpuTypes.securePricePerHourMicroUsd })
+    .select({ id: gpuTypes.id, securePricePerHourMicroUsd: gpuTypes.securePricePerHourMicroUsd })
     .from(gpuTypes)
     .where(eq(gpuTypes.slug, gpuType));
   // Billed at the GPU it got: a fallback type at its own price, not the first choice's.
-  const price = gpu
-    ? { pricePerHourMicroUsd: replicaPriceOf(model, { id: gpu.id, price: gpu.price }, endpoint.gpuCount) }
-    : {};
+  const price = gpu ? { pricePerHourMicroUsd: replicaPriceMicroUsd(model, gpu, endpoint.gpuCount) } : {};
   const [recorded] = await ctx.db
     .update(replicas)
     .set({
