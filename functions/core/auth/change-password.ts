@@ -1,4 +1,4 @@
-import { and, eq, isNull, ne } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import { z } from 'zod';
 import { sessions, users } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
@@ -8,6 +8,7 @@ import { passwordChangedEmail } from '../mail/templates.ts';
 import { requireUser } from '../orgs/authorize.ts';
 import { voidResetLinks } from './email-links.ts';
 import { passwordInput } from './inputs.ts';
+import { signOutOtherSessions } from './my-sessions.ts';
 import { hashPassword, PASSWORD_MAX_LENGTH, verifyPassword } from './passwords.ts';
 
 export const changePasswordInput = z
@@ -63,13 +64,7 @@ export async function changePassword({
       .returning({ id: users.id });
     if (!changed)
       throw new ConflictError('Your password was changed meanwhile. Log in again with the new one.');
-    const ended = await tx
-      .update(sessions)
-      .set({ revokedAt: now })
-      .where(
-        and(eq(sessions.userId, actor.userId), isNull(sessions.revokedAt), ne(sessions.id, actor.sessionId)),
-      )
-      .returning({ id: sessions.id });
+    const ended = await signOutOtherSessions(tx, actor.userId, actor.sessionId, now);
     await voidResetLinks(tx, actor.userId, now);
     await recordAudit(tx, {
       orgId: null,

@@ -1,6 +1,7 @@
 import { and, eq, gt, isNull, ne, sql } from 'drizzle-orm';
 import { sessions } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
+import type { Transaction } from '../../lib/db.ts';
 import { recordAudit } from '../audit/record.ts';
 import { NotFoundError } from '../errors.ts';
 import { requireUser } from '../orgs/authorize.ts';
@@ -63,16 +64,22 @@ export async function revokeMySession({ ctx, id }: { ctx: ServiceContext; id: st
   });
 }
 
+/** Ends every live session of the user but `keep`, in the caller's transaction. Answers their ids. */
+export async function signOutOtherSessions(tx: Transaction, userId: string, keep: string, now: Date) {
+  const ended = await tx
+    .update(sessions)
+    .set({ revokedAt: now })
+    .where(and(live(userId, now), ne(sessions.id, keep)))
+    .returning({ id: sessions.id });
+  return ended.map(({ id }) => id);
+}
+
 /** Signs out every session of the user but the one making this request. Answers how many ended. */
 export async function revokeMyOtherSessions({ ctx }: { ctx: ServiceContext }) {
   const actor = requireUser(ctx.caller);
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
-    const rows = await tx
-      .update(sessions)
-      .set({ revokedAt: now })
-      .where(and(live(actor.userId, now), ne(sessions.id, actor.sessionId)))
-      .returning({ id: sessions.id });
+    const ended = await signOutOtherSessions(tx, actor.userId, actor.sessionId, now);
     await recordAudit(tx, {
       orgId: null,
       actor: { type: 'user', id: actor.userId },
@@ -80,8 +87,8 @@ export async function revokeMyOtherSessions({ ctx }: { ctx: ServiceContext }) {
       targetType: 'user',
       targetId: actor.userId,
       origin: ctx.origin,
-      metadata: { kept: actor.sessionId, revoked: rows.length },
+      metadata: { kept: actor.sessionId, revoked: ended.length },
     });
-    return { object: 'sessions_revoked' as const, revoked: rows.length };
+    return { object: 'sessions_revoked' as const, revoked: ended.length };
   });
 }
