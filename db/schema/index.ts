@@ -8,6 +8,7 @@ export * from './enums.ts';
 export * from './gpu-types.ts';
 export * from './invitations.ts';
 export * from './jobs.ts';
+export * from './key-spends.ts';
 export * from './ledger.ts';
 export * from './memberships.ts';
 export * from './models.ts';

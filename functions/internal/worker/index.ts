@@ -231,14 +231,9 @@ workerApi.openapi(
     if (!done && !finishedByThisAttempt)
       throw new ConflictError('This job is no longer yours (cancelled, timed out or re-queued).');
     // The key's spend cap counts the GPU time of its requests (the endpoint's counts replica uptime),
-    // once per job: a retry adds it only if the first call failed to.
+    // once per job however often the finish is retried (addKeySpend records the job with the add).
     // The finish itself counted the job in the endpoint's metrics and added the replica's busy time.
-    if (book.apiKeyId && (done || (await jobs.claimKeySpend(id)))) {
-      await addKeySpend(c.get('services').db, book, new Date(now)).catch(async (error: unknown) => {
-        await jobs.unclaimKeySpend(id).catch(() => undefined);
-        throw error;
-      });
-    }
+    await addKeySpend(c.get('services').db, { id, ...book }, new Date(now));
     if (book.isAsync) {
       // Recorded as the job ended: a retry's body may differ (a worker that gave up delivering its
       // result reports a failure) and must not turn a recorded success into a failure.

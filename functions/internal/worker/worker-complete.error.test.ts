@@ -1,19 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabase } from '../../../tests/harness/db.ts';
-import { call, signUp } from '../../../tests/harness/edge.ts';
+import { call, env, signUp } from '../../../tests/harness/edge.ts';
 import { addFunds } from '../../../tests/harness/stripe.ts';
 import { createReplica } from '../../../tests/harness/workers.ts';
 import { apiKeySubject } from '../../core/billing/caps.ts';
+import { costMicroUsd } from '../../core/billing/cost.ts';
 import { spendOf } from '../../lib/billing/spend.ts';
+import { createJobQueue } from '../../lib/queue/index.ts';
+import { createRedis } from '../../lib/redis.ts';
 
 const database = testDatabase();
-let worker: string;
+const queue = createJobQueue(
+  createRedis({ url: env.UPSTASH_REDIS_REST_URL ?? '', token: env.UPSTASH_REDIS_REST_TOKEN ?? '' }),
+);
+let worker: { replicaId: string; token: string };
+let endpointId: string;
 let key: { id: string; key: string };
 let job: { id: string; attempt: number };
 let leasedAt: number;
 
-const complete = (body: unknown) =>
-  call('POST', `/internal/worker/jobs/${job.id}/complete`, { token: worker, body });
+const complete = (body: unknown, jobId = job.id) =>
+  call('POST', `/internal/worker/jobs/${jobId}/complete`, { token: worker.token, body });
 const keySpend = async () =>
   (await spendOf(database.db, [apiKeySubject(key.id)], new Date())).get(apiKeySubject(key.id))?.total ?? 0;
 
@@ -32,10 +39,11 @@ beforeAll(async () => {
     body: { model: 'llama', messages: [{ role: 'user', content: 'bill me fairly' }] },
   });
   expect(accepted.status).toBe(202);
-  worker = (await createReplica(database.db, orgId, created.body.id)).token;
+  endpointId = created.body.id;
+  worker = await createReplica(database.db, orgId, endpointId);
   leasedAt = Date.now();
   const taken = await call('POST', '/internal/worker/jobs/take', {
-    token: worker,
+    token: worker.token,
     body: { max: 1, wait_ms: 0 },
   });
   [job] = taken.body.jobs;
@@ -77,5 +85,52 @@ describe('a worker finishing a job', () => {
     expect(recorded.body.result.choices[0].message.content).toBe('done');
     expect(recorded.body.error).toBeNull();
     expect(await keySpend()).toBe(spent);
+  });
+
+  it('counts the spend once when the edge finished the job but died before counting it', async () => {
+    const accepted = await call('POST', '/v1/chat/completions', {
+      token: key.key,
+      headers: { prefer: 'respond-async' },
+      body: { model: 'llama', messages: [{ role: 'user', content: 'count me once' }] },
+    });
+    expect(accepted.status).toBe(202);
+    const taken = await call('POST', '/internal/worker/jobs/take', {
+      token: worker.token,
+      body: { max: 1, wait_ms: 0 },
+    });
+    const [second] = taken.body.jobs;
+    expect(second.id).toBe(accepted.body.id);
+    const before = await keySpend();
+    // What the first finish did in the queue before the edge went away: the job is finished there,
+    // and nothing was written to Postgres.
+    const price = (await queue.bookkeeping(second.id)).pricePerHourMicroUsd;
+    const finished = await queue.complete(
+      second.id,
+      endpointId,
+      { replicaId: worker.replicaId, attempt: second.attempt, pricePerHourMicroUsd: price },
+      { choices: [{ message: { role: 'assistant', content: 'counted' } }] },
+      200,
+      Date.now(),
+    );
+    expect(finished.done).toBe(true);
+    const gpuMs = finished.book.gpuMs;
+    expect(gpuMs).toBeGreaterThan(0);
+    expect(await keySpend()).toBe(before);
+
+    // The worker, never answered, retries; then retries again.
+    for (let i = 0; i < 2; i++) {
+      const retried = await complete(
+        {
+          result: { choices: [{ message: { role: 'assistant', content: 'counted' } }] },
+          gpu_ms: 200,
+          attempt: second.attempt,
+        },
+        second.id,
+      );
+      expect(retried.status).toBe(200);
+    }
+    expect(await keySpend()).toBe(before + costMicroUsd(gpuMs / 1000, price));
+    const recorded = await call('GET', `/v1/jobs/${second.id}`, { token: key.key });
+    expect(recorded.body.status).toBe('succeeded');
   });
 });

@@ -18,7 +18,7 @@ export async function stopJob(
   // cancellation into a retryable 503 (which would run the job again). Awaited, not deferred: a stream
   // that stops its job has no request left to wait for deferred work.
   if (done)
-    await addKeySpend(ctx.db, book, now).catch((error: unknown) =>
+    await addKeySpend(ctx.db, { id: job.id, ...book }, now).catch((error: unknown) =>
       ctx.logger.error('spend of a stopped job not counted', { jobId: job.id, cause: String(error) }),
     );
   return done;

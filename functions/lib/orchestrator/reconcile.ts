@@ -17,7 +17,7 @@ import { planScaling, type ReleaseReason, type ScalingPlan } from '../../core/sc
 import { forgetWorker } from '../../core/workers/identity.ts';
 import { refillDueOrgs } from '../billing/auto-refill.ts';
 import { meterReplicas } from '../billing/meter.ts';
-import { spendOf } from '../billing/spend.ts';
+import { pruneKeySpends, spendOf } from '../billing/spend.ts';
 import { sweepOverdueJobs } from '../jobs/repair.ts';
 import { createJobQueue } from '../queue/index.ts';
 import { placeElsewhere, RELEASE_DETAILS, releaseReplica, startReplica } from './replicas.ts';
@@ -308,6 +308,11 @@ export async function reconcileAll(ctx: ServiceContext) {
   // Async jobs whose deadline passed are ended and announced, even if nobody polls them.
   await sweepOverdueJobs(ctx).catch((error: unknown) =>
     ctx.logger.error('overdue job sweep failed', { cause: String(error) }),
+  );
+  // Which jobs' key spend was counted matters only while their finish can be retried: a job lives in
+  // the queue at most its one-hour deadline plus an hour, so a day is ample.
+  await pruneKeySpends(ctx.db, new Date(ctx.clock.now().getTime() - 86_400_000)).catch((error: unknown) =>
+    ctx.logger.error('key spend prune failed', { cause: String(error) }),
   );
   const rows = await ctx.db
     .selectDistinct({ id: endpoints.id })

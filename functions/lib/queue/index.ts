@@ -420,19 +420,6 @@ function buildJobQueue(redis: Redis) {
       );
     },
 
-    /**
-     * Claims the right to add the finished job's GPU time to its API key's spend, once per job. A
-     * worker's finish claims it in the same step (no extra round trip); a retried completion finds it
-     * claimed, unless `unclaimKeySpend` gave it back because the adding failed, so the retry adds it.
-     */
-    async claimKeySpend(jobId: string): Promise<boolean> {
-      return (await raw.hsetnx(keys.job(jobId), 'key_spent', 1)) === 1;
-    },
-
-    async unclaimKeySpend(jobId: string): Promise<void> {
-      await raw.hdel(keys.job(jobId), 'key_spent');
-    },
-
     /** The worker gives the job back unfinished (draining); another worker starts it over. */
     async release(jobId: string, endpointId: string, worker: { replicaId: string; attempt: number }) {
       const released = await releaseScript.exec(

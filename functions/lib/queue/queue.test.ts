@@ -111,10 +111,6 @@ describe('request queue in Redis', () => {
       outcome: { text: 'Hello' },
     });
     expect(await queue.bookkeeping(first.jobId)).toEqual(finished.book);
-    // The finish claimed adding the job's GPU time to its key's spend; given back, a retry may claim it.
-    expect(await queue.claimKeySpend(first.jobId)).toBe(false);
-    await queue.unclaimKeySpend(first.jobId);
-    expect(await queue.claimKeySpend(first.jobId)).toBe(true);
     const again = await queue.complete(first.jobId, endpointId, a, { text: 'again' }, 1500, now + 1_500);
     expect(again.done).toBe(false);
     expect(again.book.outcome).toEqual({ text: 'Hello' });

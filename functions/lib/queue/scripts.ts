@@ -298,8 +298,6 @@ if ARGV[2] ~= '' then
   gpu = tostring(math.max(0, math.min(tonumber(ARGV[8]), leased)))
   -- Priced as the replica that ran it (a fallback GPU type has its own price), not as queued.
   if ARGV[13] ~= '' then redis.call('HSET', KEYS[1], 'price', ARGV[13]) end
-  -- The finishing call adds the job's GPU time to its key's spend (see claimKeySpend).
-  redis.call('HSET', KEYS[1], 'key_spent', 1)
   redis.call('HSET', KEYS[5], ARGV[2], ARGV[6])
   redis.call('HINCRBY', KEYS[6], ARGV[2], tonumber(gpu))
   redis.call('EXPIRE', KEYS[6], 86400)
