@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { jsonRequest as json } from '../../api/schemas.ts';
-import type { AppEnv } from '../../context.ts';
+import type { AppEnv, ServiceContext } from '../../context.ts';
 import { MAX_CONCURRENCY_PER_REPLICA } from '../../core/deployments/inputs.ts';
 import { ConflictError, InvalidRequestError, NotFoundError, UnauthorizedError } from '../../core/errors.ts';
 import { isId } from '../../core/ids.ts';
@@ -16,6 +16,12 @@ import { createRouter } from '../../lib/openapi.ts';
 import { createJobQueue, type LeasedJob } from '../../lib/queue/index.ts';
 
 const MAX_WAIT_MS = 20_000;
+
+/** Records and announces async jobs a worker's call ended (a failure the sweep would find later). */
+const settleEnded = (services: ServiceContext, ended: string[]) =>
+  settleEndedAsyncJobs(services, ended).catch((error: unknown) =>
+    services.logger.warn('ended async jobs not recorded yet (the sweep will)', { cause: String(error) }),
+  );
 
 type WorkerEnv = AppEnv & { Variables: AppEnv['Variables'] & { worker: WorkerIdentity } };
 
@@ -97,16 +103,7 @@ workerApi.openapi(
         // Released while waiting: take nothing (the next call gets its 401).
         releasedWorkerKey(identity.tokenHash),
       );
-      if (ended.length > 0) {
-        const services = c.get('services');
-        services.defer(
-          settleEndedAsyncJobs(services, ended).catch((error: unknown) =>
-            services.logger.warn('ended async jobs not recorded yet (the sweep will)', {
-              cause: String(error),
-            }),
-          ),
-        );
-      }
+      if (ended.length > 0) c.get('services').defer(settleEnded(c.get('services'), ended));
       if (stopped) return answer([]);
       if (leased.length > 0 && gone.aborted) {
         const worker = (job: (typeof leased)[number]) => ({
@@ -289,12 +286,16 @@ workerApi.openapi(
   }),
   async (c) => {
     const identity = c.get('worker');
+    const services = c.get('services');
     // Called as a worker stops taking: a take it abandoned may have leased it jobs it never saw.
-    const released = await createJobQueue(c.get('services').redis).releaseUnclaimed(
+    const { released, ended } = await createJobQueue(services.redis).releaseUnclaimed(
       identity.endpointId,
       identity.replicaId,
       c.req.valid('json').holding,
+      services.clock.now().getTime(),
     );
+    // Async jobs failed for being handed back too often are recorded and announced now.
+    if (ended.length > 0) services.defer(settleEnded(services, ended));
     return c.json({ released }, 200);
   },
 );

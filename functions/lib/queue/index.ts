@@ -21,6 +21,11 @@ const RETAIN_SECONDS = 3600;
  * request that crashes its worker would otherwise take down replica after replica until its deadline.
  */
 export const MAX_LOST_LEASES = 3;
+/**
+ * Times a job may be handed back unreceived (its take's reply lost) before it fails: a network blip
+ * costs one, but a job whose delivery always fails would otherwise cycle until its deadline.
+ */
+export const MAX_HANDBACKS = 5;
 
 const keys = {
   job: (id: string) => `job:${id}`,
@@ -159,7 +164,7 @@ function buildJobQueue(redis: Redis) {
   const finishScript = raw.createScript<unknown[]>(FINISH);
   const releaseScript = raw.createScript<number>(RELEASE);
   const expireLeasesScript = raw.createScript<number>(EXPIRE_LEASES);
-  const releaseUnclaimedScript = raw.createScript<number>(RELEASE_UNCLAIMED);
+  const releaseUnclaimedScript = raw.createScript<(number | string)[]>(RELEASE_UNCLAIMED);
 
   /** `worker` is the replica and attempt finishing its own job; null when the edge stops a job. */
   const finish = async (
@@ -409,15 +414,34 @@ function buildJobQueue(redis: Redis) {
     /**
      * A worker hands back the jobs leased to it that it never received (a take's reply was lost, or in
      * flight when it stopped): all its leases but `held` go back to the front of the queue now, not
-     * counted as lost. Answers how many were handed back.
+     * counted as lost. `released`: how many; `ended`: the jobs failed instead, handed back too often.
      */
-    async releaseUnclaimed(endpointId: string, replicaId: string, held: string[]): Promise<number> {
-      return Number(
-        await releaseUnclaimedScript.exec(
-          [keys.leases(endpointId), keys.wake(endpointId), keys.pending(endpointId)],
-          [replicaId, ...held],
-        ),
+    async releaseUnclaimed(
+      endpointId: string,
+      replicaId: string,
+      held: string[],
+      nowMs: number,
+    ): Promise<{ released: number; ended: string[] }> {
+      const metrics = metricsKeysAt(endpointId, nowMs);
+      const [released, ...ended] = await releaseUnclaimedScript.exec(
+        [
+          keys.leases(endpointId),
+          keys.wake(endpointId),
+          keys.pending(endpointId),
+          metrics.counts,
+          metrics.latency,
+        ],
+        [
+          replicaId,
+          String(nowMs),
+          String(RETAIN_SECONDS),
+          String(METRICS_RETAIN_SECONDS),
+          String(MAX_LATENCY_SAMPLES),
+          String(MAX_HANDBACKS),
+          ...held,
+        ],
       );
+      return { released: Number(released), ended: ended.map(String) };
     },
 
     /** The worker gives the job back unfinished (draining); another worker starts it over. */

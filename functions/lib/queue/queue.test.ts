@@ -4,7 +4,7 @@ import { startLossyProxy } from '../../../tests/harness/lossy-proxy.ts';
 import { newId } from '../../core/ids.ts';
 import { readMetrics } from '../metrics.ts';
 import { createRedis } from '../redis.ts';
-import { createJobQueue, MAX_LOST_LEASES } from './index.ts';
+import { createJobQueue, MAX_HANDBACKS, MAX_LOST_LEASES } from './index.ts';
 
 const redis = createRedis({
   url: env.UPSTASH_REDIS_REST_URL ?? '',
@@ -316,14 +316,17 @@ describe('request queue in Redis', () => {
     await queue.take(endpointId, 'rep_stopping', 2, 60_000, now);
     await queue.enqueue(others);
     await queue.take(endpointId, 'rep_other', 1, 60_000, now);
-    expect(await queue.releaseUnclaimed(endpointId, 'rep_stopping', [held.jobId])).toBe(1);
+    expect(await queue.releaseUnclaimed(endpointId, 'rep_stopping', [held.jobId], now)).toEqual({
+      released: 1,
+      ended: [],
+    });
     const {
       jobs: [retaken],
     } = await queue.take(endpointId, 'rep_new', 5, 60_000, now + 1);
     expect(retaken).toMatchObject({ id: unseen.jobId, attempt: 2 });
     expect(await queue.state(held.jobId)).toBe('running');
     expect(await queue.state(others.jobId)).toBe('running');
-    expect(await queue.releaseUnclaimed(endpointId, 'rep_stopping', [held.jobId])).toBe(0);
+    expect((await queue.releaseUnclaimed(endpointId, 'rep_stopping', [held.jobId], now)).released).toBe(0);
   });
 
   it('answers a take run again after its reply was lost with the same jobs, leasing no more', async () => {
@@ -366,7 +369,7 @@ describe('request queue in Redis', () => {
     for (let attempt = 1; attempt <= MAX_LOST_LEASES + 1; attempt++) {
       const { jobs } = await queue.take(endpointId, 'rep_unlucky', 1, 60_000, now + attempt);
       expect(jobs).toMatchObject([{ id: unseen.jobId, attempt }]);
-      expect(await queue.releaseUnclaimed(endpointId, 'rep_unlucky', [])).toBe(1);
+      expect((await queue.releaseUnclaimed(endpointId, 'rep_unlucky', [], now)).released).toBe(1);
       expect(await queue.depth(endpointId)).toEqual({ queued: 1, running: 0 });
     }
     const {
@@ -374,6 +377,33 @@ describe('request queue in Redis', () => {
     } = await queue.take(endpointId, 'rep_lucky', 1, 60_000, now + 10);
     expect(taken).toMatchObject({ id: unseen.jobId, attempt: MAX_LOST_LEASES + 2 });
     expect(await queue.state(unseen.jobId)).toBe('running');
+  });
+
+  it('fails a job handed back unreceived too often, with an error its caller reads', async () => {
+    const { endpointId, orgId } = fresh();
+    const now = Date.now();
+    const undeliverable = job(endpointId, orgId, now);
+    await queue.enqueue(undeliverable);
+    for (let attempt = 1; attempt < MAX_HANDBACKS; attempt++) {
+      await queue.take(endpointId, 'rep_unlucky', 1, 60_000, now + attempt);
+      expect(await queue.releaseUnclaimed(endpointId, 'rep_unlucky', [], now + attempt)).toEqual({
+        released: 1,
+        ended: [],
+      });
+    }
+    await queue.take(endpointId, 'rep_unlucky', 1, 60_000, now + MAX_HANDBACKS);
+    expect(await queue.releaseUnclaimed(endpointId, 'rep_unlucky', [], now + MAX_HANDBACKS)).toEqual({
+      released: 0,
+      ended: [undeliverable.jobId],
+    });
+    expect(await queue.state(undeliverable.jobId)).toBe('failed');
+    expect(await queue.depth(endpointId)).toEqual({ queued: 0, running: 0 });
+    const { events } = await queue.read(undeliverable.jobId, '0', 100);
+    expect(events.at(-1)).toMatchObject({
+      type: 'error',
+      data: { message: expect.stringContaining(`after ${MAX_HANDBACKS} tries`), type: 'engine_error' },
+    });
+    expect((await queue.take(endpointId, 'rep_lucky', 1, 60_000, now + 10)).jobs).toEqual([]);
   });
 
   it('re-queues a released replica’s jobs at once, and only its own', async () => {

@@ -92,6 +92,19 @@ return {ARGV[1], 0, waiting, polling, tonumber(redis.call('GET', KEYS[6]) or '0'
 `;
 
 /**
+ * Lua: fails a running job that cannot be delivered or kept alive (its workers lost too often, or it
+ * never reached one), with `reason` as the error its caller reads. Needs COUNT_JOB_END.
+ */
+const FAIL_UNDELIVERABLE = `
+local function failUndeliverable(job, reason, now, streamTtl, countsKey, latencyKey, metricsTtl, samples)
+  redis.call('HSET', job, 'state', 'failed', 'completed', now, 'gpu_ms', 0, 'outcome', reason)
+  redis.call('XADD', job .. ':out', '*', 'type', 'error', 'data', reason, 'gpu_ms', 0)
+  redis.call('EXPIRE', job .. ':out', streamTtl)
+  countEnd(job, countsKey, latencyKey, 'failed', 0, now, metricsTtl, samples)
+end
+`;
+
+/**
  * A worker's poll, in one round trip: records when the replica last polled (a replica that is released
  * or fails is struck off at once; one that stops polling counts for 30 s), re-queues jobs whose lease
  * expired (their worker died: they go to the front; the job keeps the id of their `requeued` event,
@@ -107,7 +120,7 @@ return {ARGV[1], 0, waiting, polling, tonumber(redis.call('GET', KEYS[6]) or '0'
  * their ids, then id, kind, input, deadline, attempt, … per leased job; or {'stopped'} when the
  * tombstone exists.
  */
-export const TAKE = `${SYNC_WAKE_TOKENS}${COUNT_JOB_END}${REQUEUE_JOB}
+export const TAKE = `${SYNC_WAKE_TOKENS}${COUNT_JOB_END}${FAIL_UNDELIVERABLE}${REQUEUE_JOB}
 local now = tonumber(ARGV[1])
 if ARGV[6] ~= '' and redis.call('EXISTS', ARGV[6]) == 1 then return {'stopped'} end
 local memo = redis.call('GET', KEYS[8])
@@ -141,10 +154,7 @@ for _, id in ipairs(expired) do
       -- kills them, so it fails instead of taking down replica after replica until its deadline.
       local reason = '{"message":"The worker running this request was lost ' .. ARGV[9] ..
         ' times (it may crash the model server); it is not retried again.","type":"engine_error"}'
-      redis.call('HSET', job, 'state', 'failed', 'completed', now, 'gpu_ms', 0, 'outcome', reason)
-      redis.call('XADD', job .. ':out', '*', 'type', 'error', 'data', reason, 'gpu_ms', 0)
-      redis.call('EXPIRE', job .. ':out', ARGV[5])
-      countEnd(job, KEYS[6], KEYS[7], 'failed', 0, now, ARGV[7], ARGV[8])
+      failUndeliverable(job, reason, now, ARGV[5], KEYS[6], KEYS[7], ARGV[7], ARGV[8])
       table.insert(ended, id)
     else
       requeue(job, id, KEYS[1])
@@ -340,21 +350,33 @@ return released
  * Re-queues the jobs leased to a replica that it never received (a take's reply was lost, or in
  * flight when the worker stopped): all its leases but the jobs it says it holds, each put back at the
  * front as a new attempt at once, with a long-polling worker woken for it. The job never reached a
- * worker, so this is not a lost lease (it never counts toward failing the job). KEYS: leases zset,
- * wake list, pending list. ARGV: replica id, held job ids…
+ * worker, so this is not a lost lease; but a job handed back this way ARGV[6] times fails (something
+ * about it, its size say, keeps its delivery failing) rather than cycling until its deadline.
+ * KEYS: leases zset, wake list, pending list, metrics hash, metrics latency list. ARGV: replica id,
+ * now ms, stream ttl s, metrics ttl s, latency samples kept, hand-backs after which a job fails, held
+ * job ids…. Returns the number handed back, then the ids of the jobs it failed.
  */
-export const RELEASE_UNCLAIMED = `${REQUEUE_JOB}
+export const RELEASE_UNCLAIMED = `${COUNT_JOB_END}${FAIL_UNDELIVERABLE}${REQUEUE_JOB}
 local held = {}
-for i = 2, #ARGV do held[ARGV[i]] = true end
+for i = 7, #ARGV do held[ARGV[i]] = true end
 local released = 0
+local reply = {0}
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local job = 'job:' .. id
   if not held[id] and redis.call('HGET', job, 'replica') == ARGV[1] and redis.call('HGET', job, 'state') == 'running' then
     redis.call('ZREM', KEYS[1], id)
-    requeue(job, id, KEYS[3])
-    released = released + 1
+    if redis.call('HINCRBY', job, 'handbacks', 1) >= tonumber(ARGV[6]) then
+      local reason = '{"message":"The request could not be delivered to a worker after ' .. ARGV[6] ..
+        ' tries; it is not retried again.","type":"engine_error"}'
+      failUndeliverable(job, reason, tonumber(ARGV[2]), ARGV[3], KEYS[4], KEYS[5], ARGV[4], ARGV[5])
+      table.insert(reply, id)
+    else
+      requeue(job, id, KEYS[3])
+      released = released + 1
+    end
   end
 end
 for _ = 1, math.min(released, 256) do redis.call('RPUSH', KEYS[2], '1') end
-return released
+reply[1] = released
+return reply
 `;
