@@ -4,7 +4,15 @@ import type { Role } from './orgs/roles.ts';
 /** Who is making a request, once their credential has been checked. */
 export type Actor =
   | { type: 'user'; userId: string; sessionId: string; role: Role; emailVerified: boolean }
-  | { type: 'api_key'; keyId: string; kind: 'account'; role: Role; createdByUserId: string | null }
+  | {
+      type: 'api_key';
+      keyId: string;
+      kind: 'account';
+      role: Role;
+      createdByUserId: string | null;
+      /** A spend cap makes the key one that reads and runs inference only (see `authorize`). */
+      capped: boolean;
+    }
   | { type: 'api_key'; keyId: string; kind: 'deployment'; endpointId: string };
 
 /** An authenticated request acting in one org. Every org-scoped query filters by `orgId`. */

@@ -6,7 +6,7 @@ import type { ServiceContext } from '../../context.ts';
  */
 export const KEY_CACHE_TTL_SECONDS = 30;
 
-export const keyCacheKey = (hash: string) => `apikey:v1:${hash}`;
+export const keyCacheKey = (hash: string) => `apikey:v2:${hash}`;
 
 /** What the cache holds for a key that does not resolve (unknown, or revoked). */
 export const MISSING_KEY = { missing: true } as const;

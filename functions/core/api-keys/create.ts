@@ -10,7 +10,6 @@ import { NotFoundError } from '../errors.ts';
 import { authorize } from '../orgs/authorize.ts';
 import { assertCanGrant } from '../orgs/permissions.ts';
 import { ROLES } from '../orgs/roles.ts';
-import { capBoundOf, capsWithin } from './cap-bound.ts';
 import { insertApiKey } from './store.ts';
 import { type ApiKeyView, toApiKeyView } from './view.ts';
 
@@ -82,7 +81,7 @@ export async function createApiKey({
       rateLimitPerMinute: parsed.rate_limit_per_minute ?? null,
       name: parsed.name,
       createdByUserId: humanBehind(caller.actor),
-      ...capsWithin(await capBoundOf(tx, caller.actor), capColumns(parsed.spend_cap), true),
+      ...capColumns(parsed.spend_cap),
       expiresAt: parsed.expires_in_days
         ? new Date(now.getTime() + parsed.expires_in_days * 86_400_000)
         : null,

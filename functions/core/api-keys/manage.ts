@@ -13,7 +13,7 @@ import { authorize } from '../orgs/authorize.ts';
 import { assertCanGrant } from '../orgs/permissions.ts';
 import { pageOf } from '../page.ts';
 import { cacheRevokedKeys } from './cache.ts';
-import { capBoundOf, capsWithin } from './cap-bound.ts';
+import { refreshCachedKey } from './resolve.ts';
 import { insertApiKey } from './store.ts';
 import { type ApiKeyView, toApiKeyView } from './view.ts';
 
@@ -123,15 +123,8 @@ export async function regenerateApiKey({
       endpointId: existing.endpointId,
       role: existing.role,
       rateLimitPerMinute: existing.rateLimitPerMinute,
-      // A capped key regenerating a looser one would hand itself that key's freedom: refused.
-      ...capsWithin(
-        await capBoundOf(tx, caller.actor),
-        {
-          spendCapDailyMicroUsd: existing.spendCapDailyMicroUsd,
-          spendCapMonthlyMicroUsd: existing.spendCapMonthlyMicroUsd,
-        },
-        false,
-      ),
+      spendCapDailyMicroUsd: existing.spendCapDailyMicroUsd,
+      spendCapMonthlyMicroUsd: existing.spendCapMonthlyMicroUsd,
       name: existing.name,
       createdByUserId: humanBehind(caller.actor) ?? existing.createdByUserId,
       // The replacement lives as long as the original was meant to, counted from now.
@@ -176,12 +169,12 @@ export async function updateApiKey({
   const parsed = updateApiKeyInput.parse(input);
   const existing = await findLiveKey(ctx, caller.orgId, id);
   if (existing.role) assertCanGrant(role, existing.role);
-  return ctx.db.transaction(async (tx) => {
+  const updated = await ctx.db.transaction(async (tx) => {
     const [row] = await tx
       .update(apiKeys)
       .set({
         name: parsed.name,
-        ...capsWithin(await capBoundOf(tx, caller.actor), capColumns(parsed.spend_cap), false),
+        ...capColumns(parsed.spend_cap),
       })
       .where(and(eq(apiKeys.id, id), eq(apiKeys.orgId, caller.orgId), isNull(apiKeys.revokedAt)))
       .returning();
@@ -197,4 +190,8 @@ export async function updateApiKey({
     });
     return toApiKeyView(row);
   });
+  // Its caps decide what the key may do (a capped key reads and runs inference only): now, not when
+  // its cached resolution expires.
+  if (parsed.spend_cap) await refreshCachedKey(ctx, existing.hash);
+  return updated;
 }

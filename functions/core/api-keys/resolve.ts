@@ -23,6 +23,7 @@ interface CachedKey {
   createdByUserId: string | null;
   rateLimitPerMinute: number | null;
   expiresAt: string | null;
+  capped: boolean;
 }
 
 export interface ResolvedKey {
@@ -47,7 +48,18 @@ async function load(ctx: ServiceContext, hash: string): Promise<CachedKey | null
     createdByUserId: key.createdByUserId,
     rateLimitPerMinute: key.rateLimitPerMinute,
     expiresAt: key.expiresAt?.toISOString() ?? null,
+    capped: key.spendCapDailyMicroUsd !== null || key.spendCapMonthlyMicroUsd !== null,
   };
+}
+
+/**
+ * Replaces a live key's cache entry with what the database holds now (after its caps changed, which
+ * decide what it may do). A write, not a deletion: a lookup that read the key just before the change
+ * committed only ever adds an entry where there is none, so it cannot put the old one back.
+ */
+export async function refreshCachedKey(ctx: ServiceContext, hash: string): Promise<void> {
+  const key = await load(ctx, hash);
+  await ctx.redis.set(keyCacheKey(hash), key ?? MISSING_KEY, { ex: KEY_CACHE_TTL_SECONDS });
 }
 
 /** Turns a presented `sk_…` secret into its caller, or a 401 that does not say which check failed. */
@@ -92,6 +104,7 @@ export async function resolveApiKey(ctx: ServiceContext, secret: string): Promis
           kind: 'account',
           role: key.role ?? 'viewer',
           createdByUserId: key.createdByUserId,
+          capped: key.capped,
         };
   return { caller: { orgId: key.orgId, actor }, rateLimitPerMinute: key.rateLimitPerMinute };
 }

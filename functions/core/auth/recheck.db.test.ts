@@ -18,7 +18,14 @@ describe('recheckCaller (long-lived responses)', () => {
       .body;
     const byKey: Caller = {
       orgId: me.org_id,
-      actor: { type: 'api_key', keyId: key.id, kind: 'account', role: 'owner', createdByUserId: userId },
+      actor: {
+        type: 'api_key',
+        keyId: key.id,
+        kind: 'account',
+        role: 'owner',
+        createdByUserId: userId,
+        capped: false,
+      },
     };
     expect(await recheckCaller(ctx, byKey)).toEqual(byKey);
     await call('DELETE', `/api/auth/api-keys/${key.id}`, { token: user.token });

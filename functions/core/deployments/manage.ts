@@ -4,7 +4,6 @@ import type { ServiceContext } from '../../context.ts';
 import type { Database, Transaction } from '../../lib/db.ts';
 import { assertVerified, humanBehind } from '../actor.ts';
 import { cacheRevokedKeys } from '../api-keys/cache.ts';
-import { capBoundOf, capsWithin } from '../api-keys/cap-bound.ts';
 import { insertApiKey } from '../api-keys/store.ts';
 import { toApiKeyView } from '../api-keys/view.ts';
 import { auditActorOf, recordAudit } from '../audit/record.ts';
@@ -114,8 +113,6 @@ export async function createDeployment({
       rateLimitPerMinute: null,
       name: `${row.name} (deployment key)`,
       createdByUserId: humanBehind(caller.actor),
-      // Made by a capped key, it is capped as that key is: no way around the cap through a deployment.
-      ...capsWithin(await capBoundOf(tx, caller.actor), {}, true),
       expiresAt: null,
     });
     await recordAudit(tx, {

@@ -1,6 +1,6 @@
 import type { Caller } from '../actor.ts';
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
-import { type Permission, roleAllows } from './permissions.ts';
+import { cappedKeysMay, type Permission, roleAllows } from './permissions.ts';
 import type { Role } from './roles.ts';
 
 /** The caller must hold `permission` in its org; returns the caller and the role it acts with. */
@@ -12,6 +12,11 @@ export function authorize(caller: Caller | null, permission: Permission): { call
   }
   if (!roleAllows(actor.role, permission)) {
     throw new ForbiddenError(`Your role (${actor.role}) does not allow ${permission}.`);
+  }
+  if (actor.type === 'api_key' && actor.capped && !cappedKeysMay(permission)) {
+    throw new ForbiddenError(
+      `This API key has a spend cap, so it may read and run inference but not ${permission}: what it would manage (deployments, keys, members, billing) could spend past its cap or lift it. Use an uncapped key or sign in.`,
+    );
   }
   return { caller, role: actor.role };
 }

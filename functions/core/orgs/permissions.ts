@@ -25,6 +25,14 @@ export const PERMISSIONS = {
 
 export type Permission = keyof typeof PERMISSIONS;
 
+/**
+ * What a key with a spend cap may do, whatever its role: read, and run inference (which its cap
+ * bounds). Anything else could spend outside the cap (a deployment's replicas bill uptime; a key it
+ * mints has a cap of its own) or lift it.
+ */
+export const cappedKeysMay = (permission: Permission): boolean =>
+  permission === 'inference.invoke' || permission.endsWith('.read');
+
 /** The roles holding a permission (e.g. who gets billing emails). */
 export const roleHolders = (permission: Permission): Role[] => [...PERMISSIONS[permission]];
 

@@ -78,7 +78,8 @@ function CapDialog({ target, onClose }: { target: CapTarget | null; onClose: () 
           <Dialog.Title className="text-lg font-semibold">Spend caps of {target?.name}</Dialog.Title>
           <Dialog.Description className="mt-1 text-sm text-slate-600 dark:text-slate-400">
             On the GPU time of this key's requests. Past a cap the key gets 402 until the next UTC day or
-            month; other keys keep working.
+            month; other keys keep working. A capped key reads and runs inference only: it cannot manage
+            deployments, keys, members or billing.
           </Dialog.Description>
           <form onSubmit={submit} className="mt-3 grid gap-3 sm:grid-cols-2">
             <Field
