@@ -1,4 +1,7 @@
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobs } from '../../../db/schema/index.ts';
+import { testContext } from '../../../tests/harness/context.ts';
 import { testDatabase } from '../../../tests/harness/db.ts';
 import { call, env, signUp } from '../../../tests/harness/edge.ts';
 import { addFunds } from '../../../tests/harness/stripe.ts';
@@ -6,6 +9,7 @@ import { createReplica } from '../../../tests/harness/workers.ts';
 import { apiKeySubject } from '../../core/billing/caps.ts';
 import { costMicroUsd } from '../../core/billing/cost.ts';
 import { spendOf } from '../../lib/billing/spend.ts';
+import { settleUnsettledJobs } from '../../lib/jobs/repair.ts';
 import { createJobQueue } from '../../lib/queue/index.ts';
 import { createRedis } from '../../lib/redis.ts';
 
@@ -132,5 +136,44 @@ describe('a worker finishing a job', () => {
     expect(await keySpend()).toBe(before + costMicroUsd(gpuMs / 1000, price));
     const recorded = await call('GET', `/v1/jobs/${second.id}`, { token: key.key });
     expect(recorded.body.status).toBe('succeeded');
+  });
+
+  it('records a job the queue ended but nobody recorded, at the next minute sweep, not its deadline', async () => {
+    const accepted = await call('POST', '/v1/chat/completions', {
+      token: key.key,
+      headers: { prefer: 'respond-async' },
+      body: { model: 'llama', messages: [{ role: 'user', content: 'record me' }] },
+    });
+    const taken = await call('POST', '/internal/worker/jobs/take', {
+      token: worker.token,
+      body: { max: 1, wait_ms: 0 },
+    });
+    const [third] = taken.body.jobs;
+    expect(third.id).toBe(accepted.body.id);
+    // The edge finished it in the queue and went away; the worker went away too, so nobody retries.
+    const price = (await queue.bookkeeping(third.id)).pricePerHourMicroUsd;
+    const endedAt = Date.now();
+    await queue.complete(
+      third.id,
+      endpointId,
+      { replicaId: worker.replicaId, attempt: third.attempt, pricePerHourMicroUsd: price },
+      { choices: [{ message: { role: 'assistant', content: 'recorded late' } }] },
+      200,
+      endedAt,
+    );
+    const row = async () => (await database.db.select().from(jobs).where(eq(jobs.id, third.id)))[0];
+    // Within the minute its own recorder gets, the sweep leaves it alone.
+    const soon = testContext(database.db, { now: () => new Date(endedAt + 10_000) });
+    await settleUnsettledJobs(soon.ctx);
+    expect((await row())?.completedAt).toBeNull();
+
+    const later = testContext(database.db, { now: () => new Date(endedAt + 90_000) });
+    expect(await settleUnsettledJobs(later.ctx)).toBeGreaterThanOrEqual(1);
+    const recorded = await row();
+    expect(recorded?.state).toBe('succeeded');
+    expect(recorded?.output).toMatchObject({ choices: [{ message: { content: 'recorded late' } }] });
+    expect(recorded?.costMicroUsd).toBeGreaterThan(0);
+    // Off the list: a later sweep has nothing more to do for it.
+    expect(await queue.unsettled(endedAt + 90_000, 10_000)).not.toContain(third.id);
   });
 });

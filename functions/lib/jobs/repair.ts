@@ -74,3 +74,34 @@ export async function settleEndedAsyncJobs(ctx: ServiceContext, ids: string[]): 
   const rows = await ctx.db.select().from(jobs).where(inArray(jobs.id, ids));
   for (const row of rows) await repairAsyncJob(ctx, row);
 }
+
+/** How long an ended async job is left to its own recorder (a worker's retried finish) before the sweep. */
+const UNSETTLED_GRACE_MS = 60_000;
+
+/**
+ * The minute schedule's catch-up: async jobs that ended in the queue a minute ago or more but whose
+ * end Postgres does not hold (the edge went away mid-way, Postgres refused every retry of the
+ * worker's finish) are recorded and announced now, rather than when their deadline passes.
+ */
+export async function settleUnsettledJobs(ctx: ServiceContext, limit = 200): Promise<number> {
+  const queue = createJobQueue(ctx.redis);
+  const ids = await queue.unsettled(ctx.clock.now().getTime() - UNSETTLED_GRACE_MS, limit);
+  if (ids.length === 0) return 0;
+  const rows = new Map((await ctx.db.select().from(jobs).where(inArray(jobs.id, ids))).map((r) => [r.id, r]));
+  let settled = 0;
+  for (const row of rows.values()) {
+    // One job's trouble must not hold up the others; it stays listed for the next sweep.
+    const outcome = await repairAsyncJob(ctx, row).catch((error: unknown) => {
+      ctx.logger.error('ended job not recorded', { jobId: row.id, cause: String(error) });
+      return null;
+    });
+    if (outcome === 'settled') settled++;
+  }
+  // Already recorded (only the removal from the list was lost), or never recorded at all.
+  const recorded = ids.filter((id) => {
+    const row = rows.get(id);
+    return !row || TERMINAL_JOB_STATES.has(row.state);
+  });
+  await queue.settled(recorded);
+  return settled;
+}

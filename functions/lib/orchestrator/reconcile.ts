@@ -18,7 +18,7 @@ import { forgetWorker } from '../../core/workers/identity.ts';
 import { refillDueOrgs } from '../billing/auto-refill.ts';
 import { meterReplicas } from '../billing/meter.ts';
 import { pruneKeySpends, spendOf } from '../billing/spend.ts';
-import { sweepOverdueJobs } from '../jobs/repair.ts';
+import { settleUnsettledJobs, sweepOverdueJobs } from '../jobs/repair.ts';
 import { createJobQueue } from '../queue/index.ts';
 import { placeElsewhere, RELEASE_DETAILS, releaseReplica, startReplica } from './replicas.ts';
 
@@ -308,6 +308,10 @@ export async function reconcileAll(ctx: ServiceContext) {
   // Async jobs whose deadline passed are ended and announced, even if nobody polls them.
   await sweepOverdueJobs(ctx).catch((error: unknown) =>
     ctx.logger.error('overdue job sweep failed', { cause: String(error) }),
+  );
+  // Async jobs that ended but whose recorder failed are recorded and announced.
+  await settleUnsettledJobs(ctx).catch((error: unknown) =>
+    ctx.logger.error('unsettled job sweep failed', { cause: String(error) }),
   );
   // Which jobs' key spend was counted matters only while their finish can be retried: a job lives in
   // the queue at most its one-hour deadline plus an hour, so a day is ample.

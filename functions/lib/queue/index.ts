@@ -12,6 +12,7 @@ import {
   RELEASE,
   RELEASE_UNCLAIMED,
   TAKE,
+  UNSETTLED_KEY,
 } from './scripts.ts';
 
 /** How long a job's hash and output stream outlive its end: long enough for a slow reader. */
@@ -533,6 +534,20 @@ function buildJobQueue(redis: Redis) {
 
     async state(jobId: string): Promise<string | null> {
       return (await redis.hget<string>(keys.job(jobId), 'state')) ?? null;
+    },
+
+    /** Async jobs that ended in the queue before `beforeMs` and whose end Postgres may not hold yet. */
+    async unsettled(beforeMs: number, limit: number): Promise<string[]> {
+      return redis.zrange<string[]>(UNSETTLED_KEY, '-inf', beforeMs, {
+        byScore: true,
+        offset: 0,
+        count: limit,
+      });
+    },
+
+    /** Postgres holds these jobs' ends: the sweep need not look at them again. */
+    async settled(jobIds: string[]): Promise<void> {
+      if (jobIds.length > 0) await redis.zrem(UNSETTLED_KEY, ...(jobIds as [string, ...string[]]));
     },
 
     /**

@@ -91,13 +91,30 @@ local polling = redis.call('ZCOUNT', KEYS[5], tonumber(ARGV[5]) - 30000, '+inf')
 return {ARGV[1], 0, waiting, polling, tonumber(redis.call('GET', KEYS[6]) or '0')}
 `;
 
+/** Sorted set: async jobs that ended in the queue, by end time (ms), until Postgres records their end. */
+export const UNSETTLED_KEY = 'jobs:unsettled';
+
+/**
+ * Lua: notes an async job that just ended (every script that ends a job calls it), so that the minute
+ * sweep records its end should the recorder fail (the edge gone, Postgres down) — rather than only
+ * at the job's deadline. `settleAsyncJob` takes it off once Postgres holds the end.
+ */
+const NOTE_UNSETTLED = `
+local function noteUnsettled(jobKey, now)
+  if redis.call('HGET', jobKey, 'async') == '1' then
+    redis.call('ZADD', '${UNSETTLED_KEY}', now, string.sub(jobKey, 5))
+  end
+end
+`;
+
 /**
  * Lua: fails a running job that cannot be delivered or kept alive (its workers lost too often, or it
- * never reached one), with `reason` as the error its caller reads. Needs COUNT_JOB_END.
+ * never reached one), with `reason` as the error its caller reads.
  */
-const FAIL_UNDELIVERABLE = `
+const FAIL_UNDELIVERABLE = `${COUNT_JOB_END}${NOTE_UNSETTLED}
 local function failUndeliverable(job, reason, now, streamTtl, countsKey, latencyKey, metricsTtl, samples)
   redis.call('HSET', job, 'state', 'failed', 'completed', now, 'gpu_ms', 0, 'outcome', reason)
+  noteUnsettled(job, now)
   redis.call('XADD', job .. ':out', '*', 'type', 'error', 'data', reason, 'gpu_ms', 0)
   redis.call('EXPIRE', job .. ':out', streamTtl)
   countEnd(job, countsKey, latencyKey, 'failed', 0, now, metricsTtl, samples)
@@ -120,7 +137,7 @@ end
  * their ids, then id, kind, input, deadline, attempt, … per leased job; or {'stopped'} when the
  * tombstone exists.
  */
-export const TAKE = `${SYNC_WAKE_TOKENS}${COUNT_JOB_END}${FAIL_UNDELIVERABLE}${REQUEUE_JOB}
+export const TAKE = `${SYNC_WAKE_TOKENS}${FAIL_UNDELIVERABLE}${REQUEUE_JOB}
 local now = tonumber(ARGV[1])
 if ARGV[6] ~= '' and redis.call('EXISTS', ARGV[6]) == 1 then return {'stopped'} end
 local memo = redis.call('GET', KEYS[8])
@@ -171,6 +188,7 @@ while count < tonumber(ARGV[4]) do
     local deadline = tonumber(redis.call('HGET', job, 'deadline'))
     if deadline <= now then
       redis.call('HSET', job, 'state', 'timed_out', 'completed', now)
+      noteUnsettled(job, now)
       redis.call('XADD', job .. ':out', '*', 'type', 'timed_out', 'data', '')
       redis.call('EXPIRE', job .. ':out', ARGV[5])
       countEnd(job, KEYS[6], KEYS[7], 'timed_out', 0, now, ARGV[7], ARGV[8])
@@ -287,7 +305,7 @@ export const BOOKKEEPING_FIELDS = [
  * price per hour or '' (the job keeps the price it was queued with). The terminal event carries the
  * GPU time and the price, so the waiting request needs no further read.
  */
-export const FINISH = `${COUNT_JOB_END}
+export const FINISH = `${COUNT_JOB_END}${NOTE_UNSETTLED}
 local function reply(finished)
   return {finished, unpack(redis.call('HMGET', KEYS[1], '${BOOKKEEPING_FIELDS.join("', '")}'))}
 end
@@ -315,6 +333,7 @@ elseif state == 'running' then
   gpu = tostring(leased)
 end
 redis.call('HSET', KEYS[1], 'state', ARGV[3], 'completed', ARGV[6], 'gpu_ms', gpu, 'outcome', ARGV[5])
+noteUnsettled(KEYS[1], ARGV[6])
 redis.call('ZREM', KEYS[2], ARGV[1])
 if state == 'queued' then redis.call('LREM', KEYS[4], 1, ARGV[1]) end
 redis.call('XADD', KEYS[3], '*', 'type', ARGV[4], 'data', ARGV[5], 'gpu_ms', gpu, 'price',
@@ -356,7 +375,7 @@ return released
  * now ms, stream ttl s, metrics ttl s, latency samples kept, hand-backs after which a job fails, held
  * job ids…. Returns the number handed back, then the ids of the jobs it failed.
  */
-export const RELEASE_UNCLAIMED = `${COUNT_JOB_END}${FAIL_UNDELIVERABLE}${REQUEUE_JOB}
+export const RELEASE_UNCLAIMED = `${FAIL_UNDELIVERABLE}${REQUEUE_JOB}
 local held = {}
 for i = 7, #ARGV do held[ARGV[i]] = true end
 local released = 0
