@@ -172,4 +172,18 @@ describe('API keys with bad input', () => {
     expect(await redis.get(entry)).toEqual(MISSING_KEY);
     expect((await call('GET', '/api/deployments', { token: created.body.key })).status).toBe(401);
   });
+
+  it('keeps a revocation tombstone when a cap change refreshes the key after the revocation', async () => {
+    const owner = await signUp('key-refresh-tombstone');
+    const created = await call('POST', '/api/auth/api-keys', { token: owner.token, body: { name: 'k' } });
+    const entry = keyCacheKey(await sha256Hex(created.body.key));
+    // A revocation committed (its tombstone written) after the cap change read the key as live.
+    await redis.set(entry, MISSING_KEY, { ex: 30 });
+    const capped = await call('PATCH', `/api/auth/api-keys/${created.body.id}`, {
+      token: owner.token,
+      body: { spend_cap: { daily_cents: 1000 } },
+    });
+    expect(capped.status).toBe(200);
+    expect(await redis.get(entry)).toEqual(MISSING_KEY);
+  });
 });

@@ -111,25 +111,26 @@ export async function regenerateApiKey({
   if (existing.role) assertCanGrant(role, existing.role);
   const now = ctx.clock.now();
   const created = await ctx.db.transaction(async (tx) => {
+    // Settings copied from the row as revoked, so a cap changed meanwhile is not lost.
     const [old] = await tx
       .update(apiKeys)
       .set({ revokedAt: now })
       .where(and(eq(apiKeys.id, id), eq(apiKeys.orgId, caller.orgId), isNull(apiKeys.revokedAt)))
-      .returning({ id: apiKeys.id });
+      .returning();
     if (!old) throw notFound();
     const { row, secret } = await insertApiKey(tx, {
-      orgId: existing.orgId,
-      kind: existing.kind,
-      endpointId: existing.endpointId,
-      role: existing.role,
-      rateLimitPerMinute: existing.rateLimitPerMinute,
-      spendCapDailyMicroUsd: existing.spendCapDailyMicroUsd,
-      spendCapMonthlyMicroUsd: existing.spendCapMonthlyMicroUsd,
-      name: existing.name,
-      createdByUserId: humanBehind(caller.actor) ?? existing.createdByUserId,
+      orgId: old.orgId,
+      kind: old.kind,
+      endpointId: old.endpointId,
+      role: old.role,
+      rateLimitPerMinute: old.rateLimitPerMinute,
+      spendCapDailyMicroUsd: old.spendCapDailyMicroUsd,
+      spendCapMonthlyMicroUsd: old.spendCapMonthlyMicroUsd,
+      name: old.name,
+      createdByUserId: humanBehind(caller.actor) ?? old.createdByUserId,
       // The replacement lives as long as the original was meant to, counted from now.
-      expiresAt: existing.expiresAt
-        ? new Date(now.getTime() + (existing.expiresAt.getTime() - existing.createdAt.getTime()))
+      expiresAt: old.expiresAt
+        ? new Date(now.getTime() + (old.expiresAt.getTime() - old.createdAt.getTime()))
         : null,
     });
     // The replacement inherits what the key spent, so regenerating is no way around its spend cap.
@@ -192,6 +193,10 @@ export async function updateApiKey({
   });
   // Its caps decide what the key may do (a capped key reads and runs inference only): now, not when
   // its cached resolution expires.
-  if (parsed.spend_cap) await refreshCachedKey(ctx, existing.hash);
+  // Should Redis fail here, the cap is saved and the old entry lapses within the cache's 30 seconds.
+  if (parsed.spend_cap)
+    await refreshCachedKey(ctx, existing.hash).catch((error: unknown) =>
+      ctx.logger.warn('key cache not refreshed after a cap change', { keyId: id, cause: String(error) }),
+    );
   return updated;
 }

@@ -52,14 +52,25 @@ async function load(ctx: ServiceContext, hash: string): Promise<CachedKey | null
   };
 }
 
+/** Writes a key's fresh cache entry unless a revocation's tombstone is there (it must stay). */
+const REFRESH_UNLESS_REVOKED = `
+if redis.call('GET', KEYS[1]) == ARGV[2] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+return 1`;
+
 /**
  * Replaces a live key's cache entry with what the database holds now (after its caps changed, which
  * decide what it may do). A write, not a deletion: a lookup that read the key just before the change
- * committed only ever adds an entry where there is none, so it cannot put the old one back.
+ * committed only ever adds an entry where there is none, so it cannot put the old one back; and a
+ * revocation that committed after this read keeps its tombstone.
  */
 export async function refreshCachedKey(ctx: ServiceContext, hash: string): Promise<void> {
   const key = await load(ctx, hash);
-  await ctx.redis.set(keyCacheKey(hash), key ?? MISSING_KEY, { ex: KEY_CACHE_TTL_SECONDS });
+  await ctx.redis.eval(
+    REFRESH_UNLESS_REVOKED,
+    [keyCacheKey(hash)],
+    [JSON.stringify(key ?? MISSING_KEY), JSON.stringify(MISSING_KEY), String(KEY_CACHE_TTL_SECONDS)],
+  );
 }
 
 /** Turns a presented `sk_…` secret into its caller, or a 401 that does not say which check failed. */

@@ -11,12 +11,15 @@ import { costMicroUsd } from '../../core/billing/cost.ts';
 import { spendOf } from '../../lib/billing/spend.ts';
 import { settleUnsettledJobs } from '../../lib/jobs/repair.ts';
 import { createJobQueue } from '../../lib/queue/index.ts';
+import { UNSETTLED_KEY } from '../../lib/queue/scripts.ts';
 import { createRedis } from '../../lib/redis.ts';
 
 const database = testDatabase();
-const queue = createJobQueue(
-  createRedis({ url: env.UPSTASH_REDIS_REST_URL ?? '', token: env.UPSTASH_REDIS_REST_TOKEN ?? '' }),
-);
+const redis = createRedis({
+  url: env.UPSTASH_REDIS_REST_URL ?? '',
+  token: env.UPSTASH_REDIS_REST_TOKEN ?? '',
+});
+const queue = createJobQueue(redis);
 let worker: { replicaId: string; token: string };
 let endpointId: string;
 let key: { id: string; key: string };
@@ -105,6 +108,8 @@ describe('a worker finishing a job', () => {
     const [second] = taken.body.jobs;
     expect(second.id).toBe(accepted.body.id);
     const before = await keySpend();
+    // It ran a while, so its GPU time costs something.
+    await new Promise((resolve) => setTimeout(resolve, 250));
     // What the first finish did in the queue before the edge went away: the job is finished there,
     // and nothing was written to Postgres.
     const price = (await queue.bookkeeping(second.id)).pricePerHourMicroUsd;
@@ -118,7 +123,7 @@ describe('a worker finishing a job', () => {
     );
     expect(finished.done).toBe(true);
     const gpuMs = finished.book.gpuMs;
-    expect(gpuMs).toBeGreaterThan(0);
+    expect(costMicroUsd(gpuMs / 1000, price)).toBeGreaterThan(0);
     expect(await keySpend()).toBe(before);
 
     // The worker, never answered, retries; then retries again.
@@ -150,30 +155,37 @@ describe('a worker finishing a job', () => {
     });
     const [third] = taken.body.jobs;
     expect(third.id).toBe(accepted.body.id);
-    // The edge finished it in the queue and went away; the worker went away too, so nobody retries.
+    // The edge finished it in the queue and went away; so did the worker, and nobody retried.
+    await new Promise((resolve) => setTimeout(resolve, 250));
     const price = (await queue.bookkeeping(third.id)).pricePerHourMicroUsd;
-    const endedAt = Date.now();
-    await queue.complete(
+    const finished = await queue.complete(
       third.id,
       endpointId,
       { replicaId: worker.replicaId, attempt: third.attempt, pricePerHourMicroUsd: price },
       { choices: [{ message: { role: 'assistant', content: 'recorded late' } }] },
       200,
-      endedAt,
+      Date.now(),
     );
+    const cost = costMicroUsd(finished.book.gpuMs / 1000, price);
+    expect(cost).toBeGreaterThan(0);
+    const before = await keySpend();
     const row = async () => (await database.db.select().from(jobs).where(eq(jobs.id, third.id)))[0];
     // Within the minute its own recorder gets, the sweep leaves it alone.
-    const soon = testContext(database.db, { now: () => new Date(endedAt + 10_000) });
-    await settleUnsettledJobs(soon.ctx);
+    await settleUnsettledJobs(testContext(database.db, { now: () => new Date() }).ctx);
     expect((await row())?.completedAt).toBeNull();
 
-    const later = testContext(database.db, { now: () => new Date(endedAt + 90_000) });
-    expect(await settleUnsettledJobs(later.ctx)).toBeGreaterThanOrEqual(1);
+    // Two minutes on (its listing dated back, rather than sweeping with a clock set ahead, which
+    // would sweep other test files' jobs between their finish and their recording).
+    await redis.zadd(UNSETTLED_KEY, { score: Date.now() - 120_000, member: third.id });
+    expect(
+      await settleUnsettledJobs(testContext(database.db, { now: () => new Date() }).ctx),
+    ).toBeGreaterThanOrEqual(1);
     const recorded = await row();
     expect(recorded?.state).toBe('succeeded');
     expect(recorded?.output).toMatchObject({ choices: [{ message: { content: 'recorded late' } }] });
-    expect(recorded?.costMicroUsd).toBeGreaterThan(0);
+    // The key's spend, which nobody counted, is counted too.
+    expect(await keySpend()).toBe(before + cost);
     // Off the list: a later sweep has nothing more to do for it.
-    expect(await queue.unsettled(endedAt + 90_000, 10_000)).not.toContain(third.id);
+    expect(await queue.unsettled(Date.now(), 10_000)).not.toContain(third.id);
   });
 });

@@ -2,6 +2,7 @@ import { and, inArray, lte } from 'drizzle-orm';
 import { jobs } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { TERMINAL_JOB_STATES } from '../../core/jobs/states.ts';
+import { addKeySpend } from '../billing/spend.ts';
 import { createJobQueue } from '../queue/index.ts';
 import { settleAsyncJob } from './settle.ts';
 import { stopJob } from './stop.ts';
@@ -35,11 +36,15 @@ export async function repairAsyncJob(
   }
   if (live !== null && live !== 'queued' && live !== 'running') {
     const finished = live as 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
+    const gpuMs = await queue.gpuMs(row.id);
+    // Whoever ended it may have gone before counting its key's spend (counted once per job, so a
+    // second count of one already counted adds nothing).
+    await addKeySpend(ctx.db, { id: row.id, ...book, gpuMs }, book.completedAt ?? now);
     await settleAsyncJob(ctx, row.id, {
       state: finished,
       output: finished === 'succeeded' ? book.outcome : undefined,
       error: finished === 'failed' ? book.outcome : undefined,
-      gpuSeconds: (await queue.gpuMs(row.id)) / 1000,
+      gpuSeconds: gpuMs / 1000,
       pricePerHourMicroUsd: book.pricePerHourMicroUsd,
       startedAt: book.startedAt,
     });
@@ -77,6 +82,7 @@ export async function settleEndedAsyncJobs(ctx: ServiceContext, ids: string[]): 
 
 /** How long an ended async job is left to its own recorder (a worker's retried finish) before the sweep. */
 const UNSETTLED_GRACE_MS = 60_000;
+const UNSETTLED_KEEP_MS = 2 * 3_600_000;
 
 /**
  * The minute schedule's catch-up: async jobs that ended in the queue a minute ago or more but whose
@@ -85,7 +91,11 @@ const UNSETTLED_GRACE_MS = 60_000;
  */
 export async function settleUnsettledJobs(ctx: ServiceContext, limit = 200): Promise<number> {
   const queue = createJobQueue(ctx.redis);
-  const ids = await queue.unsettled(ctx.clock.now().getTime() - UNSETTLED_GRACE_MS, limit);
+  const now = ctx.clock.now().getTime();
+  // Past every deadline (an hour at most), an unrecorded job is the overdue sweep's: dropped here, so
+  // entries whose recording keeps failing cannot crowd newer ones out of the batch for good.
+  await queue.forgetUnsettledBefore(now - UNSETTLED_KEEP_MS);
+  const ids = await queue.unsettled(now - UNSETTLED_GRACE_MS, limit);
   if (ids.length === 0) return 0;
   const rows = new Map((await ctx.db.select().from(jobs).where(inArray(jobs.id, ids))).map((r) => [r.id, r]));
   let settled = 0;

@@ -545,6 +545,10 @@ function buildJobQueue(redis: Redis) {
       });
     },
 
+    async forgetUnsettledBefore(beforeMs: number): Promise<void> {
+      await redis.zremrangebyscore(UNSETTLED_KEY, '-inf', beforeMs);
+    },
+
     /** Postgres holds these jobs' ends: the sweep need not look at them again. */
     async settled(jobIds: string[]): Promise<void> {
       if (jobIds.length > 0) await redis.zrem(UNSETTLED_KEY, ...(jobIds as [string, ...string[]]));
