@@ -17,7 +17,9 @@ export async function stopJob(
   // The stop is the answer: a database down now must not turn the caller's final 408, 504 or
   // cancellation into a retryable 503 (which would run the job again). Awaited, not deferred: a stream
   // that stops its job has no request left to wait for deferred work.
-  if (done)
+  // Counted once per job, so also when this stop is a re-run whose first reply was lost (it finds the
+  // job already in the state it asked for).
+  if (done || book.state === state)
     await addKeySpend(ctx.db, { id: job.id, ...book }, now).catch((error: unknown) =>
       ctx.logger.error('spend of a stopped job not counted', { jobId: job.id, cause: String(error) }),
     );
