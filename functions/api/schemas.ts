@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { NO_NUL } from '../core/auth/inputs.ts';
+import { ID_PREFIXES, type IdKind, isId } from '../core/ids.ts';
 
 /** OpenAI's error body, the one shape of every error response. */
 export const ErrorSchema = z
@@ -55,10 +56,16 @@ export const queryText = () =>
     .max(64)
     .refine(...NO_NUL);
 
-export const listQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  after: queryText().optional().openapi({ description: 'Id of the last item of the previous page' }),
-});
+/** `limit` and `after` (the id of the last item of the previous page, so an id of the listed kind). */
+export const listQuery = (kind: IdKind) =>
+  z.object({
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    after: z
+      .string()
+      .refine((id) => isId(kind, id), `is not an id of this list (${ID_PREFIXES[kind]}_…)`)
+      .optional()
+      .openapi({ description: 'Id of the last item of the previous page' }),
+  });
 
 /** A spend cap as deployments and API keys show it (cents; null = no cap). */
 export const SpendCapSchema = z

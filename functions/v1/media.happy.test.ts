@@ -142,6 +142,16 @@ describe('audio transcription: multipart upload, stored in R2, fetched by the wo
       .catch((error: unknown) => error);
     expect((words as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('timestamp_granularities');
 
+    // Form fields get the check JSON bodies get: no store keeps a NUL (async, Postgres would refuse).
+    const nul = await whisper.audio.transcriptions
+      .create(
+        { file: await wavFile(1), model: 'whisper-1', prompt: 'a\u0000b' },
+        { headers: { prefer: 'respond-async' } },
+      )
+      .catch((error: unknown) => error);
+    expect(nul).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((nul as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('prompt');
+
     const metrics = await call('GET', `/api/deployments/${idle.id}/metrics`, { token });
     expect(metrics.body.queue).toEqual({ queued: 0, running: 0 });
   });

@@ -4,6 +4,7 @@ import { call, env, signUp } from '../../../tests/harness/edge.ts';
 import { keyCacheKey, MISSING_KEY } from '../../core/api-keys/cache.ts';
 import { generateApiKey } from '../../core/api-keys/format.ts';
 import { sha256Hex } from '../../core/auth/secrets.ts';
+import { newId } from '../../core/ids.ts';
 import { createRedis } from '../../lib/redis.ts';
 
 const redis = createRedis({
@@ -22,8 +23,13 @@ describe('API keys with bad input', () => {
       [{ name: '' }, 'name'],
       [{ name: 'x'.repeat(101) }, 'name'],
       [{ name: 'd', kind: 'deployment' }, 'endpoint_id'],
-      [{ name: 'd', kind: 'account', endpoint_id: 'ep_x' }, 'endpoint_id'],
-      [{ name: 'd', kind: 'deployment', endpoint_id: 'ep_x', role: 'admin' }, 'role'],
+      [{ name: 'd', kind: 'account', endpoint_id: newId('endpoint') }, 'endpoint_id'],
+      [{ name: 'd', kind: 'deployment', endpoint_id: newId('endpoint'), role: 'admin' }, 'role'],
+      [{ name: 'd', kind: 'deployment', endpoint_id: '' }, 'endpoint_id'],
+      [{ name: 'd', kind: 'account', endpoint_id: '' }, 'endpoint_id'],
+      [{ name: 'd', kind: 'deployment', endpoint_id: 'key_x' }, 'endpoint_id'],
+      [{ name: '\u0001bot' }, 'name'],
+      [{ name: 'invoice\u202egpj.exe' }, 'name'],
       [{ name: 'd', role: 'superuser' }, 'role'],
       [{ name: 'd', rate_limit_per_minute: 0 }, 'rate_limit_per_minute'],
       [{ name: 'd', kind: 'root' }, 'kind'],

@@ -87,7 +87,7 @@ export const apiKeysRouter = authenticatedRouter()
       description: 'Newest first. Keys are listed by prefix and last four characters only.',
       security: bearerSecurity,
       request: {
-        query: listQuery.extend({
+        query: listQuery('apiKey').extend({
           kind: z.enum(['account', 'deployment']).optional(),
           endpoint_id: queryText().optional(),
           include_revoked: z.enum(['true', 'false']).optional(),

@@ -26,7 +26,7 @@ export const auditRouter = authenticatedRouter().openapi(
     description: 'Every change, newest first, with who made it and from where. Owners and admins.',
     security: bearerSecurity,
     request: {
-      query: listQuery.extend({
+      query: listQuery('auditEvent').extend({
         action: queryText().optional(),
         actor_id: queryText().optional(),
         target_id: queryText().optional(),

@@ -69,6 +69,18 @@ describe('registration with bad input', () => {
       400,
       'password',
     ],
+    [
+      'an unknown field',
+      { body: { email: 'unknown-field@example.com', password: PASSWORD, plan: 'free' } },
+      400,
+      null,
+    ],
+    [
+      'a text-direction override in the name',
+      { body: { email: 'bidi-name@example.com', password: PASSWORD, name: 'Ada \u202eecnalaB' } },
+      400,
+      'name',
+    ],
   ];
   for (const [what, request, status, param] of cases) {
     it(`answers ${status} for ${what} and stores nothing`, async () => {

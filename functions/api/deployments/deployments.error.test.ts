@@ -71,5 +71,21 @@ describe('deployments with bad input', () => {
     expect(
       (await call('GET', `/api/deployments/${id}/logs?after=1700000000000-0`, { token: owner.token })).status,
     ).toBe(200);
+    // A page cursor is an id of the listed kind; anything else is named, not read as "from the start".
+    for (const list of [
+      '/api/deployments',
+      '/api/audit',
+      '/api/jobs',
+      '/api/auth/api-keys',
+      '/api/webhook-deliveries',
+    ]) {
+      for (const after of ['garbage', id.replace('ep_', 'job_')]) {
+        if (list === '/api/jobs' && after.startsWith('job_')) continue;
+        const page = await call('GET', `${list}?after=${after}`, { token: owner.token });
+        expect(page.status, `${list}?after=${after}`).toBe(400);
+        expect(page.body.error).toMatchObject({ type: 'invalid_request_error', param: 'after' });
+      }
+    }
+    expect((await call('GET', `/api/deployments?after=${id}`, { token: owner.token })).status).toBe(200);
   });
 });

@@ -74,7 +74,7 @@ export const deploymentsRouter = authenticatedRouter()
       tags,
       summary: 'List deployments',
       security,
-      request: { query: listQuery },
+      request: { query: listQuery('endpoint') },
       responses: {
         200: jsonResponse(
           'A page of deployments',

@@ -10,7 +10,7 @@ export const jobsRouter = authenticatedRouter().openapi(
     tags: ['Inference'],
     summary: 'Recent async jobs of the organization (newest first; results at GET /v1/jobs/{id})',
     security: bearerSecurity,
-    request: { query: listQuery.extend({ deployment_id: queryText().optional() }) },
+    request: { query: listQuery('job').extend({ deployment_id: queryText().optional() }) },
     responses: {
       200: jsonResponse(
         'A page of jobs',

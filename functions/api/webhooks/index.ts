@@ -35,7 +35,7 @@ export const webhooksRouter = authenticatedRouter()
       tags,
       summary: 'Job webhook deliveries and every attempt',
       security: bearerSecurity,
-      request: { query: listQuery.extend({ job_id: queryText().optional() }) },
+      request: { query: listQuery('webhookDelivery').extend({ job_id: queryText().optional() }) },
       responses: {
         200: jsonResponse(
           'A page of deliveries',

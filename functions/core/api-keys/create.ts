@@ -4,9 +4,10 @@ import { endpoints } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { assertVerified, humanBehind } from '../actor.ts';
 import { auditActorOf, recordAudit } from '../audit/record.ts';
-import { displayNameInput, NO_NUL } from '../auth/inputs.ts';
+import { displayNameInput } from '../auth/inputs.ts';
 import { capColumns, spendCapInput } from '../billing/caps.ts';
 import { NotFoundError } from '../errors.ts';
+import { isId } from '../ids.ts';
 import { authorize } from '../orgs/authorize.ts';
 import { assertCanGrant } from '../orgs/permissions.ts';
 import { ROLES } from '../orgs/roles.ts';
@@ -22,8 +23,7 @@ export const createApiKeyInput = z
     /** Deployment keys: the endpoint the key may call. */
     endpoint_id: z
       .string()
-      .max(64)
-      .refine(...NO_NUL)
+      .refine((id) => isId('endpoint', id), 'must be a deployment id (ep_…)')
       .optional(),
     rate_limit_per_minute: z.number().int().min(1).max(1_000_000).optional(),
     expires_in_days: z.number().int().min(1).max(3650).optional(),

@@ -27,9 +27,27 @@ export const NO_NUL = [
   'must not contain NUL characters',
 ] as const;
 
+/**
+ * Control characters (C0, DEL, C1), direction marks and overrides, and the byte-order mark: in a name
+ * shown to other members (a key, a deployment, an organization) they can make it read as another.
+ */
+const disguisesText = (value: string) =>
+  [...value].some((char) => {
+    const code = char.codePointAt(0) ?? 0;
+    return (
+      code < 0x20 ||
+      (code >= 0x7f && code <= 0x9f) ||
+      code === 0x200e ||
+      code === 0x200f ||
+      (code >= 0x202a && code <= 0x202e) ||
+      (code >= 0x2066 && code <= 0x2069) ||
+      code === 0xfeff
+    );
+  });
+
 export const displayNameInput = z
   .string()
   .trim()
   .min(1, 'must not be empty')
   .max(100, 'must be at most 100 characters')
-  .refine(...NO_NUL);
+  .refine((value) => !disguisesText(value), 'must not contain control or text-direction characters');

@@ -8,11 +8,13 @@ import { emailInput } from './inputs.ts';
 import { spendPasswordCheckTime, verifyPassword } from './passwords.ts';
 import { type IssuedSession, startSession } from './sessions.ts';
 
-export const loginInput = z.object({
-  email: emailInput,
-  // Not the sign-up policy: an old password that predates it must still be accepted.
-  password: z.string().min(1, 'is required').max(1024, 'is too long'),
-});
+export const loginInput = z
+  .object({
+    email: emailInput,
+    // Not the sign-up policy: an old password that predates it must still be accepted.
+    password: z.string().min(1, 'is required').max(1024, 'is too long'),
+  })
+  .strict();
 
 /** One message for unknown address and wrong password, so the answer does not reveal accounts. */
 const BAD_CREDENTIALS = 'Incorrect email or password.';

@@ -51,7 +51,7 @@ async function sendResetLink(ctx: ServiceContext, email: string) {
   if (token) await ctx.mailer.send(passwordResetEmail(ctx.config.PUBLIC_URL, email, token));
 }
 
-export const resetPasswordInput = z.object({ token: tokenInput, password: passwordInput });
+export const resetPasswordInput = z.object({ token: tokenInput, password: passwordInput }).strict();
 
 /**
  * Sets the new password and signs out every session: whoever knew the old password is locked out of

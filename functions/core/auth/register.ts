@@ -11,11 +11,13 @@ import { createEmailToken } from './email-links.ts';
 import { displayNameInput, emailInput, passwordInput } from './inputs.ts';
 import { hashPassword } from './passwords.ts';
 
-export const registerInput = z.object({
-  email: emailInput,
-  password: passwordInput,
-  name: displayNameInput.optional(),
-});
+export const registerInput = z
+  .object({
+    email: emailInput,
+    password: passwordInput,
+    name: displayNameInput.optional(),
+  })
+  .strict();
 
 /**
  * Creates the user, their personal org (as owner) and a verification link, in one transaction. An

@@ -11,10 +11,12 @@ import { tokenInput } from './inputs.ts';
 import { loginInput } from './login.ts';
 import { verifyPassword } from './passwords.ts';
 
-export const verifyEmailInput = z.object({
-  token: tokenInput,
-  password: loginInput.shape.password,
-});
+export const verifyEmailInput = z
+  .object({
+    token: tokenInput,
+    password: loginInput.shape.password,
+  })
+  .strict();
 
 /**
  * Marks the address verified, provided it is still the address the link was sent to, and the one

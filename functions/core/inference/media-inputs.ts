@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NO_NUL } from '../auth/inputs.ts';
 import { WEBHOOK_EVENTS } from '../jobs/states.ts';
 import { asyncFields } from './shared-fields.ts';
 import { TRANSCRIPT_FORMATS } from './transcript.ts';
@@ -19,12 +20,21 @@ export const transcriptionInput = z
     file: z
       .instanceof(File, { error: 'is required: the audio file to transcribe' })
       .refine((file) => file.size > 0, 'is empty'),
-    model: z.string().min(1).max(200),
+    // Form fields skip the JSON body's screening: Postgres text and jsonb cannot hold NUL.
+    model: z
+      .string()
+      .min(1)
+      .max(200)
+      .refine(...NO_NUL),
     language: z
       .string()
       .regex(/^[a-z]{2,3}$/, 'must be an ISO-639-1 code such as "en"')
       .optional(),
-    prompt: z.string().max(4000).optional(),
+    prompt: z
+      .string()
+      .max(4000)
+      .refine(...NO_NUL)
+      .optional(),
     response_format: z.enum(TRANSCRIPT_FORMATS).default('json'),
     temperature: z.coerce.number().min(0).max(1).optional(),
     'timestamp_granularities[]': oneOrMany(z.enum(GRANULARITIES)).optional(),
