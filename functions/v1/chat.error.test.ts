@@ -77,6 +77,22 @@ describe('chat completions: bad input', () => {
       [{ model: 'x', messages: [{ role: 'user', content: 'hi' }], temperature: 7 }, 400, 'temperature'],
       [{ model: 'x', messages: [{ role: 'user', content: 'hi' }], n: 3 }, 400, 'n'],
       [{ model: 'x', messages: [{ role: 'user', content: 'hi' }], best_of: 2 }, 400, 'best_of'],
+      // An image the GPU host would fetch from inside its own network: refused before it is queued.
+      [
+        {
+          model: 'x',
+          messages: [
+            {
+              role: 'user',
+              content: [
+                { type: 'image_url', image_url: { url: 'http://169.254.169.254/latest/meta-data/' } },
+              ],
+            },
+          ],
+        },
+        400,
+        'messages.0.content.0.image_url.url',
+      ],
       // Events to announce with nowhere to send them: refused, not run synchronously instead.
       [
         { model: 'x', messages: [{ role: 'user', content: 'hi' }], webhook_events: ['job.failed'] },

@@ -1,14 +1,28 @@
 import { z } from 'zod';
+import { publicUrlProblem } from '../public-url.ts';
 import { generationFields } from './shared-fields.ts';
 
 const text = z.string().max(1_000_000);
+
+/**
+ * An image for a vision model: inline (`data:image/…;base64,…`), or a URL the model server will fetch
+ * from the GPU host, so only public https (not the host's metadata endpoint or a private network).
+ */
+const imageUrl = z
+  .string()
+  .max(20_000_000)
+  .superRefine((url, issues) => {
+    if (/^data:image\/[\w.+-]+;base64,/i.test(url)) return;
+    const problem = publicUrlProblem(url, { allowPrivate: false });
+    if (problem) issues.addIssue({ code: 'custom', message: `${problem} (or be a data:image/…;base64 URL)` });
+  });
 
 const contentPart = z.union([
   z.object({ type: z.literal('text'), text }).strict(),
   z
     .object({
       type: z.literal('image_url'),
-      image_url: z.object({ url: z.string().max(20_000_000), detail: z.string().optional() }),
+      image_url: z.object({ url: imageUrl, detail: z.enum(['auto', 'low', 'high']).optional() }).strict(),
     })
     .strict(),
 ]);
