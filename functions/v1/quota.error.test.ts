@@ -54,6 +54,27 @@ describe('a prepaid balance', () => {
     expect(await database.db.select().from(jobs).where(eq(jobs.orgId, orgId))).toEqual([]);
   });
 
+  it('names a bad header or webhook as such (400) whatever the balance', async () => {
+    for (const [headers, param] of [
+      [{ 'cancel-after': '-5' }, 'cancel-after'],
+      [{ 'idempotency-key': 'x'.repeat(10_000) }, 'idempotency-key'],
+    ] as const) {
+      const refused = await chat(headers);
+      expect(refused.status, param).toBe(400);
+      expect(refused.body.error).toMatchObject({ type: 'invalid_request_error', param });
+    }
+    const privateHook = await call('POST', '/v1/chat/completions', {
+      body: {
+        model: 'llama-3.1-8b-instruct',
+        messages: [{ role: 'user', content: 'hi' }],
+        webhook: 'https://10.0.0.1/hook',
+      },
+      headers: { authorization: `Bearer ${deployment.key}` },
+    });
+    expect(privateHook.status).toBe(400);
+    expect(privateHook.body.error.param).toBe('webhook');
+  });
+
   it('accepts work once funds arrive', async () => {
     await addFunds(token, 10);
     const accepted = await chat();

@@ -11,7 +11,7 @@ import { checkWebhookTarget } from '../../core/webhooks/target.ts';
 import { errorBody, statusOf, toServiceError } from '../http-errors.ts';
 import { servicesForStream } from '../init.ts';
 import { awaitJob } from './relay.ts';
-import { type AsyncOptions, jobCost, type SubmittedJob, submitJob } from './submit.ts';
+import { type AsyncOptions, jobCost, queueingHeadersOf, type SubmittedJob, submitJob } from './submit.ts';
 
 /** A replica start that failed this recently explains a request that found no replica. */
 const START_FAILURE_WINDOW_MS = 5 * 60_000;
@@ -65,6 +65,13 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
       param: 'webhook_events',
     });
   }
+  // Everything the request says is checked before the target is looked up (and the balance and caps
+  // with it), so a bad header or webhook is a 400 whatever the account's state.
+  const headers = queueingHeadersOf(c);
+  const webhookUrl =
+    request.webhook === undefined
+      ? null
+      : checkWebhookTarget(request.webhook, { allowPrivate: ctx.config.WEBHOOK_ALLOW_PRIVATE_TARGETS });
   const target = await resolveTarget(ctx, body.model, request.kind);
   const jobId = newId('job');
   const staged = request.stage ? await request.stage(jobId) : {};
@@ -77,7 +84,7 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
     const dropStaged = () => {
       if (request.stage) ctx.defer(ctx.payloads.delete(jobInputKey(jobId)));
     };
-    const job = await submitJob(c, target, request.kind, input, asyncOptions, jobId).catch(
+    const job = await submitJob(c, target, request.kind, input, headers, asyncOptions, jobId).catch(
       (error: unknown) => {
         // Refused (a bad header, a reused key) or not queued: nothing will read the staged upload.
         dropStaged();
@@ -89,10 +96,6 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
     return job;
   };
   if (isAsync) {
-    const webhookUrl =
-      request.webhook === undefined
-        ? null
-        : checkWebhookTarget(request.webhook, { allowPrivate: ctx.config.WEBHOOK_ALLOW_PRIVATE_TARGETS });
     const job = await submit({ webhookUrl, webhookEvents: request.webhookEvents ?? null });
     c.header('location', `/v1/jobs/${job.id}`);
     return c.json({ id: job.id, object: 'job', status: job.state }, 202);
@@ -101,7 +104,7 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
   const job = await submit();
   // A client that sent an Idempotency-Key means to retry: its disconnect does not cancel the job, so
   // the retry finds it running or done instead of cancelled.
-  const retried = c.req.header('idempotency-key') !== undefined;
+  const retried = headers.idempotencyKey !== undefined;
   const signal = retried ? new AbortController().signal : c.req.raw.signal;
   const wait: typeof awaitJob = (services, ...rest) =>
     awaitJob(services, ...rest).catch(async (error: unknown) => {

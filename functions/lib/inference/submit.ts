@@ -38,6 +38,19 @@ function idempotencyKeyOf(header: string | undefined): string | undefined {
   return header;
 }
 
+/** The request's queueing headers, read and checked before anything else is looked up. */
+export interface QueueingHeaders {
+  timeoutSeconds: number;
+  idempotencyKey: string | undefined;
+}
+
+export function queueingHeadersOf(c: Context<AppEnv>): QueueingHeaders {
+  return {
+    timeoutSeconds: timeoutOf(c.req.header('cancel-after')),
+    idempotencyKey: idempotencyKeyOf(c.req.header('idempotency-key')),
+  };
+}
+
 export interface SubmittedJob {
   id: string;
   endpointId: string;
@@ -60,14 +73,14 @@ export async function submitJob(
   target: InferenceTarget,
   kind: JobKind,
   input: unknown,
+  headers: QueueingHeaders,
   asyncOptions?: AsyncOptions,
   proposedJobId: string = newId('job'),
 ): Promise<SubmittedJob & { duplicate: boolean; state: JobState }> {
   const ctx = c.get('services');
-  const timeoutSeconds = timeoutOf(c.req.header('cancel-after'));
+  const { timeoutSeconds, idempotencyKey } = headers;
   const nowMs = ctx.clock.now().getTime();
   const deadlineMs = nowMs + timeoutSeconds * 1000;
-  const idempotencyKey = idempotencyKeyOf(c.req.header('idempotency-key'));
   let jobId = proposedJobId;
   let jobDeadlineMs = deadlineMs;
   const queue = createJobQueue(ctx.redis);
