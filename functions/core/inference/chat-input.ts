@@ -39,7 +39,39 @@ const message = z
     annotations: z.array(z.record(z.string(), z.unknown())).max(1024).optional(),
     audio: z.record(z.string(), z.unknown()).nullable().optional(),
   })
+  .strict()
+  .refine((sent) => sent.content !== null || sent.role === 'assistant', {
+    message: 'must not be null (only an assistant message may go without content)',
+    path: ['content'],
+  });
+
+/** A function the model may call: the one kind of tool model servers run. */
+const tool = z
+  .object({
+    type: z.literal('function', { error: 'only function tools are supported' }),
+    function: z
+      .object({
+        name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, _ or -'),
+        description: z.string().max(100_000).optional(),
+        parameters: z.record(z.string(), z.unknown()).optional(),
+        strict: z.boolean().nullable().optional(),
+      })
+      .strict(),
+  })
   .strict();
+
+const toolChoice = z.union(
+  [
+    z.enum(['none', 'auto', 'required']),
+    z
+      .object({
+        type: z.literal('function'),
+        function: z.object({ name: z.string().min(1).max(64) }).strict(),
+      })
+      .strict(),
+  ],
+  { error: 'must be "none", "auto", "required" or {"type": "function", "function": {"name": …}}' },
+);
 
 /** OpenAI settings about OpenAI's own service (storage, tiers, caching), accepted and not passed on. */
 const serviceOnly = {
@@ -60,8 +92,8 @@ export const chatCompletionInput = z
     messages: z.array(message).min(1, 'must contain at least one message').max(2048),
     max_completion_tokens: z.number().int().min(1).max(1_000_000).nullable().optional(),
     response_format: z.record(z.string(), z.unknown()).optional(),
-    tools: z.array(z.record(z.string(), z.unknown())).max(128).optional(),
-    tool_choice: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+    tools: z.array(tool).max(128).optional(),
+    tool_choice: toolChoice.optional(),
     parallel_tool_calls: z.boolean().optional(),
     logprobs: z.boolean().nullable().optional(),
     top_logprobs: z.number().int().min(0).max(20).nullable().optional(),

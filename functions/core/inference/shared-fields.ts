@@ -28,6 +28,11 @@ export const generationFields = {
   frequency_penalty: z.number().min(-2).max(2).nullable().optional(),
   seed: z.number().int().nullable().optional(),
   user: z.string().max(256).optional(),
-  logit_bias: z.record(z.string(), z.number()).nullable().optional(),
+  // Token ids to a bias from -100 (never) to 100 (always), as OpenAI takes them.
+  logit_bias: z
+    .record(z.string().regex(/^\d{1,9}$/, 'keys must be token ids'), z.number().min(-100).max(100))
+    .refine((bias) => Object.keys(bias).length <= 1024, 'at most 1024 tokens')
+    .nullable()
+    .optional(),
   ...asyncFields,
 };
