@@ -122,13 +122,16 @@ export function init(): MiddlewareHandler<AppEnv> {
     try {
       await next();
     } finally {
-      const closed = database.made()
-        ? database
+      // Deferred work runs first (it may itself defer more, and may use the database: a worker's
+      // heartbeat, an async job's record), then the pool closes: a closed pool refuses new queries.
+      const after = (async () => {
+        while (deferred.length > 0) await Promise.all(deferred.splice(0));
+        if (database.made())
+          await database
             .get()
             .close()
-            .catch(() => {})
-        : Promise.resolve();
-      const after = Promise.all([closed, ...deferred]);
+            .catch(() => {});
+      })();
       try {
         c.executionCtx.waitUntil(after);
       } catch {
