@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonTextProblem, storableJson } from './json-text.ts';
+import { jsonTextProblem, nestsDeeperThan, storableJson } from './json-text.ts';
 
 describe('jsonTextProblem', () => {
   it('passes ordinary JSON, escapes, paired surrogates and brackets inside strings', () => {
@@ -45,5 +45,16 @@ describe('jsonTextProblem', () => {
       nothing: null,
     });
     expect(jsonTextProblem(JSON.stringify(storableJson(output)))).toBeNull();
+  });
+});
+
+describe('nesting depth of a parsed value', () => {
+  it('counts the outermost array or object as level 1, and walks any depth without recursion', () => {
+    expect(nestsDeeperThan(1, 0)).toBe(false);
+    expect(nestsDeeperThan({ a: [1, 2] }, 2)).toBe(false);
+    expect(nestsDeeperThan({ a: [1, { b: 2 }] }, 2)).toBe(true);
+    expect(nestsDeeperThan({ embedding: new Array(100_000).fill(0.5) }, 2)).toBe(false);
+    const deep = JSON.parse(`${'['.repeat(200_000)}${']'.repeat(200_000)}`);
+    expect(nestsDeeperThan(deep, 100)).toBe(true);
   });
 });

@@ -55,6 +55,19 @@ export function storableJson(value: unknown): unknown {
   return unstorableAt(value, Number.POSITIVE_INFINITY) === null ? value : repaired(value);
 }
 
+/** Whether `value` nests arrays and objects deeper than `max` (the outermost is level 1), found without recursion. */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: [object, number][] = value !== null && typeof value === 'object' ? [[value, 1]] : [];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop() as [object, number];
+    if (depth > max) return true;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
 export interface JsonTextProblem {
   message: string;
   /** The field at fault, as validation errors name it; null for the body as a whole. */

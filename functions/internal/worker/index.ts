@@ -5,6 +5,7 @@ import type { AppEnv, ServiceContext } from '../../context.ts';
 import { MAX_CONCURRENCY_PER_REPLICA } from '../../core/deployments/inputs.ts';
 import { ConflictError, InvalidRequestError, NotFoundError, UnauthorizedError } from '../../core/errors.ts';
 import { isId } from '../../core/ids.ts';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../core/json-text.ts';
 import { jobInputKey, jobOutputKey, OUTPUT_NAME, outputContentType } from '../../core/payloads/store.ts';
 import { releasedWorkerKey, resolveWorker, type WorkerIdentity } from '../../core/workers/identity.ts';
 import { bearerToken } from '../../lib/auth/bearer.ts';
@@ -186,6 +187,7 @@ const Completion = z
         type: z.string().max(64).optional(),
         code: z.string().max(64).optional(),
       })
+      .strict()
       .optional(),
     gpu_ms: z.number().int().min(0).max(86_400_000),
     attempt: z.number().int().min(1),
@@ -206,7 +208,20 @@ workerApi.openapi(
     const identity = c.get('worker');
     const jobs = createJobQueue(redis);
     const { id } = c.req.valid('param');
-    const body = c.req.valid('json');
+    const sent = c.req.valid('json');
+    // Kept as it came, except nesting past what anything downstream can walk (storing, repairing,
+    // serving it would exhaust the stack): the job ends as the model server's failure instead.
+    const body =
+      sent.result && nestsDeeperThan(sent.result, MAX_JSON_DEPTH)
+        ? {
+            ...sent,
+            result: undefined,
+            error: {
+              message: `The model server's result nests deeper than ${MAX_JSON_DEPTH} levels and cannot be kept.`,
+              type: 'engine_error',
+            },
+          }
+        : sent;
     const now = clock.now().getTime();
     const worker = {
       replicaId: identity.replicaId,
@@ -308,7 +323,17 @@ workerApi.openapi(
     request: json(
       z
         .object({
-          lines: z.array(z.object({ at: z.string().max(40), line: z.string().max(8192) }).strict()).max(500),
+          lines: z
+            .array(
+              z
+                .object({
+                  // Shown to the customer as the line's time: an ISO timestamp, as the agent writes it.
+                  at: z.iso.datetime({ offset: true }),
+                  line: z.string().max(8192),
+                })
+                .strict(),
+            )
+            .max(500),
         })
         .strict(),
     ),

@@ -188,4 +188,52 @@ describe('a worker finishing a job', () => {
     // Off the list: a later sweep has nothing more to do for it.
     expect(await queue.unsettled(Date.now(), 10_000)).not.toContain(third.id);
   });
+
+  it('ends a job whose result nests too deeply to keep as the engine failing, and refuses malformed reports', async () => {
+    const accepted = await call('POST', '/v1/chat/completions', {
+      token: key.key,
+      headers: { prefer: 'respond-async' },
+      body: { model: 'llama', messages: [{ role: 'user', content: 'nest' }] },
+    });
+    const taken = await call('POST', '/internal/worker/jobs/take', {
+      token: worker.token,
+      body: { max: 1, wait_ms: 0 },
+    });
+    const [deep] = taken.body.jobs;
+    expect(deep.id).toBe(accepted.body.id);
+    // A report with a field the worker API does not know is refused, and changes nothing.
+    const extra = await complete(
+      { error: { message: 'x', detail: 'y' }, gpu_ms: 1, attempt: deep.attempt },
+      deep.id,
+    );
+    expect(extra.status).toBe(400);
+    expect(await queue.state(deep.id)).toBe('running');
+
+    // Sent as text: serializing it here would exhaust this process's stack, as it did the edge's.
+    const nested = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
+    const finished = await complete(`{"result":${nested},"gpu_ms":5,"attempt":${deep.attempt}}`, deep.id);
+    expect(finished.status).toBe(200);
+    const view = await call('GET', `/v1/jobs/${deep.id}`, { token: key.key });
+    expect(view.status).toBe(200);
+    expect(view.body.status).toBe('failed');
+    expect(view.body.error).toMatchObject({
+      type: 'engine_error',
+      message: expect.stringContaining('deeper than 100'),
+    });
+  });
+
+  it('refuses log lines whose time is not a timestamp', async () => {
+    for (const at of ['not a date', '', '2026-13-45T00:00:00Z']) {
+      const refused = await call('POST', '/internal/worker/logs', {
+        token: worker.token,
+        body: { lines: [{ at, line: 'hello' }] },
+      });
+      expect(refused.status, at).toBe(400);
+    }
+    const accepted = await call('POST', '/internal/worker/logs', {
+      token: worker.token,
+      body: { lines: [{ at: new Date().toISOString(), line: 'hello' }] },
+    });
+    expect(accepted.status).toBe(200);
+  });
 });
