@@ -141,7 +141,14 @@ workerApi.openapi(
                   attempt: z.number().int().min(1),
                   /** A job's batches count from 1; a resent batch (lost reply) is not appended again. */
                   seq: z.number().int().min(1),
-                  chunks: z.array(z.record(z.string(), z.unknown())).max(256),
+                  chunks: z
+                    .array(z.record(z.string(), z.unknown()))
+                    .max(256)
+                    // What is relayed is serialized again on the way to the client: bounded nesting.
+                    .refine(
+                      (chunks) => !nestsDeeperThan(chunks, MAX_JSON_DEPTH + 1),
+                      `must not nest deeper than ${MAX_JSON_DEPTH} levels`,
+                    ),
                 })
                 .strict(),
             )

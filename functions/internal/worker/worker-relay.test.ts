@@ -88,6 +88,11 @@ describe('output relay through the worker API', () => {
       expect(refused.body.error).toMatchObject({ type: 'invalid_request_error' });
       expect(typeof refused.body.error.message).toBe('string');
     }
+    // A chunk nested past what can be serialized again on the way to the client.
+    const deep = JSON.parse(`${'{"a":'.repeat(200)}1${'}'.repeat(200)}`);
+    const nested = await relay(holder, [{ ...batch, chunks: [deep] }]);
+    expect(nested.status).toBe(400);
+    expect(nested.body.error.message).toContain('deeper than 100');
     expect((await relay('wt_not-a-real-token-at-all-000000', [batch])).status).toBe(401);
   });
 });
