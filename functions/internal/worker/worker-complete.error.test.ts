@@ -31,6 +31,41 @@ const complete = (body: unknown, jobId = job.id) =>
 const keySpend = async () =>
   (await spendOf(database.db, [apiKeySubject(key.id)], new Date())).get(apiKeySubject(key.id))?.total ?? 0;
 
+/** An async request of the key, leased to the worker as the next job: what the worker reports on. */
+async function leaseAsyncJob(content: string): Promise<{ id: string; attempt: number }> {
+  const accepted = await call('POST', '/v1/chat/completions', {
+    token: key.key,
+    headers: { prefer: 'respond-async' },
+    body: { model: 'llama', messages: [{ role: 'user', content }] },
+  });
+  expect(accepted.status).toBe(202);
+  const taken = await call('POST', '/internal/worker/jobs/take', {
+    token: worker.token,
+    body: { max: 1, wait_ms: 0 },
+  });
+  expect(taken.body.jobs[0].id).toBe(accepted.body.id);
+  return taken.body.jobs[0];
+}
+
+/**
+ * What a worker's finish does in the queue when the edge goes away before writing anything to
+ * Postgres: the job is finished there, at its price, after running a quarter of a second.
+ */
+async function finishInQueueOnly(leased: { id: string; attempt: number }, content: string) {
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  const price = (await queue.bookkeeping(leased.id)).pricePerHourMicroUsd;
+  const finished = await queue.complete(
+    leased.id,
+    endpointId,
+    { replicaId: worker.replicaId, attempt: leased.attempt, pricePerHourMicroUsd: price },
+    { choices: [{ message: { role: 'assistant', content } }] },
+    200,
+    Date.now(),
+  );
+  expect(finished.done).toBe(true);
+  return { cost: costMicroUsd(finished.book.gpuMs / 1000, price) };
+}
+
 beforeAll(async () => {
   const owner = await signUp('worker-complete');
   await addFunds(owner.token, 100);
@@ -40,20 +75,10 @@ beforeAll(async () => {
   });
   key = created.body.deployment_key;
   const orgId = (await call('GET', '/api/auth/me', { token: owner.token })).body.org_id;
-  const accepted = await call('POST', '/v1/chat/completions', {
-    token: key.key,
-    headers: { prefer: 'respond-async' },
-    body: { model: 'llama', messages: [{ role: 'user', content: 'bill me fairly' }] },
-  });
-  expect(accepted.status).toBe(202);
   endpointId = created.body.id;
   worker = await createReplica(database.db, orgId, endpointId);
   leasedAt = Date.now();
-  const taken = await call('POST', '/internal/worker/jobs/take', {
-    token: worker.token,
-    body: { max: 1, wait_ms: 0 },
-  });
-  [job] = taken.body.jobs;
+  job = await leaseAsyncJob('bill me fairly');
 });
 
 afterAll(() => database.close());
@@ -95,35 +120,10 @@ describe('a worker finishing a job', () => {
   });
 
   it('counts the spend once when the edge finished the job but died before counting it', async () => {
-    const accepted = await call('POST', '/v1/chat/completions', {
-      token: key.key,
-      headers: { prefer: 'respond-async' },
-      body: { model: 'llama', messages: [{ role: 'user', content: 'count me once' }] },
-    });
-    expect(accepted.status).toBe(202);
-    const taken = await call('POST', '/internal/worker/jobs/take', {
-      token: worker.token,
-      body: { max: 1, wait_ms: 0 },
-    });
-    const [second] = taken.body.jobs;
-    expect(second.id).toBe(accepted.body.id);
+    const second = await leaseAsyncJob('count me once');
     const before = await keySpend();
-    // It ran a while, so its GPU time costs something.
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    // What the first finish did in the queue before the edge went away: the job is finished there,
-    // and nothing was written to Postgres.
-    const price = (await queue.bookkeeping(second.id)).pricePerHourMicroUsd;
-    const finished = await queue.complete(
-      second.id,
-      endpointId,
-      { replicaId: worker.replicaId, attempt: second.attempt, pricePerHourMicroUsd: price },
-      { choices: [{ message: { role: 'assistant', content: 'counted' } }] },
-      200,
-      Date.now(),
-    );
-    expect(finished.done).toBe(true);
-    const gpuMs = finished.book.gpuMs;
-    expect(costMicroUsd(gpuMs / 1000, price)).toBeGreaterThan(0);
+    const { cost } = await finishInQueueOnly(second, 'counted');
+    expect(cost).toBeGreaterThan(0);
     expect(await keySpend()).toBe(before);
 
     // The worker, never answered, retries; then retries again.
@@ -138,35 +138,15 @@ describe('a worker finishing a job', () => {
       );
       expect(retried.status).toBe(200);
     }
-    expect(await keySpend()).toBe(before + costMicroUsd(gpuMs / 1000, price));
+    expect(await keySpend()).toBe(before + cost);
     const recorded = await call('GET', `/v1/jobs/${second.id}`, { token: key.key });
     expect(recorded.body.status).toBe('succeeded');
   });
 
   it('records a job the queue ended but nobody recorded, at the next minute sweep, not its deadline', async () => {
-    const accepted = await call('POST', '/v1/chat/completions', {
-      token: key.key,
-      headers: { prefer: 'respond-async' },
-      body: { model: 'llama', messages: [{ role: 'user', content: 'record me' }] },
-    });
-    const taken = await call('POST', '/internal/worker/jobs/take', {
-      token: worker.token,
-      body: { max: 1, wait_ms: 0 },
-    });
-    const [third] = taken.body.jobs;
-    expect(third.id).toBe(accepted.body.id);
+    const third = await leaseAsyncJob('record me');
     // The edge finished it in the queue and went away; so did the worker, and nobody retried.
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    const price = (await queue.bookkeeping(third.id)).pricePerHourMicroUsd;
-    const finished = await queue.complete(
-      third.id,
-      endpointId,
-      { replicaId: worker.replicaId, attempt: third.attempt, pricePerHourMicroUsd: price },
-      { choices: [{ message: { role: 'assistant', content: 'recorded late' } }] },
-      200,
-      Date.now(),
-    );
-    const cost = costMicroUsd(finished.book.gpuMs / 1000, price);
+    const { cost } = await finishInQueueOnly(third, 'recorded late');
     expect(cost).toBeGreaterThan(0);
     const before = await keySpend();
     const row = async () => (await database.db.select().from(jobs).where(eq(jobs.id, third.id)))[0];
@@ -190,17 +170,7 @@ describe('a worker finishing a job', () => {
   });
 
   it('ends a job whose result nests too deeply to keep as the engine failing, and refuses malformed reports', async () => {
-    const accepted = await call('POST', '/v1/chat/completions', {
-      token: key.key,
-      headers: { prefer: 'respond-async' },
-      body: { model: 'llama', messages: [{ role: 'user', content: 'nest' }] },
-    });
-    const taken = await call('POST', '/internal/worker/jobs/take', {
-      token: worker.token,
-      body: { max: 1, wait_ms: 0 },
-    });
-    const [deep] = taken.body.jobs;
-    expect(deep.id).toBe(accepted.body.id);
+    const deep = await leaseAsyncJob('nest');
     // A report with a field the worker API does not know is refused, and changes nothing.
     const extra = await complete(
       { error: { message: 'x', detail: 'y' }, gpu_ms: 1, attempt: deep.attempt },
