@@ -63,21 +63,32 @@ export async function sweepOverdueJobs(ctx: ServiceContext, limit = 200): Promis
     .from(jobs)
     .where(and(inArray(jobs.state, ['queued', 'running']), lte(jobs.deadlineAt, ctx.clock.now())))
     .limit(limit);
+  return repairEach(ctx, overdue);
+}
+
+/** Repairs each row, one's trouble logged without holding up the others; answers how many settled. */
+async function repairEach(ctx: ServiceContext, rows: Iterable<JobRow>): Promise<number> {
   let settled = 0;
-  for (const row of overdue) {
-    if ((await repairAsyncJob(ctx, row)) === 'settled') settled++;
+  for (const row of rows) {
+    const outcome = await repairAsyncJob(ctx, row).catch((error: unknown) => {
+      ctx.logger.error('ended job not recorded', { jobId: row.id, cause: String(error) });
+      return null;
+    });
+    if (outcome === 'settled') settled++;
   }
   return settled;
 }
 
 /**
- * Jobs a worker's poll ended instead of leasing (failed after too many lost leases, or past their
- * deadline): the async ones among them are recorded and announced now, not when the sweep finds them.
+ * Async jobs that ended in the queue without being recorded (a worker's poll ended them instead of
+ * leasing them, or their recorder failed): each is recorded and announced now, one's trouble logged
+ * without holding up the others. Answers the rows found, by id, and how many were settled.
  */
-export async function settleEndedAsyncJobs(ctx: ServiceContext, ids: string[]): Promise<void> {
-  if (ids.length === 0) return;
-  const rows = await ctx.db.select().from(jobs).where(inArray(jobs.id, ids));
-  for (const row of rows) await repairAsyncJob(ctx, row);
+export async function settleEndedAsyncJobs(ctx: ServiceContext, ids: string[]) {
+  const rows = new Map<string, JobRow>();
+  if (ids.length === 0) return { rows, settled: 0 };
+  for (const row of await ctx.db.select().from(jobs).where(inArray(jobs.id, ids))) rows.set(row.id, row);
+  return { rows, settled: await repairEach(ctx, rows.values()) };
 }
 
 /** How long an ended async job is left to its own recorder (a worker's retried finish) before the sweep. */
@@ -96,17 +107,8 @@ export async function settleUnsettledJobs(ctx: ServiceContext, limit = 200): Pro
   // entries whose recording keeps failing cannot crowd newer ones out of the batch for good.
   await queue.forgetUnsettledBefore(now - UNSETTLED_KEEP_MS);
   const ids = await queue.unsettled(now - UNSETTLED_GRACE_MS, limit);
-  if (ids.length === 0) return 0;
-  const rows = new Map((await ctx.db.select().from(jobs).where(inArray(jobs.id, ids))).map((r) => [r.id, r]));
-  let settled = 0;
-  for (const row of rows.values()) {
-    // One job's trouble must not hold up the others; it stays listed for the next sweep.
-    const outcome = await repairAsyncJob(ctx, row).catch((error: unknown) => {
-      ctx.logger.error('ended job not recorded', { jobId: row.id, cause: String(error) });
-      return null;
-    });
-    if (outcome === 'settled') settled++;
-  }
+  // One whose recording fails again stays listed for the next sweep.
+  const { rows, settled } = await settleEndedAsyncJobs(ctx, ids);
   // Already recorded (only the removal from the list was lost), or never recorded at all.
   const recorded = ids.filter((id) => {
     const row = rows.get(id);
