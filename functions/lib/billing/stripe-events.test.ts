@@ -205,16 +205,23 @@ async function fundedCheckout() {
       payment_intent: intent,
       status,
     });
-  const refund = event('charge.refunded', {
-    id: `ch_${paymentId}`,
-    object: 'charge',
-    amount: 5000,
-    amount_refunded: 5000,
-    currency: 'usd',
-    payment_intent: intent,
-    metadata,
-  });
-  return { orgId, dispute, refund, balance: () => derivedBalance(database.db, orgId) };
+  const refundOf = (cents: number) =>
+    event('charge.refunded', {
+      id: `ch_${paymentId}`,
+      object: 'charge',
+      amount: 5000,
+      amount_refunded: cents,
+      currency: 'usd',
+      payment_intent: intent,
+      metadata,
+    });
+  return {
+    orgId,
+    dispute,
+    refund: refundOf(5000),
+    refundOf,
+    balance: () => derivedBalance(database.db, orgId),
+  };
 }
 
 describe('disputes', () => {
@@ -250,6 +257,33 @@ describe('disputes', () => {
     await deliverAll([dispute('charge.dispute.closed', 'won')]);
     expect(await balance()).toBe(0);
   });
+});
+
+describe('a refund and a dispute of the same payment', () => {
+  // Stripe retries a delivery that failed for days, so a refund can arrive after a dispute opened later.
+  it.each([
+    { refunded: 5000, first: 'refund', outcome: 'lost', balance: 0 },
+    { refunded: 5000, first: 'dispute', outcome: 'lost', balance: 0 },
+    { refunded: 5000, first: 'refund', outcome: 'won', balance: 0 },
+    { refunded: 5000, first: 'dispute', outcome: 'won', balance: 0 },
+    { refunded: 2000, first: 'refund', outcome: 'lost', balance: 0 },
+    { refunded: 2000, first: 'dispute', outcome: 'lost', balance: 0 },
+    { refunded: 2000, first: 'refund', outcome: 'won', balance: 30_000_000 },
+    { refunded: 2000, first: 'dispute', outcome: 'won', balance: 30_000_000 },
+  ])(
+    'take each dollar back once: $refunded cents refunded, $first first, dispute $outcome',
+    async (story) => {
+      const { dispute, refundOf, balance } = await fundedCheckout();
+      const opened = dispute('charge.dispute.created', 'needs_response');
+      const refund = refundOf(story.refunded);
+      await deliverAll(story.first === 'refund' ? [refund, opened] : [opened, refund]);
+      // While the dispute is open all $50 is held, whichever came first.
+      expect(await balance()).toBe(0);
+      const closed = dispute('charge.dispute.closed', story.outcome);
+      await deliverAll([closed, { ...closed, id: `${closed.id}_again` }]);
+      expect(await balance()).toBe(story.balance);
+    },
+  );
 });
 
 describe('a refund of a charge this platform did not make', () => {

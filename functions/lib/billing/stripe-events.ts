@@ -247,21 +247,34 @@ async function chargeRefunded(tx: Transaction, charge: Stripe.Charge): Promise<E
   const refunded = centsToMicroUsd(charge.amount_refunded);
   const owed = refunded - payment.refundedMicroUsd;
   if (owed <= 0) return ignored('refund already recorded', payment.orgId);
-  const { balance } = await debit(
-    tx,
-    payment,
-    owed,
-    'refund',
-    `stripe:refund:${charge.id}:${charge.amount_refunded}`,
-    'Refund to card',
-  );
+  // Never more than is still credited: a dispute delivered first may have taken it back already. The
+  // whole refund is recorded all the same, so a dispute won later gives back only what it alone took.
+  const taken = Math.min(owed, outstandingOf(payment));
+  const { balance } =
+    taken > 0
+      ? await debit(
+          tx,
+          payment,
+          taken,
+          'refund',
+          `stripe:refund:${charge.id}:${charge.amount_refunded}`,
+          'Refund to card',
+        )
+      : { balance: undefined };
   await tx
     .update(payments)
     .set({
       refundedMicroUsd: refunded,
-      state: refunded >= payment.amountMicroUsd ? 'refunded' : payment.state,
+      state:
+        refunded >= payment.amountMicroUsd && payment.disputedMicroUsd === 0 ? 'refunded' : payment.state,
     })
     .where(eq(payments.id, payment.id));
+  if (balance === undefined)
+    return {
+      outcome: 'applied',
+      detail: 'refund recorded; a dispute took it back already',
+      orgId: payment.orgId,
+    };
   return { outcome: 'applied', detail: 'refunded', orgId: payment.orgId, balanceMicroUsd: balance };
 }
 
@@ -301,7 +314,10 @@ async function disputeOpened(tx: Transaction, dispute: Stripe.Dispute): Promise<
   return { outcome: 'applied', detail: 'disputed', orgId: payment.orgId, balanceMicroUsd: balance };
 }
 
-/** A dispute the platform won gives back exactly what its opening took. */
+/**
+ * A dispute the platform won gives back what its opening took, less what a refund recorded while it
+ * was open owes: each part of a payment is taken back once, whichever of the two Stripe sent first.
+ */
 async function disputeClosed(tx: Transaction, dispute: Stripe.Dispute): Promise<EventOutcome> {
   const payment = await paymentFor(tx, null, intentId(dispute.payment_intent));
   if (!payment)
@@ -317,28 +333,35 @@ async function disputeClosed(tx: Transaction, dispute: Stripe.Dispute): Promise<
     if (outstandingOf(payment) <= 0) return ignored('nothing was taken back for this dispute', payment.orgId);
     throw new EventNotReadyError(`dispute ${dispute.id} was not opened here yet`);
   }
-  const amount = -taken.amount;
-  const posted = await postTransaction(tx, {
-    kind: 'dispute',
-    idempotencyKey: `stripe:dispute-won:${dispute.id}`,
-    description: 'Dispute won: funds reinstated',
-    reference: payment.id,
-    lines: orgTransfer(payment.orgId, PLATFORM_ACCOUNTS.stripe, amount),
-  });
-  if (posted.duplicate) return ignored('dispute already reinstated', payment.orgId);
-  const disputed = payment.disputedMicroUsd - amount;
-  await tx
-    .update(payments)
-    .set({
-      disputedMicroUsd: disputed,
-      state:
-        disputed > 0
-          ? 'disputed'
-          : payment.refundedMicroUsd >= payment.amountMicroUsd
-            ? 'refunded'
-            : 'succeeded',
-    })
-    .where(eq(payments.id, payment.id));
+  const tookBack = -taken.amount;
+  // Its hold on the payment was released already (another event closing the same dispute).
+  if (payment.disputedMicroUsd < tookBack) return ignored('dispute already settled', payment.orgId);
+  // What the dispute took, less what a refund recorded while it was open now takes (that refund took
+  // nothing then, the dispute holding it all): the payment ends as taken back as if the refund alone
+  // had happened, in whatever order the two arrived.
+  const heldByOthers = payment.refundedMicroUsd + payment.disputedMicroUsd - tookBack;
+  const amount = Math.max(0, Math.min(tookBack, payment.amountMicroUsd - heldByOthers));
+  const disputed = payment.disputedMicroUsd - tookBack;
+  const state =
+    disputed > 0 ? 'disputed' : payment.refundedMicroUsd >= payment.amountMicroUsd ? 'refunded' : 'succeeded';
+  const posted =
+    amount > 0
+      ? await postTransaction(tx, {
+          kind: 'dispute',
+          idempotencyKey: `stripe:dispute-won:${dispute.id}`,
+          description: 'Dispute won: funds reinstated',
+          reference: payment.id,
+          lines: orgTransfer(payment.orgId, PLATFORM_ACCOUNTS.stripe, amount),
+        })
+      : null;
+  if (posted?.duplicate) return ignored('dispute already reinstated', payment.orgId);
+  await tx.update(payments).set({ disputedMicroUsd: disputed, state }).where(eq(payments.id, payment.id));
+  if (!posted)
+    return {
+      outcome: 'applied',
+      detail: 'dispute won; refunded meanwhile, nothing to give back',
+      orgId: payment.orgId,
+    };
   return {
     outcome: 'applied',
     detail: 'dispute won',
