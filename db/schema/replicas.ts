@@ -41,6 +41,8 @@ export const replicas = pgTable(
   },
   (t) => [
     index('replicas_endpoint_state_idx').on(t.endpointId, t.state),
+    // An endpoint's latest replicas (the orchestrator's crash-loop count), however many it has had.
+    index('replicas_endpoint_requested_idx').on(t.endpointId, t.requestedAt),
     index('replicas_org_idx').on(t.orgId, t.requestedAt),
     uniqueIndex('replicas_worker_token_key').on(t.workerTokenHash),
     uniqueIndex('replicas_provider_ref_key')

@@ -27,6 +27,7 @@ const facts = (over: Partial<ScalingFacts>): ScalingFacts => ({
   funded: true,
   spendCapReached: false,
   leaseMs: 30_000,
+  failedStarts: { count: 0, lastEndedAtMs: null },
   nowMs: NOW,
   ...over,
 });
@@ -190,6 +191,8 @@ describe('scaling policy', () => {
       stopped: fc.boolean(),
       funded: fc.boolean(),
       capped: fc.boolean(),
+      failedStarts: fc.integer({ min: 0, max: 12 }),
+      lastFailedAgo: fc.integer({ min: 0, max: 20 * 60_000 }),
     })
     .map(
       (r): ScalingFacts => ({
@@ -212,6 +215,10 @@ describe('scaling policy', () => {
         funded: r.funded,
         spendCapReached: r.capped,
         leaseMs: r.leaseSeconds * 1000,
+        failedStarts: {
+          count: r.failedStarts,
+          lastEndedAtMs: r.failedStarts > 0 ? NOW - r.lastFailedAgo : null,
+        },
         nowMs: NOW,
       }),
     );
@@ -221,6 +228,15 @@ describe('scaling policy', () => {
     const released = new Set(plan.release.map((r) => r.id));
     return { plan, remaining: input.replicas.length - released.size + plan.start, released };
   };
+
+  it('takes a busy worker on a long lease for alive: its renewals (every third of a lease) are its sign of life', () => {
+    const quiet = replica('a', { lastSeenAtMs: NOW - 150_000, lastBusyAtMs: NOW - 150_000 });
+    const longLease = facts({ running: 1, replicas: [quiet], leaseMs: 300_000 });
+    expect(planScaling(longLease)).toEqual({ desired: 1, start: 0, release: [] });
+    // Past a whole lease without a sign of life, it is dead.
+    const silent = { ...quiet, lastSeenAtMs: NOW - 300_001 };
+    expect(planScaling({ ...longLease, replicas: [silent] }).release).toEqual([{ id: 'a', reason: 'dead' }]);
+  });
 
   it('property: never plans above max, never below min while funded, and never releases a replica twice', () => {
     fc.assert(
@@ -237,7 +253,9 @@ describe('scaling policy', () => {
         if (plan.start > 0)
           expect(plan.release.every((r) => r.reason !== 'idle' && r.reason !== 'over_max')).toBe(true);
         expect(remaining).toBeLessThanOrEqual(Math.max(input.knobs.maxReplicas, plan.desired));
-        expect(remaining).toBeGreaterThanOrEqual(plan.desired);
+        // A crash-loop hold starts nothing; otherwise the plan reaches what it wants.
+        if (plan.hold) expect(plan.start).toBe(0);
+        else expect(remaining).toBeGreaterThanOrEqual(plan.desired);
       }),
       { numRuns: 2000 },
     );
@@ -258,7 +276,12 @@ describe('scaling policy', () => {
           ...input,
           replicas: [...input.replicas.filter((r) => !released.has(r.id)), ...started],
         };
-        expect(planScaling(next)).toEqual({ desired: plan.desired, start: 0, release: [] });
+        expect(planScaling(next)).toEqual({
+          desired: plan.desired,
+          start: 0,
+          release: [],
+          ...(plan.hold ? { hold: plan.hold } : {}),
+        });
       }),
       { numRuns: 2000 },
     );

@@ -1,3 +1,5 @@
+import { type FailedStarts, type StartHold, startHold } from './crash-loop.ts';
+
 /**
  * How many replicas an endpoint should run, and which to start or release. Pure: the orchestrator
  * gathers the facts (queue depth, replicas and their last signs of life and work, the endpoint's
@@ -7,7 +9,8 @@
  * Scaling out is immediate; scaling in waits until a replica has been idle for the idle timeout, and
  * at least one lease, so a replica running a job that streams nothing is never taken for idle
  * (hysteresis too: a gap between bursts never releases a replica only to start another). Replicas that
- * stopped heartbeating, or never came up, are released as dead whatever the demand.
+ * stopped heartbeating, or never came up, are released as dead whatever the demand. Starts after
+ * failed starts in a row wait, longer each time (crash-loop backoff, `crash-loop.ts`).
  */
 export interface ScalingKnobs {
   minReplicas: number;
@@ -44,10 +47,16 @@ export interface ScalingFacts {
    * a lease holds no job; one more recent may (a quiet job between renewals) and is never idle.
    */
   leaseMs: number;
+  /** The endpoint's failed starts since a replica last ran (or its settings last changed). */
+  failedStarts: FailedStarts;
   nowMs: number;
 }
 
-/** How long a worker may go without polling before its replica is declared dead. */
+/**
+ * How long a worker may go without polling before its replica is declared dead; a lease, when longer:
+ * a worker whose every slot is busy only renews its leases (every third of a lease), and that is
+ * its sign of life.
+ */
 export const HEARTBEAT_TIMEOUT_MS = 90_000;
 /** How long a replica may take from request to its worker's first poll (image pull, weights). */
 export const STARTUP_TIMEOUT_MS = 20 * 60_000;
@@ -67,6 +76,8 @@ export interface ScalingPlan {
   desired: number;
   start: number;
   release: { id: string; reason: ReleaseReason }[];
+  /** Replicas wanted but not started: a crash-loop backoff, or giving up (the endpoint is to stop). */
+  hold?: StartHold;
 }
 
 const clamp = (value: number, low: number, high: number) => Math.min(high, Math.max(low, value));
@@ -80,7 +91,7 @@ export function planScaling(facts: ScalingFacts): ScalingPlan {
       if (nowMs - replica.requestedAtMs > STARTUP_TIMEOUT_MS)
         release.push({ id: replica.id, reason: 'never_started' });
       else alive.push(replica);
-    } else if (nowMs - replica.lastSeenAtMs > HEARTBEAT_TIMEOUT_MS) {
+    } else if (nowMs - replica.lastSeenAtMs > Math.max(HEARTBEAT_TIMEOUT_MS, facts.leaseMs)) {
       release.push({ id: replica.id, reason: 'dead' });
     } else {
       alive.push(replica);
@@ -94,7 +105,11 @@ export function planScaling(facts: ScalingFacts): ScalingPlan {
 
   const demand = Math.ceil((facts.queued + facts.running) / Math.max(1, knobs.concurrencyPerReplica));
   const desired = clamp(demand, knobs.minReplicas, knobs.maxReplicas);
-  if (alive.length < desired) return { desired, start: desired - alive.length, release };
+  if (alive.length < desired) {
+    const anyRunning = alive.some((replica) => replica.state === 'active');
+    const hold = startHold(facts.failedStarts, anyRunning, nowMs);
+    return hold ? { desired, start: 0, release, hold } : { desired, start: desired - alive.length, release };
+  }
 
   // Idlest first; among equals the newest, so the replicas up longest (warm caches) stay.
   const idleSince = (replica: ReplicaFacts) => replica.lastBusyAtMs ?? replica.requestedAtMs;

@@ -1,4 +1,4 @@
-import { and, eq, gt, inArray, isNull, notExists, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, lt, notExists, or, sql } from 'drizzle-orm';
 import {
   endpoints,
   gpuTypes,
@@ -8,11 +8,14 @@ import {
   replicas,
 } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
+import { recordAudit } from '../../core/audit/record.ts';
 import { randomToken, sha256Hex } from '../../core/auth/secrets.ts';
 import { capReached, endpointSubject } from '../../core/billing/caps.ts';
 import { replicaPriceMicroUsd } from '../../core/billing/replica-price.ts';
 import { newId } from '../../core/ids.ts';
 import { recordReplicaEvents } from '../../core/replicas/events.ts';
+import type { ReplicaState } from '../../core/replicas/states.ts';
+import { failedStartsInARow, GIVE_UP_AFTER } from '../../core/scaling/crash-loop.ts';
 import { planScaling, type ReleaseReason, type ScalingPlan } from '../../core/scaling/policy.ts';
 import { forgetWorker } from '../../core/workers/identity.ts';
 import { refillDueOrgs } from '../billing/auto-refill.ts';
@@ -70,8 +73,10 @@ export async function reconcileEndpoint(
       funded: (balance?.microUsd ?? 0) > 0,
       spendCapReached: capReached(endpoint, spend ?? { day: 0, month: 0 }) !== null,
       leaseMs: ctx.config.WORKER_LEASE_SECONDS * 1000,
+      failedStarts: failedStartsInARow(await pastReplicas(tx, endpoint)),
       nowMs,
     });
+    if (plan.hold?.kind === 'give_up') await stopFailingEndpoint(ctx, tx, endpoint, plan.hold.failedStarts);
     const releasing = await markReleasing(
       tx,
       plan.release.map(({ id }) => id),
@@ -103,6 +108,13 @@ export async function reconcileEndpoint(
     ...decided.released.map((replica) => releaseReplica(ctx, replica, reasons.get(replica.id) ?? 'idle')),
     ...decided.requested.map((request) => startReplica(ctx, decided.endpoint, request)),
   ]);
+  if (decided.plan.hold?.kind === 'backoff') {
+    ctx.logger.info('replica start held back after failed starts', {
+      endpointId,
+      failedStarts: decided.plan.hold.failedStarts,
+      until: new Date(decided.plan.hold.untilMs).toISOString(),
+    });
+  }
   if (decided.plan.start > 0 || decided.plan.release.length > 0) {
     ctx.logger.info('endpoint scaled', {
       endpointId,
@@ -115,6 +127,61 @@ export async function reconcileEndpoint(
 }
 
 type Transaction = Parameters<Parameters<ServiceContext['db']['transaction']>[0]>[0];
+
+/**
+ * The endpoint's latest replicas, newest first, since its settings last changed or it was last
+ * started (either resets a crash loop: the owner may have fixed it). A crash loop gives up after
+ * `GIVE_UP_AFTER` failed starts; replicas that failed for want of capacity come between them.
+ */
+async function pastReplicas(tx: Transaction, endpoint: typeof endpoints.$inferSelect) {
+  const rows = await tx
+    .select({
+      state: replicas.state,
+      activeAt: replicas.activeAt,
+      releasedAt: replicas.releasedAt,
+      providerRef: replicas.providerRef,
+      failureReason: replicas.failureReason,
+    })
+    .from(replicas)
+    .where(and(eq(replicas.endpointId, endpoint.id), gt(replicas.requestedAt, endpoint.updatedAt)))
+    .orderBy(desc(replicas.requestedAt))
+    .limit(GIVE_UP_AFTER * 5);
+  return rows.map((row) => ({
+    state: row.state as ReplicaState,
+    activeAtMs: row.activeAt?.getTime() ?? null,
+    endedAtMs: row.releasedAt?.getTime() ?? null,
+    started: row.providerRef !== null,
+    failureReason: row.failureReason,
+  }));
+}
+
+/**
+ * A deployment whose replicas failed to start `GIVE_UP_AFTER` times in a row with none running is
+ * stopped, as its owner would stop it (requests are answered "stopped" at once instead of waiting on
+ * a replica that will not come), and the audit log says why; starting it again, or changing its
+ * settings, tries afresh. The replicas' own events carry each failure's reason.
+ */
+async function stopFailingEndpoint(
+  ctx: ServiceContext,
+  tx: Transaction,
+  endpoint: typeof endpoints.$inferSelect,
+  failedStarts: number,
+) {
+  await tx.update(endpoints).set({ state: 'stopped' }).where(eq(endpoints.id, endpoint.id));
+  await recordAudit(tx, {
+    orgId: endpoint.orgId,
+    actor: { type: 'system', id: 'orchestrator' },
+    action: 'deployment.stop',
+    targetType: 'deployment',
+    targetId: endpoint.id,
+    origin: { ip: null, userAgent: null },
+    metadata: { reason: 'failed_starts', failed_starts: failedStarts },
+  });
+  ctx.logger.warn('deployment stopped: its replicas keep failing to start', {
+    endpointId: endpoint.id,
+    failedStarts,
+  });
+}
 
 /**
  * Marks the plan's replicas `releasing`, only those still live: one the provider reported ended
@@ -273,7 +340,9 @@ export async function replicaEnded(
         ? eq(replicas.id, replica.replicaId)
         : and(eq(replicas.provider, ctx.compute.name), eq(replicas.providerRef, replica.providerRef)),
     );
-  if (!row?.providerRef) return null;
+  // Not live: one the orchestrator released (its own stop reported back) or failed already. Nothing to
+  // do, and no reason to list the provider's every task for it.
+  if (!row?.providerRef || !(LIVE as readonly string[]).includes(row.state)) return null;
   // The report is checked against the provider itself: a stale or replayed report about a replica
   // that is in fact running must not fail it.
   const seen = (await ctx.compute.list()).find((replica) => replica.providerRef === row.providerRef);
@@ -295,6 +364,10 @@ export async function reconcileAll(ctx: ServiceContext) {
   // Releases that failed or were cut short are tried again, so no replica stays half-released.
   await retryReleases(ctx).catch((error: unknown) =>
     ctx.logger.error('release retry failed', { cause: String(error) }),
+  );
+  // Starts cut short before the provider answered are failed, so their endpoints start others now.
+  await failInterruptedStarts(ctx).catch((error: unknown) =>
+    ctx.logger.error('interrupted start sweep failed', { cause: String(error) }),
   );
   // Replica uptime becomes ledger debits, minute by minute.
   await meterReplicas(ctx).catch((error: unknown) =>
@@ -365,4 +438,36 @@ export async function retryReleases(ctx: ServiceContext) {
     )
     .limit(100);
   for (const replica of stuck) await releaseReplica(ctx, replica, 'retried');
+}
+
+/** Longer than any start takes to be answered: every GPU type tried, each with its SDK's retries. */
+export const START_ANSWER_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * Replicas still `requested`, with no provider reference, well after they were asked for: the
+ * reconcile that asked was cut short (an eviction, a timeout) between recording the row and the
+ * provider's answer. Counted as starting, each would hold its endpoint's scale-up for the startup
+ * timeout (20 minutes of requests answered with errors); failed, its endpoint starts another at once.
+ * A task the provider did start for it is an orphan now, stopped by the provider check.
+ */
+export async function failInterruptedStarts(ctx: ServiceContext) {
+  const cutoff = new Date(ctx.clock.now().getTime() - START_ANSWER_TIMEOUT_MS);
+  const failed = await ctx.db
+    .update(replicas)
+    .set({ state: 'failed', failureReason: 'its start was interrupted before the provider answered' })
+    .where(
+      and(eq(replicas.state, 'requested'), isNull(replicas.providerRef), lt(replicas.requestedAt, cutoff)),
+    )
+    .returning();
+  await recordReplicaEvents(
+    ctx.db,
+    failed.map((row) => ({
+      orgId: row.orgId,
+      endpointId: row.endpointId,
+      replicaId: row.id,
+      state: 'failed' as const,
+      detail: row.failureReason,
+    })),
+  );
+  return failed.length;
 }

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { orgs, replicas } from '../../../db/schema/index.ts';
+import { orgs, replicaEvents, replicas } from '../../../db/schema/index.ts';
 import { testContext } from '../../../tests/harness/context.ts';
 import { insertEndpoint, testDatabase } from '../../../tests/harness/db.ts';
 import { createReplica } from '../../../tests/harness/workers.ts';
@@ -70,6 +70,19 @@ describe('releasing a replica', () => {
     // The job it held is queued again by the next take, for whichever replica comes.
     const { jobs } = await queue.take(endpointId, 'rep_next', 5, 30_000, Date.now() + 1);
     expect(jobs).toHaveLength(1);
+  });
+
+  it('keeps a release done once: a second run of it (overlapping minute runs) moves neither its end nor its state', async () => {
+    const { row } = await replicaHolding(0);
+    await releaseReplica(ctx, row, 'idle');
+    const [first] = await database.db.select().from(replicas).where(eq(replicas.id, row.id));
+    expect(first?.state).toBe('released');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await releaseReplica(ctx, row, 'retried');
+    const [second] = await database.db.select().from(replicas).where(eq(replicas.id, row.id));
+    expect(second).toMatchObject({ state: 'released', releasedAt: first?.releasedAt });
+    const events = await database.db.select().from(replicaEvents).where(eq(replicaEvents.replicaId, row.id));
+    expect(events.filter((event) => event.state === 'released')).toHaveLength(1);
   });
 
   it('asks for nothing more when it held no job, or when its endpoint may run nothing', async () => {

@@ -5,6 +5,7 @@ import { randomToken, sha256Hex } from '../../core/auth/secrets.ts';
 import { replicaPriceMicroUsd } from '../../core/billing/replica-price.ts';
 import { CapacityUnavailableError, type Engine, type ProviderReplica } from '../../core/compute.ts';
 import { recordReplicaEvents } from '../../core/replicas/events.ts';
+import { NEVER_CAME_UP } from '../../core/scaling/crash-loop.ts';
 import type { ReleaseReason } from '../../core/scaling/policy.ts';
 import { forgetWorker } from '../../core/workers/identity.ts';
 import { createJobQueue } from '../queue/index.ts';
@@ -182,9 +183,11 @@ export const RELEASE_DETAILS: Record<ReleaseReason, string> = {
   unfunded: 'the organization has no funds left',
   spend_cap: 'the deployment reached its spend cap',
   dead: 'the worker stopped sending heartbeats',
-  never_started: 'the worker never came up',
+  never_started: NEVER_CAME_UP,
   retried: 'released on a retry after a failed or interrupted release',
 };
+
+const RELEASING: ('releasing' | 'release_failed')[] = ['releasing', 'release_failed'];
 
 /** Releases after which the endpoint runs nothing, whatever its queue holds. */
 const NOTHING_MAY_RUN = new Set<ReleaseReason>(['stopped', 'unfunded', 'spend_cap']);
@@ -205,20 +208,30 @@ export async function releaseReplica(
     const heldJobs = await createJobQueue(ctx.redis).forgetReplica(replica.endpointId, replica.id);
     if (heldJobs > 0 && !NOTHING_MAY_RUN.has(reason)) reconcileSoon(ctx, replica.endpointId);
     if (replica.providerRef) await ctx.compute.stop(replica.providerRef);
-    await ctx.db
+    // Only from a release in progress, and its end set once: two retries of one release (overlapping
+    // minute runs) must not move the billed end later, nor mark a released replica release_failed.
+    const released = await ctx.db
       .update(replicas)
-      .set({ state: 'released', releasedAt: ctx.clock.now() })
-      .where(eq(replicas.id, replica.id));
-    await recordReplicaEvents(ctx.db, [
-      { ...ids(replica), state: 'released', detail: RELEASE_DETAILS[reason] },
-    ]);
+      .set({
+        state: 'released',
+        releasedAt: sql`coalesce(${replicas.releasedAt}, ${ctx.clock.now()})`,
+        // Remembered for the crash-loop count: a replica that never came up failed to start.
+        ...(reason === 'never_started' ? { failureReason: NEVER_CAME_UP } : {}),
+      })
+      .where(and(eq(replicas.id, replica.id), inArray(replicas.state, RELEASING)))
+      .returning({ id: replicas.id });
+    if (released.length > 0) {
+      await recordReplicaEvents(ctx.db, [
+        { ...ids(replica), state: 'released', detail: RELEASE_DETAILS[reason] },
+      ]);
+    }
   } catch (error) {
     const detail = `stop failed: ${message(error)}`;
     ctx.logger.error('replica not released', { replicaId: replica.id, cause: detail });
     await ctx.db
       .update(replicas)
       .set({ state: 'release_failed', failureReason: detail })
-      .where(eq(replicas.id, replica.id));
+      .where(and(eq(replicas.id, replica.id), inArray(replicas.state, RELEASING)));
     await recordReplicaEvents(ctx.db, [{ ...ids(replica), state: 'release_failed', detail }]);
   }
 }

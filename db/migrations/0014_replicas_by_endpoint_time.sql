@@ -1,0 +1,1 @@
+CREATE INDEX "replicas_endpoint_requested_idx" ON "replicas" USING btree ("endpoint_id","requested_at");
