@@ -40,8 +40,14 @@ export const IdParams = z.object({
 
 const RuntimeSchema = z
   .object({
-    status: z.enum(['scaled_to_zero', 'starting', 'running', 'stopped']),
+    status: z.enum(['scaled_to_zero', 'starting', 'running', 'failing', 'stopped']).openapi({
+      description: '`failing`: nothing running and replicas failed to start twice or more in a row',
+    }),
     replicas: z.object({ active: z.number(), starting: z.number() }),
+    failed_starts: z.number().int().openapi({
+      description:
+        'Replicas that failed to start in a row since one last ran: each waits longer before the next start (15 s doubling to 10 min); 10 with none running stop the deployment',
+    }),
     queue: z.object({ queued: z.number(), running: z.number() }),
     cold_start_estimate_seconds: z
       .number()

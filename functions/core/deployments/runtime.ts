@@ -2,16 +2,20 @@ import { and, count, desc, eq, isNotNull, sql } from 'drizzle-orm';
 import { replicas } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { spendOf } from '../../lib/billing/spend.ts';
+import { failedStartsOf } from '../../lib/orchestrator/failed-starts.ts';
 import { createJobQueue } from '../../lib/queue/index.ts';
 import { microUsdToUsd } from '../billing/amounts.ts';
 import { endpointSubject } from '../billing/caps.ts';
 import { costMicroUsd } from '../billing/cost.ts';
 
-export type DeploymentStatus = 'scaled_to_zero' | 'starting' | 'running' | 'stopped';
+/** `failing`: nothing running and its replicas failed to start twice or more in a row (backing off). */
+export type DeploymentStatus = 'scaled_to_zero' | 'starting' | 'running' | 'failing' | 'stopped';
 
 export interface DeploymentRuntime {
   status: DeploymentStatus;
   replicas: { active: number; starting: number };
+  /** Replicas that failed to start in a row since one last ran (crash-loop backoff; 10 stop it). */
+  failed_starts: number;
   queue: { queued: number; running: number };
   /** Median time from a replica's request to its worker's first poll, over its last ten; null before any. */
   cold_start_estimate_seconds: number | null;
@@ -34,6 +38,7 @@ export function summarizeRuntime(input: {
   state: 'active' | 'stopped';
   active: number;
   starting: number;
+  failedStarts: number;
   queue: { queued: number; running: number };
   coldStarts: number[];
   cost: RunningCost;
@@ -45,12 +50,15 @@ export function summarizeRuntime(input: {
       ? 'stopped'
       : input.active > 0
         ? 'running'
-        : input.starting > 0
-          ? 'starting'
-          : 'scaled_to_zero';
+        : input.failedStarts >= 2
+          ? 'failing'
+          : input.starting > 0
+            ? 'starting'
+            : 'scaled_to_zero';
   return {
     status,
     replicas: { active: input.active, starting: input.starting },
+    failed_starts: input.failedStarts,
     queue: input.queue,
     cold_start_estimate_seconds: median === null ? null : Math.round(median * 10) / 10,
     cost: {
@@ -64,10 +72,10 @@ export function summarizeRuntime(input: {
 
 export async function deploymentRuntime(
   ctx: ServiceContext,
-  endpoint: { id: string; state: 'active' | 'stopped' },
+  endpoint: { id: string; state: 'active' | 'stopped'; updatedAt: Date },
 ): Promise<DeploymentRuntime> {
   const now = ctx.clock.now();
-  const [byState, recent, queue, running, spent] = await Promise.all([
+  const [byState, recent, queue, running, spent, failedStarts] = await Promise.all([
     ctx.db
       .select({ state: replicas.state, n: count() })
       .from(replicas)
@@ -90,6 +98,7 @@ export async function deploymentRuntime(
       .from(replicas)
       .where(and(eq(replicas.endpointId, endpoint.id), eq(replicas.state, 'active'))),
     spendOf(ctx.db, [endpointSubject(endpoint.id)], now),
+    failedStartsOf(ctx.db, endpoint),
   ]);
   const unbilled = running.reduce(
     (sum, replica) =>
@@ -103,6 +112,7 @@ export async function deploymentRuntime(
     state: endpoint.state,
     active: counted(['active']),
     starting: counted(['requested', 'provisioning']),
+    failedStarts: failedStarts.count,
     queue,
     coldStarts: recent.map((row) => Number(row.seconds)),
     cost: {

@@ -75,6 +75,7 @@ describe('scale to zero and back', () => {
     expect(before.body.runtime).toEqual({
       status: 'scaled_to_zero',
       replicas: { active: 0, starting: 0 },
+      failed_starts: 0,
       queue: { queued: 0, running: 0 },
       cold_start_estimate_seconds: null,
       cost: { per_hour_usd: 0, today_usd: 0, month_usd: 0, total_usd: 0 },

@@ -5,6 +5,7 @@ import { testContext } from '../../../tests/harness/context.ts';
 import { insertEndpoint, testDatabase } from '../../../tests/harness/db.ts';
 import { orgTransfer, PLATFORM_ACCOUNTS, postTransaction } from '../../core/billing/ledger.ts';
 import type { ComputeProvider } from '../../core/compute.ts';
+import { deploymentRuntime } from '../../core/deployments/runtime.ts';
 import { newId } from '../../core/ids.ts';
 import { backoffMs, GIVE_UP_AFTER } from '../../core/scaling/crash-loop.ts';
 import {
@@ -60,6 +61,12 @@ const liveReplicas = (endpointId: string) =>
       ),
     );
 
+const runtimeOf = async (endpointId: string) => {
+  const [endpoint] = await database.db.select().from(endpoints).where(eq(endpoints.id, endpointId));
+  if (!endpoint) throw new Error('endpoint not stored');
+  return deploymentRuntime(ctx, endpoint);
+};
+
 /** Moves the endpoint's failures `ms` into the past: its backoff has been waited out. */
 const waitOut = (endpointId: string, ms: number) =>
   database.db
@@ -82,6 +89,8 @@ describe('a deployment whose replicas keep failing to start', () => {
         continue;
       }
       expect(after).toEqual([]);
+      // Its page says so: failing, with the count.
+      expect(await runtimeOf(endpointId)).toMatchObject({ status: 'failing', failed_starts: failures });
       // Until its backoff has passed, neither the minute schedule nor a request's nudge starts one.
       await waitOut(endpointId, backoffMs(failures) - 5_000);
       expect((await reconcileEndpoint(ctx, endpointId))?.hold?.kind).toBe('backoff');
@@ -106,6 +115,7 @@ describe('a deployment whose replicas keep failing to start', () => {
     await database.db.update(endpoints).set({ state: 'active' }).where(eq(endpoints.id, endpointId));
     expect((await reconcileEndpoint(ctx, endpointId))?.start).toBe(1);
     expect(await liveReplicas(endpointId)).toHaveLength(1);
+    expect(await runtimeOf(endpointId)).toMatchObject({ status: 'starting', failed_starts: 0 });
   });
 });
 

@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, inArray, isNull, lt, notExists, or, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, lt, notExists, or, sql } from 'drizzle-orm';
 import {
   endpoints,
   gpuTypes,
@@ -14,8 +14,6 @@ import { capReached, endpointSubject } from '../../core/billing/caps.ts';
 import { replicaPriceMicroUsd } from '../../core/billing/replica-price.ts';
 import { newId } from '../../core/ids.ts';
 import { recordReplicaEvents } from '../../core/replicas/events.ts';
-import type { ReplicaState } from '../../core/replicas/states.ts';
-import { failedStartsInARow, GIVE_UP_AFTER } from '../../core/scaling/crash-loop.ts';
 import { planScaling, type ReleaseReason, type ScalingPlan } from '../../core/scaling/policy.ts';
 import { forgetWorker } from '../../core/workers/identity.ts';
 import { refillDueOrgs } from '../billing/auto-refill.ts';
@@ -23,6 +21,7 @@ import { meterReplicas } from '../billing/meter.ts';
 import { pruneKeySpends, spendOf } from '../billing/spend.ts';
 import { settleUnsettledJobs, sweepOverdueJobs } from '../jobs/repair.ts';
 import { createJobQueue } from '../queue/index.ts';
+import { failedStartsOf } from './failed-starts.ts';
 import { placeElsewhere, RELEASE_DETAILS, releaseReplica, startReplica } from './replicas.ts';
 
 const LIVE = ['requested', 'provisioning', 'active'] as const;
@@ -73,7 +72,7 @@ export async function reconcileEndpoint(
       funded: (balance?.microUsd ?? 0) > 0,
       spendCapReached: capReached(endpoint, spend ?? { day: 0, month: 0 }) !== null,
       leaseMs: ctx.config.WORKER_LEASE_SECONDS * 1000,
-      failedStarts: failedStartsInARow(await pastReplicas(tx, endpoint)),
+      failedStarts: await failedStartsOf(tx, endpoint),
       nowMs,
     });
     if (plan.hold?.kind === 'give_up') await stopFailingEndpoint(ctx, tx, endpoint, plan.hold.failedStarts);
@@ -127,33 +126,6 @@ export async function reconcileEndpoint(
 }
 
 type Transaction = Parameters<Parameters<ServiceContext['db']['transaction']>[0]>[0];
-
-/**
- * The endpoint's latest replicas, newest first, since its settings last changed or it was last
- * started (either resets a crash loop: the owner may have fixed it). A crash loop gives up after
- * `GIVE_UP_AFTER` failed starts; replicas that failed for want of capacity come between them.
- */
-async function pastReplicas(tx: Transaction, endpoint: typeof endpoints.$inferSelect) {
-  const rows = await tx
-    .select({
-      state: replicas.state,
-      activeAt: replicas.activeAt,
-      releasedAt: replicas.releasedAt,
-      providerRef: replicas.providerRef,
-      failureReason: replicas.failureReason,
-    })
-    .from(replicas)
-    .where(and(eq(replicas.endpointId, endpoint.id), gt(replicas.requestedAt, endpoint.updatedAt)))
-    .orderBy(desc(replicas.requestedAt))
-    .limit(GIVE_UP_AFTER * 5);
-  return rows.map((row) => ({
-    state: row.state as ReplicaState,
-    activeAtMs: row.activeAt?.getTime() ?? null,
-    endedAtMs: row.releasedAt?.getTime() ?? null,
-    started: row.providerRef !== null,
-    failureReason: row.failureReason,
-  }));
-}
 
 /**
  * A deployment whose replicas failed to start `GIVE_UP_AFTER` times in a row with none running is

@@ -32,7 +32,13 @@ const TrafficChart = lazy(() =>
   import('../components/Charts.tsx').then((module) => ({ default: module.TrafficChart })),
 );
 
-const statusTone = { running: 'green', starting: 'amber', scaled_to_zero: 'blue', stopped: 'slate' } as const;
+const statusTone = {
+  running: 'green',
+  starting: 'amber',
+  scaled_to_zero: 'blue',
+  failing: 'red',
+  stopped: 'slate',
+} as const;
 
 function Connection({
   deploymentId,
@@ -336,6 +342,12 @@ export default function Deployment() {
         <Badge tone={statusTone[runtime.status]}>{runtime.status.replaceAll('_', ' ')}</Badge>
       </PageTitle>
       <ErrorNote error={act.error} />
+      {runtime.failed_starts > 0 && (
+        <p className="mb-4 rounded-md bg-red-50 px-3 py-2 text-sm text-red-800" role="status">
+          {runtime.failed_starts} failed {runtime.failed_starts === 1 ? 'start' : 'starts'} in a row: each
+          next start waits longer, and 10 stop the deployment. The events below say why each failed.
+        </p>
+      )}
       <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
         <Card title="Replicas">
           <p className="text-2xl font-semibold">
