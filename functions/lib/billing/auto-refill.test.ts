@@ -1,10 +1,10 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { payments } from '../../../db/schema/index.ts';
+import { billingAccounts, payments } from '../../../db/schema/index.ts';
 import { testContext } from '../../../tests/harness/context.ts';
 import { insertEndpoint, insertMeteredReplica, testDatabase } from '../../../tests/harness/db.ts';
 import { call, outbox, type SignedInUser, signUp } from '../../../tests/harness/edge.ts';
-import { addFunds, relayEvents, stripeRequests } from '../../../tests/harness/stripe.ts';
+import { addFunds, relayEvents, stripeAdmin, stripeRequests } from '../../../tests/harness/stripe.ts';
 import { orgAccount, PLATFORM_ACCOUNTS, postTransaction } from '../../core/billing/ledger.ts';
 import { newId } from '../../core/ids.ts';
 import { refillDueOrgs } from './auto-refill.ts';
@@ -51,6 +51,10 @@ async function ran({ orgId }: Org, minutes: number) {
   });
 }
 
+const customerOf = async ({ orgId }: Org) => {
+  const [account] = await database.db.select().from(billingAccounts).where(eq(billingAccounts.orgId, orgId));
+  return account?.stripeCustomerId ?? '';
+};
 const balanceOf = async ({ user }: Org) =>
   (await call('GET', '/api/billing/balance', { token: user.token })).body.balance_usd as number;
 const refillsOf = ({ orgId }: Org) =>
@@ -76,10 +80,11 @@ describe('auto-refill', () => {
     now += 10 * MINUTE;
     await ran(saved, 10);
     await meter();
-    expect(await balanceOf(saved)).toBe(19);
+    // Credited as soon as Stripe answers the charge succeeded: $25 − $6 + $50.
+    expect(await balanceOf(saved)).toBe(69);
 
     const [refill] = await refillsOf(saved);
-    expect(refill).toMatchObject({ state: 'pending', amountMicroUsd: 50_000_000 });
+    expect(refill).toMatchObject({ state: 'succeeded', amountMicroUsd: 50_000_000 });
     const sent = (await stripeRequests()).filter(
       (request) => request.idempotencyKey === `refill:${refill?.id}`,
     );
@@ -97,7 +102,7 @@ describe('auto-refill', () => {
     });
     expect(sent[0]?.params.payment_method).toMatch(/^pm_/);
 
-    // Credited by Stripe's webhook, not by the charge call.
+    // Stripe's webhook for the same charge credits nothing more.
     await relayEvents(seen);
     expect(await balanceOf(saved)).toBe(69);
     const statement = await call('GET', '/api/billing/transactions?limit=1', { token: saved.user.token });
@@ -204,5 +209,58 @@ describe('auto-refill', () => {
     expect(await refillsOf(idle)).toHaveLength(2);
     await relayEvents(seen);
     expect(await balanceOf(idle)).toBe(50);
+  });
+
+  it('tells the billing contacts when no card is left to charge, and turns auto-refill off', async () => {
+    const cardless = await orgWithCard('auto-refill-no-card', '4242424242424242');
+    const customer = await customerOf(cardless);
+    for (const method of (await stripeAdmin.customers.listPaymentMethods(customer)).data)
+      await stripeAdmin.paymentMethods.detach(method.id);
+    await ran(cardless, 10);
+    await meter();
+    const [refill] = await refillsOf(cardless);
+    expect(refill).toMatchObject({ state: 'failed', failureMessage: expect.stringMatching(/No saved card/) });
+    const settings = await call('GET', '/api/billing/settings', { token: cardless.user.token });
+    expect(settings.body.auto_refill.enabled).toBe(false);
+    const notices = (await outbox(cardless.user.email)).filter((email) =>
+      email.subject.includes('auto-refill of $50.00 failed'),
+    );
+    expect(notices).toHaveLength(1);
+    expect(notices[0]?.text).toContain('No saved card');
+  });
+
+  it('does not retry a charge Stripe refuses to repeat with other parameters, and counts it as the hour’s charge', async () => {
+    const org = await orgWithCard('auto-refill-key-reuse', '4242424242424242');
+    // A charge whose reply was lost, for another amount under the same key (the settings changed).
+    const paymentId = newId('payment');
+    const lost = new Date(now - 2 * MINUTE);
+    await database.db.insert(payments).values({
+      id: paymentId,
+      orgId: org.orgId,
+      kind: 'auto_refill',
+      amountMicroUsd: 50_000_000,
+      createdAt: lost,
+      updatedAt: lost,
+    });
+    const customer = await customerOf(org);
+    const [card] = (await stripeAdmin.customers.listPaymentMethods(customer)).data;
+    await stripeAdmin.paymentIntents.create(
+      { amount: 2500, currency: 'usd', customer, payment_method: card?.id, confirm: true, off_session: true },
+      { idempotencyKey: `refill:${paymentId}` },
+    );
+    await ran(org, 10);
+    await meter();
+    await meter();
+    const sent = (await stripeRequests()).filter(
+      (request) => request.idempotencyKey === `refill:${paymentId}`,
+    );
+    expect(sent).toHaveLength(2);
+    expect(await refillsOf(org)).toEqual([
+      expect.objectContaining({
+        id: paymentId,
+        state: 'pending',
+        failureMessage: expect.stringMatching(/^not retried/),
+      }),
+    ]);
   });
 });

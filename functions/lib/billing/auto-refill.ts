@@ -4,8 +4,11 @@ import type { ServiceContext } from '../../context.ts';
 import { AUTO_REFILL_INTERVAL_MS, microUsdToCents } from '../../core/billing/amounts.ts';
 import { turnOffAutoRefill } from '../../core/billing/auto-refill-switch.ts';
 import { newId } from '../../core/ids.ts';
+import { autoRefillFailedEmail } from '../../core/mail/templates.ts';
 import { savedCards } from './customer.ts';
-import { callStripe, isCardError } from './stripe.ts';
+import { notifyBilling } from './notify.ts';
+import { callStripe, isCardError, isIdempotencyConflict, isRefusedRequest } from './stripe.ts';
+import { creditSucceededIntent } from './stripe-events.ts';
 
 export type RefillResult = 'skipped' | 'charged' | 'declined' | 'no_card';
 
@@ -67,7 +70,8 @@ async function decide(ctx: ServiceContext, orgId: string) {
 
 /**
  * Charges the saved card off-session when the balance is under the org's threshold. The balance
- * rises only when Stripe's `payment_intent.succeeded` arrives at the webhook; a decline arrives as
+ * rises when Stripe answers that the charge succeeded, or when its `payment_intent.succeeded` arrives
+ * at the webhook if that comes first (one credit, keyed by the payment); a decline arrives as
  * `payment_intent.payment_failed`, which marks the payment failed and tells the org's billing contacts.
  */
 export async function maybeAutoRefill(ctx: ServiceContext, orgId: string): Promise<RefillResult> {
@@ -76,9 +80,16 @@ export async function maybeAutoRefill(ctx: ServiceContext, orgId: string): Promi
   const [card] = await savedCards(ctx, decided.customer);
   const record = (changes: Partial<typeof payments.$inferInsert>) =>
     ctx.db.update(payments).set(changes).where(eq(payments.id, decided.paymentId));
-  if (!card) {
-    await record({ state: 'failed', failureMessage: 'No saved card: add funds with a card to save one.' });
+  // Nothing a webhook will report: the owners are told here, and the card is not tried again.
+  const giveUp = async (reason: string) => {
+    await record({ state: 'failed', failureMessage: reason });
     await turnOffAutoRefill(ctx.db, orgId);
+    await notifyBilling(ctx, orgId, (to, org) =>
+      autoRefillFailedEmail(ctx.config.PUBLIC_URL, to, org, decided.amount, reason),
+    );
+  };
+  if (!card) {
+    await giveUp('No saved card: add funds with a card to save one.');
     return 'no_card';
   }
   try {
@@ -98,9 +109,24 @@ export async function maybeAutoRefill(ctx: ServiceContext, orgId: string): Promi
       ),
     );
     await record({ stripePaymentIntentId: intent.id });
+    if (intent.status === 'succeeded') await creditSucceededIntent(ctx, intent);
     ctx.logger.info('auto-refill charged', { orgId, paymentId: decided.paymentId, intent: intent.id });
     return 'charged';
   } catch (error) {
+    if (isIdempotencyConflict(error)) {
+      // A retry of a charge whose first reply was lost, sent with other parameters (the saved card
+      // changed meanwhile). Whether the first attempt charged is unknown here: if it did, its webhook
+      // credits this payment. Marked answered, it is not retried, and it still counts as the hour's
+      // automatic charge, so the card is never charged twice in the hour.
+      await record({ failureMessage: `not retried: ${error.message}` });
+      ctx.logger.warn('auto-refill retry refused', { orgId, paymentId: decided.paymentId });
+      return 'skipped';
+    }
+    if (isRefusedRequest(error)) {
+      await giveUp(error.message);
+      ctx.logger.warn('auto-refill refused', { orgId, paymentId: decided.paymentId, reason: error.message });
+      return 'declined';
+    }
     if (!isCardError(error)) throw error;
     // The webhook's payment_failed marks it failed, turns auto-refill off too and emails; this keeps
     // the intent for lookups and stops the next sweep at once.

@@ -370,6 +370,16 @@ async function disputeClosed(tx: Transaction, dispute: Stripe.Dispute): Promise<
   };
 }
 
+/**
+ * An auto-refill whose charge Stripe answered `succeeded` is credited at once, by the same step as
+ * its `payment_intent.succeeded` (one credit per payment, whichever comes first): waiting for the
+ * webhook left the org at its old balance for the rest of the minute run, where an org refilled at
+ * $0 had its endpoints scaled to zero as unfunded and its requests answered 402.
+ */
+export function creditSucceededIntent(ctx: ServiceContext, intent: Stripe.PaymentIntent) {
+  return ctx.db.transaction((tx) => intentSucceeded(tx, intent));
+}
+
 const HANDLERS: Record<HandledType, (tx: Transaction, object: never) => Promise<EventOutcome>> = {
   'checkout.session.completed': checkoutCompleted,
   'payment_intent.succeeded': intentSucceeded,

@@ -57,3 +57,11 @@ export async function callStripe<T>(operation: () => Promise<T>): Promise<T> {
 
 export const isCardError = (error: unknown): error is Stripe.errors.StripeCardError =>
   error instanceof Stripe.errors.StripeCardError;
+
+/** Stripe refused the request itself, not the card (the card was removed, the customer deleted). */
+export const isRefusedRequest = (error: unknown): error is Stripe.errors.StripeInvalidRequestError =>
+  error instanceof Stripe.errors.StripeInvalidRequestError;
+
+/** An idempotency key sent again with other parameters: Stripe did nothing under it this time. */
+export const isIdempotencyConflict = (error: unknown): error is Stripe.errors.StripeIdempotencyError =>
+  error instanceof Stripe.errors.StripeIdempotencyError;
