@@ -3,8 +3,8 @@ import { orgs } from './orgs.ts';
 
 /**
  * Each org's balance, cached from the ledger: written in the same transaction as the entries that
- * move it, under a row lock, so concurrent debits serialise on it. `checkBalances` compares it with
- * the sum of the entries.
+ * move it, under a row lock, so concurrent debits serialise on it. `derivedBalance` (the ledger)
+ * sums the entries it must equal.
  */
 export const orgBalances = pgTable('org_balances', {
   orgId: text('org_id')

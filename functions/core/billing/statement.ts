@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { orgBalances, replicas } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { authorize } from '../orgs/authorize.ts';
@@ -15,7 +15,8 @@ export async function readBalance(ctx: ServiceContext) {
     ctx.db
       .select({ perHour: sql<string>`coalesce(sum(${replicas.pricePerHourMicroUsd}), 0)` })
       .from(replicas)
-      .where(and(eq(replicas.orgId, caller.orgId), inArray(replicas.state, ['provisioning', 'active']))),
+      // Billed from `active` on: a replica still provisioning costs nothing yet.
+      .where(and(eq(replicas.orgId, caller.orgId), eq(replicas.state, 'active'))),
   ]);
   const micro = balance?.balanceMicroUsd ?? 0;
   return {
@@ -88,7 +89,7 @@ export async function listStatement(
       from ledger_entries e
       left join replicas r on e.kind = 'usage' and r.id = e.reference
       left join endpoints en on en.id = r.endpoint_id
-      where e.account = ${orgAccount(caller.orgId)}
+      where e.org_id = ${caller.orgId} and e.account = ${orgAccount(caller.orgId)}
     ), lines as (
       select max(id) as id, min(transaction_id) as transaction_id, min(kind) as kind,
              min(description) as description, sum(amount_micro_usd) as amount_micro_usd,

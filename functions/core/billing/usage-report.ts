@@ -103,7 +103,13 @@ export function monthPeriod(month: string | undefined, now: Date): { start: Date
   const [year, monthIndex] = month
     ? month.split('-').map(Number)
     : [now.getUTCFullYear(), now.getUTCMonth() + 1];
-  const start = new Date(Date.UTC(year ?? 1970, (monthIndex ?? 1) - 1, 1));
-  const next = new Date(Date.UTC(year ?? 1970, monthIndex ?? 1, 1));
+  // setUTCFullYear, not Date.UTC: that reads years 0–99 as 1900–1999 (`0001-01` would be 1901).
+  const firstOf = (monthOffset: number) => {
+    const date = new Date(0);
+    date.setUTCFullYear(year ?? 1970, (monthIndex ?? 1) - 1 + monthOffset, 1);
+    return date;
+  };
+  const start = firstOf(0);
+  const next = firstOf(1);
   return { start, end: next.getTime() > now.getTime() ? now : next };
 }
