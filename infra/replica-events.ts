@@ -89,8 +89,8 @@ function reportEnded(
 reportEnded(
   'ReplicaEndedReport',
   stoppedTasks,
-  { replica: '$.detail.group', reason: '$.detail.stoppedReason' },
-  '{"replica_ended":{"replica_id":<replica>,"reason":<reason>}}',
+  { replica: '$.detail.group', task: '$.detail.taskArn', reason: '$.detail.stoppedReason' },
+  '{"replica_ended":{"replica_id":<replica>,"provider_ref":<task>,"reason":<reason>}}',
 );
 
 reportEnded(

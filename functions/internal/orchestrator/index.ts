@@ -39,6 +39,9 @@ const ReconcileRequest = z.union([
         z
           .object({
             replica_id: z.string().refine((id) => isId('replica', id), 'is not a replica id'),
+            // The task that ended (an ECS report carries both): a replica that moved to another task
+            // since (placement) is not failed by the stop of the one it left.
+            provider_ref: z.string().regex(PROVIDER_REF, 'is not a provider reference').optional(),
             reason,
           })
           .strict(),
@@ -72,7 +75,9 @@ orchestrator.post('/reconcile', async (c) => {
   if ('replica_ended' in request.data) {
     const report = request.data.replica_ended;
     const replica =
-      'replica_id' in report ? { replicaId: report.replica_id } : { providerRef: report.provider_ref };
+      'replica_id' in report
+        ? { replicaId: report.replica_id, providerRef: report.provider_ref }
+        : { providerRef: report.provider_ref };
     const ended = await replicaEnded(ctx, replica, report.reason);
     return c.json({ endpoints: ended?.plan ? [{ endpoint_id: ended.endpointId, ...ended.plan }] : [] }, 200);
   }

@@ -54,7 +54,7 @@ describe('orchestrator faults', () => {
       { replica_ended: { provider_ref: '' } },
       { replica_ended: { provider_ref: 'i-0abc 123' } },
       { replica_ended: { provider_ref: 'i'.repeat(257) } },
-      { replica_ended: { replica_id: 'rep_1ChXsb6vYAv6WmWGwndLh1', provider_ref: 'i-0abc123' } },
+      { replica_ended: { replica_id: 'rep_1ChXsb6vYAv6WmWGwndLh1', provider_ref: 'arn:aws:ecs task' } },
     ]) {
       const answer = await signedReconcile(edge.url, body);
       expect(answer.status).toBe(400);
@@ -69,6 +69,15 @@ describe('orchestrator faults', () => {
     });
     expect(unknown.status).toBe(200);
     expect(await unknown.json()).toEqual({ endpoints: [] });
+    // An ECS report names the replica and the task that ended.
+    const withTask = await signedReconcile(edge.url, {
+      replica_ended: {
+        replica_id: 'rep_1ChXsb6vYAv6WmWGwndLh1',
+        provider_ref: 'arn:aws:ecs:us-east-1:123456789012:task/cluster/0abc',
+        reason: 'Essential container in task exited',
+      },
+    });
+    expect(withTask.status).toBe(200);
     // So does one about an instance this platform did not start (instance events cover the region).
     const stranger = await signedReconcile(edge.url, {
       replica_ended: { provider_ref: 'i-0123456789abcdef0', reason: 'terminated' },

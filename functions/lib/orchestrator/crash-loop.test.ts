@@ -152,3 +152,29 @@ describe('a start cut short before the provider answered', () => {
     ]);
   });
 });
+
+describe('a provider report about a task its replica has left', () => {
+  it('changes nothing: the replica moved on (another GPU type) and runs elsewhere', async () => {
+    const endpointId = await crashingDeployment();
+    await reconcileEndpoint(ctx, endpointId);
+    const [replica] = await liveReplicas(endpointId);
+    const left = await replicaEnded(
+      ctx,
+      { replicaId: replica?.id ?? '', providerRef: 'ref-task-it-left' },
+      'stopped',
+    );
+    expect(left).toBeNull();
+    expect((await liveReplicas(endpointId)).map((row) => row.id)).toEqual([replica?.id]);
+    // Its own task's report fails it.
+    await replicaEnded(
+      ctx,
+      { replicaId: replica?.id ?? '', providerRef: replica?.providerRef ?? '' },
+      'exit 1',
+    );
+    const [row] = await database.db
+      .select()
+      .from(replicas)
+      .where(eq(replicas.id, replica?.id ?? ''));
+    expect(row?.state).toBe('failed');
+  });
+});

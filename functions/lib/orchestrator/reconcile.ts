@@ -301,7 +301,7 @@ async function markReplicaEnded(
  */
 export async function replicaEnded(
   ctx: ServiceContext,
-  replica: { replicaId: string } | { providerRef: string },
+  replica: { replicaId: string; providerRef?: string | undefined } | { providerRef: string },
   reason: string | null,
 ): Promise<{ endpointId: string; plan: ScalingPlan | null } | null> {
   const [row] = await ctx.db
@@ -315,6 +315,8 @@ export async function replicaEnded(
   // Not live: one the orchestrator released (its own stop reported back) or failed already. Nothing to
   // do, and no reason to list the provider's every task for it.
   if (!row?.providerRef || !(LIVE as readonly string[]).includes(row.state)) return null;
+  // A task the replica has left (moved to another GPU type): its stop says nothing of the replica.
+  if (replica.providerRef !== undefined && replica.providerRef !== row.providerRef) return null;
   // The report is checked against the provider itself: a stale or replayed report about a replica
   // that is in fact running must not fail it.
   const seen = (await ctx.compute.list()).find((replica) => replica.providerRef === row.providerRef);
