@@ -159,6 +159,35 @@ describe('a job the agent runs', () => {
     expect(completions).toEqual([{ result: { answer: 'ab' } }]);
   });
 
+  it('never sends the edge more than 256 chunks at once, even after a relay outage, and loses none', async () => {
+    const sent: { seq: number; chunks: { delta: string }[] }[] = [];
+    let failures = 3;
+    const client = {
+      events: async (_job: unknown, seq: number, chunks: { delta: string }[]) => {
+        sent.push({ seq, chunks });
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        // The edge unreachable for a few relay calls while the engine streams fast.
+        if (chunks.length > 0 && failures-- > 0) throw new Error('fetch failed: ECONNREFUSED');
+      },
+      complete: async () => {},
+    } as unknown as WorkerClient;
+    await runJob(
+      job,
+      engine(async (_job, emit) => {
+        for (let i = 0; i < 1_000; i++) await emit({ delta: String(i) });
+        return { answer: 'done' };
+      }),
+      client,
+      LEASE_MS,
+      () => {},
+    );
+    expect(Math.max(...sent.map((batch) => batch.chunks.length))).toBeLessThanOrEqual(256);
+    // Each sequence number once delivered (the last send of it), in order, every chunk exactly once.
+    const delivered = new Map(sent.map((batch) => [batch.seq, batch.chunks]));
+    const deltas = [...delivered.entries()].sort(([a], [b]) => a - b).flatMap(([, chunks]) => chunks);
+    expect(deltas.map((chunk) => chunk.delta)).toEqual(Array.from({ length: 1_000 }, (_, i) => String(i)));
+  });
+
   it('stops a job once its batches have failed for longer than its lease (it is re-queued by then)', async () => {
     const completions: unknown[] = [];
     const lines: string[] = [];

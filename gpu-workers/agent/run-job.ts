@@ -8,8 +8,11 @@ import {
 } from './client.ts';
 import { errorMessage } from './error-message.ts';
 
-/** Chunks waiting while a send is in flight, past which the engine is held back until it lands. */
-const MAX_BUFFERED_CHUNKS = 256;
+/**
+ * Chunks one batch carries at most (the edge refuses more, and a refused relay call fails every job
+ * in it); while this many wait, the engine is held back until sends take them.
+ */
+const MAX_BATCH_CHUNKS = 256;
 
 /**
  * Runs one job on the engine, relaying its chunks as they come: the first at once (time to first
@@ -47,8 +50,8 @@ export async function runJob(
     if (sending || lost || (!unsent && pending.length === 0 && !renew)) return sending;
     if (!unsent) {
       seq += 1;
-      unsent = { seq, chunks: pending };
-      pending = [];
+      unsent = { seq, chunks: pending.slice(0, MAX_BATCH_CHUNKS) };
+      pending = pending.slice(MAX_BATCH_CHUNKS);
     }
     const outgoing = unsent;
     sending = client
@@ -88,8 +91,14 @@ export async function runJob(
   const emit = async (chunk: Record<string, unknown>) => {
     if (lost) return false;
     pending.push(chunk);
-    const inFlight = send();
-    if (inFlight && pending.length >= MAX_BUFFERED_CHUNKS) await inFlight;
+    send();
+    // Until the backlog is under a batch: a send resent after a failure in transit takes none of it,
+    // so waiting for one send is not enough (the backlog grew past what one batch may carry).
+    while (!lost && pending.length >= MAX_BATCH_CHUNKS) {
+      const inFlight = send();
+      if (!inFlight) break;
+      await inFlight;
+    }
     return !lost;
   };
 
