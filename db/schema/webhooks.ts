@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, integer, pgTable, text } from 'drizzle-orm/pg-core';
 import { createdAt, prefixedId, timestamps } from './columns.ts';
 import { jobs } from './jobs.ts';
@@ -26,6 +27,10 @@ export const webhookDeliveries = pgTable(
   (t) => [
     index('webhook_deliveries_org_idx').on(t.orgId, t.createdAt),
     index('webhook_deliveries_job_idx').on(t.jobId),
+    // Deliveries never handed to QStash (its publish failed): the minute reconcile sends them.
+    index('webhook_deliveries_unsent_idx')
+      .on(t.createdAt)
+      .where(sql`${t.status} = 'pending' and ${t.attempts} = 0`),
   ],
 );
 

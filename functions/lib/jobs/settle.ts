@@ -6,7 +6,8 @@ import { publishDelivery } from '../webhooks/publish.ts';
 
 /**
  * Records an async job's end in Postgres (once) and sends its webhook. Sending happens after the
- * commit; if QStash is unreachable the delivery stays `pending` and can be replayed. Should this fail,
+ * commit; if QStash is unreachable the delivery stays `pending`, and the minute reconcile hands it
+ * over (`publishUnsentDeliveries`). Should this fail,
  * the minute sweep (`settleUnsettledJobs`) records the end from the queue.
  */
 export async function settleAsyncJob(

@@ -21,6 +21,7 @@ import { meterReplicas } from '../billing/meter.ts';
 import { pruneKeySpends, spendOf } from '../billing/spend.ts';
 import { settleUnsettledJobs, sweepOverdueJobs } from '../jobs/repair.ts';
 import { createJobQueue } from '../queue/index.ts';
+import { publishUnsentDeliveries } from '../webhooks/publish.ts';
 import { failedStartsOf } from './failed-starts.ts';
 import { placeElsewhere, RELEASE_DETAILS, releaseReplica, startReplica } from './replicas.ts';
 
@@ -359,6 +360,10 @@ export async function reconcileAll(ctx: ServiceContext) {
   // Async jobs that ended but whose recorder failed are recorded and announced.
   await settleUnsettledJobs(ctx).catch((error: unknown) =>
     ctx.logger.error('unsettled job sweep failed', { cause: String(error) }),
+  );
+  // Webhooks whose hand-off to QStash failed when their job ended are handed over now.
+  await publishUnsentDeliveries(ctx).catch((error: unknown) =>
+    ctx.logger.error('unsent webhook sweep failed', { cause: String(error) }),
   );
   // Which jobs' key spend was counted matters only while their finish can be retried: a job lives in
   // the queue at most its one-hour deadline plus an hour, so a day is ample.
