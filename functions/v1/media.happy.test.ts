@@ -3,7 +3,8 @@ import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeWav } from '../../gpu-workers/engines/dev/encode.ts';
 import { testDatabase } from '../../tests/harness/db.ts';
-import { call, signUp } from '../../tests/harness/edge.ts';
+import { call, env, signUp } from '../../tests/harness/edge.ts';
+import { startLossyProxy } from '../../tests/harness/lossy-proxy.ts';
 import { payloadsBucket } from '../../tests/harness/payloads.ts';
 import { addFunds } from '../../tests/harness/stripe.ts';
 import {
@@ -18,6 +19,7 @@ let edge: Awaited<ReturnType<typeof startEdgeServer>>;
 const agents: RunningAgent[] = [];
 let token: string;
 let whisper: OpenAI;
+let orgId: string;
 let speech: OpenAI;
 let images: OpenAI;
 /** A whisper deployment with no worker: whatever reached its queue would stay there. */
@@ -38,12 +40,25 @@ const seconds = (duration: number) => encodeWav(new Int16Array(Math.round(16_000
 const wavFile = (duration: number, name = 'meeting.wav') =>
   toFile(Buffer.from(seconds(duration)), name, { type: 'audio/wav' });
 
+/** An async job once it has ended. */
+async function waitForJob(key: string, id: string) {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const response = await fetch(`${edge.url}/v1/jobs/${id}`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    const job = await response.json();
+    if (['succeeded', 'failed', 'cancelled'].includes(job.status) || Date.now() > deadline) return job;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 beforeAll(async () => {
   edge = await startEdgeServer({}, { payloads: true, publicUrlIsSelf: true });
   const owner = await signUp('media');
   token = owner.token;
   await addFunds(token, 100);
-  const orgId = (await call('GET', '/api/auth/me', { token })).body.org_id;
+  orgId = (await call('GET', '/api/auth/me', { token })).body.org_id;
   [whisper, speech, images] = await Promise.all([
     deploy('whisper-large-v3', orgId),
     deploy('xtts-v2', orgId),
@@ -167,6 +182,46 @@ describe('audio transcription: multipart upload, stored in R2, fetched by the wo
       .catch((error: unknown) => error);
     expect((refused as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('cancel-after');
     expect(await stored()).toBe(before);
+  });
+
+  it('transcribes a file whose enqueue reply was lost, when the client retries with its Idempotency-Key', async () => {
+    // A deployment whose worker comes later: the job waits in the queue with its upload.
+    const created = await call('POST', '/api/deployments', {
+      token,
+      body: { model: 'whisper-large-v3', name: 'whisper-lost-reply' },
+    });
+    const key = created.body.deployment_key.key as string;
+    // Redis behind a proxy that runs this request's enqueue but loses its replies (the try and the
+    // client's own retry): the job is queued, the request answers 503, and the upload must stay.
+    let lostReplies = 0;
+    const redis = await startLossyProxy(env.UPSTASH_REDIS_REST_URL ?? '', ({ body, status }) => {
+      if (!body.includes('audio-lost-reply-1') || status !== 200 || lostReplies >= 2) return false;
+      lostReplies++;
+      return true;
+    });
+    const flaky = await startEdgeServer({ UPSTASH_REDIS_REST_URL: redis.url }, { payloads: true });
+    try {
+      const headers = { 'Idempotency-Key': 'audio-lost-reply-1', Prefer: 'respond-async' };
+      const viaFlaky = new OpenAI({ baseURL: `${flaky.url}/v1`, apiKey: key, maxRetries: 0 });
+      const first = await viaFlaky.audio.transcriptions
+        .create({ file: await wavFile(4, 'lost.wav'), model: 'whisper-1' }, { headers })
+        .catch((error: unknown) => error);
+      expect((first as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
+      expect(lostReplies).toBe(2);
+      const retried = await clientFor(key)
+        .audio.transcriptions.create({ file: await wavFile(4, 'lost.wav'), model: 'whisper-1' }, { headers })
+        .withResponse();
+      expect(retried.response.status).toBe(202);
+      const { id } = retried.data as unknown as { id: string };
+      const replica = await createReplica(database.db, orgId, created.body.id);
+      agents.push(startAgent({ edgeUrl: edge.url, token: replica.token, replicaId: replica.replicaId }));
+      const done = await waitForJob(key, id);
+      expect(done.status).toBe('succeeded');
+      expect(done.result.text).toContain('lost.wav');
+    } finally {
+      await flaky.close();
+      await redis.close();
+    }
   });
 
   it('refuses a transcription sent to a model that does not transcribe', async () => {

@@ -23,4 +23,13 @@ describe('worker agent settings', () => {
     );
     expect(() => parseAgentConfig({ ...base, CONCURRENCY: '0', DEV_ENGINE: 'true' })).toThrow('CONCURRENCY');
   });
+
+  it('drains for 30 s unless told otherwise, never past the container stop timeout, and never for an empty value', () => {
+    const dev = { ...base, DEV_ENGINE: 'true' };
+    expect(parseAgentConfig(dev).DRAIN_TIMEOUT_MS).toBe(30_000);
+    expect(parseAgentConfig({ ...dev, DRAIN_TIMEOUT_MS: '5000' }).DRAIN_TIMEOUT_MS).toBe(5_000);
+    expect(() => parseAgentConfig({ ...dev, DRAIN_TIMEOUT_MS: '' })).toThrow('DRAIN_TIMEOUT_MS');
+    expect(() => parseAgentConfig({ ...dev, DRAIN_TIMEOUT_MS: ' ' })).toThrow('DRAIN_TIMEOUT_MS');
+    expect(() => parseAgentConfig({ ...dev, DRAIN_TIMEOUT_MS: '600000' })).toThrow('at most 90000');
+  });
 });

@@ -31,8 +31,17 @@ export const agentEnvSchema = z.object({
     .transform((value) => value === 'true'),
   /** Pacing of the development engine, milliseconds per token. */
   DEV_TOKEN_DELAY_MS: z.coerce.number().int().min(0).max(5_000).default(15),
-  /** How long SIGTERM waits for running jobs before giving up on them. */
-  DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
+  /**
+   * How long SIGTERM waits for running jobs before handing them back: under the container's stop
+   * timeout (ECS kills a task 120 s after SIGTERM), or the hand-back would never run. Written out:
+   * an empty value is a mistake, not "no drain".
+   */
+  DRAIN_TIMEOUT_MS: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of milliseconds')
+    .transform(Number)
+    .pipe(z.number().max(90_000, 'must be at most 90000 (the container is killed 120 s after SIGTERM)'))
+    .default(30_000),
 });
 
 export type AgentConfig = z.infer<typeof agentEnvSchema>;

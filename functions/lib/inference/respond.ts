@@ -1,7 +1,13 @@
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { AppEnv } from '../../context.ts';
-import { EngineError, InvalidRequestError, NoCapacityError, QueueTimeoutError } from '../../core/errors.ts';
+import {
+  EngineError,
+  InvalidRequestError,
+  NoCapacityError,
+  QueueTimeoutError,
+  ServiceError,
+} from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import { resolveTarget } from '../../core/inference/target.ts';
 import type { JobKind, WebhookEvent } from '../../core/jobs/states.ts';
@@ -87,7 +93,11 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
     const job = await submitJob(c, target, request.kind, input, headers, asyncOptions, jobId).catch(
       (error: unknown) => {
         // Refused (a bad header, a reused key) or not queued: nothing will read the staged upload.
-        dropStaged();
+        // Unless the request has an Idempotency-Key and did not end in a refusal: its enqueue may have
+        // landed with the reply lost, or its retry revive this very job, and the worker fetches the
+        // upload then (the bucket's lifecycle rule removes it if nothing ever does).
+        const refused = error instanceof ServiceError && statusOf(error.code) < 500;
+        if (headers.idempotencyKey === undefined || refused) dropStaged();
         throw error;
       },
     );
