@@ -95,4 +95,23 @@ describe('deployments', () => {
     ]);
     expect(JSON.stringify(audit.body)).not.toContain('hf_secret_value');
   });
+
+  it('streams the status as it changes: stopping a deployment during the stream shows it stopped', async () => {
+    const owner = await signUp('deploy-stream');
+    const created = await call('POST', '/api/deployments', {
+      token: owner.token,
+      body: { model: 'llama-3.1-8b-instruct' },
+    });
+    const streaming = call('GET', `/api/deployments/${created.body.id}/events/stream?timeout_seconds=5`, {
+      token: owner.token,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const stopped = await call('POST', `/api/deployments/${created.body.id}/stop`, { token: owner.token });
+    expect(stopped.status).toBe(200);
+    const frames = ((await streaming).body as string)
+      .split('\n\n')
+      .filter((frame) => frame.startsWith('event: runtime'))
+      .map((frame) => JSON.parse(/^data: (.*)$/m.exec(frame)?.[1] ?? 'null').status);
+    expect(frames).toEqual(['scaled_to_zero', 'stopped']);
+  });
 });

@@ -1,5 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { eq } from 'drizzle-orm';
 import { streamSSE } from 'hono/streaming';
+import { endpoints } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import { recheckCaller } from '../../core/auth/recheck.ts';
 import { followedDeployment } from '../../core/deployments/observe.ts';
@@ -96,7 +98,12 @@ export const deploymentStream = createRouter().openapi(
               logsAfter = line.id;
             }
           }
-          const runtime = JSON.stringify(await deploymentRuntime(ctx, endpoint));
+          // Read again each time: a start, stop or settings change during the stream is its status.
+          const [current] = await ctx.db
+            .select({ id: endpoints.id, state: endpoints.state, updatedAt: endpoints.updatedAt })
+            .from(endpoints)
+            .where(eq(endpoints.id, endpoint.id));
+          const runtime = JSON.stringify(await deploymentRuntime(ctx, current ?? endpoint));
           if (runtime !== lastRuntime) await stream.writeSSE({ event: 'runtime', data: runtime });
           lastRuntime = runtime;
           if (stream.aborted || services.clock.now().getTime() + POLL_MS > until) break;
