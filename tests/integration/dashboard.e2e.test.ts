@@ -125,9 +125,13 @@ describe('the dashboard, end to end', () => {
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
     await capture('dashboard-empty');
     // An org remembered from before (left, deleted, another person's) does not lock the dashboard.
-    await page.evaluate(() => localStorage.setItem('aicloud.org', 'org_1ChYZZZZZZZZZZZZZZZZZZ'));
+    await page.evaluate(() => {
+      sessionStorage.setItem('aicloud.org', 'org_1ChYZZZZZZZZZZZZZZZZZZ');
+      localStorage.setItem('aicloud.org', 'org_1ChYZZZZZZZZZZZZZZZZZZ');
+    });
     await page.reload();
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('aicloud.org'))).toBeNull();
     expect(await page.evaluate(() => localStorage.getItem('aicloud.org'))).toBeNull();
 
     // Add funds: Stripe Checkout (the local one), paid with a test card; credited by the webhook.
@@ -185,6 +189,10 @@ describe('the dashboard, end to end', () => {
       .toBeGreaterThan(0);
     await expect.poll(() => page.getByTestId('uptime').textContent(), { timeout: 10_000 }).toMatch(/% busy$/);
     await capture('deployment');
+    // Shown once: a reload (or Back to this page) does not show the key again.
+    await page.reload();
+    await page.getByText('Hidden (shown only when created).').waitFor();
+    expect(await page.getByTestId('deployment-key').count()).toBe(0);
 
     await page.getByRole('link', { name: 'Billing' }).first().click();
     await page.getByText(/Running now: \$0\.\d+|Running now: \$[1-9]/).waitFor();

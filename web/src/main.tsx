@@ -2,6 +2,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { RouterProvider } from 'react-router';
+import { onSessionEnded } from './api/client.ts';
 import { router } from './routes.tsx';
 import './styles.css';
 
@@ -19,6 +20,9 @@ const queryClient = new QueryClient({
     },
   },
 });
+
+// A session that ended (expired, signed out elsewhere) shows the sign-in page, as a fresh visit would.
+onSessionEnded(() => queryClient.setQueryData(['me'], null));
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');

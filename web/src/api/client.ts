@@ -19,10 +19,24 @@ export class ApiError extends Error {
 }
 
 const ORG_KEY = 'aicloud.org';
-export const currentOrg = () => localStorage.getItem(ORG_KEY);
-export const chooseOrg = (orgId: string) => localStorage.setItem(ORG_KEY, orgId);
+/**
+ * The org this tab acts in. Per tab (session storage): a switch in another tab must not move this
+ * tab's next payment, deployment or key into an org other than the one it shows. A new tab starts in
+ * the org last chosen anywhere (local storage).
+ */
+let tabOrg: string | null = sessionStorage.getItem(ORG_KEY) ?? localStorage.getItem(ORG_KEY);
+export const currentOrg = () => tabOrg;
+export const chooseOrg = (orgId: string) => {
+  tabOrg = orgId;
+  sessionStorage.setItem(ORG_KEY, orgId);
+  localStorage.setItem(ORG_KEY, orgId);
+};
 /** Back to the personal org: on sign-out, and when the chosen one is gone (left, removed, deleted). */
-export const forgetOrg = () => localStorage.removeItem(ORG_KEY);
+export const forgetOrg = () => {
+  tabOrg = null;
+  sessionStorage.removeItem(ORG_KEY);
+  localStorage.removeItem(ORG_KEY);
+};
 
 /** The API refused the chosen org: this user is no longer in it, or it was deleted. */
 async function refusesOrg(response: Response): Promise<boolean> {
@@ -65,16 +79,31 @@ async function sessionFetch(input: RequestInfo | URL, init: RequestInit = {}): P
   // hc sends JSON bodies as strings, so the request can be sent again as it was.
   const send = () => fetch(input, { ...init, headers, credentials: 'same-origin' });
   let response = await send();
-  // A remembered org the user is no longer in would refuse every page, even after logging in again.
+  // A remembered org the user is no longer in would refuse every page, even after logging in again:
+  // it is forgotten, and a read is asked again of the personal org. A write is not: it was meant for
+  // the org on screen, and its refusal ("not found") is the answer.
   if (chosen && (await refusesOrg(response))) {
     forgetOrg();
+    const method = (init.method ?? 'GET').toUpperCase();
+    if (method !== 'GET' && method !== 'HEAD') return response;
     headers.delete('x-org-id');
     response = await send();
   }
   const url = new URL(input instanceof Request ? input.url : String(input), window.location.origin);
   if (response.status !== 401 || CREDENTIAL_CALLS.test(url.pathname)) return response;
-  return (await refreshSession()) ? send() : response;
+  if (await refreshSession()) return send();
+  sessionEnded?.();
+  return response;
 }
+
+let sessionEnded: (() => void) | undefined;
+/**
+ * Called when a call finds the session over for good (expired, signed out elsewhere, password changed
+ * on another device): the app goes back to sign-in instead of showing the refusal in every card.
+ */
+export const onSessionEnded = (listener: () => void) => {
+  sessionEnded = listener;
+};
 
 /** The management API, typed from the edge's Hono routes: `api.deployments[':id'].$get(…)`. */
 export const api = hc<App>(window.location.origin, { fetch: sessionFetch }).api;

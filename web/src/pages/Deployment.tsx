@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { InferRequestType } from 'hono/client';
 import { type FormEvent, lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { useLocation, useNavigate, useParams } from 'react-router';
-import { api, unwrap } from '../api/client.ts';
+import { ApiError, api, unwrap } from '../api/client.ts';
 import {
   Badge,
   Button,
@@ -50,7 +50,14 @@ function Connection({
   serves: Serves;
 }) {
   const location = useLocation();
+  const navigate = useNavigate();
   const [key, setKey] = useState<string | null>((location.state as { key?: string } | null)?.key ?? null);
+  // Shown once means once: taken out of the history entry, so a reload or Back does not show it again
+  // (nor does the browser keep it in its session history).
+  useEffect(() => {
+    if ((location.state as { key?: string } | null)?.key)
+      navigate(location.pathname + location.search, { replace: true, state: null });
+  }, [location, navigate]);
   const baseUrl = `${window.location.origin}/v1`;
   const regenerate = useMutation({
     mutationFn: async () => {
@@ -305,7 +312,10 @@ export default function Deployment() {
     },
   });
   if (deployment.isPending) return <Loading />;
-  if (!deployment.data) return <ErrorNote error={deployment.error} />;
+  // Gone (a teammate deleted it) or out of reach: said, instead of the last figures left on screen; a
+  // passing failure of one refresh leaves them.
+  const gone = deployment.error instanceof ApiError && [403, 404].includes(deployment.error.status);
+  if (!deployment.data || gone) return <ErrorNote error={deployment.error} />;
   const { runtime } = deployment.data;
   return (
     <>
