@@ -7,24 +7,23 @@ const cx = (...classes: (string | false | null | undefined)[]) => classes.filter
 
 type ButtonProps = ButtonHTMLAttributes<HTMLButtonElement> & { variant?: 'primary' | 'secondary' | 'danger' };
 
-export function Button({ variant = 'primary', className, ...props }: ButtonProps) {
+/** A button's look, for a link that navigates (a button inside a link is invalid and read twice). */
+export function buttonClass(variant: ButtonProps['variant'] = 'primary', className?: string) {
   const styles = {
     primary: 'bg-brand-600 text-white hover:bg-brand-700',
     secondary:
       'border border-slate-300 bg-white text-slate-800 hover:bg-slate-100 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100 dark:hover:bg-slate-800',
     danger: 'bg-red-600 text-white hover:bg-red-700',
   }[variant];
-  return (
-    <button
-      type="button"
-      className={cx(
-        'inline-flex items-center justify-center gap-2 rounded-md px-3 py-2 text-sm font-medium disabled:cursor-not-allowed disabled:opacity-50',
-        styles,
-        className,
-      )}
-      {...props}
-    />
+  return cx(
+    'inline-flex items-center justify-center gap-2 rounded-md px-3 py-2 text-sm font-medium disabled:cursor-not-allowed disabled:opacity-50',
+    styles,
+    className,
   );
+}
+
+export function Button({ variant = 'primary', className, ...props }: ButtonProps) {
+  return <button type="button" className={buttonClass(variant, className)} {...props} />;
 }
 
 type FieldProps = InputHTMLAttributes<HTMLInputElement> & {

@@ -20,22 +20,27 @@ export function servesOf(category: string | undefined, engine: string): Serves {
         : 'chat';
 }
 
-export function quickStart(baseUrl: string, key: string, model: string, serves: Serves) {
+/**
+ * Code that calls the deployment. With its key just shown, the key is written in; otherwise each
+ * snippet reads it from `AICLOUD_API_KEY` (a literal "$AICLOUD_API_KEY" in Python or Node would be
+ * sent as the key itself).
+ */
+export function quickStart(baseUrl: string, key: string | null, model: string, serves: Serves) {
   const python = (call: string, show: string) =>
-    `from openai import OpenAI
+    `${key ? '' : 'import os\n'}from openai import OpenAI
 
-client = OpenAI(base_url="${baseUrl}", api_key="${key}")
+client = OpenAI(base_url="${baseUrl}", api_key=${key ? `"${key}"` : 'os.environ["AICLOUD_API_KEY"]'})
 ${call}
 ${show}`;
   const node = (call: string, show: string) =>
     `import OpenAI from 'openai';
 
-const client = new OpenAI({ baseURL: '${baseUrl}', apiKey: '${key}' });
+const client = new OpenAI({ baseURL: '${baseUrl}', apiKey: ${key ? `'${key}'` : 'process.env.AICLOUD_API_KEY'} });
 ${call}
 ${show}`;
   const curl = (path: string, body: string) =>
     `curl ${baseUrl}${path} \\
-  -H "Authorization: Bearer ${key}" \\
+  -H "Authorization: Bearer ${key ?? '$AICLOUD_API_KEY'}" \\
 ${body}`;
   switch (serves) {
     case 'embedding':

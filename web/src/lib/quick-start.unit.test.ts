@@ -27,4 +27,13 @@ describe('a deployment’s quick-start', () => {
     expect(snippets.curl).toContain(`curl ${BASE}${path} \\\n`);
     for (const snippet of Object.values(snippets)) expect(snippet).toContain('my-model');
   });
+
+  it('reads the key from AICLOUD_API_KEY when it is not shown, in each language', () => {
+    const snippets = quickStart(BASE, null, 'ep_1', 'chat');
+    expect(snippets.Python).toContain('api_key=os.environ["AICLOUD_API_KEY"]');
+    expect(snippets.Python.startsWith('import os\n')).toBe(true);
+    expect(snippets.Node).toContain('apiKey: process.env.AICLOUD_API_KEY');
+    expect(snippets.curl).toContain('-H "Authorization: Bearer $AICLOUD_API_KEY"');
+    expect(quickStart(BASE, 'sk_dep_x', 'm', 'chat').Python).toContain('api_key="sk_dep_x"');
+  });
 });

@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link, useSearchParams } from 'react-router';
 import { api, unwrap } from '../api/client.ts';
-import { Button, Card, ErrorNote, Loading, PageTitle } from '../components/ui.tsx';
+import { buttonClass, Card, ErrorNote, Loading, PageTitle } from '../components/ui.tsx';
 import { useSwitchOrg } from '../lib/session.ts';
 
 /** The emailed invitation, accepted by the signed-in (and verified) invited address. */
@@ -28,8 +28,8 @@ export default function AcceptInvitation() {
             <p className="text-sm">
               You joined as <strong>{accepted.data.role}</strong>.
             </p>
-            <Link to="/">
-              <Button onClick={() => switchOrg(accepted.data.org_id)}>Go to the organization</Button>
+            <Link to="/" className={buttonClass()} onClick={() => switchOrg(accepted.data.org_id)}>
+              Go to the organization
             </Link>
           </div>
         )}

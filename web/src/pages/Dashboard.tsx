@@ -2,7 +2,17 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { replicaPricePerHour } from '../../../functions/core/billing/replica-price.ts';
 import { api, unwrap } from '../api/client.ts';
-import { Badge, Button, Card, Empty, ErrorNote, Loading, PageTitle, ScrollTable } from '../components/ui.tsx';
+import {
+  Badge,
+  Button,
+  buttonClass,
+  Card,
+  Empty,
+  ErrorNote,
+  Loading,
+  PageTitle,
+  ScrollTable,
+} from '../components/ui.tsx';
 import { confirmStop } from '../lib/confirm-stop.ts';
 import { dateTime, hours, usd } from '../lib/format.ts';
 import { useBalance, useCatalog, useDeploy, useDeployments, useGpus, useUsage } from '../lib/queries.ts';
@@ -50,8 +60,8 @@ export default function Dashboard() {
     <>
       <PageTitle
         actions={
-          <Link to="/catalog">
-            <Button>Deploy a model</Button>
+          <Link to="/catalog" className={buttonClass()}>
+            Deploy a model
           </Link>
         }
       >

@@ -70,7 +70,9 @@ function Connection({
     },
     onSuccess: (created) => setKey(created.key),
   });
-  const snippets = quickStart(baseUrl, key ?? '$AICLOUD_API_KEY', model, serves);
+  // The deployment key names its deployment whatever the model says; another key of the org needs the
+  // deployment's id, as two deployments of one catalog model share its name.
+  const snippets = quickStart(baseUrl, key, key ? model : deploymentId, serves);
   return (
     <Card title="Connect">
       <dl className="grid gap-2 text-sm">
