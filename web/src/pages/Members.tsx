@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { FormEvent } from 'react';
-import { api, unwrap } from '../api/client.ts';
+import { useNavigate } from 'react-router';
+import { api, forgetOrg, unwrap } from '../api/client.ts';
 import {
   Badge,
   Button,
@@ -25,6 +26,7 @@ const select =
 export default function Members() {
   const client = useQueryClient();
   const me = useMe();
+  const navigate = useNavigate();
   const switchOrg = useSwitchOrg();
   const members = useQuery({ queryKey: ['members'], queryFn: () => unwrap(api.org.members.$get()) });
   const invitations = useQuery({
@@ -63,7 +65,13 @@ export default function Members() {
   const remove = useMutation({
     mutationFn: (userId: string) =>
       unwrap(api.org.members[':user_id'].$delete({ param: { user_id: userId } })),
-    onSuccess: refresh,
+    onSuccess: (_removed, userId) => {
+      if (userId !== me.data?.user.id) return refresh();
+      // Left: back to the personal org, with nothing of the one left on screen (header, balance, lists).
+      forgetOrg();
+      void client.resetQueries();
+      navigate('/');
+    },
   });
   const invite = useMutation({
     mutationFn: (body: { email: string; role: Role; form: HTMLFormElement }) =>
@@ -132,16 +140,29 @@ export default function Members() {
                     </option>
                   ))}
                 </select>
-                <Button
-                  variant="secondary"
-                  aria-label={`Remove ${member.email}`}
-                  onClick={() =>
-                    window.confirm(`Remove ${member.email} from the organization?`) &&
-                    remove.mutate(member.user_id)
-                  }
-                >
-                  Remove
-                </Button>
+                {member.user_id === me.data?.user.id ? (
+                  <Button
+                    variant="secondary"
+                    onClick={() =>
+                      window.confirm(
+                        'Leave this organization? Your API keys in it are revoked, and clients using them stop working.',
+                      ) && remove.mutate(member.user_id)
+                    }
+                  >
+                    Leave
+                  </Button>
+                ) : (
+                  <Button
+                    variant="secondary"
+                    aria-label={`Remove ${member.email}`}
+                    onClick={() =>
+                      window.confirm(`Remove ${member.email} from the organization?`) &&
+                      remove.mutate(member.user_id)
+                    }
+                  >
+                    Remove
+                  </Button>
+                )}
               </div>
             </li>
           ))}
