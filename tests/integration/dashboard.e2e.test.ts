@@ -93,8 +93,33 @@ describe('the dashboard, end to end', () => {
     }
   }, 90_000);
 
+  const PASSWORD = 'correct horse battery staple';
+  let ownerEmail = '';
+
+  /** The first link in the newest email to `to` whose path matches. */
+  const emailedLink = async (to: string, path: RegExp) => {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const mail = (await (
+        await fetch(`${stack.mailOutbox}/outbox?to=${encodeURIComponent(to)}`)
+      ).json()) as { data: { text: string }[] };
+      const link = mail.data.map((email) => path.exec(email.text)?.[1]).find(Boolean);
+      if (link) return link;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`no email to ${to} with ${path}`);
+  };
+  const post = async (path: string, body: unknown, token?: string) => {
+    const response = await fetch(`${stack.edge}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    return (await response.json()) as Record<string, string>;
+  };
+
   it('takes a new user from sign-up to a paid, revocable API call', async () => {
     const email = `e2e-${Date.now()}@example.com`;
+    ownerEmail = email;
     await page.goto(`${stack.edge}/signup`);
     await capture('signup');
     await page.getByLabel('Name').fill('Ada');
@@ -305,4 +330,56 @@ describe('the dashboard, end to end', () => {
     await page.getByTestId('balance').waitFor();
     await capture('billing-dark');
   }, 180_000);
+
+  it('offers a viewer what a viewer may do: no deploy, stop, delete, key or member controls', async () => {
+    const viewerEmail = `e2e-viewer-${Date.now()}@example.com`;
+    await post('/api/auth/register', { email: viewerEmail, password: PASSWORD });
+    const verify = await emailedLink(viewerEmail, /verify-email\?token=([\w-]+)/);
+    await post('/api/auth/verify-email', { token: verify, password: PASSWORD });
+    // The first test changed the owner's password on the Account page.
+    const owner = await post('/api/auth/login', { email: ownerEmail, password: 'a brand new passphrase' });
+    const invited = await post(
+      '/api/org/invitations',
+      { email: viewerEmail, role: 'viewer' },
+      owner.access_token,
+    );
+    expect(invited, JSON.stringify(invited)).toMatchObject({ role: 'viewer' });
+    const invitation = await emailedLink(viewerEmail, /invitations\/accept\?token=([\w-]+)/);
+    const viewer = await post('/api/auth/login', { email: viewerEmail, password: PASSWORD });
+    const joined = await post('/api/invitations/accept', { token: invitation }, viewer.access_token);
+    expect(joined.role).toBe('viewer');
+
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const tab = await context.newPage();
+    try {
+      await tab.goto(`${stack.edge}/login`);
+      await tab.getByLabel('Email').fill(viewerEmail);
+      await tab.getByLabel('Password').fill(PASSWORD);
+      await tab.getByRole('button', { name: 'Log in' }).click();
+      await tab.getByRole('heading', { name: 'Dashboard' }).waitFor();
+      await tab.evaluate((orgId) => {
+        sessionStorage.setItem('aicloud.org', orgId);
+        localStorage.setItem('aicloud.org', orgId);
+      }, joined.org_id ?? '');
+      await tab.reload();
+      await tab.getByRole('link', { name: 'API & logs' }).first().waitFor();
+      expect(await tab.getByRole('link', { name: 'Deploy a model' }).count()).toBe(0);
+      expect(await tab.getByRole('button', { name: /^(Stop|Start) / }).count()).toBe(0);
+      expect(await tab.getByText('Quick deploy').count()).toBe(0);
+
+      await tab.getByRole('link', { name: 'API & logs' }).first().click();
+      await tab.getByText('Hidden (shown only when created).').waitFor();
+      for (const name of ['Stop', 'Start', 'Delete', 'Regenerate', 'Save'])
+        expect(await tab.getByRole('button', { name, exact: true }).count(), name).toBe(0);
+      expect(await tab.getByLabel('Min replicas').isDisabled()).toBe(true);
+
+      await tab.goto(`${stack.edge}/org`);
+      await tab.getByLabel(`Role of ${ownerEmail}`).waitFor();
+      expect(await tab.getByLabel(`Role of ${ownerEmail}`).isDisabled()).toBe(true);
+      expect(await tab.getByRole('button', { name: /^Remove / }).count()).toBe(0);
+      expect(await tab.getByText('Invite someone').count()).toBe(0);
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
 });

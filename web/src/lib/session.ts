@@ -1,4 +1,6 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { canGrant, type Permission, roleAllows } from '../../../functions/core/orgs/permissions.ts';
+import type { Role } from '../../../functions/core/orgs/roles.ts';
 import { ApiError, api, chooseOrg, unwrap } from '../api/client.ts';
 
 /** The signed-in user and their org; null when signed out. */
@@ -31,5 +33,20 @@ export function useSwitchOrg() {
   return (orgId: string) => {
     chooseOrg(orgId);
     void client.resetQueries();
+  };
+}
+
+/**
+ * What the signed-in user's role in the current org allows (the API's own table): controls the API
+ * would refuse with a 403 are not offered. False until the user is known.
+ */
+export function useCan() {
+  const me = useMe();
+  const role = me.data?.role as Role | undefined;
+  return {
+    can: (permission: Permission) => role !== undefined && roleAllows(role, permission),
+    /** The roles this user may give a key or a member. */
+    grantable: (roles: readonly Role[]) =>
+      role ? roles.filter((candidate) => canGrant(role, candidate)) : [],
   };
 }

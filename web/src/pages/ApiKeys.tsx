@@ -17,6 +17,7 @@ import {
 } from '../components/ui.tsx';
 import { dateTime, dollarsToCents, optionalCents, usd } from '../lib/format.ts';
 import { allPages } from '../lib/pages.ts';
+import { useCan } from '../lib/session.ts';
 
 const ROLES = ['admin', 'developer', 'billing', 'viewer'] as const;
 
@@ -123,6 +124,7 @@ function CapDialog({ target, onClose }: { target: CapTarget | null; onClose: () 
 }
 
 export default function ApiKeys() {
+  const { grantable } = useCan();
   const [capping, setCapping] = useState<CapTarget | null>(null);
   const client = useQueryClient();
   const [secret, setSecret] = useState<string | null>(null);
@@ -187,7 +189,8 @@ export default function ApiKeys() {
               defaultValue="developer"
               className="rounded-md border border-slate-300 bg-white px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-900"
             >
-              {ROLES.map((role) => (
+              {/* Only roles this user may give: the API refuses a key above the caller's own role. */}
+              {grantable(ROLES).map((role) => (
                 <option key={role} value={role}>
                   {role}
                 </option>
@@ -240,11 +243,16 @@ export default function ApiKeys() {
                 </p>
               </div>
               <div className="flex gap-2">
-                <Button variant="secondary" onClick={() => setCapping(key)}>
+                <Button
+                  variant="secondary"
+                  aria-label={`Caps of ${key.name}`}
+                  onClick={() => setCapping(key)}
+                >
                   Caps
                 </Button>
                 <Button
                   variant="secondary"
+                  aria-label={`Regenerate ${key.name}`}
                   onClick={() =>
                     window.confirm(
                       `Regenerate ${key.name}? Its current secret stops working at once; clients need the new one.`,

@@ -18,6 +18,7 @@ import {
 } from '../components/ui.tsx';
 import { dateTime, dollarsToCents, hours, usd } from '../lib/format.ts';
 import { type BillingSettings, useBalance, useUsage } from '../lib/queries.ts';
+import { useCan } from '../lib/session.ts';
 
 const SpendChart = lazy(() =>
   import('../components/Charts.tsx').then((module) => ({ default: module.SpendChart })),
@@ -75,6 +76,7 @@ function AddFunds() {
 
 function AutoRefill() {
   const client = useQueryClient();
+  const { can } = useCan();
   const settings = useQuery({
     queryKey: ['billing-settings'],
     queryFn: () => unwrap(api.billing.settings.$get()),
@@ -114,9 +116,11 @@ function AutoRefill() {
     <Card
       title="Auto-refill"
       actions={
-        <Button variant="secondary" onClick={() => portal.mutate()} disabled={portal.isPending}>
-          Manage cards
-        </Button>
+        can('billing.manage') && (
+          <Button variant="secondary" onClick={() => portal.mutate()} disabled={portal.isPending}>
+            Manage cards
+          </Button>
+        )
       }
     >
       <p className="mb-2 text-sm">
@@ -125,41 +129,46 @@ function AutoRefill() {
           : 'No saved card yet: add funds once to save one.'}
       </p>
       {/* Keyed by what is stored: a save the card declined (or a decline since) shows the switch off. */}
-      <form key={JSON.stringify(refill)} onSubmit={submit} className="grid gap-3 sm:grid-cols-3">
-        <div className="flex items-center gap-2 text-sm sm:col-span-3">
-          <Switch.Root
-            id="auto-refill-enabled"
-            name="enabled"
-            defaultChecked={refill.enabled}
-            className="h-5 w-9 rounded-full bg-slate-300 data-[state=checked]:bg-brand-600"
-          >
-            <Switch.Thumb className="block h-4 w-4 translate-x-0.5 rounded-full bg-white transition data-[state=checked]:translate-x-4" />
-          </Switch.Root>
-          <Label.Root htmlFor="auto-refill-enabled">Add funds automatically</Label.Root>
-        </div>
-        <Field
-          label="When the balance drops below ($)"
-          name="threshold"
-          type="number"
-          min={0}
-          step={0.01}
-          defaultValue={refill.threshold_cents / 100}
-          error={fieldError(save.error, 'auto_refill.threshold_cents')}
-        />
-        <Field
-          label="Add ($)"
-          name="amount"
-          type="number"
-          min={10}
-          step={0.01}
-          defaultValue={refill.amount_cents / 100}
-          error={fieldError(save.error, 'auto_refill.amount_cents')}
-        />
-        <div className="flex items-end">
-          <Button type="submit" disabled={save.isPending}>
-            Save
-          </Button>
-        </div>
+      <form key={JSON.stringify(refill)} onSubmit={submit}>
+        {/* Shown to those who may read billing; changed only by those who may manage it. */}
+        <fieldset disabled={!can('billing.manage')} className="grid gap-3 sm:grid-cols-3">
+          <div className="flex items-center gap-2 text-sm sm:col-span-3">
+            <Switch.Root
+              id="auto-refill-enabled"
+              name="enabled"
+              defaultChecked={refill.enabled}
+              className="h-5 w-9 rounded-full bg-slate-300 data-[state=checked]:bg-brand-600"
+            >
+              <Switch.Thumb className="block h-4 w-4 translate-x-0.5 rounded-full bg-white transition data-[state=checked]:translate-x-4" />
+            </Switch.Root>
+            <Label.Root htmlFor="auto-refill-enabled">Add funds automatically</Label.Root>
+          </div>
+          <Field
+            label="When the balance drops below ($)"
+            name="threshold"
+            type="number"
+            min={0}
+            step={0.01}
+            defaultValue={refill.threshold_cents / 100}
+            error={fieldError(save.error, 'auto_refill.threshold_cents')}
+          />
+          <Field
+            label="Add ($)"
+            name="amount"
+            type="number"
+            min={10}
+            step={0.01}
+            defaultValue={refill.amount_cents / 100}
+            error={fieldError(save.error, 'auto_refill.amount_cents')}
+          />
+          {can('billing.manage') && (
+            <div className="flex items-end">
+              <Button type="submit" disabled={save.isPending}>
+                Save
+              </Button>
+            </div>
+          )}
+        </fieldset>
       </form>
       <p className="mt-2 text-xs text-slate-500">
         At most one automatic charge per hour. A declined charge turns auto-refill off until you turn it back
@@ -196,6 +205,7 @@ async function downloadCsv() {
 }
 
 export default function Billing() {
+  const { can } = useCan();
   const [params] = useSearchParams();
   const checkout = params.get('checkout');
   const balance = useBalance(checkout === 'success');
@@ -245,9 +255,11 @@ export default function Billing() {
             </p>
           )}
         </Card>
-        <div className="lg:col-span-2">
-          <AddFunds />
-        </div>
+        {can('billing.manage') && (
+          <div className="lg:col-span-2">
+            <AddFunds />
+          </div>
+        )}
       </div>
       <div className="mt-4 grid gap-4 lg:grid-cols-2">
         <AutoRefill />

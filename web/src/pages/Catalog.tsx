@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { Button, Card, ErrorNote, Field, Loading, PageTitle } from '../components/ui.tsx';
 import { usd } from '../lib/format.ts';
 import { useCatalog, useDeploy } from '../lib/queries.ts';
+import { useCan } from '../lib/session.ts';
 
 const CATEGORIES = [
   ['llm', 'Language models'],
@@ -61,6 +62,7 @@ function CostComparison({ pricePerHour }: { pricePerHour: number }) {
 export default function Catalog() {
   const catalog = useCatalog();
   const deploy = useDeploy();
+  const { can } = useCan();
   const firstLlm = catalog.data?.data.find((model) => model.category === 'llm');
   return (
     <>
@@ -97,14 +99,16 @@ export default function Catalog() {
                     {model.gpu.count} × {model.gpu.name} ({model.gpu.memory_gb} GB) · billed per second, min 1
                     minute
                   </p>
-                  <Button
-                    className="mt-3 w-full"
-                    disabled={deploy.isPending}
-                    onClick={() => deploy.mutate({ model: model.slug })}
-                    aria-label={`Deploy ${model.name}`}
-                  >
-                    Deploy
-                  </Button>
+                  {can('endpoint.manage') && (
+                    <Button
+                      className="mt-3 w-full"
+                      disabled={deploy.isPending}
+                      onClick={() => deploy.mutate({ model: model.slug })}
+                      aria-label={`Deploy ${model.name}`}
+                    >
+                      Deploy
+                    </Button>
+                  )}
                 </Card>
               ))}
           </Tabs.Content>

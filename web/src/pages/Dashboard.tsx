@@ -16,6 +16,7 @@ import {
 import { confirmStop } from '../lib/confirm-stop.ts';
 import { dateTime, hours, usd } from '../lib/format.ts';
 import { useBalance, useCatalog, useDeploy, useDeployments, useGpus, useUsage } from '../lib/queries.ts';
+import { useCan } from '../lib/session.ts';
 
 const stateTone = { active: 'green', stopped: 'slate' } as const;
 
@@ -24,6 +25,7 @@ export default function Dashboard() {
   const deployments = useDeployments();
   const catalog = useCatalog();
   const deploy = useDeploy();
+  const { can } = useCan();
   const usage = useUsage();
   const activity = useQuery({
     queryKey: ['transactions', 'recent'],
@@ -60,9 +62,11 @@ export default function Dashboard() {
     <>
       <PageTitle
         actions={
-          <Link to="/catalog" className={buttonClass()}>
-            Deploy a model
-          </Link>
+          can('endpoint.manage') && (
+            <Link to="/catalog" className={buttonClass()}>
+              Deploy a model
+            </Link>
+          )
         }
       >
         Dashboard
@@ -136,18 +140,20 @@ export default function Dashboard() {
                     <Link className="text-sm text-brand-600 underline" to={`/deployments/${deployment.id}`}>
                       API & logs
                     </Link>
-                    <Button
-                      variant="secondary"
-                      aria-label={`${deployment.state === 'active' ? 'Stop' : 'Start'} ${deployment.name}`}
-                      disabled={toggle.isPending}
-                      onClick={() => {
-                        const start = deployment.state !== 'active';
-                        if (start || confirmStop(deployment.name))
-                          toggle.mutate({ id: deployment.id, start });
-                      }}
-                    >
-                      {deployment.state === 'active' ? 'Stop' : 'Start'}
-                    </Button>
+                    {can('endpoint.manage') && (
+                      <Button
+                        variant="secondary"
+                        aria-label={`${deployment.state === 'active' ? 'Stop' : 'Start'} ${deployment.name}`}
+                        disabled={toggle.isPending}
+                        onClick={() => {
+                          const start = deployment.state !== 'active';
+                          if (start || confirmStop(deployment.name))
+                            toggle.mutate({ id: deployment.id, start });
+                        }}
+                      >
+                        {deployment.state === 'active' ? 'Stop' : 'Start'}
+                      </Button>
+                    )}
                   </td>
                 </tr>
               ))}
@@ -157,29 +163,32 @@ export default function Dashboard() {
       </Card>
 
       <div className="mt-4 grid gap-4 lg:grid-cols-2">
-        <Card title="Quick deploy">
-          {catalog.isPending && <Loading />}
-          <ul className="flex flex-col gap-2">
-            {catalog.data?.data
-              .filter((model) => model.category === 'llm')
-              .slice(0, 3)
-              .map((model) => (
-                <li key={model.slug} className="flex items-center justify-between gap-2">
-                  <span className="text-sm">
-                    {model.name} <span className="text-slate-500">· {usd(model.price_per_hour_usd)}/hr</span>
-                  </span>
-                  <Button
-                    variant="secondary"
-                    disabled={deploy.isPending}
-                    onClick={() => deploy.mutate({ model: model.slug })}
-                  >
-                    Deploy
-                  </Button>
-                </li>
-              ))}
-          </ul>
-          <ErrorNote error={deploy.error} />
-        </Card>
+        {can('endpoint.manage') && (
+          <Card title="Quick deploy">
+            {catalog.isPending && <Loading />}
+            <ul className="flex flex-col gap-2">
+              {catalog.data?.data
+                .filter((model) => model.category === 'llm')
+                .slice(0, 3)
+                .map((model) => (
+                  <li key={model.slug} className="flex items-center justify-between gap-2">
+                    <span className="text-sm">
+                      {model.name}{' '}
+                      <span className="text-slate-500">· {usd(model.price_per_hour_usd)}/hr</span>
+                    </span>
+                    <Button
+                      variant="secondary"
+                      disabled={deploy.isPending}
+                      onClick={() => deploy.mutate({ model: model.slug })}
+                    >
+                      Deploy
+                    </Button>
+                  </li>
+                ))}
+            </ul>
+            <ErrorNote error={deploy.error} />
+          </Card>
+        )}
         <Card title="Recent activity">
           {activity.isPending && <Loading />}
           <ErrorNote error={activity.error} />

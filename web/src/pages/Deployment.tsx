@@ -21,6 +21,7 @@ import { dateTime, optionalCents, usd } from '../lib/format.ts';
 import { deploymentKeys, useDeploymentStream } from '../lib/live.ts';
 import { type DeploymentDetail, useCatalog } from '../lib/queries.ts';
 import { quickStart, type Serves, servesOf } from '../lib/quick-start.ts';
+import { useCan } from '../lib/session.ts';
 
 const UptimeChart = lazy(() =>
   import('../components/Charts.tsx').then((module) => ({ default: module.UptimeChart })),
@@ -51,6 +52,7 @@ function Connection({
 }) {
   const location = useLocation();
   const navigate = useNavigate();
+  const { can } = useCan();
   const [key, setKey] = useState<string | null>((location.state as { key?: string } | null)?.key ?? null);
   // Shown once means once: taken out of the history entry, so a reload or Back does not show it again
   // (nor does the browser keep it in its session history).
@@ -97,17 +99,19 @@ function Connection({
           ) : (
             <span className="text-slate-500">Hidden (shown only when created).</span>
           )}
-          <Button
-            variant="secondary"
-            onClick={() =>
-              window.confirm(
-                'Regenerate the deployment key? The current key stops working at once; clients need the new one.',
-              ) && regenerate.mutate()
-            }
-            disabled={regenerate.isPending}
-          >
-            Regenerate
-          </Button>
+          {can('api_key.manage') && (
+            <Button
+              variant="secondary"
+              onClick={() =>
+                window.confirm(
+                  'Regenerate the deployment key? The current key stops working at once; clients need the new one.',
+                ) && regenerate.mutate()
+              }
+              disabled={regenerate.isPending}
+            >
+              Regenerate
+            </Button>
+          )}
         </dd>
       </dl>
       <ErrorNote error={regenerate.error} />
@@ -143,6 +147,7 @@ function Connection({
 
 /** The scaling knobs and spend caps, editable in place; the API's message shows under a refused field. */
 function Settings({ deployment, onSaved }: { deployment: DeploymentDetail; onSaved: () => void }) {
+  const { can } = useCan();
   const save = useMutation({
     mutationFn: (body: InferRequestType<(typeof api.deployments)[':id']['$patch']>['json']) =>
       unwrap(api.deployments[':id'].$patch({ param: { id: deployment.id }, json: body })),
@@ -165,71 +170,76 @@ function Settings({ deployment, onSaved }: { deployment: DeploymentDetail; onSav
       <p className="mb-3 text-sm text-slate-600 dark:text-slate-400">
         {deployment.model ?? deployment.image} on {deployment.gpu_count} × {deployment.gpu_types.join(' → ')}
       </p>
-      <form onSubmit={submit} className="grid gap-3 sm:grid-cols-3 lg:grid-cols-6">
-        <Field
-          label="Min replicas"
-          name="min"
-          type="number"
-          min={0}
-          max={10}
-          defaultValue={deployment.min_replicas}
-          error={fieldError(save.error, 'min_replicas')}
-        />
-        <Field
-          label="Max replicas"
-          name="max"
-          type="number"
-          min={1}
-          max={20}
-          defaultValue={deployment.max_replicas}
-          error={fieldError(save.error, 'max_replicas')}
-        />
-        <Field
-          label="Idle timeout (s)"
-          name="idle"
-          type="number"
-          min={10}
-          max={86400}
-          defaultValue={deployment.idle_timeout_seconds}
-          error={fieldError(save.error, 'idle_timeout_seconds')}
-        />
-        <Field
-          label="Concurrency"
-          name="concurrency"
-          type="number"
-          min={1}
-          max={256}
-          defaultValue={deployment.concurrency_per_replica}
-          error={fieldError(save.error, 'concurrency_per_replica')}
-        />
-        <Field
-          label="Daily cap ($)"
-          name="daily"
-          type="number"
-          min={1}
-          step={0.01}
-          defaultValue={cap?.daily_cents == null ? '' : cap.daily_cents / 100}
-          error={fieldError(save.error, 'spend_cap.daily_cents')}
-        />
-        <Field
-          label="Monthly cap ($)"
-          name="monthly"
-          type="number"
-          min={1}
-          step={0.01}
-          defaultValue={cap?.monthly_cents == null ? '' : cap.monthly_cents / 100}
-          error={fieldError(save.error, 'spend_cap.monthly_cents')}
-        />
-        <div className="flex items-center gap-3 sm:col-span-3 lg:col-span-6">
-          <Button type="submit" disabled={save.isPending}>
-            Save
-          </Button>
-          {save.isSuccess && (
-            <span role="status" className="text-sm text-emerald-700 dark:text-emerald-400">
-              Saved.
-            </span>
-          )}
-        </div>
+      <form onSubmit={submit}>
+        {/* Read-only for a role that may not change it: the API would refuse the save. */}
+        <fieldset disabled={!can('endpoint.manage')} className="grid gap-3 sm:grid-cols-3 lg:grid-cols-6">
+          <Field
+            label="Min replicas"
+            name="min"
+            type="number"
+            min={0}
+            max={10}
+            defaultValue={deployment.min_replicas}
+            error={fieldError(save.error, 'min_replicas')}
+          />
+          <Field
+            label="Max replicas"
+            name="max"
+            type="number"
+            min={1}
+            max={20}
+            defaultValue={deployment.max_replicas}
+            error={fieldError(save.error, 'max_replicas')}
+          />
+          <Field
+            label="Idle timeout (s)"
+            name="idle"
+            type="number"
+            min={10}
+            max={86400}
+            defaultValue={deployment.idle_timeout_seconds}
+            error={fieldError(save.error, 'idle_timeout_seconds')}
+          />
+          <Field
+            label="Concurrency"
+            name="concurrency"
+            type="number"
+            min={1}
+            max={256}
+            defaultValue={deployment.concurrency_per_replica}
+            error={fieldError(save.error, 'concurrency_per_replica')}
+          />
+          <Field
+            label="Daily cap ($)"
+            name="daily"
+            type="number"
+            min={1}
+            step={0.01}
+            defaultValue={cap?.daily_cents == null ? '' : cap.daily_cents / 100}
+            error={fieldError(save.error, 'spend_cap.daily_cents')}
+          />
+          <Field
+            label="Monthly cap ($)"
+            name="monthly"
+            type="number"
+            min={1}
+            step={0.01}
+            defaultValue={cap?.monthly_cents == null ? '' : cap.monthly_cents / 100}
+            error={fieldError(save.error, 'spend_cap.monthly_cents')}
+          />
+          <div className="flex items-center gap-3 sm:col-span-3 lg:col-span-6">
+            {can('endpoint.manage') && (
+              <Button type="submit" disabled={save.isPending}>
+                Save
+              </Button>
+            )}
+            {save.isSuccess && (
+              <span role="status" className="text-sm text-emerald-700 dark:text-emerald-400">
+                Saved.
+              </span>
+            )}
+          </div>
+        </fieldset>
       </form>
       <ErrorNote error={save.error && !(save.error as { param?: string }).param ? save.error : null} />
     </Card>
@@ -298,6 +308,7 @@ export default function Deployment() {
   });
   useDeploymentStream(id, deployment.isSuccess && events.isSuccess && logs.isSuccess, setLive);
   const catalog = useCatalog();
+  const { can } = useCan();
   const act = useMutation({
     mutationFn: async (action: 'stop' | 'start' | 'delete') => {
       if (action === 'delete') return unwrap(api.deployments[':id'].$delete({ param: { id } }));
@@ -323,31 +334,33 @@ export default function Deployment() {
     <>
       <PageTitle
         actions={
-          <div className="flex gap-2">
-            {deployment.data.state === 'active' ? (
+          can('endpoint.manage') && (
+            <div className="flex gap-2">
+              {deployment.data.state === 'active' ? (
+                <Button
+                  variant="secondary"
+                  disabled={act.isPending}
+                  onClick={() => confirmStop(deployment.data.name) && act.mutate('stop')}
+                >
+                  Stop
+                </Button>
+              ) : (
+                <Button variant="secondary" disabled={act.isPending} onClick={() => act.mutate('start')}>
+                  Start
+                </Button>
+              )}
               <Button
-                variant="secondary"
+                variant="danger"
                 disabled={act.isPending}
-                onClick={() => confirmStop(deployment.data.name) && act.mutate('stop')}
+                onClick={() =>
+                  window.confirm(`Delete ${deployment.data.name}? Its keys stop working.`) &&
+                  act.mutate('delete')
+                }
               >
-                Stop
+                Delete
               </Button>
-            ) : (
-              <Button variant="secondary" disabled={act.isPending} onClick={() => act.mutate('start')}>
-                Start
-              </Button>
-            )}
-            <Button
-              variant="danger"
-              disabled={act.isPending}
-              onClick={() =>
-                window.confirm(`Delete ${deployment.data.name}? Its keys stop working.`) &&
-                act.mutate('delete')
-              }
-            >
-              Delete
-            </Button>
-          </div>
+            </div>
+          )
         }
       >
         {deployment.data.name}{' '}

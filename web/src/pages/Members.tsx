@@ -15,7 +15,7 @@ import {
   PageTitle,
 } from '../components/ui.tsx';
 import { dateTime } from '../lib/format.ts';
-import { useMe, useSwitchOrg } from '../lib/session.ts';
+import { useCan, useMe, useSwitchOrg } from '../lib/session.ts';
 
 const ROLES = ['owner', 'admin', 'developer', 'billing', 'viewer'] as const;
 type Role = (typeof ROLES)[number];
@@ -26,6 +26,7 @@ const select =
 export default function Members() {
   const client = useQueryClient();
   const me = useMe();
+  const { can, grantable } = useCan();
   const navigate = useNavigate();
   const switchOrg = useSwitchOrg();
   const members = useQuery({ queryKey: ['members'], queryFn: () => unwrap(api.org.members.$get()) });
@@ -131,14 +132,17 @@ export default function Members() {
                   id={`role-${member.user_id}`}
                   className={select}
                   value={member.role}
-                  disabled={changeRole.isPending}
+                  disabled={changeRole.isPending || !can('member.manage')}
                   onChange={(event) => confirmRole(member, event.target.value as Role)}
                 >
-                  {ROLES.map((role) => (
-                    <option key={role} value={role}>
-                      {role}
-                    </option>
-                  ))}
+                  {/* The roles this user may give, and the member's own (shown even when it may not). */}
+                  {ROLES.filter((role) => role === member.role || grantable([role]).length > 0).map(
+                    (role) => (
+                      <option key={role} value={role}>
+                        {role}
+                      </option>
+                    ),
+                  )}
                 </select>
                 {member.user_id === me.data?.user.id ? (
                   <Button
@@ -152,16 +156,18 @@ export default function Members() {
                     Leave
                   </Button>
                 ) : (
-                  <Button
-                    variant="secondary"
-                    aria-label={`Remove ${member.email}`}
-                    onClick={() =>
-                      window.confirm(`Remove ${member.email} from the organization?`) &&
-                      remove.mutate(member.user_id)
-                    }
-                  >
-                    Remove
-                  </Button>
+                  can('member.manage') && (
+                    <Button
+                      variant="secondary"
+                      aria-label={`Remove ${member.email}`}
+                      onClick={() =>
+                        window.confirm(`Remove ${member.email} from the organization?`) &&
+                        remove.mutate(member.user_id)
+                      }
+                    >
+                      Remove
+                    </Button>
+                  )
                 )}
               </div>
             </li>
@@ -169,60 +175,62 @@ export default function Members() {
         </ul>
       </Card>
       <div className="mt-4 grid gap-4 lg:grid-cols-2">
-        <Card title="Invite someone">
-          <form onSubmit={submitInvite} className="grid gap-3 sm:grid-cols-3">
-            <Field
-              label="Email"
-              name="email"
-              type="email"
-              required
-              className="sm:col-span-2"
-              error={fieldError(invite.error, 'email')}
-            />
-            <div className="flex flex-col gap-1">
-              <label htmlFor="invite-role" className="text-sm font-medium">
-                Role
-              </label>
-              <select id="invite-role" name="role" defaultValue="developer" className={select}>
-                {ROLES.map((role) => (
-                  <option key={role} value={role}>
-                    {role}
-                  </option>
-                ))}
-              </select>
-            </div>
-            <Button type="submit" disabled={invite.isPending} className="sm:col-span-3">
-              Send invitation
-            </Button>
-          </form>
-          <ErrorNote error={formError(invite.error, ['email'])} />
-          <h3 className="mt-4 text-sm font-semibold">Pending invitations</h3>
-          {invitations.error ? (
-            <p className="text-sm text-slate-500">Only owners and admins see invitations.</p>
-          ) : null}
-          {invitations.data?.data.length === 0 && <Empty>No pending invitations.</Empty>}
-          <ul className="text-sm">
-            {invitations.data?.data.map((invitation) => (
-              <li key={invitation.id} className="flex items-center justify-between gap-2 py-1">
-                <span className="truncate">
-                  {invitation.email} <Badge>{invitation.role}</Badge>
-                </span>
-                <Button
-                  variant="secondary"
-                  aria-label={`Cancel the invitation of ${invitation.email}`}
-                  disabled={cancel.isPending}
-                  onClick={() =>
-                    window.confirm(`Cancel the invitation of ${invitation.email}?`) &&
-                    cancel.mutate(invitation.id)
-                  }
-                >
-                  Cancel
-                </Button>
-              </li>
-            ))}
-          </ul>
-          <ErrorNote error={cancel.error} />
-        </Card>
+        {can('invitation.manage') && (
+          <Card title="Invite someone">
+            <form onSubmit={submitInvite} className="grid gap-3 sm:grid-cols-3">
+              <Field
+                label="Email"
+                name="email"
+                type="email"
+                required
+                className="sm:col-span-2"
+                error={fieldError(invite.error, 'email')}
+              />
+              <div className="flex flex-col gap-1">
+                <label htmlFor="invite-role" className="text-sm font-medium">
+                  Role
+                </label>
+                <select id="invite-role" name="role" defaultValue="developer" className={select}>
+                  {grantable(ROLES).map((role) => (
+                    <option key={role} value={role}>
+                      {role}
+                    </option>
+                  ))}
+                </select>
+              </div>
+              <Button type="submit" disabled={invite.isPending} className="sm:col-span-3">
+                Send invitation
+              </Button>
+            </form>
+            <ErrorNote error={formError(invite.error, ['email'])} />
+            <h3 className="mt-4 text-sm font-semibold">Pending invitations</h3>
+            {invitations.error ? (
+              <p className="text-sm text-slate-500">Only owners and admins see invitations.</p>
+            ) : null}
+            {invitations.data?.data.length === 0 && <Empty>No pending invitations.</Empty>}
+            <ul className="text-sm">
+              {invitations.data?.data.map((invitation) => (
+                <li key={invitation.id} className="flex items-center justify-between gap-2 py-1">
+                  <span className="truncate">
+                    {invitation.email} <Badge>{invitation.role}</Badge>
+                  </span>
+                  <Button
+                    variant="secondary"
+                    aria-label={`Cancel the invitation of ${invitation.email}`}
+                    disabled={cancel.isPending}
+                    onClick={() =>
+                      window.confirm(`Cancel the invitation of ${invitation.email}?`) &&
+                      cancel.mutate(invitation.id)
+                    }
+                  >
+                    Cancel
+                  </Button>
+                </li>
+              ))}
+            </ul>
+            <ErrorNote error={cancel.error} />
+          </Card>
+        )}
         <Card title="New team organization">
           <form onSubmit={submitOrg} className="flex flex-wrap items-end gap-2">
             <Field
