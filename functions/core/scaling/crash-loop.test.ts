@@ -21,20 +21,20 @@ const past = (over: Partial<PastReplica>): PastReplica => ({
 });
 
 describe('failed starts in a row', () => {
-  it('counts replicas that exited, never came up, or crashed soon after becoming ready', () => {
+  it('counts replicas that exited before becoming ready, or never came up', () => {
     const failed = failedStartsInARow([
       past({ endedAtMs: NOW - 1_000 }),
       past({ state: 'released', failureReason: NEVER_CAME_UP, endedAtMs: NOW - 60_000 }),
-      past({ activeAtMs: NOW - 200_000, endedAtMs: NOW - 120_000 }),
+      past({ endedAtMs: NOW - 120_000 }),
     ]);
     expect(failed).toEqual({ count: 3, lastEndedAtMs: NOW - 1_000 });
   });
 
-  it('stops counting at a replica that ran: one live and ready, one that served ten minutes, one released after serving', () => {
+  it('stops counting at a replica that became ready: live, ended however soon after (a crash, a spot interruption), or released', () => {
     const older = past({});
     expect(failedStartsInARow([past({}), past({ state: 'active', endedAtMs: null }), older]).count).toBe(1);
-    const served = past({ activeAtMs: NOW - 3_600_000, endedAtMs: NOW - 60_000 });
-    expect(failedStartsInARow([past({}), served, older]).count).toBe(1);
+    const interrupted = past({ activeAtMs: NOW - 30_000, endedAtMs: NOW - 20_000 });
+    expect(failedStartsInARow([past({}), interrupted, older]).count).toBe(1);
     const scaledIn = past({ state: 'released', activeAtMs: NOW - 600_000, failureReason: null });
     expect(failedStartsInARow([scaledIn, older]).count).toBe(0);
   });

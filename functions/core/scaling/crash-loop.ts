@@ -2,7 +2,7 @@ import type { ReplicaState } from '../replicas/states.ts';
 
 /**
  * Replicas that keep failing to start (an image that exits, an engine that cannot load its model, a
- * worker that never calls in) are not replaced at once forever: each failure in a row doubles the
+ * worker that never calls in: none of them ready, so none billed) are not replaced at once forever: each failure in a row doubles the
  * wait before the next start, as Kubernetes backs off a crash loop, and after `GIVE_UP_AFTER` in a
  * row with nothing running the deployment is stopped for its owner to fix. A replica that never came
  * up is never billed (billing starts when it is ready), so without this a broken deployment would hold
@@ -22,8 +22,6 @@ export interface PastReplica {
 
 /** The failure reason recorded on a replica released because its worker never called in. */
 export const NEVER_CAME_UP = 'the worker never came up';
-/** A replica that ended within this long of becoming ready failed to start, not in service (Kubernetes: 10 min). */
-export const SHORT_RUN_MS = 10 * 60_000;
 export const FIRST_BACKOFF_MS = 15_000;
 export const MAX_BACKOFF_MS = 10 * 60_000;
 /** Failed starts in a row, with no replica running, after which the deployment is stopped. */
@@ -35,8 +33,9 @@ function outcomeOf(replica: PastReplica): Outcome {
   if (replica.state === 'active') return 'ran';
   if (replica.state === 'failed') {
     if (!replica.started) return 'neither';
-    if (replica.activeAtMs === null || replica.endedAtMs === null) return 'failed_start';
-    return replica.endedAtMs - replica.activeAtMs < SHORT_RUN_MS ? 'failed_start' : 'ran';
+    // One that became ready ran: the image works, and its time was billed. Its end (a crash, a spot
+    // interruption, a kill) is replaced at once however often it happens; only unbilled starts back off.
+    return replica.activeAtMs === null ? 'failed_start' : 'ran';
   }
   if (replica.state === 'released') {
     if (replica.activeAtMs !== null) return 'ran';
