@@ -109,11 +109,13 @@ export function toServiceError(error: unknown): ServiceError {
 }
 
 /**
- * The OpenAI SDKs retry 408 and 409 on their own. Ours are final unless said otherwise: a job that was
- * cancelled, a stopped deployment or a reused Idempotency-Key stays so, and a queue timeout already
- * waited as long as the caller's Cancel-After allowed; sent again, each would run (and bill) anew.
+ * The OpenAI SDKs retry 408, 409 and every 5xx on their own. Ours are final unless said otherwise: a
+ * job that was cancelled, a stopped deployment or a reused Idempotency-Key stays so; a queue timeout
+ * or a job past its deadline already used the time the caller's Cancel-After allowed; a model server
+ * that failed a request (or a job that kept killing its workers) fails it again as often as not.
+ * Sent again, each would run (and bill) anew, so retrying is the caller's choice, not the SDK's.
  */
-const FINAL_CODES = new Set<ErrorCode>(['conflict', 'timeout']);
+const FINAL_CODES = new Set<ErrorCode>(['conflict', 'timeout', 'deadline_exceeded', 'engine_error']);
 
 function waitHeaders(error: ServiceError, now: Date): Record<string, string> {
   if (error instanceof RateLimitedError) {

@@ -94,7 +94,16 @@ async function relay(
     const remaining = job.deadlineMs - now();
     if (remaining <= 0) {
       const neverStarted = (await queue.state(job.id)) === 'queued';
-      await stopJob(ctx, job, 'timed_out');
+      if (!(await stopJob(ctx, job, 'timed_out'))) {
+        // It ended before the stop could (its answer landed after the last read): its end is in the
+        // stream, answered and billed, so it is what the client gets, not a timeout.
+        const last = await queue.read(job.id, cursor, 0);
+        for (const event of last.events) {
+          const end = await handle(event, hooks, job.timeoutSeconds);
+          if (end === 'stop') return clientGone();
+          if (end) return end;
+        }
+      }
       throw neverStarted
         ? new QueueTimeoutError(job.timeoutSeconds)
         : new DeadlineExceededError(job.timeoutSeconds);

@@ -468,9 +468,12 @@ function buildJobQueue(redis: Redis) {
       cursor: string,
       blockMs: number,
     ): Promise<{ cursor: string; events: JobEvent[] }> {
-      const reply = (await raw.xread(keys.out(jobId), cursor, { blockMS: blockMs })) as
-        | [string, [string, string[]][]][]
-        | null;
+      // No wait at all below 1 ms: Redis reads `BLOCK 0` as "wait for ever".
+      const reply = (await raw.xread(
+        keys.out(jobId),
+        cursor,
+        blockMs >= 1 ? { blockMS: blockMs } : undefined,
+      )) as [string, [string, string[]][]][] | null;
       const entries = reply?.[0]?.[1] ?? [];
       let next = cursor;
       const events: JobEvent[] = [];
