@@ -142,7 +142,9 @@ export async function respond(c: Context<AppEnv>, request: InferenceRequest): Pr
     const own = servicesForStream(ctx);
     const aborted = new AbortController();
     stream.onAbort(() => aborted.abort());
-    signal.addEventListener('abort', () => aborted.abort());
+    // A client gone before the stream began sends no abort event any more.
+    if (signal.aborted) aborted.abort();
+    else signal.addEventListener('abort', () => aborted.abort());
     let relayed = 0;
     try {
       const { result, gpuMs, pricePerHourMicroUsd } = await wait(

@@ -184,11 +184,22 @@ async function passthrough(
   endpoint: string,
   servedModel: string,
 ) {
-  const input = job.input as Record<string, unknown> & { model: string; stream?: boolean };
+  const { stream_options: _streamOptions, ...input } = job.input as Record<string, unknown> & {
+    model: string;
+    stream?: boolean;
+  };
+  // Asked in one piece, so without `stream_options` (vLLM refuses it unless streaming).
   const response = await post(endpoint, { ...input, model: servedModel, stream: false }, signal);
-  const result = { ...((await response.json()) as Record<string, unknown>), model: input.model };
-  // A streaming caller of a one-piece answer gets it as a single chunk.
-  if (input.stream && !(await emit(result))) jobLost();
+  const result: Record<string, unknown> = {
+    ...((await response.json()) as Record<string, unknown>),
+    model: input.model,
+  };
+  // A streaming caller of a one-piece answer gets it as a single chunk; its usage comes in the usage
+  // chunk the edge adds when asked for, not in this one as well.
+  if (input.stream) {
+    const { usage: _usage, ...chunk } = result;
+    if (!(await emit(chunk))) jobLost();
+  }
   return result;
 }
 

@@ -16,6 +16,23 @@ beforeAll(async () => {
       return response.writeHead(200, { 'content-type': 'application/json' }).end('{"data":[]}');
     let raw = '';
     for await (const part of request) raw += part;
+    if (request.url === '/v1/completions') {
+      const body = JSON.parse(raw) as Record<string, unknown>;
+      received.push(body);
+      // As vLLM: stream_options only with stream=true.
+      if (body.stream_options !== undefined && body.stream !== true)
+        return response
+          .writeHead(400, { 'content-type': 'application/json' })
+          .end('{"object":"error","message":"Stream options can only be defined when `stream=True`."}');
+      return response.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          id: 'cmpl-1',
+          object: 'text_completion',
+          choices: [{ index: 0, text: ' world', finish_reason: 'stop' }],
+          usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+        }),
+      );
+    }
     if (request.url === '/v1/embeddings') {
       received.push(JSON.parse(raw));
       return response.writeHead(200, { 'content-type': 'application/json' }).end(
@@ -245,5 +262,34 @@ describe('OpenAI-compatible engine adapter', () => {
     );
     expect(received.at(-1)).toMatchObject({ model: 'llama3.1:8b', input: 'hi', stream: false });
     expect(result).toMatchObject({ model: 'my-deployment', data: [{ embedding: [0.6, 0.8] }] });
+  });
+
+  it('answers a streamed legacy completion in one chunk, asking the server without stream options and without usage in the chunk', async () => {
+    const chunks: Record<string, unknown>[] = [];
+    const result = await engine().run(
+      {
+        id: 'job_3',
+        kind: 'completion',
+        input: {
+          model: 'my-deployment',
+          prompt: 'hello',
+          stream: true,
+          stream_options: { include_usage: true },
+        },
+        deadline_ms: 0,
+        attempt: 1,
+      },
+      async (chunk) => {
+        chunks.push(chunk);
+        return true;
+      },
+      new AbortController().signal,
+      memoryFiles().files,
+    );
+    expect(received.at(-1)).toEqual({ model: 'llama3.1:8b', prompt: 'hello', stream: false });
+    expect(chunks).toEqual([expect.not.objectContaining({ usage: expect.anything() })]);
+    expect(chunks[0]).toMatchObject({ model: 'my-deployment', choices: [{ text: ' world' }] });
+    // The answer itself keeps its usage: it is what the job records.
+    expect(result).toMatchObject({ usage: { total_tokens: 2 } });
   });
 });
