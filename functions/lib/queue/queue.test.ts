@@ -51,6 +51,20 @@ const job = (
 });
 
 describe('request queue in Redis', () => {
+  it('takes the same enqueue again (the client retried a lost reply) as the job it already queued, not a second one', async () => {
+    const { endpointId, orgId } = fresh();
+    const now = Date.now();
+    const request = job(endpointId, orgId, now);
+    await queue.enqueue(request);
+    const { jobs } = await queue.take(endpointId, 'rep_first', 1, 30_000, now);
+    expect(jobs).toHaveLength(1);
+    // Run again while a worker holds it: nothing is reset, nothing queued twice.
+    const again = await queue.enqueue(request);
+    expect(again).toMatchObject({ jobId: request.jobId, duplicate: true });
+    expect(await queue.state(request.jobId)).toBe('running');
+    expect((await queue.take(endpointId, 'rep_second', 5, 30_000, now + 10)).jobs).toEqual([]);
+  });
+
   it('leases jobs in order, relays output and completes once', async () => {
     const { endpointId, orgId } = fresh();
     const now = Date.now();

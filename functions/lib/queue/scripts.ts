@@ -83,6 +83,15 @@ if ARGV[3] == '1' then
   end
   redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 end
+-- This very job again: the client's own retry of a call whose reply was lost. It is queued (or taken,
+-- or done) already; writing it anew would reset a job a worker may be running, and queue it twice.
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  if redis.call('HGET', KEYS[2], 'state') == 'queued' then
+    local polling = redis.call('ZCOUNT', KEYS[5], tonumber(ARGV[5]) - 30000, '+inf') > 0 and 1 or 0
+    return {ARGV[1], 1, redis.call('LLEN', KEYS[3]), polling, tonumber(redis.call('GET', KEYS[6]) or '0')}
+  end
+  return {ARGV[1], 1, 0}
+end
 redis.call('HSET', KEYS[2], 'fingerprint', ARGV[4], unpack(ARGV, 6))
 redis.call('EXPIRE', KEYS[2], ARGV[2])
 local waiting = redis.call('LPUSH', KEYS[3], ARGV[1])
