@@ -8,6 +8,7 @@ import { displayNameInput } from '../auth/inputs.ts';
 import { capColumns, spendCapInput } from '../billing/caps.ts';
 import { NotFoundError } from '../errors.ts';
 import { isId } from '../ids.ts';
+import { confirmAuthority } from '../orgs/authority.ts';
 import { authorize } from '../orgs/authorize.ts';
 import { assertCanGrant } from '../orgs/permissions.ts';
 import { ROLES } from '../orgs/roles.ts';
@@ -60,6 +61,9 @@ export async function createApiKey({
   if (role) assertCanGrant(callerRole, role);
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
+    // Granted with the role held when it is written, not when the request arrived.
+    const heldRole = await confirmAuthority(tx, caller, 'api_key.manage');
+    if (role) assertCanGrant(heldRole, role);
     if (parsed.endpoint_id) {
       const [endpoint] = await tx
         .select({ id: endpoints.id })

@@ -10,6 +10,7 @@ import { ConflictError, ForbiddenError, InvalidRequestError, NotFoundError } fro
 import { isId, newId } from '../ids.ts';
 import { sendBestEffort } from '../mail/send.ts';
 import { invitationEmail } from '../mail/templates.ts';
+import { confirmAuthority } from './authority.ts';
 import { authorize, requireUser } from './authorize.ts';
 import { assertCanGrant } from './permissions.ts';
 import { ROLES } from './roles.ts';
@@ -53,6 +54,8 @@ export async function createInvitation({
   const now = ctx.clock.now();
   const token = randomToken(32);
   const { row, orgName } = await ctx.db.transaction(async (tx) => {
+    // Granted with the role held when it is written, not when the request arrived.
+    assertCanGrant(await confirmAuthority(tx, caller, 'invitation.manage'), role);
     const [org] = await tx.select({ name: orgs.name }).from(orgs).where(eq(orgs.id, caller.orgId));
     const [member] = await tx
       .select({ id: memberships.id })

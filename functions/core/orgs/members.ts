@@ -7,6 +7,7 @@ import { cacheRevokedKeys } from '../api-keys/cache.ts';
 import { auditActorOf, recordAudit } from '../audit/record.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { isId } from '../ids.ts';
+import { confirmAuthority } from './authority.ts';
 import { authorize } from './authorize.ts';
 import { assertCanGrant, canGrant, roleAllows } from './permissions.ts';
 import { ROLES, type Role } from './roles.ts';
@@ -157,8 +158,11 @@ export async function updateMemberRole({
   const now = ctx.clock.now();
   const hashes = await ctx.db.transaction(async (tx) => {
     const { membership, isPersonalOwner } = await lockedMembership(tx, caller.orgId, userId);
+    // With the caller's role as it stands behind the org lock: a change to it just committed counts.
+    const heldRole = await confirmAuthority(tx, caller, 'member.manage', { orgLocked: true });
+    assertCanGrant(heldRole, role);
     // Changing someone's role is granting their current role away: an admin cannot demote an owner.
-    assertCanGrant(callerRole, membership.role);
+    assertCanGrant(heldRole, membership.role);
     if (membership.role === 'owner' && role !== 'owner') {
       if (isPersonalOwner) throw new ConflictError('The owner of a personal organization stays its owner.');
       await assertAnotherOwner(tx, caller.orgId, userId);
