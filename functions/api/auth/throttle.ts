@@ -1,4 +1,5 @@
 import type { ServiceContext } from '../../context.ts';
+import { EMAIL_TOKEN_TTL_SECONDS } from '../../core/auth/email-tokens.ts';
 import { createRateLimiter } from '../../lib/ratelimit.ts';
 
 /**
@@ -16,8 +17,9 @@ const POLICIES = {
   // Reset requests for many addresses from one client: probing which addresses have accounts.
   reset_request_ip: { limit: 50, windowSeconds: 3600 },
   reset_confirm_ip: { limit: 20, windowSeconds: 900 },
-  // Verification asks for the account's password: guesses per link, and per client.
-  verify_link: { limit: 5, windowSeconds: 900 },
+  // Verification asks for the account's password: guesses per link (5 in its whole life, not 5 per
+  // 15 minutes, which would be hundreds), and per client.
+  verify_link: { limit: 5, windowSeconds: EMAIL_TOKEN_TTL_SECONDS.verify_email },
   verify_ip: { limit: 20, windowSeconds: 900 },
   // Guesses at the current password from a signed-in session (a stolen one cannot try it freely).
   password_change: { limit: 10, windowSeconds: 900 },
