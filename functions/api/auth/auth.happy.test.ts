@@ -55,6 +55,19 @@ describe('sign up, verify, log in, refresh, log out', () => {
     expect(refreshed.body.session_id).toBe(login.body.session_id);
     expect((await call('GET', '/api/auth/me', { token: refreshed.body.access_token })).status).toBe(200);
 
+    // Refreshed with the httpOnly cookie (the web app): the new refresh token goes back in the cookie
+    // alone, never in a body a page script could read.
+    const refreshCookieOf = (response: { headers: Headers }) =>
+      /aic_refresh=([^;]+)/.exec(response.headers.get('set-cookie') ?? '')?.[1] ?? '';
+    const byCookie = await call('POST', '/api/auth/refresh', {
+      body: {},
+      headers: { cookie: `aic_refresh=${refreshed.body.refresh_token}` },
+    });
+    expect(byCookie.status).toBe(200);
+    expect(byCookie.body.refresh_token).toBeNull();
+    expect(refreshCookieOf(byCookie)).not.toBe('');
+    expect(refreshCookieOf(byCookie)).not.toBe(refreshed.body.refresh_token);
+
     const out = await call('POST', '/api/auth/logout', { body: {}, token: refreshed.body.access_token });
     expect(out.status).toBe(204);
     // The session is gone: its access token and its refresh token both stop working.

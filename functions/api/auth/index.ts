@@ -108,10 +108,11 @@ export const auth = authenticatedRouter([
     }),
     async (c) => {
       const ctx = c.get('services');
-      const refreshToken = c.req.valid('json').refresh_token ?? refreshCookie(c);
+      const inBody = c.req.valid('json').refresh_token;
+      const refreshToken = inBody ?? refreshCookie(c);
       if (!refreshToken) throw new UnauthorizedError('Missing refresh token.');
       const session = await refreshSession({ ctx, refreshToken });
-      return c.json(await sessionResponse(c, session), 200);
+      return c.json(await sessionResponse(c, session, { cookieOnly: inBody === undefined }), 200);
     },
   )
   .openapi(

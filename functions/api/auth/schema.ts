@@ -15,7 +15,10 @@ export const SessionTokensSchema = z
     access_token: z.string().openapi({ description: 'JWT for `Authorization: Bearer`; short-lived' }),
     token_type: z.literal('Bearer'),
     expires_in: z.number().openapi({ example: 900 }),
-    refresh_token: z.string().openapi({ description: 'One use: each refresh returns a new one' }),
+    refresh_token: z.string().nullable().openapi({
+      description:
+        'One use: each refresh returns a new one. Null for a refresh made with the httpOnly cookie: the new token is in the cookie only, out of reach of page scripts',
+    }),
     refresh_expires_at: z.string(),
     user_id: z.string(),
     session_id: z.string(),
