@@ -78,7 +78,19 @@ export const deploymentsRouter = authenticatedRouter()
       responses: {
         200: jsonResponse(
           'A page of deployments',
-          z.object({ data: z.array(DeploymentSchema), has_more: z.boolean() }).openapi('DeploymentList'),
+          z
+            .object({
+              data: z.array(
+                DeploymentSchema.extend({
+                  failed_starts: z.number().int().openapi({
+                    description:
+                      'Replicas that failed to start in a row since one last ran (2 or more with nothing running: failing)',
+                  }),
+                }),
+              ),
+              has_more: z.boolean(),
+            })
+            .openapi('DeploymentList'),
         ),
         ...authErrors,
       },

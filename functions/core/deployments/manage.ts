@@ -2,6 +2,7 @@ import { and, desc, eq, isNull, lt } from 'drizzle-orm';
 import { apiKeys, endpoints, gpuTypes, models } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import type { Database, Transaction } from '../../lib/db.ts';
+import { failedStartsOf } from '../../lib/orchestrator/failed-starts.ts';
 import { assertVerified, humanBehind } from '../actor.ts';
 import { cacheRevokedKeys } from '../api-keys/cache.ts';
 import { insertApiKey } from '../api-keys/store.ts';
@@ -159,7 +160,12 @@ export async function listDeployments({
     )
     .orderBy(desc(endpoints.id))
     .limit(limit + 1);
-  return pageOf(rows, limit, (row) => toDeploymentView(row.endpoint, row.model));
+  // Each with its failed starts in a row, so the list can tell a failing deployment from a running one.
+  const failed = await Promise.all(
+    rows.slice(0, limit).map((row) => failedStartsOf(ctx.db, row.endpoint).then(({ count }) => count)),
+  );
+  const page = pageOf(rows, limit, (row) => toDeploymentView(row.endpoint, row.model));
+  return { ...page, data: page.data.map((view, index) => ({ ...view, failed_starts: failed[index] ?? 0 })) };
 }
 
 export async function getDeployment({

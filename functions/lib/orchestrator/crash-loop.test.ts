@@ -3,8 +3,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { auditLog, endpoints, gpuTypes, orgs, replicas } from '../../../db/schema/index.ts';
 import { testContext } from '../../../tests/harness/context.ts';
 import { insertEndpoint, testDatabase } from '../../../tests/harness/db.ts';
+import type { ServiceContext } from '../../context.ts';
 import { orgTransfer, PLATFORM_ACCOUNTS, postTransaction } from '../../core/billing/ledger.ts';
 import type { ComputeProvider } from '../../core/compute.ts';
+import { listDeployments } from '../../core/deployments/manage.ts';
 import { deploymentRuntime } from '../../core/deployments/runtime.ts';
 import { newId } from '../../core/ids.ts';
 import { backoffMs, GIVE_UP_AFTER } from '../../core/scaling/crash-loop.ts';
@@ -61,6 +63,23 @@ const liveReplicas = (endpointId: string) =>
       ),
     );
 
+/** The deployment as its org's list shows it. */
+const listed = async (endpointId: string) => {
+  const [endpoint] = await database.db.select().from(endpoints).where(eq(endpoints.id, endpointId));
+  const caller = {
+    orgId: endpoint?.orgId ?? '',
+    actor: {
+      type: 'user' as const,
+      userId: 'usr_viewer',
+      sessionId: 'ses_x',
+      role: 'viewer' as const,
+      emailVerified: true,
+    },
+  };
+  const page = await listDeployments({ ctx: { ...ctx, caller } as ServiceContext, limit: 10 });
+  return page.data.find((deployment) => deployment.id === endpointId);
+};
+
 const runtimeOf = async (endpointId: string) => {
   const [endpoint] = await database.db.select().from(endpoints).where(eq(endpoints.id, endpointId));
   if (!endpoint) throw new Error('endpoint not stored');
@@ -89,8 +108,9 @@ describe('a deployment whose replicas keep failing to start', () => {
         continue;
       }
       expect(after).toEqual([]);
-      // Its page says so: failing, with the count.
+      // Its page says so: failing, with the count; so does the list of deployments.
       expect(await runtimeOf(endpointId)).toMatchObject({ status: 'failing', failed_starts: failures });
+      expect((await listed(endpointId))?.failed_starts).toBe(failures);
       // Until its backoff has passed, neither the minute schedule nor a request's nudge starts one.
       await waitOut(endpointId, backoffMs(failures) - 5_000);
       expect((await reconcileEndpoint(ctx, endpointId))?.hold?.kind).toBe('backoff');

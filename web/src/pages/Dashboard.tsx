@@ -131,7 +131,12 @@ export default function Dashboard() {
                     {deployment.gpu_count} × {deployment.gpu_types[0]}
                   </td>
                   <td className="pr-3">
-                    <Badge tone={stateTone[deployment.state]}>{deployment.state}</Badge>
+                    {deployment.state === 'active' && deployment.failed_starts >= 2 ? (
+                      // Replicas keep failing to start: active in name only.
+                      <Badge tone="red">failing</Badge>
+                    ) : (
+                      <Badge tone={stateTone[deployment.state]}>{deployment.state}</Badge>
+                    )}
                   </td>
                   <td className="pr-3">
                     {pricePerHour(deployment) === null ? '—' : usd(pricePerHour(deployment) ?? 0)}
