@@ -101,13 +101,14 @@ describe('what a member loses with a role', () => {
       token: admin.token,
       body: { token: await linkToken(admin.email, '/invitations/accept') },
     });
-    const adminKey = (
+    const adminKeyCreated = (
       await call('POST', '/api/auth/api-keys', {
         token: admin.token,
         org,
         body: { name: 'a', role: 'admin' },
       })
-    ).body.key;
+    ).body;
+    const adminKey = adminKeyCreated.key;
     const devKey = (
       await call('POST', '/api/auth/api-keys', {
         token: admin.token,
@@ -137,6 +138,23 @@ describe('what a member loses with a role', () => {
       to: 'developer',
       revokedKeys: 1,
       revokedInvitations: 1,
+    });
+    // The key's own trail says why it ended, and so does the invitation's.
+    const keyTrail = await call('GET', `/api/audit?target_id=${adminKeyCreated.id}`, {
+      token: owner.token,
+      org,
+    });
+    expect(keyTrail.body.data[0]).toMatchObject({
+      action: 'api_key.revoke',
+      metadata: { reason: 'member_demoted', userId: admin.userId },
+    });
+    const invitationTrail = await call('GET', `/api/audit?target_id=${invitation.body.id}`, {
+      token: owner.token,
+      org,
+    });
+    expect(invitationTrail.body.data[0]).toMatchObject({
+      action: 'invitation.revoke',
+      metadata: { reason: 'member_demoted' },
     });
   });
 

@@ -3,8 +3,9 @@ import { z } from 'zod';
 import { apiKeys, invitations, memberships, orgs, users } from '../../../db/schema/index.ts';
 import type { ServiceContext } from '../../context.ts';
 import type { Transaction } from '../../lib/db.ts';
+import type { RequestOrigin } from '../actor.ts';
 import { cacheRevokedKeys } from '../api-keys/cache.ts';
-import { auditActorOf, recordAudit } from '../audit/record.ts';
+import { type AuditActor, auditActorOf, recordAudit } from '../audit/record.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { isId } from '../ids.ts';
 import { confirmAuthority } from './authority.ts';
@@ -74,6 +75,11 @@ async function withdrawAuthority(
   userId: string,
   newRole: Role | null,
   now: Date,
+  audit: {
+    actor: AuditActor;
+    origin: RequestOrigin;
+    reason: 'member_removed' | 'member_left' | 'member_demoted';
+  },
 ) {
   const keys = await tx
     .select({ id: apiKeys.id, role: apiKeys.role, hash: apiKeys.hash })
@@ -124,6 +130,23 @@ async function withdrawAuthority(
         ),
       );
   }
+  // One row per key and invitation, so the audit log filtered by a key (or invitation) says why it ended.
+  for (const [targetType, ids] of [
+    ['api_key', doomedKeys.map((key) => key.id)],
+    ['invitation', doomedInvitations.map((invitation) => invitation.id)],
+  ] as const) {
+    for (const targetId of ids) {
+      await recordAudit(tx, {
+        orgId,
+        actor: audit.actor,
+        action: `${targetType}.revoke`,
+        targetType,
+        targetId,
+        origin: audit.origin,
+        metadata: { reason: audit.reason, userId },
+      });
+    }
+  }
   return {
     keyHashes: doomedKeys.map((key) => key.hash),
     revokedKeys: doomedKeys.length,
@@ -168,7 +191,11 @@ export async function updateMemberRole({
       await assertAnotherOwner(tx, caller.orgId, userId);
     }
     await tx.update(memberships).set({ role }).where(eq(memberships.id, membership.id));
-    const withdrawn = await withdrawAuthority(tx, caller.orgId, userId, role, now);
+    const withdrawn = await withdrawAuthority(tx, caller.orgId, userId, role, now, {
+      actor: auditActorOf(caller.actor),
+      origin: ctx.origin,
+      reason: 'member_demoted',
+    });
     await recordAudit(tx, {
       orgId: caller.orgId,
       actor: auditActorOf(caller.actor),
@@ -199,16 +226,25 @@ export async function updateMemberRole({
  */
 export async function removeMember({ ctx, userId }: { ctx: ServiceContext; userId: string }): Promise<void> {
   const leaving = ctx.caller?.actor.type === 'user' && ctx.caller.actor.userId === userId;
-  const { caller, role: callerRole } = authorize(ctx.caller, leaving ? 'org.read' : 'member.manage');
+  const { caller } = authorize(ctx.caller, leaving ? 'org.read' : 'member.manage');
   const now = ctx.clock.now();
   const hashes = await ctx.db.transaction(async (tx) => {
     const { membership, isPersonalOwner } = await lockedMembership(tx, caller.orgId, userId);
-    if (!leaving) assertCanGrant(callerRole, membership.role);
+    // With the caller's role as it stands behind the org lock: a change to it just committed counts.
+    if (!leaving)
+      assertCanGrant(
+        await confirmAuthority(tx, caller, 'member.manage', { orgLocked: true }),
+        membership.role,
+      );
     if (isPersonalOwner)
       throw new ConflictError('The owner of a personal organization cannot leave or be removed.');
     if (membership.role === 'owner') await assertAnotherOwner(tx, caller.orgId, userId);
     await tx.delete(memberships).where(eq(memberships.id, membership.id));
-    const withdrawn = await withdrawAuthority(tx, caller.orgId, userId, null, now);
+    const withdrawn = await withdrawAuthority(tx, caller.orgId, userId, null, now, {
+      actor: auditActorOf(caller.actor),
+      origin: ctx.origin,
+      reason: leaving ? 'member_left' : 'member_removed',
+    });
     await recordAudit(tx, {
       orgId: caller.orgId,
       actor: auditActorOf(caller.actor),
