@@ -44,7 +44,7 @@ async function currentJob(c: Context<AppEnv>, id: string) {
 /** What a queued job waits on: whether a replica is up or starting, and how long a start takes. */
 async function waitingOn(ctx: AppServices, endpointId: string) {
   const [endpoint] = await ctx.db
-    .select({ id: endpoints.id, state: endpoints.state, updatedAt: endpoints.updatedAt })
+    .select({ id: endpoints.id, state: endpoints.state })
     .from(endpoints)
     .where(eq(endpoints.id, endpointId));
   if (!endpoint) return null;

@@ -100,7 +100,7 @@ export const deploymentStream = createRouter().openapi(
           }
           // Read again each time: a start, stop or settings change during the stream is its status.
           const [current] = await ctx.db
-            .select({ id: endpoints.id, state: endpoints.state, updatedAt: endpoints.updatedAt })
+            .select({ id: endpoints.id, state: endpoints.state })
             .from(endpoints)
             .where(eq(endpoints.id, endpoint.id));
           const runtime = JSON.stringify(await deploymentRuntime(ctx, current ?? endpoint));

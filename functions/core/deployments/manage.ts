@@ -160,12 +160,16 @@ export async function listDeployments({
     )
     .orderBy(desc(endpoints.id))
     .limit(limit + 1);
-  // Each with its failed starts in a row, so the list can tell a failing deployment from a running one.
-  const failed = await Promise.all(
-    rows.slice(0, limit).map((row) => failedStartsOf(ctx.db, row.endpoint).then(({ count }) => count)),
+  // Each with its failed starts in a row (one query for the page), so the list can tell a failing
+  // deployment from a running one.
+  const failed = await failedStartsOf(
+    ctx.db,
+    rows.slice(0, limit).map((row) => row.endpoint.id),
   );
-  const page = pageOf(rows, limit, (row) => toDeploymentView(row.endpoint, row.model));
-  return { ...page, data: page.data.map((view, index) => ({ ...view, failed_starts: failed[index] ?? 0 })) };
+  return pageOf(rows, limit, (row) => ({
+    ...toDeploymentView(row.endpoint, row.model),
+    failed_starts: failed.get(row.endpoint.id)?.count ?? 0,
+  }));
 }
 
 export async function getDeployment({

@@ -72,7 +72,7 @@ export function summarizeRuntime(input: {
 
 export async function deploymentRuntime(
   ctx: ServiceContext,
-  endpoint: { id: string; state: 'active' | 'stopped'; updatedAt: Date },
+  endpoint: { id: string; state: 'active' | 'stopped' },
 ): Promise<DeploymentRuntime> {
   const now = ctx.clock.now();
   const [byState, recent, queue, running, spent, failedStarts] = await Promise.all([
@@ -98,7 +98,7 @@ export async function deploymentRuntime(
       .from(replicas)
       .where(and(eq(replicas.endpointId, endpoint.id), eq(replicas.state, 'active'))),
     spendOf(ctx.db, [endpointSubject(endpoint.id)], now),
-    failedStartsOf(ctx.db, endpoint),
+    failedStartsOf(ctx.db, [endpoint.id]),
   ]);
   const unbilled = running.reduce(
     (sum, replica) =>
@@ -112,7 +112,7 @@ export async function deploymentRuntime(
     state: endpoint.state,
     active: counted(['active']),
     starting: counted(['requested', 'provisioning']),
-    failedStarts: failedStarts.count,
+    failedStarts: failedStarts.get(endpoint.id)?.count ?? 0,
     queue,
     coldStarts: recent.map((row) => Number(row.seconds)),
     cost: {

@@ -51,6 +51,8 @@ export interface FailedStarts {
   lastEndedAtMs: number | null;
 }
 
+export const NO_FAILED_STARTS: FailedStarts = { count: 0, lastEndedAtMs: null };
+
 /** The endpoint's failed starts since the last replica that ran, from its replicas newest first. */
 export function failedStartsInARow(newestFirst: PastReplica[]): FailedStarts {
   let count = 0;

@@ -14,6 +14,7 @@ import { capReached, endpointSubject } from '../../core/billing/caps.ts';
 import { replicaPriceMicroUsd } from '../../core/billing/replica-price.ts';
 import { newId } from '../../core/ids.ts';
 import { recordReplicaEvents } from '../../core/replicas/events.ts';
+import { NO_FAILED_STARTS } from '../../core/scaling/crash-loop.ts';
 import { planScaling, type ReleaseReason, type ScalingPlan } from '../../core/scaling/policy.ts';
 import { forgetWorker } from '../../core/workers/identity.ts';
 import { refillDueOrgs } from '../billing/auto-refill.ts';
@@ -73,7 +74,7 @@ export async function reconcileEndpoint(
       funded: (balance?.microUsd ?? 0) > 0,
       spendCapReached: capReached(endpoint, spend ?? { day: 0, month: 0 }) !== null,
       leaseMs: ctx.config.WORKER_LEASE_SECONDS * 1000,
-      failedStarts: await failedStartsOf(tx, endpoint),
+      failedStarts: (await failedStartsOf(tx, [endpoint.id])).get(endpoint.id) ?? NO_FAILED_STARTS,
       nowMs,
     });
     if (plan.hold?.kind === 'give_up') await stopFailingEndpoint(ctx, tx, endpoint, plan.hold.failedStarts);
