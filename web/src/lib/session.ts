@@ -45,8 +45,7 @@ export function useCan() {
   const role = me.data?.role as Role | undefined;
   return {
     can: (permission: Permission) => role !== undefined && roleAllows(role, permission),
-    /** The roles this user may give a key or a member. */
-    grantable: (roles: readonly Role[]) =>
-      role ? roles.filter((candidate) => canGrant(role, candidate)) : [],
+    /** Whether this user may give `candidate` to a key or a member. */
+    mayGrant: (candidate: Role) => role !== undefined && canGrant(role, candidate),
   };
 }

@@ -124,7 +124,7 @@ function CapDialog({ target, onClose }: { target: CapTarget | null; onClose: () 
 }
 
 export default function ApiKeys() {
-  const { grantable } = useCan();
+  const { mayGrant } = useCan();
   const [capping, setCapping] = useState<CapTarget | null>(null);
   const client = useQueryClient();
   const [secret, setSecret] = useState<string | null>(null);
@@ -190,7 +190,7 @@ export default function ApiKeys() {
               className="rounded-md border border-slate-300 bg-white px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-900"
             >
               {/* Only roles this user may give: the API refuses a key above the caller's own role. */}
-              {grantable(ROLES).map((role) => (
+              {ROLES.filter(mayGrant).map((role) => (
                 <option key={role} value={role}>
                   {role}
                 </option>

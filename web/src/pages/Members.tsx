@@ -26,7 +26,7 @@ const select =
 export default function Members() {
   const client = useQueryClient();
   const me = useMe();
-  const { can, grantable } = useCan();
+  const { can, mayGrant } = useCan();
   const navigate = useNavigate();
   const switchOrg = useSwitchOrg();
   const members = useQuery({ queryKey: ['members'], queryFn: () => unwrap(api.org.members.$get()) });
@@ -136,13 +136,11 @@ export default function Members() {
                   onChange={(event) => confirmRole(member, event.target.value as Role)}
                 >
                   {/* The roles this user may give, and the member's own (shown even when it may not). */}
-                  {ROLES.filter((role) => role === member.role || grantable([role]).length > 0).map(
-                    (role) => (
-                      <option key={role} value={role}>
-                        {role}
-                      </option>
-                    ),
-                  )}
+                  {ROLES.filter((role) => role === member.role || mayGrant(role)).map((role) => (
+                    <option key={role} value={role}>
+                      {role}
+                    </option>
+                  ))}
                 </select>
                 {member.user_id === me.data?.user.id ? (
                   <Button
@@ -191,7 +189,7 @@ export default function Members() {
                   Role
                 </label>
                 <select id="invite-role" name="role" defaultValue="developer" className={select}>
-                  {grantable(ROLES).map((role) => (
+                  {ROLES.filter(mayGrant).map((role) => (
                     <option key={role} value={role}>
                       {role}
                     </option>
