@@ -86,6 +86,14 @@ async function relay(
     await stopJob(ctx, job, 'cancelled');
     throw new ServiceError('timeout', 'The client closed the request; the job was cancelled.');
   };
+  /** Relays a read's events in order; the first that ends the job (or the client) ends the wait. */
+  const handleAll = async (events: JobEvent[]) => {
+    for (const event of events) {
+      const end = await handle(event, hooks, job.timeoutSeconds);
+      if (end) return end;
+    }
+    return null;
+  };
   // A retry joins the job where its current attempt began: replaying a lost attempt's output would
   // end it in the error a client gets when output it already received is produced again.
   let cursor = retried ? await queue.replayCursor(job.id) : '0';
@@ -97,12 +105,9 @@ async function relay(
       if (!(await stopJob(ctx, job, 'timed_out'))) {
         // It ended before the stop could (its answer landed after the last read): its end is in the
         // stream, answered and billed, so it is what the client gets, not a timeout.
-        const last = await queue.read(job.id, cursor, 0);
-        for (const event of last.events) {
-          const end = await handle(event, hooks, job.timeoutSeconds);
-          if (end === 'stop') return clientGone();
-          if (end) return end;
-        }
+        const end = await handleAll((await queue.read(job.id, cursor, 0)).events);
+        if (end === 'stop') return clientGone();
+        if (end) return end;
       }
       throw neverStarted
         ? new QueueTimeoutError(job.timeoutSeconds)
@@ -110,11 +115,9 @@ async function relay(
     }
     const read = await queue.read(job.id, cursor, Math.min(READ_BLOCK_MS, remaining));
     cursor = read.cursor;
-    for (const event of read.events) {
-      const end = await handle(event, hooks, job.timeoutSeconds);
-      if (end === 'stop') return clientGone();
-      if (end) return end;
-    }
+    const end = await handleAll(read.events);
+    if (end === 'stop') return clientGone();
+    if (end) return end;
     const pace = read.events.length > 0 ? readPaceMs() : 0;
     if (pace >= 1) await new Promise((resolve) => setTimeout(resolve, pace));
   }
