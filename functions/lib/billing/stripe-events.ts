@@ -250,7 +250,7 @@ async function chargeRefunded(tx: Transaction, charge: Stripe.Charge): Promise<E
   // Never more than is still credited: a dispute delivered first may have taken it back already. The
   // whole refund is recorded all the same, so a dispute won later gives back only what it alone took.
   const taken = Math.min(owed, outstandingOf(payment));
-  const { balance } =
+  const debited =
     taken > 0
       ? await debit(
           tx,
@@ -260,7 +260,7 @@ async function chargeRefunded(tx: Transaction, charge: Stripe.Charge): Promise<E
           `stripe:refund:${charge.id}:${charge.amount_refunded}`,
           'Refund to card',
         )
-      : { balance: undefined };
+      : null;
   await tx
     .update(payments)
     .set({
@@ -269,13 +269,13 @@ async function chargeRefunded(tx: Transaction, charge: Stripe.Charge): Promise<E
         refunded >= payment.amountMicroUsd && payment.disputedMicroUsd === 0 ? 'refunded' : payment.state,
     })
     .where(eq(payments.id, payment.id));
-  if (balance === undefined)
+  if (!debited)
     return {
       outcome: 'applied',
       detail: 'refund recorded; a dispute took it back already',
       orgId: payment.orgId,
     };
-  return { outcome: 'applied', detail: 'refunded', orgId: payment.orgId, balanceMicroUsd: balance };
+  return { outcome: 'applied', detail: 'refunded', orgId: payment.orgId, balanceMicroUsd: debited.balance };
 }
 
 /** What of a payment is still credited to the org: a refunded or disputed part is not taken again. */
