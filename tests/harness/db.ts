@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { WebSocket } from 'ws';
 import { endpoints, gpuTypes, replicas } from '../../db/schema/index.ts';
 import { newId } from '../../functions/core/ids.ts';
@@ -59,3 +59,15 @@ export async function insertMeteredReplica(
   });
   return id;
 }
+
+/** An endpoint's replicas that are starting or running (requested, provisioning, active). */
+export const liveReplicas = (db: ReturnType<typeof testDatabase>['db'], endpointId: string) =>
+  db
+    .select()
+    .from(replicas)
+    .where(
+      and(
+        eq(replicas.endpointId, endpointId),
+        inArray(replicas.state, ['requested', 'provisioning', 'active']),
+      ),
+    );

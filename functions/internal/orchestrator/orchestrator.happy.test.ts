@@ -1,8 +1,8 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replicas } from '../../../db/schema/index.ts';
-import { testDatabase } from '../../../tests/harness/db.ts';
+import { liveReplicas as liveReplicasOf, testDatabase } from '../../../tests/harness/db.ts';
 import { call, env, PASSWORD, signUp } from '../../../tests/harness/edge.ts';
 import { startLossyProxy } from '../../../tests/harness/lossy-proxy.ts';
 import { addFunds } from '../../../tests/harness/stripe.ts';
@@ -16,16 +16,7 @@ let user: Awaited<ReturnType<typeof signUp>>;
 const deployed: string[] = [];
 const compute = new LocalComputeProvider(env.LOCAL_COMPUTE_URL ?? '', env.LOCAL_COMPUTE_TOKEN);
 
-const liveReplicas = (endpointId: string) =>
-  database.db
-    .select()
-    .from(replicas)
-    .where(
-      and(
-        eq(replicas.endpointId, endpointId),
-        inArray(replicas.state, ['requested', 'provisioning', 'active']),
-      ),
-    );
+const liveReplicas = (endpointId: string) => liveReplicasOf(database.db, endpointId);
 
 const waitFor = async (check: () => Promise<boolean>, timeoutMs = 30_000) => {
   const deadline = Date.now() + timeoutMs;

@@ -1,8 +1,8 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { auditLog, endpoints, gpuTypes, orgs, replicas } from '../../../db/schema/index.ts';
 import { testContext } from '../../../tests/harness/context.ts';
-import { insertEndpoint, testDatabase } from '../../../tests/harness/db.ts';
+import { insertEndpoint, liveReplicas as liveReplicasOf, testDatabase } from '../../../tests/harness/db.ts';
 import type { ServiceContext } from '../../context.ts';
 import { orgTransfer, PLATFORM_ACCOUNTS, postTransaction } from '../../core/billing/ledger.ts';
 import type { ComputeProvider } from '../../core/compute.ts';
@@ -52,16 +52,7 @@ async function crashingDeployment() {
   return endpointId;
 }
 
-const liveReplicas = (endpointId: string) =>
-  database.db
-    .select()
-    .from(replicas)
-    .where(
-      and(
-        eq(replicas.endpointId, endpointId),
-        inArray(replicas.state, ['requested', 'provisioning', 'active']),
-      ),
-    );
+const liveReplicas = (endpointId: string) => liveReplicasOf(database.db, endpointId);
 
 /** The deployment as its org's list shows it. */
 const listed = async (endpointId: string) => {
